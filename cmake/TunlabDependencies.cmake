@@ -1,0 +1,31 @@
+# Every dependency comes from Debian packages; nothing is downloaded at build time.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+# Debian's libtins 4.0 ships only a pkg-config file. Its cflags add /usr/include/tins, whose
+# short header names (ip.h, packet.h, utils.h) would shadow others; we include <tins/...> instead.
+pkg_check_modules(TINS REQUIRED libtins)
+add_library(tunlab_tins INTERFACE)
+target_link_libraries(tunlab_tins INTERFACE ${TINS_LINK_LIBRARIES})
+
+pkg_check_modules(PCAP REQUIRED libpcap)
+add_library(tunlab_pcap INTERFACE)
+target_link_libraries(tunlab_pcap INTERFACE ${PCAP_LINK_LIBRARIES})
+
+pkg_check_modules(LIBCRYPTO REQUIRED libcrypto)
+add_library(tunlab_crypto INTERFACE)
+target_link_libraries(tunlab_crypto INTERFACE ${LIBCRYPTO_LINK_LIBRARIES})
+
+pkg_check_modules(NLROUTE REQUIRED IMPORTED_TARGET libnl-route-3.0)
+
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json REQUIRED)
+
+if(TUNLAB_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(TUNLAB_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,48 @@
+// The fate of every injected packet. Each packet a scenario sends gets an origin tag; whatever
+// the network makes of it (fragments, an IPIP encapsulation, copies) carries that tag, and the
+// packet ends delivered or dropped with a named reason. Nothing may end unexplained.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tunlab/drop_reason.hpp"
+
+namespace tunlab::sim {
+
+class Accounting {
+public:
+  enum class Fate : std::uint8_t { in_flight, delivered, dropped };
+
+  // Registers a new injected packet; returns its origin tag (never 0).
+  std::uint32_t inject();
+  // Origin 0 is the network's own traffic (ICMP errors, echo replies, ARP): not accounted.
+  void delivered(std::uint32_t origin);
+  void dropped(std::uint32_t origin, DropReason reason);
+  // Called at the end of the run for packets still in flight (e.g. waiting for reassembly).
+  void settle(std::uint32_t origin, DropReason reason);
+
+  std::uint64_t injected() const { return fates_.size(); }
+  std::uint64_t delivered_count() const;
+  // Drops of injected packets by reason (a packet delivered once is not also counted dropped).
+  std::map<std::string, std::uint64_t> dropped_by_reason() const;
+  std::uint64_t dropped_count() const;
+  // Every drop event, including copies and the network's own packets.
+  const DropCounters& drop_events() const { return drop_events_; }
+  std::uint64_t duplicate_deliveries() const { return duplicate_deliveries_; }
+  Fate fate(std::uint32_t origin) const { return fates_.at(origin - 1).fate; }
+  std::vector<std::uint32_t> in_flight() const;
+
+private:
+  struct Record {
+    Fate fate = Fate::in_flight;
+    DropReason reason = DropReason::in_flight_at_end;
+  };
+  std::vector<Record> fates_;
+  DropCounters drop_events_;
+  std::uint64_t duplicate_deliveries_ = 0;
+};
+
+}  // namespace tunlab::sim

@@ -1,0 +1,61 @@
+// The simulator's discrete-event queue on a virtual clock. Events run in (time, sequence) order,
+// so two events at the same virtual time always run in the order they were scheduled.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "tunlab/packet.hpp"
+
+namespace tunlab::sim {
+
+using Time = std::int64_t;  // virtual nanoseconds since the start of the run
+
+// Receives packet events without a closure per packet (closures that capture a Packet would
+// allocate on every hop).
+class PacketEventHandler {
+public:
+  virtual void handle_packet_event(std::uint32_t arg, Packet&& packet) = 0;
+
+protected:
+  ~PacketEventHandler() = default;
+};
+
+class EventQueue {
+public:
+  Time now() const { return now_; }
+  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size(); }
+  Time next_time() const;
+
+  void schedule(Time at, std::function<void()> fn);
+  void schedule_packet(Time at, PacketEventHandler& handler, std::uint32_t arg, Packet&& packet);
+
+  // Pops and runs the earliest event; advances the clock to its time. False when empty.
+  bool run_one();
+  // Runs events while the earliest is at or before `until`. Returns the number run.
+  std::uint64_t run_until(Time until);
+
+private:
+  struct Event {
+    Time at = 0;
+    std::uint64_t sequence = 0;
+    PacketEventHandler* handler = nullptr;
+    std::uint32_t arg = 0;
+    Packet packet;
+    std::function<void()> fn;
+  };
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+      return a.at != b.at ? a.at > b.at : a.sequence > b.sequence;
+    }
+  };
+  void push(Event&& event);
+
+  std::vector<Event> heap_;
+  Time now_ = 0;
+  std::uint64_t next_sequence_ = 0;
+};
+
+}  // namespace tunlab::sim

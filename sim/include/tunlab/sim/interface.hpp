@@ -1,0 +1,41 @@
+// A simulated network interface: its address, MTU and what it is attached to (a link or a
+// TUN/TAP device), plus the state the stack keeps per interface (neighbours on TAP).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tunlab/packet.hpp"
+#include "tunlab/scenario.hpp"
+
+namespace tunlab::sim {
+
+class Link;
+class SimDevice;
+
+using MacAddress = std::array<std::uint8_t, 6>;
+
+struct Interface {
+  std::string name;              // eth0
+  std::string label;             // left-eth0: the capture and hop name
+  scenario::InterfaceKind kind = scenario::InterfaceKind::ethernet;
+  std::uint32_t address = 0;     // host order
+  std::uint8_t prefix_length = 24;
+  std::size_t mtu = 1500;
+  bool up = true;
+  MacAddress mac{};
+  Link* link = nullptr;
+  int link_side = 0;
+  SimDevice* device = nullptr;
+  int capture = -1;              // index in the network's CaptureSet, -1 when not capturing
+  bool hop_logged = false;
+
+  // TAP only: resolved neighbours and packets waiting for ARP, keyed by next hop (host order).
+  std::map<std::uint32_t, MacAddress> neighbours;
+  std::map<std::uint32_t, std::vector<Packet>> awaiting_arp;
+};
+
+}  // namespace tunlab::sim

@@ -1,0 +1,106 @@
+// The simulation: owns the virtual clock and event queue, hosts, links, simulated devices,
+// raw sockets and tunnel engines, captures and per-packet accounting. Nothing in it reads the
+// wall clock or an unseeded random source, so one scenario and seed give one result.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tunlab/capture.hpp"
+#include "tunlab/scenario.hpp"
+#include "tunlab/tunnel_engine.hpp"
+#include "tunlab/sim/accounting.hpp"
+#include "tunlab/sim/event_queue.hpp"
+#include "tunlab/sim/host.hpp"
+#include "tunlab/sim/link.hpp"
+#include "tunlab/sim/random.hpp"
+#include "tunlab/sim/sim_device.hpp"
+#include "tunlab/sim/sim_underlay.hpp"
+
+namespace tunlab::sim {
+
+enum class Direction { in, out };  // from the interface owner's point of view
+
+// One packet seen on an interface, for traces and hop expectations.
+struct HopRecord {
+  Time at = 0;
+  Direction direction = Direction::out;
+  std::vector<std::uint8_t> bytes;  // IPv4 packet (link header removed)
+};
+
+class Network {
+public:
+  static constexpr Time kForever = INT64_MAX;
+
+  explicit Network(std::uint64_t seed = 1);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  // Builds hosts, interfaces, routes, links, devices and tunnels from a scenario model.
+  static std::unique_ptr<Network> from_scenario(const scenario::Scenario& scenario, std::uint64_t seed);
+
+  Host& add_host(const std::string& name, bool forwarding);
+  Host* find_host(const std::string& name);
+  Host& host(const std::string& name);
+  const std::vector<std::unique_ptr<Host>>& hosts() const { return hosts_; }
+  Link& add_link(const scenario::LinkSpec& spec);
+  Link* find_link(const scenario::LinkEnd& end);
+  SimDevice& add_device(Host& host, std::size_t interface, DeviceKind kind);
+  SimDevice* find_device(const std::string& host, const std::string& device);
+  TunnelEngine& add_tunnel(const scenario::TunnelSpec& spec);
+  TunnelEngine* find_tunnel(const std::string& host);
+  const std::vector<std::unique_ptr<TunnelEngine>>& tunnels() const { return engines_; }
+
+  EventQueue& events() { return events_; }
+  Time now() const { return events_.now(); }
+  Accounting& accounting() { return accounting_; }
+  std::uint64_t seed() const { return seed_; }
+  Random random_stream(const std::string& name) const { return Random::derive(seed_, name); }
+
+  // Opens one capture per interface (call after building, before running).
+  void enable_captures();
+  const CaptureSet& captures() const { return captures_; }
+  // Keeps every packet seen on `label` ("left-eth0") for hop expectations.
+  bool watch_hop(const std::string& label);
+  const std::vector<HopRecord>& hop_records(const std::string& label) const;
+  using Tracer = std::function<void(Time, const std::string& label, Direction, ByteView ip_packet)>;
+  void set_tracer(Tracer tracer) { tracer_ = std::move(tracer); }
+
+  // Called by hosts for every packet crossing an interface. `link_bytes` is what a capture on
+  // that interface holds (Ethernet frame or IP packet); `ip_packet` the IPv4 packet inside.
+  void observe(Host& host, Interface& interface, Direction direction, Packet& packet);
+
+  // A fault flipped bits in a packet of this origin: its delivered bytes may differ from the sent.
+  void note_corruption(std::uint32_t origin);
+  bool corrupted(std::uint32_t origin) const;
+
+  // Runs until the queue drains or the clock passes `until`; then settles accounting for packets
+  // still in flight (reassembly, device queues) with a named reason.
+  void run(Time until = kForever);
+
+private:
+  void settle_in_flight(bool queue_drained);
+
+  std::uint64_t seed_;
+  EventQueue events_;
+  Accounting accounting_;
+  std::vector<std::unique_ptr<Host>> hosts_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::vector<std::unique_ptr<SimDevice>> devices_;
+  std::vector<std::unique_ptr<SimUnderlay>> underlays_;
+  std::vector<std::unique_ptr<TunnelEngine>> engines_;
+  std::vector<std::string> engine_hosts_;
+  bool capturing_ = false;
+  CaptureSet captures_;
+  std::map<std::string, std::vector<HopRecord>> hop_logs_;
+  Tracer tracer_;
+  std::vector<std::uint32_t> corrupted_;  // sorted origins
+};
+
+}  // namespace tunlab::sim

@@ -1,0 +1,35 @@
+// Runs a scenario on the simulator: builds the network, schedules its traffic on the virtual
+// clock, runs to completion, checks the accounting invariants and judges the expectations.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "tunlab/run_result.hpp"
+#include "tunlab/scenario.hpp"
+#include "tunlab/sim/network.hpp"
+
+namespace tunlab::sim {
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;             // default: the scenario's seed
+  std::optional<std::filesystem::path> capture_dir;
+  Network::Tracer tracer;                        // per-hop trace, if wanted
+  // Runs after the network has run, before the summary is returned: extra checks of a caller's.
+  using PostRun = std::function<void(Network&, RunSummary&)>;
+  PostRun post_run;
+};
+
+RunSummary run_scenario(const scenario::Scenario& scenario, const RunOptions& options);
+
+// Schedules the scenario's traffic on `network` (exposed for library users who build their own
+// runs). Returns, per origin, the size of the payload the application sent.
+void schedule_traffic(const scenario::Scenario& scenario, Network& network);
+
+// One line per packet for the per-hop trace ("0.001000 left-eth0 out IPIP 18.12.0.92 > ...").
+std::string describe_packet(ByteView ip_packet);
+
+}  // namespace tunlab::sim

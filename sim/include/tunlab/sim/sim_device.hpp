@@ -1,0 +1,62 @@
+// The in-memory TUN/TAP device: the kernel's half (packets the host stack routes to tun0 queue
+// here; packets app B writes enter the host stack) and app B's half (the Device interface).
+// It behaves as drivers/net/tun.c does: EAGAIN when empty, truncation when the read buffer is
+// short, EIO when down, silent drops when the queue (txqueuelen) is full.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "tunlab/device.hpp"
+#include "tunlab/scenario.hpp"
+#include "tunlab/sim/event_queue.hpp"
+#include "tunlab/sim/random.hpp"
+
+namespace tunlab::sim {
+
+class Host;
+class Network;
+
+class SimDevice final : public Device, public PacketEventHandler {
+public:
+  SimDevice(Network& network, Host& host, std::size_t interface, DeviceKind kind);
+
+  std::string_view name() const override;
+  DeviceKind kind() const override { return kind_; }
+  std::size_t mtu() const override;
+  IoResult read(Packet& out) override;
+  IoResult write(ByteView packet) override;
+  IoResult write_packet(Packet&& packet) override;
+
+  // Kernel side: the host stack hands a packet to the device (it becomes readable by app B).
+  void deliver_from_stack(Packet&& packet);
+  // App B's wake-up: run (as an event at the current virtual time) whenever the device becomes
+  // readable, like a level-triggered epoll.
+  void set_reader(std::function<void()> reader) { reader_ = std::move(reader); }
+  void set_faults(const scenario::DeviceFaultSpec& faults, Random random);
+  void set_up(bool up) { up_ = up; }
+  bool up() const { return up_; }
+  std::size_t queued() const { return queue_.size(); }
+  // Drops every queued packet with `reason` (end of run accounting).
+  void drain(DropReason reason);
+
+  void handle_packet_event(std::uint32_t arg, Packet&& packet) override;
+
+private:
+  void wake_reader(Time delay = 0);
+
+  Network& network_;
+  Host& host_;
+  std::size_t interface_;
+  DeviceKind kind_;
+  std::deque<Packet> queue_;
+  std::function<void()> reader_;
+  bool wake_pending_ = false;
+  bool up_ = true;
+  scenario::DeviceFaultSpec faults_;
+  Random random_{0};
+};
+
+}  // namespace tunlab::sim

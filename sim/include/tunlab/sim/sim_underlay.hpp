@@ -1,0 +1,48 @@
+// Socket B in the simulator: a raw IPPROTO_IPIP socket on a simulated host. Sending writes the
+// outer header the engine chose (IP_HDRINCL semantics) and hands the packet to the host stack;
+// the stack queues received IPIP packets and ICMP errors about them here.
+#pragma once
+
+#include <deque>
+#include <functional>
+
+#include "tunlab/underlay.hpp"
+#include "tunlab/sim/event_queue.hpp"
+
+namespace tunlab::sim {
+
+class Host;
+class Network;
+
+class SimUnderlay final : public Underlay {
+public:
+  // `tunnel_interface` is the device the engine serves; a route to the remote endpoint through
+  // it would loop (RFC 2003 §3: ip_tunnel.c counts these as collisions).
+  SimUnderlay(Network& network, Host& host, std::size_t tunnel_interface);
+
+  IoResult send(const OuterHeader& outer, Packet&& inner) override;
+  UnderlayEvent receive(Packet& out, UnderlayError& error) override;
+
+  // Host side.
+  void deliver(Packet&& outer);
+  void deliver_error(const UnderlayError& error, Packet&& quoted);
+  void set_reader(std::function<void()> reader) { reader_ = std::move(reader); }
+  std::size_t queued() const { return queue_.size(); }
+
+private:
+  struct Item {
+    bool is_error = false;
+    UnderlayError error;
+    Packet packet;
+  };
+  void wake_reader();
+
+  Network& network_;
+  Host& host_;
+  std::size_t tunnel_interface_;
+  std::deque<Item> queue_;
+  std::function<void()> reader_;
+  bool wake_pending_ = false;
+};
+
+}  // namespace tunlab::sim

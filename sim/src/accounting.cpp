@@ -1,0 +1,76 @@
+#include "tunlab/sim/accounting.hpp"
+
+namespace tunlab::sim {
+
+std::uint32_t Accounting::inject() {
+  fates_.push_back({});
+  return static_cast<std::uint32_t>(fates_.size());
+}
+
+void Accounting::delivered(std::uint32_t origin) {
+  if (origin == 0 || origin > fates_.size()) {
+    return;
+  }
+  Record& record = fates_[origin - 1];
+  if (record.fate == Fate::delivered) {
+    ++duplicate_deliveries_;
+  }
+  // A delivered packet stays delivered even if a copy of it (or a fragment of a copy) was dropped.
+  record.fate = Fate::delivered;
+}
+
+void Accounting::dropped(std::uint32_t origin, DropReason reason) {
+  drop_events_.add(reason);
+  if (origin == 0 || origin > fates_.size()) {
+    return;
+  }
+  Record& record = fates_[origin - 1];
+  if (record.fate == Fate::in_flight) {
+    record.fate = Fate::dropped;
+    record.reason = reason;
+  }
+}
+
+void Accounting::settle(std::uint32_t origin, DropReason reason) {
+  if (origin != 0 && origin <= fates_.size() && fates_[origin - 1].fate == Fate::in_flight) {
+    dropped(origin, reason);
+  }
+}
+
+std::uint64_t Accounting::delivered_count() const {
+  std::uint64_t n = 0;
+  for (const Record& r : fates_) {
+    n += r.fate == Fate::delivered ? 1 : 0;
+  }
+  return n;
+}
+
+std::map<std::string, std::uint64_t> Accounting::dropped_by_reason() const {
+  std::map<std::string, std::uint64_t> out;
+  for (const Record& r : fates_) {
+    if (r.fate == Fate::dropped) {
+      ++out[std::string(to_string(r.reason))];
+    }
+  }
+  return out;
+}
+
+std::uint64_t Accounting::dropped_count() const {
+  std::uint64_t n = 0;
+  for (const Record& r : fates_) {
+    n += r.fate == Fate::dropped ? 1 : 0;
+  }
+  return n;
+}
+
+std::vector<std::uint32_t> Accounting::in_flight() const {
+  std::vector<std::uint32_t> out;
+  for (std::size_t i = 0; i < fates_.size(); ++i) {
+    if (fates_[i].fate == Fate::in_flight) {
+      out.push_back(static_cast<std::uint32_t>(i + 1));
+    }
+  }
+  return out;
+}
+
+}  // namespace tunlab::sim

@@ -1,0 +1,58 @@
+#include "tunlab/sim/event_queue.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace tunlab::sim {
+
+Time EventQueue::next_time() const { return heap_.empty() ? now_ : heap_.front().at; }
+
+void EventQueue::push(Event&& event) {
+  assert(event.at >= now_ && "an event cannot be scheduled in the past");
+  event.sequence = next_sequence_++;
+  heap_.push_back(std::move(event));
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
+}
+
+void EventQueue::schedule(Time at, std::function<void()> fn) {
+  Event event;
+  event.at = at;
+  event.fn = std::move(fn);
+  push(std::move(event));
+}
+
+void EventQueue::schedule_packet(Time at, PacketEventHandler& handler, std::uint32_t arg, Packet&& packet) {
+  Event event;
+  event.at = at;
+  event.handler = &handler;
+  event.arg = arg;
+  event.packet = std::move(packet);
+  push(std::move(event));
+}
+
+bool EventQueue::run_one() {
+  if (heap_.empty()) {
+    return false;
+  }
+  std::pop_heap(heap_.begin(), heap_.end(), Later{});
+  Event event = std::move(heap_.back());
+  heap_.pop_back();
+  now_ = event.at;
+  if (event.handler != nullptr) {
+    event.handler->handle_packet_event(event.arg, std::move(event.packet));
+  } else {
+    event.fn();
+  }
+  return true;
+}
+
+std::uint64_t EventQueue::run_until(Time until) {
+  std::uint64_t count = 0;
+  while (!heap_.empty() && heap_.front().at <= until) {
+    run_one();
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace tunlab::sim

@@ -1,0 +1,435 @@
+#include "tunlab/sim/host.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "tunlab/packet_builder.hpp"
+#include "tunlab/sim/link.hpp"
+#include "tunlab/sim/network.hpp"
+#include "tunlab/sim/sim_device.hpp"
+#include "tunlab/sim/sim_underlay.hpp"
+
+namespace tunlab::sim {
+
+namespace {
+
+constexpr std::size_t kEthernetHeader = 14;
+constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr std::uint16_t kEtherTypeArp = 0x0806;
+constexpr MacAddress kBroadcastMac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint32_t be32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
+         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+}
+void put16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+void put32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) {
+    p[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+  }
+}
+
+// Verifies the UDP/TCP checksum of a whole (reassembled) packet; a UDP checksum of 0 means none.
+bool transport_checksum_ok(const Ipv4View& ip) {
+  const ByteView segment = ip.payload();
+  if (ip.protocol() == ipproto::kUdp && segment.size() >= 8 && segment[6] == 0 && segment[7] == 0) {
+    return true;
+  }
+  std::uint8_t pseudo[12];
+  put32(pseudo, ip.src_raw());
+  put32(pseudo + 4, ip.dst_raw());
+  pseudo[8] = 0;
+  pseudo[9] = ip.protocol();
+  put16(pseudo + 10, static_cast<std::uint16_t>(segment.size()));
+  const std::uint32_t sum = checksum_partial(segment, checksum_partial(ByteView(pseudo, sizeof pseudo)));
+  return checksum_fold(sum) == 0;
+}
+
+}  // namespace
+
+Host::Host(Network& network, std::string name, std::size_t index, bool forwarding)
+    : network_(network), name_(std::move(name)), index_(index), forwarding_(forwarding) {
+  fragments_.reserve(8);
+}
+
+std::size_t Host::add_interface(const scenario::InterfaceSpec& spec) {
+  Interface iface;
+  iface.name = spec.name;
+  iface.label = name_ + "-" + spec.name;
+  iface.kind = spec.kind;
+  iface.address = to_host_order(spec.address);
+  iface.prefix_length = spec.prefix_length;
+  iface.mtu = spec.mtu;
+  // Locally administered, derived from host and interface index: the same in every run.
+  iface.mac = {0x02, 0x00, 0x00, 0x00, static_cast<std::uint8_t>(index_ + 1),
+               static_cast<std::uint8_t>(interfaces_.size() + 1)};
+  interfaces_.push_back(std::move(iface));
+  const std::size_t index = interfaces_.size() - 1;
+  if (spec.prefix_length > 0) {
+    routes_.add(spec.address, spec.prefix_length, index);
+  }
+  return index;
+}
+
+std::optional<std::size_t> Host::find_interface(const std::string& name) const {
+  for (std::size_t i = 0; i < interfaces_.size(); ++i) {
+    if (interfaces_[i].name == name) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Host::is_local_address(std::uint32_t address) const {
+  return std::any_of(interfaces_.begin(), interfaces_.end(), [&](const Interface& i) { return i.address == address; });
+}
+
+std::optional<Ipv4Address> Host::source_for(Ipv4Address destination) const {
+  const Route* route = routes_.lookup(destination);
+  if (route == nullptr) {
+    return std::nullopt;
+  }
+  return from_host_order(interfaces_[route->interface].address);
+}
+
+void Host::drop(const Packet& packet, DropReason reason) { network_.accounting().dropped(packet.origin, reason); }
+
+void Host::send_from_app(Packet&& packet) {
+  if (!Ipv4View::parse(packet.bytes())) {
+    drop(packet, DropReason::bad_ip_header);
+    return;
+  }
+  route_out(std::move(packet), false, SIZE_MAX);
+}
+
+IoResult Host::send_local(Packet&& packet, std::size_t loop_interface) {
+  return route_out(std::move(packet), false, loop_interface);
+}
+
+IoResult Host::route_out(Packet&& packet, bool forwarded, std::size_t loop_interface) {
+  const Ipv4View ip = *Ipv4View::parse(packet.bytes());
+  const Route* route = routes_.lookup(ip.dst_raw());
+  if (route == nullptr) {
+    if (forwarded) {
+      send_icmp_error(3, 0, 0, packet, SIZE_MAX);
+    }
+    drop(packet, DropReason::no_route);
+    return {IoStatus::no_route};
+  }
+  if (route->interface == loop_interface) {
+    // The caller drops and counts it as a route loop.
+    return {IoStatus::route_loop};
+  }
+  Interface& out = interfaces_[route->interface];
+  if (!out.up) {
+    drop(packet, DropReason::link_down);
+    return {IoStatus::device_down};
+  }
+  const std::uint32_t next_hop = route->gateway ? to_host_order(*route->gateway) : ip.dst_raw();
+  if (packet.size() <= out.mtu) {
+    transmit(route->interface, next_hop, std::move(packet));
+    return {IoStatus::ok, 0};
+  }
+  if (ip.df()) {
+    if (forwarded) {
+      send_icmp_error(3, 4, static_cast<std::uint16_t>(out.mtu), packet, SIZE_MAX);
+      drop(packet, DropReason::fragmentation_needed);
+      return {IoStatus::message_too_big, 0, static_cast<std::uint32_t>(out.mtu)};
+    }
+    // A local sender with DF set learns through EMSGSIZE, as on Linux.
+    if (loop_interface == SIZE_MAX) {
+      drop(packet, DropReason::fragmentation_needed);
+    }
+    return {IoStatus::message_too_big, 0, static_cast<std::uint32_t>(out.mtu)};
+  }
+  fragments_.clear();
+  fragment_ipv4(packet, out.mtu, fragments_);
+  for (Packet& fragment : fragments_) {
+    transmit(route->interface, next_hop, std::move(fragment));
+  }
+  return {IoStatus::ok, 0};
+}
+
+void Host::transmit(std::size_t index, std::uint32_t next_hop, Packet&& packet) {
+  Interface& out = interfaces_[index];
+  if (out.kind == scenario::InterfaceKind::tap) {
+    transmit_on_tap(index, next_hop, std::move(packet));
+    return;
+  }
+  network_.observe(*this, out, Direction::out, packet);
+  if (out.link != nullptr) {
+    out.link->send(out.link_side, std::move(packet));
+  } else if (out.device != nullptr) {
+    out.device->deliver_from_stack(std::move(packet));
+  } else {
+    drop(packet, DropReason::link_down);
+  }
+}
+
+void Host::transmit_on_tap(std::size_t index, std::uint32_t next_hop, Packet&& packet) {
+  Interface& out = interfaces_[index];
+  auto known = out.neighbours.find(next_hop);
+  if (known == out.neighbours.end()) {
+    auto& waiting = out.awaiting_arp[next_hop];
+    waiting.push_back(std::move(packet));
+    if (waiting.size() == 1) {
+      send_arp(index, 1, kBroadcastMac, next_hop);
+    }
+    return;
+  }
+  std::uint8_t* frame = packet.push_front(kEthernetHeader);
+  std::memcpy(frame, known->second.data(), 6);
+  std::memcpy(frame + 6, out.mac.data(), 6);
+  put16(frame + 12, kEtherTypeIpv4);
+  network_.observe(*this, out, Direction::out, packet);
+  if (out.device != nullptr) {
+    out.device->deliver_from_stack(std::move(packet));
+  }
+}
+
+void Host::send_arp(std::size_t index, std::uint16_t operation, const MacAddress& target_mac, std::uint32_t target_ip) {
+  Interface& out = interfaces_[index];
+  Packet frame = Packet::with_size(kEthernetHeader + 28);
+  std::uint8_t* f = frame.data();
+  std::memcpy(f, target_mac.data(), 6);
+  std::memcpy(f + 6, out.mac.data(), 6);
+  put16(f + 12, kEtherTypeArp);
+  std::uint8_t* arp = f + kEthernetHeader;
+  put16(arp, 1);
+  put16(arp + 2, kEtherTypeIpv4);
+  arp[4] = 6;
+  arp[5] = 4;
+  put16(arp + 6, operation);
+  std::memcpy(arp + 8, out.mac.data(), 6);
+  put32(arp + 14, out.address);
+  std::memcpy(arp + 18, operation == 1 ? MacAddress{}.data() : target_mac.data(), 6);
+  put32(arp + 24, target_ip);
+  network_.observe(*this, out, Direction::out, frame);
+  if (out.device != nullptr) {
+    out.device->deliver_from_stack(std::move(frame));
+  }
+}
+
+void Host::handle_packet_event(std::uint32_t arg, Packet&& packet) { receive(arg, std::move(packet)); }
+
+void Host::receive(std::size_t index, Packet&& packet) {
+  Interface& in = interfaces_[index];
+  if (!in.up) {
+    drop(packet, DropReason::link_down);
+    return;
+  }
+  if (in.kind == scenario::InterfaceKind::tap) {
+    network_.observe(*this, in, Direction::in, packet);
+    receive_ethernet_frame(index, std::move(packet));
+    return;
+  }
+  network_.observe(*this, in, Direction::in, packet);
+  receive_ip(index, std::move(packet));
+}
+
+void Host::receive_ethernet_frame(std::size_t index, Packet&& frame) {
+  Interface& in = interfaces_[index];
+  if (frame.size() < kEthernetHeader) {
+    drop(frame, DropReason::bad_ip_header);
+    return;
+  }
+  const std::uint16_t ether_type = be16(frame.data() + 12);
+  if (ether_type == kEtherTypeArp && frame.size() >= kEthernetHeader + 28) {
+    const std::uint8_t* arp = frame.data() + kEthernetHeader;
+    MacAddress sender{};
+    std::memcpy(sender.data(), arp + 8, 6);
+    const std::uint32_t sender_ip = be32(arp + 14);
+    const std::uint32_t target_ip = be32(arp + 24);
+    in.neighbours[sender_ip] = sender;
+    if (be16(arp + 6) == 1 && target_ip == in.address) {
+      send_arp(index, 2, sender, sender_ip);
+    }
+    auto waiting = in.awaiting_arp.find(sender_ip);
+    if (waiting != in.awaiting_arp.end()) {
+      std::vector<Packet> packets = std::move(waiting->second);
+      in.awaiting_arp.erase(waiting);
+      for (Packet& p : packets) {
+        transmit_on_tap(index, sender_ip, std::move(p));
+      }
+    }
+    return;
+  }
+  if (ether_type != kEtherTypeIpv4) {
+    drop(frame, DropReason::bad_ip_header);
+    return;
+  }
+  frame.pull_front(kEthernetHeader);
+  receive_ip(index, std::move(frame));
+}
+
+void Host::receive_ip(std::size_t index, Packet&& packet) {
+  const auto ip = Ipv4View::parse(packet.bytes());
+  if (!ip || ip->total_length() < ip->header_length() || ip->total_length() > packet.size() ||
+      !ip->header_checksum_ok()) {
+    drop(packet, DropReason::bad_ip_header);
+    return;
+  }
+  if (ip->total_length() < packet.size()) {
+    packet.resize(ip->total_length());  // link padding
+  }
+  if (is_local_address(ip->dst_raw())) {
+    deliver_locally(index, std::move(packet));
+    return;
+  }
+  if (!forwarding_) {
+    drop(packet, DropReason::not_for_this_host);
+    return;
+  }
+  forward(index, std::move(packet));
+}
+
+void Host::forward(std::size_t in_interface, Packet&& packet) {
+  const std::uint8_t ttl = packet[8];
+  if (ttl <= 1) {
+    send_icmp_error(11, 0, 0, packet, in_interface);
+    drop(packet, DropReason::ttl_exceeded);
+    return;
+  }
+  ipv4_edit::set_ttl(packet.mutable_bytes(), static_cast<std::uint8_t>(ttl - 1));
+  route_out(std::move(packet), true, SIZE_MAX);
+}
+
+void Host::deliver_locally(std::size_t index, Packet&& packet) {
+  const Ipv4View ip = *Ipv4View::parse(packet.bytes());
+  if (ip.is_fragment()) {
+    Packet whole;
+    if (!reassembler_.add(std::move(packet), network_.now(), whole)) {
+      return;  // waits for the other fragments; settled at the end of the run if they never come
+    }
+    packet = std::move(whole);
+  }
+  const std::uint8_t protocol = Ipv4View::parse(packet.bytes())->protocol();
+  switch (protocol) {
+    case ipproto::kIpip:
+      if (raw_ipip_.empty()) {
+        send_icmp_error(3, 2, 0, packet, index);
+        drop(packet, DropReason::protocol_unreachable);
+        return;
+      }
+      // Every raw socket for protocol 4 gets a copy (raw(7)); the last one takes the original.
+      for (std::size_t i = 0; i + 1 < raw_ipip_.size(); ++i) {
+        raw_ipip_[i]->deliver(Packet(packet.bytes()));
+      }
+      raw_ipip_.back()->deliver(std::move(packet));
+      return;
+    case ipproto::kIcmp:
+      deliver_icmp(index, std::move(packet));
+      return;
+    case ipproto::kUdp:
+    case ipproto::kTcp:
+      deliver_transport(std::move(packet), protocol);
+      return;
+    default:
+      send_icmp_error(3, 2, 0, packet, index);
+      drop(packet, DropReason::protocol_unreachable);
+  }
+}
+
+void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
+  const Ipv4View ip = *Ipv4View::parse(packet.bytes());
+  const ByteView segment = ip.payload();
+  const std::size_t header = protocol == ipproto::kUdp ? 8 : 20;
+  if (segment.size() < header || !transport_checksum_ok(ip)) {
+    drop(packet, DropReason::bad_checksum);
+    return;
+  }
+  const std::uint16_t port = be16(segment.data() + 2);
+  std::size_t payload = segment.size() - header;
+  if (protocol == ipproto::kTcp) {
+    const std::size_t data_offset = static_cast<std::size_t>(segment[12] >> 4) * 4;
+    payload = segment.size() >= data_offset ? segment.size() - data_offset : 0;
+  }
+  const bool listening =
+      udp_listen_.empty() || std::find(udp_listen_.begin(), udp_listen_.end(), port) != udp_listen_.end();
+  if (!listening) {
+    if (protocol == ipproto::kUdp) {
+      send_icmp_error(3, 3, 0, packet, SIZE_MAX);
+    }
+    drop(packet, DropReason::port_unreachable);
+    return;
+  }
+  app_log_.datagrams.push_back({network_.now(), protocol, port, payload, packet.origin});
+  network_.accounting().delivered(packet.origin);
+}
+
+void Host::deliver_icmp(std::size_t index, Packet&& packet) {
+  const Ipv4View ip = *Ipv4View::parse(packet.bytes());
+  IcmpInfo icmp;
+  if (!parse_icmp(ip.payload(), icmp) || internet_checksum(ip.payload()) != 0) {
+    drop(packet, DropReason::bad_checksum);
+    return;
+  }
+  if (icmp.type == 8) {
+    Packet reply = build_icmp_echo({.src = ip.dst(),
+                                    .dst = ip.src(),
+                                    .ident = icmp.ident,
+                                    .sequence = icmp.sequence,
+                                    .payload_size = ip.payload().size() - 8,
+                                    .reply = true,
+                                    .tos = ip.tos(),
+                                    .ttl = 64,
+                                    .id = next_ip_id_++,
+                                    .df = ip.df()});
+    // Echo replies carry the request's payload (RFC 792).
+    std::memcpy(reply.data() + 28, ip.payload().data() + 8, ip.payload().size() - 8);
+    reply.data()[22] = 0;
+    reply.data()[23] = 0;
+    const std::uint16_t sum = internet_checksum(reply.bytes().subspan(20));
+    put16(reply.data() + 22, sum);
+    network_.accounting().delivered(packet.origin);
+    route_out(std::move(reply), false, SIZE_MAX);
+    return;
+  }
+  if (icmp.type == 0) {
+    ++app_log_.echo_replies;
+    network_.accounting().delivered(packet.origin);
+    return;
+  }
+  if (icmp.type == 3 || icmp.type == 11 || icmp.type == 12 || icmp.type == 4 || icmp.type == 5) {
+    const auto quoted = Ipv4View::parse(icmp.quoted);
+    if (quoted && quoted->protocol() == ipproto::kIpip && !raw_ipip_.empty()) {
+      // IP_RECVERR: errors about protocol-4 packets go to the raw sockets' error queues.
+      const UnderlayError error{ip.src(), icmp.type, icmp.code, icmp.mtu};
+      for (SimUnderlay* socket : raw_ipip_) {
+        socket->deliver_error(error, Packet(icmp.quoted));
+      }
+    } else {
+      app_log_.icmp_errors.push_back({network_.now(), icmp.type, icmp.code, icmp.mtu});
+    }
+    network_.accounting().delivered(packet.origin);
+    return;
+  }
+  (void)index;
+  network_.accounting().delivered(packet.origin);
+}
+
+void Host::send_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, const Packet& offending,
+                           std::size_t in_interface) {
+  if (!may_send_icmp_error_about(offending.bytes())) {
+    return;
+  }
+  const Ipv4View ip = *Ipv4View::parse(offending.bytes());
+  // Linux answers from the address of the interface the offending packet came in on.
+  std::uint32_t source = 0;
+  if (in_interface < interfaces_.size()) {
+    source = interfaces_[in_interface].address;
+  } else if (auto chosen = source_for(ip.src())) {
+    source = to_host_order(*chosen);
+  } else {
+    return;
+  }
+  Packet error = build_icmp_error(from_host_order(source), ip.src(), type, code, mtu, offending.bytes());
+  error.origin = 0;
+  route_out(std::move(error), false, SIZE_MAX);
+}
+
+}  // namespace tunlab::sim

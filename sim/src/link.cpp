@@ -1,0 +1,110 @@
+#include "tunlab/sim/link.hpp"
+
+#include <algorithm>
+
+#include "tunlab/sim/host.hpp"
+#include "tunlab/sim/network.hpp"
+
+namespace tunlab::sim {
+
+Link::Link(Network& network, End a, End b, const scenario::LinkSpec& spec)
+    : network_(network), ends_{a, b}, spec_(spec) {
+  set_mtu(spec.mtu);
+}
+
+void Link::set_mtu(std::size_t mtu) {
+  spec_.mtu = mtu;
+  for (End& end : ends_) {
+    end.host->interface(end.interface).mtu = mtu;
+  }
+}
+
+void Link::set_faults(int side, const scenario::LinkFaultSpec& faults) {
+  Direction& direction = directions_[side];
+  direction.faults = faults;
+  direction.faulty = true;
+  direction.random = network_.random_stream("link:" + faults.from.describe());
+}
+
+std::string Link::describe() const {
+  return ends_[0].host->name() + "." + ends_[0].host->interface(ends_[0].interface).name + " <-> " +
+         ends_[1].host->name() + "." + ends_[1].host->interface(ends_[1].interface).name;
+}
+
+void Link::send(int side, Packet&& packet) {
+  Accounting& accounting = network_.accounting();
+  if (!up_) {
+    accounting.dropped(packet.origin, DropReason::link_down);
+    return;
+  }
+  Direction& direction = directions_[side];
+  const Time now = network_.now();
+  Time delay = spec_.delay_ns;
+  ++direction.packets;
+  bool duplicate = false;
+  if (direction.faulty) {
+    const scenario::LinkFaultSpec& f = direction.faults;
+    const auto nth = [&](const std::vector<std::uint64_t>& list) {
+      return std::find(list.begin(), list.end(), direction.packets) != list.end();
+    };
+    if (nth(f.drop_nth)) {
+      accounting.dropped(packet.origin, DropReason::fault_targeted);
+      return;
+    }
+    if (direction.random.chance(f.loss)) {
+      accounting.dropped(packet.origin, DropReason::link_loss);
+      return;
+    }
+    if (nth(f.corrupt_nth) || direction.random.chance(f.corrupt)) {
+      corrupt(direction, packet);
+    }
+    if (f.jitter_ns > 0) {
+      delay += static_cast<Time>(direction.random.below(static_cast<std::uint64_t>(f.jitter_ns) + 1));
+    }
+    if (direction.random.chance(f.reorder)) {
+      delay += f.reorder_delay_ns;
+    }
+    duplicate = direction.random.chance(f.duplicate);
+  }
+  Time departure = now;
+  if (spec_.rate_bps > 0) {
+    const auto serialisation =
+        static_cast<Time>(packet.size() * 8 * 1'000'000'000ULL / spec_.rate_bps);
+    const Time start = std::max(now, direction.busy_until);
+    if (spec_.queue_packets > 0 && serialisation > 0 &&
+        static_cast<std::size_t>((start - now) / serialisation) >= spec_.queue_packets) {
+      accounting.dropped(packet.origin, DropReason::link_queue_overflow);
+      return;
+    }
+    direction.busy_until = start + serialisation;
+    departure = direction.busy_until;
+  }
+  const auto other = static_cast<std::uint32_t>(1 - side);
+  if (duplicate) {
+    Packet copy(packet.bytes());
+    copy.origin = packet.origin;
+    network_.events().schedule_packet(departure + delay, *this, other, std::move(copy));
+  }
+  network_.events().schedule_packet(departure + delay, *this, other, std::move(packet));
+}
+
+void Link::corrupt(Direction& direction, Packet& packet) {
+  if (packet.empty()) {
+    return;
+  }
+  const std::size_t byte = direction.random.below(packet.size());
+  const auto bit = static_cast<std::uint8_t>(1u << direction.random.below(8));
+  packet.mutable_bytes()[byte] ^= bit;
+  network_.note_corruption(packet.origin);
+}
+
+void Link::handle_packet_event(std::uint32_t arg, Packet&& packet) {
+  if (!up_) {
+    network_.accounting().dropped(packet.origin, DropReason::link_down);
+    return;
+  }
+  const End& to = ends_[arg];
+  to.host->receive(to.interface, std::move(packet));
+}
+
+}  // namespace tunlab::sim

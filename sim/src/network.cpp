@@ -1,0 +1,271 @@
+#include "tunlab/sim/network.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "tunlab/input_error.hpp"
+
+namespace tunlab::sim {
+
+namespace {
+constexpr std::size_t kEthernetHeader = 14;
+}  // namespace
+
+Network::Network(std::uint64_t seed) : seed_(seed) {}
+Network::~Network() = default;
+
+Host& Network::add_host(const std::string& name, bool forwarding) {
+  hosts_.push_back(std::make_unique<Host>(*this, name, hosts_.size(), forwarding));
+  return *hosts_.back();
+}
+
+Host* Network::find_host(const std::string& name) {
+  for (auto& host : hosts_) {
+    if (host->name() == name) {
+      return host.get();
+    }
+  }
+  return nullptr;
+}
+
+Host& Network::host(const std::string& name) {
+  Host* found = find_host(name);
+  if (found == nullptr) {
+    throw InputError("no host named '" + name + "'");
+  }
+  return *found;
+}
+
+namespace {
+std::size_t interface_index(Host& host, const std::string& name) {
+  auto index = host.find_interface(name);
+  if (!index) {
+    throw InputError("host '" + host.name() + "' has no interface '" + name + "'");
+  }
+  return *index;
+}
+}  // namespace
+
+Link& Network::add_link(const scenario::LinkSpec& spec) {
+  Host& a = host(spec.a.host);
+  Host& b = host(spec.b.host);
+  const std::size_t ia = interface_index(a, spec.a.interface);
+  const std::size_t ib = interface_index(b, spec.b.interface);
+  links_.push_back(std::make_unique<Link>(*this, Link::End{&a, ia}, Link::End{&b, ib}, spec));
+  Link& link = *links_.back();
+  a.interface(ia).link = &link;
+  a.interface(ia).link_side = 0;
+  b.interface(ib).link = &link;
+  b.interface(ib).link_side = 1;
+  return link;
+}
+
+Link* Network::find_link(const scenario::LinkEnd& end) {
+  Host* h = find_host(end.host);
+  if (h == nullptr) {
+    return nullptr;
+  }
+  auto index = h->find_interface(end.interface);
+  return index ? h->interface(*index).link : nullptr;
+}
+
+SimDevice& Network::add_device(Host& host, std::size_t interface, DeviceKind kind) {
+  devices_.push_back(std::make_unique<SimDevice>(*this, host, interface, kind));
+  host.interface(interface).device = devices_.back().get();
+  return *devices_.back();
+}
+
+SimDevice* Network::find_device(const std::string& host_name, const std::string& device) {
+  Host* h = find_host(host_name);
+  if (h == nullptr) {
+    return nullptr;
+  }
+  auto index = h->find_interface(device);
+  return index ? h->interface(*index).device : nullptr;
+}
+
+TunnelEngine& Network::add_tunnel(const scenario::TunnelSpec& spec) {
+  Host& h = host(spec.host);
+  const std::size_t index = interface_index(h, spec.device);
+  SimDevice* device = h.interface(index).device;
+  if (device == nullptr) {
+    throw InputError("tunnel on " + spec.host + "." + spec.device + ": not a TUN/TAP interface");
+  }
+  underlays_.push_back(std::make_unique<SimUnderlay>(*this, h, index));
+  SimUnderlay& underlay = *underlays_.back();
+  h.attach_raw_ipip(underlay);
+  engines_.push_back(std::make_unique<TunnelEngine>(spec.config, *device, underlay));
+  engine_hosts_.push_back(spec.host);
+  TunnelEngine* engine = engines_.back().get();
+  engine->set_drop_observer([this](const Packet& p, DropReason reason) { accounting_.dropped(p.origin, reason); });
+  device->set_reader([this, engine] { engine->poll_device(now()); });
+  underlay.set_reader([this, engine] { engine->poll_underlay(now()); });
+  return *engine;
+}
+
+TunnelEngine* Network::find_tunnel(const std::string& host_name) {
+  for (std::size_t i = 0; i < engines_.size(); ++i) {
+    if (engine_hosts_[i] == host_name) {
+      return engines_[i].get();
+    }
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std::uint64_t seed) {
+  auto network = std::make_unique<Network>(seed);
+  for (const scenario::HostSpec& spec : s.hosts) {
+    Host& h = network->add_host(spec.name, spec.forwarding);
+    for (const scenario::InterfaceSpec& iface : spec.interfaces) {
+      const std::size_t index = h.add_interface(iface);
+      if (iface.kind != scenario::InterfaceKind::ethernet) {
+        network->add_device(h, index,
+                            iface.kind == scenario::InterfaceKind::tun ? DeviceKind::tun : DeviceKind::tap);
+      }
+    }
+    for (const scenario::RouteSpec& route : spec.routes) {
+      h.routes().add(route.prefix, route.prefix_length, interface_index(h, route.device), route.via);
+    }
+    h.set_udp_listen(spec.udp_listen);
+  }
+  for (const scenario::LinkSpec& link : s.links) {
+    network->add_link(link);
+  }
+  for (const scenario::TunnelSpec& tunnel : s.tunnels) {
+    network->add_tunnel(tunnel);
+  }
+  for (const scenario::LinkFaultSpec& fault : s.link_faults) {
+    Link* link = network->find_link(fault.from);
+    if (link == nullptr) {
+      throw InputError(fault.place.describe() + ": faults.link: no link at " + fault.from.describe());
+    }
+    const Link::End& a = link->end(0);
+    const bool from_a = a.host->name() == fault.from.host && a.host->interface(a.interface).name == fault.from.interface;
+    link->set_faults(from_a ? 0 : 1, fault);
+  }
+  for (const scenario::DeviceFaultSpec& fault : s.device_faults) {
+    SimDevice* device = network->find_device(fault.host, fault.device);
+    if (device == nullptr) {
+      throw InputError(fault.place.describe() + ": faults.device: no TUN/TAP device " + fault.host + "." + fault.device);
+    }
+    device->set_faults(fault, network->random_stream("device:" + fault.host + "." + fault.device));
+  }
+  for (const scenario::LinkChangeSpec& change : s.link_changes) {
+    Link* link = network->find_link(change.link);
+    if (link == nullptr) {
+      throw InputError(change.place.describe() + ": changes.link: no link at " + change.link.describe());
+    }
+    network->events().schedule(change.at_ns, [link, change] {
+      if (change.mtu) {
+        link->set_mtu(*change.mtu);
+      }
+      if (change.up) {
+        link->set_up(*change.up);
+      }
+    });
+  }
+  return network;
+}
+
+void Network::enable_captures() {
+  capturing_ = true;
+  for (auto& h : hosts_) {
+    for (std::size_t i = 0; i < h->interface_count(); ++i) {
+      Interface& iface = h->interface(i);
+      const LinkType type = iface.kind == scenario::InterfaceKind::tun ? LinkType::raw : LinkType::ethernet;
+      iface.capture = static_cast<int>(captures_.open(iface.label, type));
+    }
+  }
+}
+
+bool Network::watch_hop(const std::string& label) {
+  for (auto& h : hosts_) {
+    for (std::size_t i = 0; i < h->interface_count(); ++i) {
+      if (h->interface(i).label == label) {
+        h->interface(i).hop_logged = true;
+        hop_logs_[label];
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+const std::vector<HopRecord>& Network::hop_records(const std::string& label) const {
+  static const std::vector<HopRecord> kNone;
+  auto it = hop_logs_.find(label);
+  return it == hop_logs_.end() ? kNone : it->second;
+}
+
+void Network::observe(Host& host, Interface& iface, Direction direction, Packet& packet) {
+  (void)host;
+  const bool framed = iface.kind == scenario::InterfaceKind::tap;
+  if (capturing_ && iface.capture >= 0) {
+    const auto capture = static_cast<std::size_t>(iface.capture);
+    if (iface.kind == scenario::InterfaceKind::ethernet && iface.link != nullptr) {
+      // Simulated links carry IP packets; the capture shows the Ethernet frame a veth would.
+      const Link::End& peer_end = iface.link->end(1 - iface.link_side);
+      const MacAddress& peer = peer_end.host->interface(peer_end.interface).mac;
+      std::uint8_t* frame = packet.push_front(kEthernetHeader);
+      std::memcpy(frame, direction == Direction::out ? peer.data() : iface.mac.data(), 6);
+      std::memcpy(frame + 6, direction == Direction::out ? iface.mac.data() : peer.data(), 6);
+      frame[12] = 0x08;
+      frame[13] = 0x00;
+      captures_.record(capture, now(), packet.bytes());
+      packet.pull_front(kEthernetHeader);
+    } else {
+      captures_.record(capture, now(), packet.bytes());
+    }
+  }
+  if (!tracer_ && !iface.hop_logged) {
+    return;
+  }
+  ByteView ip = packet.bytes();
+  if (framed) {
+    if (ip.size() < kEthernetHeader || ip[12] != 0x08 || ip[13] != 0x00) {
+      return;  // ARP and other non-IP frames are in the capture only
+    }
+    ip = ip.subspan(kEthernetHeader);
+  }
+  if (tracer_) {
+    tracer_(now(), iface.label, direction, ip);
+  }
+  if (iface.hop_logged) {
+    hop_logs_[iface.label].push_back({now(), direction, std::vector<std::uint8_t>(ip.begin(), ip.end())});
+  }
+}
+
+void Network::note_corruption(std::uint32_t origin) {
+  auto at = std::lower_bound(corrupted_.begin(), corrupted_.end(), origin);
+  if (at == corrupted_.end() || *at != origin) {
+    corrupted_.insert(at, origin);
+  }
+}
+
+bool Network::corrupted(std::uint32_t origin) const {
+  return std::binary_search(corrupted_.begin(), corrupted_.end(), origin);
+}
+
+void Network::run(Time until) {
+  events_.run_until(until);
+  settle_in_flight(events_.empty());
+}
+
+void Network::settle_in_flight(bool queue_drained) {
+  for (auto& h : hosts_) {
+    for (std::uint32_t origin : h->reassembler().pending_origins()) {
+      accounting_.settle(origin, DropReason::reassembly_incomplete);
+    }
+  }
+  for (auto& device : devices_) {
+    device->drain(DropReason::in_flight_at_end);
+  }
+  if (!queue_drained) {
+    for (std::uint32_t origin : accounting_.in_flight()) {
+      accounting_.settle(origin, DropReason::in_flight_at_end);
+    }
+  }
+}
+
+}  // namespace tunlab::sim

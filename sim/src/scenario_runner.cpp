@@ -1,0 +1,236 @@
+#include "tunlab/sim/scenario_runner.hpp"
+
+#include <fmt/format.h>
+
+#include "tunlab/capture.hpp"
+#include "tunlab/input_error.hpp"
+#include "tunlab/packet_builder.hpp"
+
+namespace tunlab::sim {
+
+namespace {
+
+using scenario::TrafficKind;
+using scenario::TrafficSpec;
+
+Packet build_traffic_packet(const TrafficSpec& t, Ipv4Address src, std::uint32_t index, std::size_t spec_index) {
+  const auto id = static_cast<std::uint16_t>(((spec_index + 1) << 10) + index + 1);
+  switch (t.kind) {
+    case TrafficKind::udp:
+      return build_udp({.src = src,
+                        .dst = t.dst,
+                        .src_port = t.src_port,
+                        .dst_port = t.dst_port,
+                        .payload_size = t.size,
+                        .payload_seed = index,
+                        .tos = t.tos,
+                        .ttl = t.ttl,
+                        .id = id,
+                        .df = t.df});
+    case TrafficKind::icmp_echo:
+      return build_icmp_echo({.src = src,
+                              .dst = t.dst,
+                              .ident = static_cast<std::uint16_t>(0x7000 + spec_index),
+                              .sequence = static_cast<std::uint16_t>(index + 1),
+                              .payload_size = t.size,
+                              .reply = false,
+                              .tos = t.tos,
+                              .ttl = t.ttl,
+                              .id = id,
+                              .df = t.df});
+    case TrafficKind::tcp:
+      return build_tcp({.src = src,
+                        .dst = t.dst,
+                        .src_port = t.src_port,
+                        .dst_port = t.dst_port,
+                        .seq = 1000 + index,
+                        .ack = 0,
+                        .flags = t.tcp_flags,
+                        .payload_size = t.size,
+                        .tos = t.tos,
+                        .ttl = t.ttl,
+                        .id = id,
+                        .df = t.df});
+    case TrafficKind::raw:
+    case TrafficKind::replay:
+      break;
+  }
+  return Packet(t.raw);
+}
+
+void inject(Network& network, Host& host, Packet&& packet) {
+  packet.origin = network.accounting().inject();
+  host.send_from_app(std::move(packet));
+}
+
+}  // namespace
+
+void schedule_traffic(const scenario::Scenario& s, Network& network) {
+  for (std::size_t spec_index = 0; spec_index < s.traffic.size(); ++spec_index) {
+    const TrafficSpec& t = s.traffic[spec_index];
+    Host* host = network.find_host(t.from);
+    if (host == nullptr) {
+      throw InputError(t.place.describe() + ": traffic.from: no host '" + t.from + "'");
+    }
+    if (t.kind == TrafficKind::replay) {
+      // The pcap is read now, so a bad file fails the run before anything is sent.
+      auto records = std::make_shared<std::vector<PcapRecord>>(read_ipv4_pcap(t.replay));
+      for (std::size_t i = 0; i < records->size(); ++i) {
+        network.events().schedule(t.at_ns + (*records)[i].time_ns, [&network, host, records, i] {
+          inject(network, *host, Packet((*records)[i].bytes));
+        });
+      }
+      continue;
+    }
+    Ipv4Address src = t.src;
+    if (!t.src_set && t.kind != TrafficKind::raw) {
+      auto chosen = host->source_for(t.dst);
+      if (!chosen) {
+        throw InputError(t.place.describe() + ": traffic.dst: host '" + t.from + "' has no route to " +
+                         t.dst.to_string());
+      }
+      src = *chosen;
+    }
+    for (std::uint32_t i = 0; i < t.count; ++i) {
+      network.events().schedule(t.at_ns + static_cast<Time>(i) * t.interval_ns, [&network, host, &t, src, i, spec_index] {
+        inject(network, *host, build_traffic_packet(t, src, i, spec_index));
+      });
+    }
+  }
+}
+
+std::string describe_packet(ByteView bytes) {
+  const auto ip = Ipv4View::parse(bytes);
+  if (!ip) {
+    return fmt::format("non-IPv4 ({} bytes)", bytes.size());
+  }
+  std::string text = fmt::format("{} > {} ttl {} tos 0x{:02x}{} len {}", ip->src().to_string(), ip->dst().to_string(),
+                                 ip->ttl(), ip->tos(), ip->df() ? " DF" : "", ip->total_length());
+  if (ip->is_fragment()) {
+    return text + fmt::format(" frag off {}{} proto {}", ip->fragment_offset_bytes(), ip->mf() ? " MF" : "",
+                              ip->protocol());
+  }
+  const ByteView payload = ip->payload();
+  switch (ip->protocol()) {
+    case ipproto::kIpip:
+      return "IPIP " + text + " [" + describe_packet(payload) + "]";
+    case ipproto::kUdp:
+      if (payload.size() >= 8) {
+        return "UDP " + text +
+               fmt::format(" {} > {} payload {}", payload[0] << 8 | payload[1], payload[2] << 8 | payload[3],
+                           payload.size() - 8);
+      }
+      break;
+    case ipproto::kTcp:
+      if (payload.size() >= 20) {
+        return "TCP " + text + fmt::format(" {} > {} flags 0x{:02x}", payload[0] << 8 | payload[1],
+                                           payload[2] << 8 | payload[3], payload[13]);
+      }
+      break;
+    case ipproto::kIcmp: {
+      IcmpInfo icmp;
+      if (parse_icmp(payload, icmp)) {
+        return fmt::format("ICMP {}/{}{} ", icmp.type, icmp.code, icmp.type == 3 && icmp.code == 4 ? fmt::format(" mtu {}", icmp.mtu) : "") + text;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return fmt::format("proto {} ", ip->protocol()) + text;
+}
+
+RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) {
+  const std::uint64_t seed = options.seed.value_or(s.seed);
+  std::unique_ptr<Network> network = Network::from_scenario(s, seed);
+  network->enable_captures();
+  for (const std::string& hop : watched_hops(s)) {
+    if (!network->watch_hop(hop)) {
+      for (const auto& e : s.expectations) {
+        if (e.hop == hop) {
+          throw InputError(e.place.describe() + ": expect.hop: no interface '" + hop + "' (names are HOST-IFACE)");
+        }
+      }
+    }
+  }
+  if (options.tracer) {
+    network->set_tracer(options.tracer);
+  }
+  schedule_traffic(s, *network);
+  network->run(s.run_until_ns > 0 ? s.run_until_ns : Network::kForever);
+
+  Accounting& accounting = network->accounting();
+  RunSummary summary;
+  summary.scenario = s.name;
+  summary.backend = "sim";
+  summary.seed = seed;
+  summary.injected = accounting.injected();
+  summary.delivered = accounting.delivered_count();
+  summary.dropped = accounting.dropped_by_reason();
+  summary.virtual_time_ns = static_cast<std::uint64_t>(network->now());
+
+  // Invariant: every injected packet is delivered or dropped with a named reason.
+  const std::vector<std::uint32_t> unexplained = accounting.in_flight();
+  if (!unexplained.empty()) {
+    summary.invariant_violations.push_back(
+        fmt::format("{} injected packet(s) neither delivered nor dropped (first: #{})", unexplained.size(),
+                    unexplained.front()));
+  }
+  if (summary.injected != summary.delivered + accounting.dropped_count()) {
+    summary.invariant_violations.push_back(fmt::format("injected {} != delivered {} + dropped {}", summary.injected,
+                                                       summary.delivered, accounting.dropped_count()));
+  }
+
+  Observations observed;
+  observed.injected = summary.injected;
+  observed.delivered = summary.delivered;
+  observed.dropped = summary.dropped;
+  for (const auto& host : network->hosts()) {
+    AppObservations& app = observed.apps[host->name()];
+    for (const auto& d : host->app_log().datagrams) {
+      // Invariant: nothing is delivered that was never sent.
+      if (d.origin == 0 || d.origin > summary.injected) {
+        summary.invariant_violations.push_back(
+            fmt::format("{} received a datagram on port {} that no application sent", host->name(), d.port));
+      }
+      app.datagrams.push_back({d.protocol, d.port, d.bytes, d.origin});
+    }
+    for (const auto& icmp : host->app_log().icmp_errors) {
+      app.icmp_errors.push_back({icmp.type, icmp.code, icmp.mtu});
+    }
+    app.echo_replies = host->app_log().echo_replies;
+  }
+  for (const std::string& hop : watched_hops(s)) {
+    auto& packets = observed.hops[hop];
+    for (const HopRecord& record : network->hop_records(hop)) {
+      packets.push_back(record.bytes);
+    }
+  }
+  summary.expectations = evaluate_expectations(s, observed);
+
+  for (const auto& host : network->hosts()) {
+    if (TunnelEngine* engine = network->find_tunnel(host->name())) {
+      const TunnelCounters& c = engine->counters();
+      summary.tunnel_counters[host->name()] = {
+          {"device_packets_read", c.device_packets_read},   {"device_packets_written", c.device_packets_written},
+          {"outer_packets_sent", c.outer_packets_sent},     {"outer_packets_received", c.outer_packets_received},
+          {"icmp_errors_received", c.icmp_errors_received}, {"icmp_not_relayed", c.icmp_not_relayed},
+          {"path_mtu_updates", c.path_mtu_updates},         {"drops", c.drops.total()},
+          {"tunnel_mtu", engine->tunnel_mtu(network->now())}};
+    }
+  }
+
+  if (options.post_run) {
+    options.post_run(*network, summary);
+  }
+  const CaptureSet& captures = network->captures();
+  summary.digest = captures.digest();
+  if (options.capture_dir) {
+    for (const auto& [name, path] : captures.write_to(*options.capture_dir)) {
+      summary.captures[name] = path.string();
+    }
+  }
+  return summary;
+}
+
+}  // namespace tunlab::sim

@@ -1,0 +1,111 @@
+#include "tunlab/sim/sim_device.hpp"
+
+#include "tunlab/sim/host.hpp"
+#include "tunlab/sim/network.hpp"
+
+namespace tunlab::sim {
+
+namespace {
+// A reader that saw a spurious EAGAIN polls again after this long (epoll would re-report).
+constexpr Time kEagainRetry = 10'000;
+}  // namespace
+
+SimDevice::SimDevice(Network& network, Host& host, std::size_t interface, DeviceKind kind)
+    : network_(network), host_(host), interface_(interface), kind_(kind) {}
+
+std::string_view SimDevice::name() const { return host_.interface(interface_).name; }
+
+std::size_t SimDevice::mtu() const { return host_.interface(interface_).mtu; }
+
+void SimDevice::set_faults(const scenario::DeviceFaultSpec& faults, Random random) {
+  faults_ = faults;
+  random_ = random;
+  if (faults.down_at_ns) {
+    network_.events().schedule(*faults.down_at_ns, [this] { up_ = false; });
+  }
+  if (faults.up_at_ns) {
+    network_.events().schedule(*faults.up_at_ns, [this] {
+      up_ = true;
+      if (!queue_.empty()) {
+        wake_reader();
+      }
+    });
+  }
+}
+
+void SimDevice::deliver_from_stack(Packet&& packet) {
+  if (!up_) {
+    network_.accounting().dropped(packet.origin, DropReason::device_down);
+    return;
+  }
+  if (faults_.queue_limit > 0 && queue_.size() >= faults_.queue_limit) {
+    // tun.c drops silently when txqueuelen is exceeded; we count it.
+    network_.accounting().dropped(packet.origin, DropReason::device_queue_full);
+    return;
+  }
+  queue_.push_back(std::move(packet));
+  wake_reader();
+}
+
+void SimDevice::wake_reader(Time delay) {
+  if (wake_pending_ || !reader_) {
+    return;
+  }
+  wake_pending_ = true;
+  network_.events().schedule(network_.now() + delay, [this] {
+    wake_pending_ = false;
+    reader_();
+    if (!queue_.empty() && up_) {
+      wake_reader(kEagainRetry);
+    }
+  });
+}
+
+IoResult SimDevice::read(Packet& out) {
+  if (queue_.empty()) {
+    return {IoStatus::would_block};
+  }
+  if (random_.chance(faults_.eagain)) {
+    return {IoStatus::would_block};
+  }
+  out = std::move(queue_.front());
+  queue_.pop_front();
+  const std::size_t buffer = faults_.read_buffer;
+  if (buffer > 0 && out.size() > buffer) {
+    out.resize(buffer);
+    return {IoStatus::truncated, buffer};
+  }
+  return {IoStatus::ok, out.size()};
+}
+
+IoResult SimDevice::write(ByteView bytes) {
+  Packet packet(bytes);
+  return write_packet(std::move(packet));
+}
+
+IoResult SimDevice::write_packet(Packet&& packet) {
+  if (!up_) {
+    return {IoStatus::device_down, 0, 0, 5 /* EIO */};
+  }
+  if (kind_ == DeviceKind::tun) {
+    const std::uint8_t version = packet.empty() ? 0 : packet[0] >> 4;
+    if (version != 4 && version != 6) {
+      return {IoStatus::invalid_packet, 0, 0, 22 /* EINVAL */};
+    }
+  }
+  const std::size_t size = packet.size();
+  // The stack processes the packet after write() returns, as netif_rx defers to softirq.
+  network_.events().schedule_packet(network_.now(), *this, 0, std::move(packet));
+  return {IoStatus::ok, size};
+}
+
+void SimDevice::handle_packet_event(std::uint32_t, Packet&& packet) { host_.receive(interface_, std::move(packet)); }
+
+void SimDevice::drain(DropReason reason) {
+  for (const Packet& packet : queue_) {
+    network_.accounting().settle(packet.origin, reason);
+  }
+  queue_.clear();
+}
+
+}  // namespace tunlab::sim

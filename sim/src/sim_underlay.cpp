@@ -1,0 +1,66 @@
+#include "tunlab/sim/sim_underlay.hpp"
+
+#include "tunlab/sim/host.hpp"
+#include "tunlab/sim/network.hpp"
+
+namespace tunlab::sim {
+
+SimUnderlay::SimUnderlay(Network& network, Host& host, std::size_t tunnel_interface)
+    : network_(network), host_(host), tunnel_interface_(tunnel_interface) {}
+
+IoResult SimUnderlay::send(const OuterHeader& outer, Packet&& inner) {
+  const std::size_t total = inner.size() + 20;
+  if (total > 0xffff) {
+    return {IoStatus::message_too_big, 0, 0xffff};
+  }
+  Ipv4HeaderFields fields{.src = outer.src,
+                          .dst = outer.dst,
+                          .protocol = ipproto::kIpip,
+                          .tos = outer.tos,
+                          .ttl = outer.ttl,
+                          .id = outer.id,
+                          .df = outer.df};
+  std::uint8_t* header = inner.push_front(20);
+  write_ipv4_header(MutableByteView(header, 20), fields, static_cast<std::uint16_t>(total));
+  return host_.send_local(std::move(inner), tunnel_interface_);
+}
+
+UnderlayEvent SimUnderlay::receive(Packet& out, UnderlayError& error) {
+  if (queue_.empty()) {
+    return UnderlayEvent::nothing;
+  }
+  Item& item = queue_.front();
+  out = std::move(item.packet);
+  const bool is_error = item.is_error;
+  if (is_error) {
+    error = item.error;
+  }
+  queue_.pop_front();
+  return is_error ? UnderlayEvent::error : UnderlayEvent::packet;
+}
+
+void SimUnderlay::deliver(Packet&& outer) {
+  queue_.push_back(Item{false, {}, std::move(outer)});
+  wake_reader();
+}
+
+void SimUnderlay::deliver_error(const UnderlayError& error, Packet&& quoted) {
+  queue_.push_back(Item{true, error, std::move(quoted)});
+  wake_reader();
+}
+
+void SimUnderlay::wake_reader() {
+  if (wake_pending_ || !reader_) {
+    return;
+  }
+  wake_pending_ = true;
+  network_.events().schedule(network_.now(), [this] {
+    wake_pending_ = false;
+    reader_();
+    if (!queue_.empty()) {
+      wake_reader();
+    }
+  });
+}
+
+}  // namespace tunlab::sim
