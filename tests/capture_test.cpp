@@ -44,8 +44,7 @@ Bytes udp_packet(std::size_t payload_size, std::uint16_t id) {
 }
 
 Bytes ethernet_frame(const Bytes& ip) {
-  Tins::EthernetII frame = Tins::EthernetII("02:00:00:00:00:22", "02:00:00:00:00:12") /
-                           Tins::RawPDU(ip);
+  Tins::EthernetII frame = Tins::EthernetII("02:00:00:00:00:22", "02:00:00:00:00:12") / Tins::RawPDU(ip);
   frame.payload_type(0x0800);
   return frame.serialize();
 }
@@ -63,8 +62,7 @@ struct RawRecord {
   std::uint32_t orig_len = 0;  // 0: same as bytes.size()
 };
 
-Bytes handmade_pcap(std::uint32_t linktype, const std::vector<RawRecord>& records,
-                    std::uint32_t magic = 0xa1b2c3d4) {
+Bytes handmade_pcap(std::uint32_t linktype, const std::vector<RawRecord>& records, std::uint32_t magic = 0xa1b2c3d4) {
   Bytes out;
   auto le32 = [&out](std::uint32_t v) {
     for (int i = 0; i < 4; ++i) {
@@ -91,8 +89,7 @@ class CaptureTest : public ::testing::Test {
 protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("tunlab-capture_test-" + std::to_string(::getpid()) + "-" + info->name());
+    dir_ = fs::temp_directory_path() / ("tunlab-capture_test-" + std::to_string(::getpid()) + "-" + info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -129,8 +126,8 @@ TEST_F(CaptureTest, LibpcapReadsBackExactBytesAndVirtualTimestamps) {
   const Bytes a = udp_packet(10, 1);
   const Bytes b = udp_packet(1372, 2);
   set.record(tun, 0, a);
-  set.record(tun, 1'500'000, b);                 // 1.5 ms
-  set.record(tun, 3'000'000'999, a);             // 3 s + 999 ns: below microsecond resolution
+  set.record(tun, 1'500'000, b);      // 1.5 ms
+  set.record(tun, 3'000'000'999, a);  // 3 s + 999 ns: below microsecond resolution
   EXPECT_EQ(set.packet_count(tun), 3u);
 
   fs::path path = set.write_to(dir_).at("left-tun0");
@@ -294,8 +291,7 @@ TEST(CaptureDigest, DigestIsOverCapturesInNameOrderNotOpenOrder) {
 }
 
 TEST(CaptureDigest, EmptySetIsTheSha256OfNothing) {
-  EXPECT_EQ(CaptureSet().digest(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(CaptureSet().digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(CaptureDigest, DigestIsStableAcrossMoreRecords) {
@@ -449,8 +445,8 @@ TEST_F(CaptureTest, CaptureSetOutputRoundTripsThroughTheReader) {
 
 TEST_F(CaptureTest, NanosecondPcapKeepsNanoseconds) {
   const Bytes packet = udp_packet(8, 1);
-  fs::path path = write_file(
-      "nano.pcap", handmade_pcap(101, {{1, 999'999'999, packet}, {2, 1'234, packet}}, 0xa1b23c4d));
+  fs::path path =
+      write_file("nano.pcap", handmade_pcap(101, {{1, 999'999'999, packet}, {2, 1'234, packet}}, 0xa1b23c4d));
   auto records = read_ipv4_pcap(path);
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1].time_ns, 1'235);

@@ -16,7 +16,8 @@ if ! command -v "${TSHARK:-tshark}" >/dev/null 2>&1; then
   exit 1
 fi
 
-# Bytes from hex, through printf's \x escapes.
+# Bytes from hex, through printf's \x escapes (the format is made of nothing but escapes).
+# shellcheck disable=SC2059,SC2001
 hex_bytes() { printf "$(sed 's/../\\x&/g' <<<"$1")"; }
 le32() {
   hex_bytes "$(printf '%02x%02x%02x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) \
@@ -71,7 +72,8 @@ expect_fail() {
 
 write_pcap "$work/good.pcap" "$good" "$good"
 output=$("$check" "$work/good.pcap" 2>&1)
-if (($? != 0)); then
+rc=$?
+if ((rc != 0)); then
   echo "FAIL good: a clean pcap was rejected: $output"
   failures=$((failures + 1))
 else
@@ -103,7 +105,8 @@ fi
 
 # A directory: every pcap in it is checked (bad ones found), --exclude skips by name.
 output=$("$check" "$work" --exclude 'bad-*' --exclude 'truncated-*' --exclude 'cut-*' 2>&1)
-if (($? == 0)) && grep -q '1 file(s) clean' <<<"$output"; then
+rc=$?
+if ((rc == 0)) && grep -q '1 file(s) clean' <<<"$output"; then
   echo "ok   exclude: only good.pcap checked"
 else
   echo "FAIL exclude: $output"

@@ -6,8 +6,8 @@
 // virtual time, so we drive pcap_dump ourselves on an open_memstream FILE*.
 #include "tunlab/capture.hpp"
 
-#include <pcap/pcap.h>
 #include <openssl/evp.h>
+#include <pcap/pcap.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -44,12 +44,12 @@ bool is_raw(int dlt) {
 
 int to_dlt(LinkType link_type) {
   switch (link_type) {
-  case LinkType::raw:
-    return DLT_RAW;
-  case LinkType::ethernet:
-    return DLT_EN10MB;
-  case LinkType::linux_sll:
-    return DLT_LINUX_SLL;
+    case LinkType::raw:
+      return DLT_RAW;
+    case LinkType::ethernet:
+      return DLT_EN10MB;
+    case LinkType::linux_sll:
+      return DLT_LINUX_SLL;
   }
   throw std::invalid_argument("capture: unknown link type");
 }
@@ -65,8 +65,7 @@ std::uint16_t be16(const std::uint8_t* p) {
 class CaptureFile {
 public:
   CaptureFile(std::string name, LinkType link_type) : name_(std::move(name)), link_type_(link_type) {
-    pcap_ = pcap_open_dead_with_tstamp_precision(to_dlt(link_type), kSnaplen,
-                                                 PCAP_TSTAMP_PRECISION_MICRO);
+    pcap_ = pcap_open_dead_with_tstamp_precision(to_dlt(link_type), kSnaplen, PCAP_TSTAMP_PRECISION_MICRO);
     if (pcap_ == nullptr) {
       throw std::runtime_error("capture " + name_ + ": pcap_open_dead failed");
     }
@@ -166,17 +165,20 @@ std::size_t CaptureSet::packet_count(std::size_t capture) const {
   return files_.at(capture)->packet_count();
 }
 
-const std::string& CaptureSet::name(std::size_t capture) const { return files_.at(capture)->name(); }
+const std::string& CaptureSet::name(std::size_t capture) const {
+  return files_.at(capture)->name();
+}
 
-std::size_t CaptureSet::size() const { return files_.size(); }
+std::size_t CaptureSet::size() const {
+  return files_.size();
+}
 
 std::vector<std::uint8_t> CaptureSet::file_bytes(std::size_t capture) const {
   ByteView bytes = files_.at(capture)->view();
   return {bytes.begin(), bytes.end()};
 }
 
-std::map<std::string, std::filesystem::path> CaptureSet::write_to(
-    const std::filesystem::path& dir) const {
+std::map<std::string, std::filesystem::path> CaptureSet::write_to(const std::filesystem::path& dir) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -246,14 +248,14 @@ std::string ethertype_text(std::uint16_t ethertype) {
   std::snprintf(text, sizeof text, "ethertype 0x%04x", ethertype);
   std::string out = text;
   switch (ethertype) {
-  case 0x0806:
-    return out + ", ARP";
-  case 0x86dd:
-    return out + ", IPv6";
-  case 0x8100:
-    return out + ", a second 802.1Q tag";
-  default:
-    return out;
+    case 0x0806:
+      return out + ", ARP";
+    case 0x86dd:
+      return out + ", IPv6";
+    case 0x8100:
+      return out + ", a second 802.1Q tag";
+    default:
+      return out;
   }
 }
 
@@ -310,8 +312,7 @@ public:
         fail_packet(number, "unreadable record (" + message + ")");
       }
 
-      std::int64_t time_ns =
-          static_cast<std::int64_t>(header->ts.tv_sec) * kNsPerSec + header->ts.tv_usec;
+      std::int64_t time_ns = static_cast<std::int64_t>(header->ts.tv_sec) * kNsPerSec + header->ts.tv_usec;
       if (number == 1) {
         first_ns = time_ns;
       }
@@ -331,52 +332,51 @@ private:
 
   void need(ByteView frame, std::size_t bytes, std::size_t number, const char* header) const {
     if (frame.size() < bytes) {
-      fail_packet(number, "not an IPv4 packet (" + std::to_string(frame.size()) +
-                              " bytes, shorter than the " + header + " header)");
+      fail_packet(number, "not an IPv4 packet (" + std::to_string(frame.size()) + " bytes, shorter than the " + header +
+                              " header)");
     }
   }
 
   ByteView strip_link_layer(int dlt, ByteView frame, std::size_t number) const {
     switch (dlt) {
-    case DLT_EN10MB: {
-      need(frame, 14, number, "Ethernet");
-      std::size_t offset = 14;
-      std::uint16_t ethertype = be16(frame.data() + 12);
-      if (ethertype == 0x8100) {  // one 802.1Q tag
-        need(frame, 18, number, "802.1Q");
-        ethertype = be16(frame.data() + 16);
-        offset = 18;
+      case DLT_EN10MB: {
+        need(frame, 14, number, "Ethernet");
+        std::size_t offset = 14;
+        std::uint16_t ethertype = be16(frame.data() + 12);
+        if (ethertype == 0x8100) {  // one 802.1Q tag
+          need(frame, 18, number, "802.1Q");
+          ethertype = be16(frame.data() + 16);
+          offset = 18;
+        }
+        if (ethertype != 0x0800) {
+          fail_packet(number, "not an IPv4 packet (" + ethertype_text(ethertype) + ")");
+        }
+        return frame.subspan(offset);
       }
-      if (ethertype != 0x0800) {
-        fail_packet(number, "not an IPv4 packet (" + ethertype_text(ethertype) + ")");
+      case DLT_LINUX_SLL: {
+        need(frame, 16, number, "Linux SLL");
+        std::uint16_t protocol = be16(frame.data() + 14);
+        if (protocol != 0x0800) {
+          fail_packet(number, "not an IPv4 packet (SLL protocol 0x" + hex16(protocol) + ")");
+        }
+        return frame.subspan(16);
       }
-      return frame.subspan(offset);
-    }
-    case DLT_LINUX_SLL: {
-      need(frame, 16, number, "Linux SLL");
-      std::uint16_t protocol = be16(frame.data() + 14);
-      if (protocol != 0x0800) {
-        fail_packet(number, "not an IPv4 packet (SLL protocol 0x" + hex16(protocol) + ")");
+      case kDltLinuxSll2: {
+        need(frame, 20, number, "Linux SLL2");
+        std::uint16_t protocol = be16(frame.data());
+        if (protocol != 0x0800) {
+          fail_packet(number, "not an IPv4 packet (SLL2 protocol 0x" + hex16(protocol) + ")");
+        }
+        return frame.subspan(20);
       }
-      return frame.subspan(16);
-    }
-    case kDltLinuxSll2: {
-      need(frame, 20, number, "Linux SLL2");
-      std::uint16_t protocol = be16(frame.data());
-      if (protocol != 0x0800) {
-        fail_packet(number, "not an IPv4 packet (SLL2 protocol 0x" + hex16(protocol) + ")");
-      }
-      return frame.subspan(20);
-    }
-    default:  // RAW and IPv4 carry the IP packet from the first byte
-      return frame;
+      default:  // RAW and IPv4 carry the IP packet from the first byte
+        return frame;
     }
   }
 
   // Validates the IPv4 header and returns exactly the IPv4 packet: the bytes the sender's stack
   // produced, without link-layer padding (Ethernet pads short frames to 60 bytes).
-  ByteView check_ipv4(ByteView ip, std::size_t number, const pcap_pkthdr& header,
-                      std::size_t link_bytes) const {
+  ByteView check_ipv4(ByteView ip, std::size_t number, const pcap_pkthdr& header, std::size_t link_bytes) const {
     if (ip.empty()) {
       fail_packet(number, "not an IPv4 packet (no bytes after the link header)");
     }
@@ -388,20 +388,18 @@ private:
     std::size_t header_length = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
     // The whole packet is needed to replay it; a capture cut by its snaplen cannot be replayed.
     if (header.caplen < header.len && (ip.size() < 20 || total_length > ip.size())) {
-      fail_packet(number, "captured " + std::to_string(header.caplen) + " of " +
-                              std::to_string(header.len) + " bytes");
+      fail_packet(number, "captured " + std::to_string(header.caplen) + " of " + std::to_string(header.len) + " bytes");
     }
     if (ip.size() < 20) {
-      fail_packet(number, "not an IPv4 packet (" + std::to_string(ip.size()) +
-                              " bytes, shorter than an IPv4 header)");
+      fail_packet(number, "not an IPv4 packet (" + std::to_string(ip.size()) + " bytes, shorter than an IPv4 header)");
     }
     if (header_length < 20 || header_length > total_length) {
-      fail_packet(number, "not an IPv4 packet (header length " + std::to_string(header_length) +
-                              ", total length " + std::to_string(total_length) + ")");
+      fail_packet(number, "not an IPv4 packet (header length " + std::to_string(header_length) + ", total length " +
+                              std::to_string(total_length) + ")");
     }
     if (total_length > ip.size()) {
-      fail_packet(number, "not an IPv4 packet (total length " + std::to_string(total_length) +
-                              " exceeds the " + std::to_string(ip.size()) + " bytes present" +
+      fail_packet(number, "not an IPv4 packet (total length " + std::to_string(total_length) + " exceeds the " +
+                              std::to_string(ip.size()) + " bytes present" +
                               (link_bytes > 0 ? " after the link header)" : ")"));
     }
     return ip.first(total_length);
