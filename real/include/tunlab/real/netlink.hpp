@@ -1,0 +1,42 @@
+// Interface, address, route and sysctl configuration inside a Netns, over rtnetlink (libnl-route-3)
+// and /proc/sys. Every function opens its netlink socket or /proc file on a thread that is inside
+// the target namespace (run_in), so none of them can reach the host's interfaces by mistake.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "tunlab/ipv4.hpp"
+#include "tunlab/real/netns.hpp"
+
+namespace tunlab::real {
+
+// Creates a veth pair: `name` in `ns` and `peer_name` directly in `peer_ns` (IFLA_NET_NS_FD on
+// the peer), both down. Both names must be free in their namespaces. A veth disappears with
+// either namespace.
+void veth_create(const Netns& ns, const std::string& name, const Netns& peer_ns, const std::string& peer_name);
+// The interface must exist in `ns`. Throws std::system_error naming the interface otherwise.
+void link_set_up(const Netns& ns, const std::string& ifname, bool up);
+void link_set_mtu(const Netns& ns, const std::string& ifname, std::size_t mtu);
+std::size_t link_mtu(const Netns& ns, const std::string& ifname);
+// True when the interface exists in `ns` (used to check a tun device vanished).
+bool link_exists(const Netns& ns, const std::string& ifname);
+// Adds `address`/`prefix_length` to the interface (like `ip addr add A/N dev IF`).
+void address_add(const Netns& ns, const std::string& ifname, Ipv4Address address, unsigned prefix_length);
+// Adds a route to the main table: dst/prefix_length (0.0.0.0/0 for default), via `gateway` when
+// given, out of `ifname` when given (at least one of them is required).
+void route_add(const Netns& ns, Ipv4Address dst, unsigned prefix_length, std::optional<Ipv4Address> gateway,
+               const std::optional<std::string>& ifname);
+
+// Writes `value` to /proc/sys/`key` (e.g. "net/ipv4/ip_forward") as seen from inside `ns`.
+void sysctl_write(const Netns& ns, const std::string& key, const std::string& value);
+std::string sysctl_read(const Netns& ns, const std::string& key);
+// net.ipv4.ip_forward = 1 inside `ns`.
+void enable_forwarding(const Netns& ns);
+// accept_local = 1 and rp_filter = 0 on `ifname` (and rp_filter 0 on "all"), so packets app B
+// writes into tun0 with source = tun0's own address (ICMP errors it generates) are not dropped as
+// martians.
+void allow_local_source(const Netns& ns, const std::string& ifname);
+
+}  // namespace tunlab::real

@@ -1,0 +1,81 @@
+// The kernel's raw IPPROTO_IPIP socket behind the Underlay interface. Sends with IP_HDRINCL so
+// the outer header carries exactly the encapsulator's fields; receives whole outer packets and,
+// through IP_RECVERR, the ICMP errors about what we sent.
+//
+// Kernel ipip module: on this project's test machines there is none, so a raw protocol-4 socket
+// is the only consumer of IPIP packets. Where ipip is loaded (/sys/module/ipip exists) every
+// namespace also gets a fallback tunl0 and the kernel sees each IPIP packet too: with no matching
+// kernel tunnel up it answers the sender with ICMP 3/3 (port unreachable, rate-limited), and with
+// one up it decapsulates a second copy. Our peers then see 3/3 errors, which the engine does not
+// relay (RFC 2003 §4.1). kernel_ipip_loaded() lets callers warn; keep kernel ipip tunnels down in
+// the namespaces the tunnel runs in.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "tunlab/underlay.hpp"
+
+namespace tunlab::real {
+
+enum class PeerFilter {
+  // Every IPIP packet reaching the socket goes to the engine, which drops and counts packets
+  // from other sources with a named reason (what the simulator's raw socket does).
+  engine,
+  // The underlay drops packets whose outer source is not `remote` (or destination not `local`)
+  // and counts them in foreign_dropped().
+  userspace,
+  // connect(remote) + bind(local): the kernel never hands us other packets. With no ipip module it
+  // answers them with ICMP 3/2 (protocol unreachable) and counts Ip InUnknownProtos.
+  kernel,
+};
+
+struct RawIpipOptions {
+  Ipv4Address local;
+  Ipv4Address remote;
+  PeerFilter filter = PeerFilter::engine;
+};
+
+// True when the kernel's ipip module is loaded (see the header comment for what changes).
+bool kernel_ipip_loaded();
+
+class RawIpipUnderlay final : public Underlay {
+public:
+  // Opens the socket in the calling thread's network namespace (call inside run_in for a Netns).
+  // `local` must be an address of that namespace when filter == kernel. Throws std::system_error.
+  explicit RawIpipUnderlay(const RawIpipOptions& options);
+  ~RawIpipUnderlay() override;
+  RawIpipUnderlay(const RawIpipUnderlay&) = delete;
+  RawIpipUnderlay& operator=(const RawIpipUnderlay&) = delete;
+
+  // Writes outer (protocol 4, checksum and total length computed here) in front of `inner` and
+  // sends the whole packet. The caller guarantees outer.id != 0 when it wants that exact ID: with
+  // IP_HDRINCL Linux keeps a non-zero ID and only chooses one when it is 0 (raw_send_hdrinc).
+  // message_too_big carries the route's MTU (local device or learned path MTU).
+  IoResult send(const OuterHeader& outer, Packet&& inner) override;
+  // Error-queue entries first (ICMP errors from the network; the kernel's own local EMSGSIZE
+  // notes are skipped, send() already reported them), then packets. For an error, `out` holds
+  // the quoted bytes starting with the outer header we sent.
+  UnderlayEvent receive(Packet& out, UnderlayError& error) override;
+  int poll_fd() const override { return fd_; }
+
+  // The kernel's current MTU for the route to `remote` (IP_MTU on a connected UDP socket that
+  // is re-connected for each query, so a freshly learned path MTU shows).
+  std::optional<std::uint32_t> path_mtu();
+
+  std::uint64_t foreign_dropped() const { return foreign_dropped_; }
+  std::uint64_t local_errors_skipped() const { return local_errors_skipped_; }
+
+private:
+  UnderlayEvent receive_error(Packet& out, UnderlayError& error, bool& retry);
+
+  RawIpipOptions options_;
+  int fd_ = -1;
+  int mtu_probe_fd_ = -1;  // UDP socket in the same namespace, only for IP_MTU
+  std::vector<std::uint8_t> scratch_;
+  std::uint64_t foreign_dropped_ = 0;
+  std::uint64_t local_errors_skipped_ = 0;
+};
+
+}  // namespace tunlab::real

@@ -1,0 +1,82 @@
+// The kernel's TUN/TAP device (/dev/net/tun) behind the Device interface: non-blocking, with or
+// without the 4-byte packet-information header, optionally multi-queue.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tunlab/device.hpp"
+
+namespace tunlab::real {
+
+struct TunOptions {
+  std::string name = "tun0";         // empty: the kernel picks tunN/tapN
+  DeviceKind kind = DeviceKind::tun;
+  // false: IFF_NO_PI. true: every packet carries u16 flags + be16 EtherType on the fd; read()
+  // strips it (reporting the kernel's truncation flag) and write() adds it.
+  bool packet_info = false;
+  // > 1 opens the device with IFF_MULTI_QUEUE and attaches this many fds (kernel limit 256).
+  std::size_t queues = 1;
+  std::size_t mtu = 1500;            // set with SIOCSIFMTU after creation
+  bool bring_up = true;
+  // Bytes read() accepts per packet (link header included, PI excluded); a longer packet is
+  // truncated. 0: 65535 + an Ethernet header, so nothing is ever cut by accident.
+  std::size_t read_buffer = 0;
+};
+
+class TunDevice final : public Device {
+public:
+  // Creates (or attaches to) the device in the calling thread's network namespace; call it
+  // inside run_in() to put it in a Netns. The device lives until the last queue fd closes.
+  // Throws std::system_error saying what was attempted (open /dev/net/tun, TUNSETIFF, MTU, up).
+  explicit TunDevice(const TunOptions& options);
+  ~TunDevice() override;
+  TunDevice(const TunDevice&) = delete;
+  TunDevice& operator=(const TunDevice&) = delete;
+
+  std::string_view name() const override { return name_; }
+  DeviceKind kind() const override { return options_.kind; }
+  std::size_t mtu() const override { return mtu_; }
+  IoResult read(Packet& out) override;
+  IoResult write(ByteView packet) override;
+  // Reads round-robin over the queues until every queue would block or out is full.
+  std::size_t read_batch(std::span<Packet> out) override;
+  // Spreads the packets over the queues; stops at the first failure.
+  std::size_t write_batch(std::span<const Packet> packets) override;
+  // Single queue: the queue's fd. Multi-queue: an epoll fd over all queues (readable when any is).
+  int poll_fd() const override;
+
+  std::size_t queue_count() const { return queue_fds_.size(); }
+  int queue_fd(std::size_t queue) const { return queue_fds_.at(queue); }
+  // Reads/writes one specific queue (tests; per-queue worker threads).
+  IoResult read_queue(std::size_t queue, Packet& out);
+  IoResult write_queue(std::size_t queue, ByteView packet);
+
+  // Administrative state and MTU, through a control socket opened in the device's namespace at
+  // construction, so they are safe to call from any thread.
+  void set_up(bool up);
+  void set_mtu(std::size_t mtu);
+  // Closes one queue fd (tests: the device vanishes when the last one closes).
+  void close_queue(std::size_t queue);
+
+private:
+  std::size_t read_capacity() const;
+
+  TunOptions options_;
+  std::string name_;
+  std::size_t mtu_ = 0;
+  std::vector<int> queue_fds_;
+  int control_fd_ = -1;   // AF_INET datagram socket in the device's namespace, for SIOCSIF*
+  int epoll_fd_ = -1;     // multi-queue only
+  std::size_t next_read_queue_ = 0;
+  std::size_t next_write_queue_ = 0;
+  std::vector<std::uint8_t> scratch_;
+};
+
+// Maps a read/write errno from a tun fd to the shared IoStatus (EAGAIN → would_block,
+// EIO → device_down, EINVAL → invalid_packet, EMSGSIZE → message_too_big, else error).
+IoStatus tun_errno_status(int err);
+
+}  // namespace tunlab::real

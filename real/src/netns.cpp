@@ -1,0 +1,137 @@
+// Anonymous, fd-held network namespaces and the thread-based run_in (see netns.hpp for why
+// nothing is bind-mounted).
+#include "tunlab/real/netns.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <exception>
+#include <stdexcept>
+#include <system_error>
+
+#include "tunlab/real/netlink.hpp"
+
+namespace tunlab::real {
+
+namespace {
+
+std::system_error sys_error(const std::string& what, int err = errno) {
+  return std::system_error(err, std::generic_category(), what);
+}
+
+ino_t inode_of_fd(int fd, const std::string& what) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    throw sys_error("fstat " + what);
+  }
+  return st.st_ino;
+}
+
+}  // namespace
+
+ino_t current_netns_inode() {
+  struct stat st {};
+  if (::stat("/proc/thread-self/ns/net", &st) != 0) {
+    throw sys_error("stat /proc/thread-self/ns/net");
+  }
+  return st.st_ino;
+}
+
+Netns::Netns(std::string label) : label_(std::move(label)) {
+  // unshare(CLONE_NEWNET) only moves the calling thread, so a throwaway thread creates the
+  // namespace and hands back an fd; the thread's exit drops its own reference.
+  std::exception_ptr failure;
+  int fd = -1;
+  std::thread creator([&] {
+    try {
+      if (::unshare(CLONE_NEWNET) != 0) {
+        throw sys_error("unshare(CLONE_NEWNET) for namespace '" + label_ + "' (needs CAP_SYS_ADMIN)");
+      }
+      fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        throw sys_error("open /proc/thread-self/ns/net in namespace '" + label_ + "'");
+      }
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  creator.join();
+  if (failure) {
+    std::rethrow_exception(failure);
+  }
+  fd_ = fd;
+  try {
+    inode_ = inode_of_fd(fd_, "namespace '" + label_ + "'");
+    link_set_up(*this, "lo", true);
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
+  }
+}
+
+Netns::~Netns() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+Netns::Netns(Netns&& other) noexcept
+    : label_(std::move(other.label_)), fd_(std::exchange(other.fd_, -1)), inode_(other.inode_) {}
+
+Netns& Netns::operator=(Netns&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    label_ = std::move(other.label_);
+    fd_ = std::exchange(other.fd_, -1);
+    inode_ = other.inode_;
+  }
+  return *this;
+}
+
+std::string Netns::proc_path() const {
+  return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_);
+}
+
+namespace detail {
+
+void run_on_thread_in(const Netns& ns, const std::function<void()>& task) {
+  if (ns.fd() < 0) {
+    throw std::logic_error("run_in: namespace '" + ns.label() + "' was moved from");
+  }
+  std::exception_ptr failure;
+  std::thread worker([&] {
+    try {
+      if (::setns(ns.fd(), CLONE_NEWNET) != 0) {
+        throw sys_error("setns into namespace '" + ns.label() + "'");
+      }
+      if (current_netns_inode() != ns.inode()) {
+        throw std::logic_error("setns into namespace '" + ns.label() + "' did not take effect");
+      }
+      task();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  worker.join();
+  if (failure) {
+    std::rethrow_exception(failure);
+  }
+}
+
+}  // namespace detail
+
+HostNetnsGuard::HostNetnsGuard() : host_inode_(current_netns_inode()) {}
+
+void HostNetnsGuard::check(const char* where) const {
+  if (current_netns_inode() != host_inode_) {
+    throw std::logic_error(std::string(where) + ": thread left the host network namespace");
+  }
+}
+
+}  // namespace tunlab::real

@@ -1,0 +1,230 @@
+// socket(AF_INET, SOCK_RAW, IPPROTO_IPIP) with IP_HDRINCL and IP_RECVERR as an Underlay.
+#include "tunlab/real/raw_ipip_underlay.hpp"
+
+#include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "tunlab/real/tun_device.hpp"
+#include "tunlab/tunnel_config.hpp"
+
+namespace tunlab::real {
+
+namespace {
+
+constexpr std::size_t kMaxIpPacket = 65535;
+
+[[noreturn]] void throw_errno(const std::string& what, int err = errno) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+void set_int_option(int fd, int level, int name, int value, const char* what) {
+  if (::setsockopt(fd, level, name, &value, sizeof value) != 0) {
+    throw_errno(std::string("setsockopt ") + what + " on the raw IPIP socket");
+  }
+}
+
+sockaddr_in to_sockaddr(Ipv4Address address, std::uint16_t port = 0) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  sin.sin_addr.s_addr = static_cast<std::uint32_t>(address);
+  return sin;
+}
+
+}  // namespace
+
+bool kernel_ipip_loaded() {
+  struct stat st {};
+  return ::stat("/sys/module/ipip", &st) == 0;
+}
+
+RawIpipUnderlay::RawIpipUnderlay(const RawIpipOptions& options) : options_(options) {
+  fd_ = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
+  if (fd_ < 0) {
+    throw_errno("socket(AF_INET, SOCK_RAW, IPPROTO_IPIP) (needs CAP_NET_RAW)");
+  }
+  try {
+    // We write the whole outer header ourselves: the kernel then fills in only the checksum and
+    // total length (and an ID or source only where we leave them 0), so TTL/TOS/DF/ID are exactly
+    // the encapsulator's.
+    set_int_option(fd_, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL");
+    set_int_option(fd_, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");
+    if (options_.filter == PeerFilter::kernel) {
+      const sockaddr_in local = to_sockaddr(options_.local);
+      if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+        throw_errno("bind the raw IPIP socket to " + options_.local.to_string());
+      }
+      const sockaddr_in remote = to_sockaddr(options_.remote);
+      if (::connect(fd_, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) != 0) {
+        throw_errno("connect the raw IPIP socket to " + options_.remote.to_string());
+      }
+    }
+    mtu_probe_fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (mtu_probe_fd_ < 0) {
+      throw_errno("socket(AF_INET, SOCK_DGRAM) for IP_MTU");
+    }
+  } catch (...) {
+    ::close(fd_);
+    if (mtu_probe_fd_ >= 0) {
+      ::close(mtu_probe_fd_);
+    }
+    throw;
+  }
+  scratch_.resize(kMaxIpPacket);
+}
+
+RawIpipUnderlay::~RawIpipUnderlay() {
+  ::close(fd_);
+  ::close(mtu_probe_fd_);
+}
+
+std::optional<std::uint32_t> RawIpipUnderlay::path_mtu() {
+  // A UDP connect() does a fresh route lookup (path-MTU exceptions included); IP_MTU then reads
+  // the MTU of the cached route. Reconnecting each time avoids reading a stale cached route.
+  const sockaddr_in remote = to_sockaddr(options_.remote, 9);
+  if (::connect(mtu_probe_fd_, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) != 0) {
+    return std::nullopt;
+  }
+  int mtu = 0;
+  socklen_t len = sizeof mtu;
+  if (::getsockopt(mtu_probe_fd_, IPPROTO_IP, IP_MTU, &mtu, &len) != 0 || mtu <= 0) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(mtu);
+}
+
+IoResult RawIpipUnderlay::send(const OuterHeader& outer, Packet&& inner) {
+  const std::size_t total = inner.size() + kOuterHeaderLength;
+  if (total > kMaxIpPacket) {
+    return {IoStatus::invalid_packet, 0, 0, EMSGSIZE};
+  }
+  std::uint8_t* header = inner.push_front(kOuterHeaderLength);
+  Ipv4HeaderFields fields;
+  fields.src = outer.src;
+  fields.dst = outer.dst;
+  fields.protocol = ipproto::kIpip;
+  fields.tos = outer.tos;
+  fields.ttl = outer.ttl;
+  fields.id = outer.id;
+  fields.df = outer.df;
+  write_ipv4_header(MutableByteView(header, kOuterHeaderLength), fields, static_cast<std::uint16_t>(total));
+  const sockaddr_in to = to_sockaddr(outer.dst);
+  const ssize_t n = ::sendto(fd_, inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  if (n < 0) {
+    const int err = errno;
+    IoResult result{tun_errno_status(err), 0, 0, err};
+    if (err == EMSGSIZE) {
+      result.mtu = path_mtu().value_or(0);
+    } else if (err == EINVAL) {
+      result.status = IoStatus::error;  // not a TUN version check: a malformed send
+    }
+    return result;
+  }
+  return {IoStatus::ok, static_cast<std::size_t>(n)};
+}
+
+UnderlayEvent RawIpipUnderlay::receive_error(Packet& out, UnderlayError& error, bool& retry) {
+  retry = false;
+  sockaddr_in original_dst{};
+  alignas(cmsghdr) std::uint8_t control[512];
+  iovec iov{scratch_.data(), scratch_.size()};
+  msghdr msg{};
+  msg.msg_name = &original_dst;
+  msg.msg_namelen = sizeof original_dst;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+  if (n < 0) {
+    return UnderlayEvent::nothing;
+  }
+  const sock_extended_err* ee = nullptr;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+      ee = reinterpret_cast<const sock_extended_err*>(CMSG_DATA(c));
+    }
+  }
+  if (ee == nullptr || ee->ee_origin != SO_EE_ORIGIN_ICMP) {
+    // SO_EE_ORIGIN_LOCAL: the kernel's note about our own failed send (EMSGSIZE), which send()
+    // already returned to the engine. Not an ICMP message from the network.
+    ++local_errors_skipped_;
+    retry = true;
+    return UnderlayEvent::nothing;
+  }
+  sockaddr_in offender{};
+  std::memcpy(&offender, SO_EE_OFFENDER(ee), sizeof offender);
+  error.reporter = Ipv4Address(offender.sin_addr.s_addr);
+  error.type = ee->ee_type;
+  error.code = ee->ee_code;
+  error.mtu = ee->ee_type == 3 && ee->ee_code == 4 ? static_cast<std::uint16_t>(ee->ee_info) : 0;
+  const std::size_t quoted = static_cast<std::size_t>(n);
+  // With IP_HDRINCL, raw_err() queues the ICMP quote from the offending packet's IP header on,
+  // so the bytes already start with the outer header we sent (verified by real_tunnel_test).
+  // Without it the kernel would hand us only what followed that header; rebuild a header from
+  // what we know then, with TTL/ID unknown (0), so the engine sees the same shape either way.
+  const auto view = Ipv4View::parse(ByteView(scratch_.data(), quoted));
+  if (view && view->protocol() == ipproto::kIpip) {
+    out.assign(ByteView(scratch_.data(), quoted));
+  } else {
+    Ipv4HeaderFields fields;
+    fields.src = options_.local;
+    fields.dst = Ipv4Address(original_dst.sin_addr.s_addr);
+    fields.protocol = ipproto::kIpip;
+    fields.ttl = 0;
+    out.assign(ByteView(scratch_.data(), quoted));
+    std::uint8_t* header = out.push_front(kOuterHeaderLength);
+    write_ipv4_header(MutableByteView(header, kOuterHeaderLength), fields,
+                      static_cast<std::uint16_t>(std::min(kMaxIpPacket, quoted + kOuterHeaderLength)));
+  }
+  out.origin = 0;
+  return UnderlayEvent::error;
+}
+
+UnderlayEvent RawIpipUnderlay::receive(Packet& out, UnderlayError& error) {
+  // Bounded: each turn consumes one queued item or stops.
+  for (int turn = 0; turn < 64; ++turn) {
+    bool retry = false;
+    if (receive_error(out, error, retry) == UnderlayEvent::error) {
+      return UnderlayEvent::error;
+    }
+    if (retry) {
+      continue;
+    }
+    sockaddr_in from{};
+    socklen_t from_len = sizeof from;
+    const ssize_t n = ::recvfrom(fd_, scratch_.data(), scratch_.size(), MSG_DONTWAIT,
+                                 reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) {
+        return UnderlayEvent::nothing;
+      }
+      // With IP_RECVERR a queued ICMP error also sets the socket's pending error, which the next
+      // recv reports once (EMSGSIZE, EHOSTUNREACH, ...): the details are on the error queue.
+      continue;
+    }
+    const ByteView bytes(scratch_.data(), static_cast<std::size_t>(n));
+    if (options_.filter == PeerFilter::userspace) {
+      const auto view = Ipv4View::parse(bytes);
+      if (!view || view->src() != options_.remote || view->dst() != options_.local) {
+        ++foreign_dropped_;
+        continue;
+      }
+    }
+    out.assign(bytes);
+    out.origin = 0;
+    return UnderlayEvent::packet;
+  }
+  return UnderlayEvent::nothing;
+}
+
+}  // namespace tunlab::real

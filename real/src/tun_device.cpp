@@ -1,0 +1,317 @@
+// /dev/net/tun as a Device: TUNSETIFF, MTU/up through an ioctl socket in the device's namespace,
+// PI header handling and multi-queue fan-in (drivers/net/tun.c semantics, see RFC-NOTES.md).
+#include "tunlab/real/tun_device.hpp"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace tunlab::real {
+
+namespace {
+
+constexpr std::size_t kPiLength = 4;             // struct tun_pi: u16 flags, be16 proto
+constexpr std::size_t kDefaultReadBuffer = 65535 + 14;
+constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr std::uint16_t kEtherTypeIpv6 = 0x86dd;
+
+[[noreturn]] void throw_errno(const std::string& what, int err = errno) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+ifreq make_ifreq(const std::string& name) {
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  return ifr;
+}
+
+IoResult from_errno(int err) { return {tun_errno_status(err), 0, 0, err}; }
+
+}  // namespace
+
+IoStatus tun_errno_status(int err) {
+  switch (err) {
+    case EAGAIN: return IoStatus::would_block;
+    case EIO: return IoStatus::device_down;
+    case EINVAL: return IoStatus::invalid_packet;
+    case EMSGSIZE: return IoStatus::message_too_big;
+    case ENETUNREACH: return IoStatus::no_route;
+    default: return IoStatus::error;
+  }
+}
+
+TunDevice::TunDevice(const TunOptions& options) : options_(options) {
+  if (options_.queues == 0 || options_.queues > 256) {
+    throw std::system_error(EINVAL, std::generic_category(), "TunDevice: queues must be 1..256");
+  }
+  short flags = options_.kind == DeviceKind::tun ? IFF_TUN : IFF_TAP;
+  if (!options_.packet_info) {
+    flags |= IFF_NO_PI;
+  }
+  if (options_.queues > 1) {
+    flags |= IFF_MULTI_QUEUE;
+  }
+  try {
+    for (std::size_t q = 0; q < options_.queues; ++q) {
+      const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0) {
+        const int err = errno;
+        if (err == EACCES || err == EPERM) {
+          throw_errno("open /dev/net/tun: /dev/net/tun not accessible (mode 0600; needs CAP_NET_ADMIN in the "
+                      "owning user namespace)",
+                      err);
+        }
+        throw_errno("open /dev/net/tun", err);
+      }
+      queue_fds_.push_back(fd);
+      // The first TUNSETIFF creates the device (in the opener's namespace); later ones attach queues.
+      ifreq ifr = make_ifreq(q == 0 ? options_.name : name_);
+      ifr.ifr_flags = flags;
+      if (::ioctl(fd, TUNSETIFF, &ifr) != 0) {
+        const int err = errno;
+        std::string what = "TUNSETIFF " + std::string(options_.kind == DeviceKind::tun ? "IFF_TUN" : "IFF_TAP") +
+                           " name '" + (q == 0 ? options_.name : name_) + "' queue " + std::to_string(q);
+        if (err == EBUSY) {
+          what += " (device exists and is attached: single-queue devices take one fd)";
+        } else if (err == EPERM) {
+          what += " (needs CAP_NET_ADMIN)";
+        } else if (err == EINVAL) {
+          what += " (existing device has other flags, e.g. TUN vs TAP or multi-queue)";
+        }
+        throw_errno(what, err);
+      }
+      if (q == 0) {
+        name_ = ifr.ifr_name;
+      }
+    }
+    control_fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (control_fd_ < 0) {
+      throw_errno("socket(AF_INET, SOCK_DGRAM) for SIOCSIF* on '" + name_ + "'");
+    }
+    set_mtu(options_.mtu);
+    if (options_.bring_up) {
+      set_up(true);
+    }
+    if (queue_fds_.size() > 1) {
+      epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+      if (epoll_fd_ < 0) {
+        throw_errno("epoll_create1 for the queues of '" + name_ + "'");
+      }
+      for (std::size_t q = 0; q < queue_fds_.size(); ++q) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = q;
+        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, queue_fds_[q], &ev) != 0) {
+          throw_errno("epoll_ctl ADD queue " + std::to_string(q) + " of '" + name_ + "'");
+        }
+      }
+    }
+  } catch (...) {
+    for (const int fd : queue_fds_) {
+      ::close(fd);
+    }
+    if (control_fd_ >= 0) {
+      ::close(control_fd_);
+    }
+    if (epoll_fd_ >= 0) {
+      ::close(epoll_fd_);
+    }
+    throw;
+  }
+}
+
+TunDevice::~TunDevice() {
+  if (epoll_fd_ >= 0) {
+    ::close(epoll_fd_);
+  }
+  for (const int fd : queue_fds_) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  if (control_fd_ >= 0) {
+    ::close(control_fd_);
+  }
+}
+
+void TunDevice::set_mtu(std::size_t mtu) {
+  ifreq ifr = make_ifreq(name_);
+  ifr.ifr_mtu = static_cast<int>(mtu);
+  if (::ioctl(control_fd_, SIOCSIFMTU, &ifr) != 0) {
+    throw_errno("SIOCSIFMTU " + std::to_string(mtu) + " on '" + name_ + "'");
+  }
+  mtu_ = mtu;
+}
+
+void TunDevice::set_up(bool up) {
+  ifreq ifr = make_ifreq(name_);
+  if (::ioctl(control_fd_, SIOCGIFFLAGS, &ifr) != 0) {
+    throw_errno("SIOCGIFFLAGS on '" + name_ + "'");
+  }
+  if (up) {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  } else {
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags & ~IFF_UP);
+  }
+  if (::ioctl(control_fd_, SIOCSIFFLAGS, &ifr) != 0) {
+    throw_errno(std::string(up ? "set up" : "set down") + " (SIOCSIFFLAGS) on '" + name_ + "'");
+  }
+}
+
+void TunDevice::close_queue(std::size_t queue) {
+  int& fd = queue_fds_.at(queue);
+  if (fd >= 0) {
+    if (epoll_fd_ >= 0) {
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    }
+    ::close(fd);
+    fd = -1;
+  }
+}
+
+int TunDevice::poll_fd() const { return epoll_fd_ >= 0 ? epoll_fd_ : queue_fds_.front(); }
+
+std::size_t TunDevice::read_capacity() const {
+  return options_.read_buffer != 0 ? options_.read_buffer : kDefaultReadBuffer;
+}
+
+IoResult TunDevice::read_queue(std::size_t queue, Packet& out) {
+  const int fd = queue_fds_.at(queue);
+  if (fd < 0) {
+    return from_errno(EBADF);
+  }
+  const std::size_t capacity = read_capacity();
+  // Without PI a read that fills the buffer exactly is ambiguous, so ask for one byte more and
+  // call a packet truncated when that byte arrives. With PI the kernel sets TUN_PKT_STRIP.
+  const std::size_t ask = options_.packet_info ? capacity : capacity + 1;
+  // One scratch buffer sized for the largest packet, then a copy of just the bytes read: cheaper
+  // than allocating and zeroing 64 KiB in every Packet.
+  if (scratch_.size() < ask) {
+    scratch_.resize(ask);
+  }
+  out.origin = 0;
+  std::uint8_t pi[kPiLength] = {};
+  iovec iov[2];
+  int iov_count = 0;
+  if (options_.packet_info) {
+    iov[iov_count++] = {pi, kPiLength};
+  }
+  iov[iov_count++] = {scratch_.data(), ask};
+  const ssize_t n = ::readv(fd, iov, iov_count);
+  if (n < 0) {
+    return from_errno(errno);
+  }
+  std::size_t got = static_cast<std::size_t>(n);
+  if (options_.packet_info) {
+    if (got < kPiLength) {
+      return {IoStatus::error, 0, 0, EPROTO};
+    }
+    got -= kPiLength;
+    std::uint16_t pi_flags = 0;
+    std::memcpy(&pi_flags, pi, sizeof pi_flags);  // host order, as the kernel writes it
+    out.assign(ByteView(scratch_.data(), got));
+    if ((pi_flags & TUN_PKT_STRIP) != 0) {
+      return {IoStatus::truncated, got};
+    }
+    return {IoStatus::ok, got};
+  }
+  if (got > capacity) {
+    out.assign(ByteView(scratch_.data(), capacity));
+    return {IoStatus::truncated, capacity};
+  }
+  out.assign(ByteView(scratch_.data(), got));
+  return {IoStatus::ok, got};
+}
+
+IoResult TunDevice::read(Packet& out) {
+  // Fan-in: the kernel spreads flows over queues by hash; start after the last queue served so
+  // one busy queue cannot starve the others.
+  const std::size_t count = queue_fds_.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t q = (next_read_queue_ + i) % count;
+    if (queue_fds_[q] < 0) {
+      continue;
+    }
+    const IoResult result = read_queue(q, out);
+    if (result.status != IoStatus::would_block) {
+      next_read_queue_ = (q + 1) % count;
+      return result;
+    }
+  }
+  return {IoStatus::would_block, 0, 0, EAGAIN};
+}
+
+std::size_t TunDevice::read_batch(std::span<Packet> out) {
+  std::size_t n = 0;
+  while (n < out.size()) {
+    const IoResult result = read(out[n]);
+    if (result.status == IoStatus::would_block || result.status == IoStatus::error) {
+      break;
+    }
+    if (result.ok()) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+IoResult TunDevice::write_queue(std::size_t queue, ByteView packet) {
+  const int fd = queue_fds_.at(queue);
+  if (fd < 0) {
+    return from_errno(EBADF);
+  }
+  std::uint8_t pi[kPiLength] = {};
+  iovec iov[2];
+  int iov_count = 0;
+  if (options_.packet_info) {
+    std::uint16_t proto = 0;
+    if (options_.kind == DeviceKind::tun) {
+      const std::uint8_t version = packet.empty() ? 0 : packet[0] >> 4;
+      proto = version == 6 ? kEtherTypeIpv6 : kEtherTypeIpv4;
+    } else if (packet.size() >= 14) {
+      proto = static_cast<std::uint16_t>(packet[12] << 8 | packet[13]);
+    }
+    pi[2] = static_cast<std::uint8_t>(proto >> 8);
+    pi[3] = static_cast<std::uint8_t>(proto & 0xff);
+    iov[iov_count++] = {pi, kPiLength};
+  }
+  iov[iov_count++] = {const_cast<std::uint8_t*>(packet.data()), packet.size()};
+  const ssize_t n = ::writev(fd, iov, iov_count);
+  if (n < 0) {
+    return from_errno(errno);
+  }
+  const std::size_t written = static_cast<std::size_t>(n) - (options_.packet_info ? kPiLength : 0);
+  return {IoStatus::ok, written};
+}
+
+IoResult TunDevice::write(ByteView packet) {
+  std::size_t q = next_write_queue_;
+  for (std::size_t i = 0; i < queue_fds_.size() && queue_fds_[q] < 0; ++i) {
+    q = (q + 1) % queue_fds_.size();
+  }
+  return write_queue(q, packet);
+}
+
+std::size_t TunDevice::write_batch(std::span<const Packet> packets) {
+  std::size_t n = 0;
+  for (const Packet& packet : packets) {
+    if (!write(packet.bytes()).ok()) {
+      break;
+    }
+    next_write_queue_ = (next_write_queue_ + 1) % queue_fds_.size();
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace tunlab::real
