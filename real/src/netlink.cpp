@@ -228,6 +228,11 @@ std::string sysctl_read(const Netns& ns, const std::string& key) {
   });
 }
 
+void disable_ipv6(const Netns& ns) {
+  sysctl_write(ns, "net/ipv6/conf/all/disable_ipv6", "1");
+  sysctl_write(ns, "net/ipv6/conf/default/disable_ipv6", "1");
+}
+
 void enable_forwarding(const Netns& ns) { sysctl_write(ns, "net/ipv4/ip_forward", "1"); }
 
 void allow_local_source(const Netns& ns, const std::string& ifname) {

@@ -42,6 +42,9 @@ SeedNetwork::SeedNetwork(const SeedOptions& options)
       left_("left"),
       wan_("wan"),
       right_("right") {
+  disable_ipv6(left_);
+  disable_ipv6(wan_);
+  disable_ipv6(right_);
   veth_create(wan_, "left", left_, "eth0");
   veth_create(wan_, "right", right_, "eth0");
   link_set_mtu(wan_, "left", options_.left_link_mtu);

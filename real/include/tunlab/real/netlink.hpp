@@ -32,6 +32,9 @@ void route_add(const Netns& ns, Ipv4Address dst, unsigned prefix_length, std::op
 // Writes `value` to /proc/sys/`key` (e.g. "net/ipv4/ip_forward") as seen from inside `ns`.
 void sysctl_write(const Netns& ns, const std::string& key, const std::string& value);
 std::string sysctl_read(const Netns& ns, const std::string& key);
+// net.ipv6.conf.{all,default}.disable_ipv6 = 1 inside `ns`: keeps router solicitations and MLD
+// reports out of tun devices so every packet app B reads is one a test or scenario sent.
+void disable_ipv6(const Netns& ns);
 // net.ipv4.ip_forward = 1 inside `ns`.
 void enable_forwarding(const Netns& ns);
 // accept_local = 1 and rp_filter = 0 on `ifname` (and rp_filter 0 on "all"), so packets app B

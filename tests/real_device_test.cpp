@@ -1,0 +1,282 @@
+// real::TunDevice against the kernel's /dev/net/tun, each test in a fresh namespace (root only):
+//
+//   [ns "dev"]  UDP socket 10.9.0.1 --stack--> tun0 10.9.0.1/24 <--read/write--> TunDevice (test)
+#include <gtest/gtest.h>
+
+#include <net/if.h>
+
+#include <memory>
+#include <set>
+#include <system_error>
+
+#include "real_test_support.hpp"
+#include "test_packets.hpp"
+#include "tunlab/real/netlink.hpp"
+#include "tunlab/real/tun_device.hpp"
+
+namespace tunlab::real {
+namespace {
+
+using rt::NsSocket;
+using rt::wait_readable;
+
+const Ipv4Address kTunAddress{"10.9.0.1"};
+const Ipv4Address kPeer{"10.9.0.2"};
+
+class RealDeviceTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    TUNLAB_SKIP_UNLESS_PRIVILEGED();
+    ns_ = std::make_unique<Netns>("dev");
+    disable_ipv6(*ns_);
+  }
+
+  std::unique_ptr<TunDevice> open(TunOptions options, bool configure = true) {
+    auto device = run_in(*ns_, [&] { return std::make_unique<TunDevice>(options); });
+    if (configure) {
+      address_add(*ns_, device->name().data(), kTunAddress, 24);
+      allow_local_source(*ns_, std::string(device->name()));
+    }
+    return device;
+  }
+
+  // A UDP datagram from the namespace's stack towards the tun device (10.9.0.2 routes to tun0).
+  void send_from_stack(std::size_t payload_size, std::uint16_t src_port = 40000) {
+    NsSocket socket(*ns_, SOCK_DGRAM, 0);
+    socket.bind_to(kTunAddress, src_port);
+    ASSERT_EQ(socket.send_to(kPeer, 9, tunlab::test::pattern_bytes(payload_size)), static_cast<long>(payload_size));
+  }
+
+  std::unique_ptr<Netns> ns_;
+  HostNetnsGuard host_;
+};
+
+TEST_F(RealDeviceTest, TunIsCreatedInsideTheNamespaceNotTheHost) {
+  const unsigned host_index_before = ::if_nametoindex("tun0");
+  TunOptions options;
+  options.mtu = 1400;
+  auto device = open(options);
+  EXPECT_EQ(device->name(), "tun0");
+  EXPECT_EQ(device->kind(), DeviceKind::tun);
+  EXPECT_TRUE(link_exists(*ns_, "tun0"));
+  EXPECT_EQ(link_mtu(*ns_, "tun0"), 1400u);
+  EXPECT_EQ(device->mtu(), 1400u);
+  EXPECT_EQ(::if_nametoindex("tun0"), host_index_before) << "tun0 appeared in the host namespace";
+  host_.check("after opening tun0");
+}
+
+TEST_F(RealDeviceTest, ReadsThePacketTheStackRoutedToTun) {
+  auto device = open({});
+  send_from_stack(100);
+  ASSERT_TRUE(wait_readable(device->poll_fd()));
+  Packet packet;
+  const IoResult result = device->read(packet);
+  ASSERT_EQ(result.status, IoStatus::ok) << to_string(result.status);
+  ASSERT_EQ(result.bytes, 128u);
+  const auto ip = Ipv4View::parse(packet.bytes());
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->src(), kTunAddress);
+  EXPECT_EQ(ip->dst(), kPeer);
+  EXPECT_EQ(ip->protocol(), ipproto::kUdp);
+  EXPECT_TRUE(tunlab::test::bytes_equal(tunlab::test::pattern_bytes(100), packet.bytes().subspan(28)));
+}
+
+TEST_F(RealDeviceTest, EmptyQueueWouldBlock) {
+  auto device = open({});
+  Packet packet;
+  const IoResult result = device->read(packet);
+  EXPECT_EQ(result.status, IoStatus::would_block);
+  EXPECT_EQ(result.sys_errno, EAGAIN);
+}
+
+TEST_F(RealDeviceTest, WrittenPacketReachesASocketInTheNamespace) {
+  auto device = open({});
+  NsSocket receiver(*ns_, SOCK_DGRAM, 0);
+  receiver.bind_to(kTunAddress, 5001);
+  tunlab::test::IpSpec spec;
+  spec.src = kPeer;
+  spec.dst = kTunAddress;
+  const tunlab::test::Bytes packet = tunlab::test::make_udp_bytes(200, spec);
+  const IoResult result = device->write(packet);
+  ASSERT_EQ(result.status, IoStatus::ok) << to_string(result.status) << " errno " << result.sys_errno;
+  EXPECT_EQ(result.bytes, 200u);
+  ASSERT_TRUE(wait_readable(receiver.fd()));
+  const auto got = receiver.try_recv();
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(tunlab::test::bytes_equal(std::span(packet).subspan(28), *got));
+}
+
+TEST_F(RealDeviceTest, PacketInfoHeaderIsStrippedOnReadAndAddedOnWrite) {
+  TunOptions options;
+  options.packet_info = true;
+  auto device = open(options);
+  send_from_stack(60);
+  ASSERT_TRUE(wait_readable(device->poll_fd()));
+  Packet packet;
+  ASSERT_EQ(device->read(packet).status, IoStatus::ok);
+  ASSERT_EQ(packet.size(), 88u);
+  EXPECT_EQ(packet[0], 0x45) << "PI header was not stripped";
+
+  NsSocket receiver(*ns_, SOCK_DGRAM, 0);
+  receiver.bind_to(kTunAddress, 5001);
+  tunlab::test::IpSpec spec;
+  spec.src = kPeer;
+  spec.dst = kTunAddress;
+  const tunlab::test::Bytes udp = tunlab::test::make_udp_bytes(90, spec);
+  const IoResult written = device->write(udp);
+  ASSERT_EQ(written.status, IoStatus::ok);
+  EXPECT_EQ(written.bytes, 90u) << "the 4 PI bytes must not be counted";
+  ASSERT_TRUE(wait_readable(receiver.fd())) << "the kernel did not accept our PI header (EtherType 0x0800)";
+  const auto got = receiver.try_recv();
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(tunlab::test::bytes_equal(std::span(udp).subspan(28), *got));
+}
+
+TEST_F(RealDeviceTest, ShortReadBufferTruncatesWithoutPacketInfo) {
+  TunOptions options;
+  options.read_buffer = 40;
+  auto device = open(options);
+  send_from_stack(100);
+  ASSERT_TRUE(wait_readable(device->poll_fd()));
+  Packet packet;
+  const IoResult result = device->read(packet);
+  EXPECT_EQ(result.status, IoStatus::truncated);
+  EXPECT_EQ(result.bytes, 40u);
+  EXPECT_EQ(packet.size(), 40u);
+  // The rest of the packet is gone: the next read finds the queue empty.
+  EXPECT_EQ(device->read(packet).status, IoStatus::would_block);
+}
+
+TEST_F(RealDeviceTest, ExactFitIsNotTruncated) {
+  TunOptions options;
+  options.read_buffer = 128;
+  auto device = open(options);
+  send_from_stack(100);
+  ASSERT_TRUE(wait_readable(device->poll_fd()));
+  Packet packet;
+  EXPECT_EQ(device->read(packet).status, IoStatus::ok);
+  EXPECT_EQ(packet.size(), 128u);
+}
+
+TEST_F(RealDeviceTest, ShortReadBufferTruncatesWithPacketInfoFlag) {
+  TunOptions options;
+  options.read_buffer = 40;
+  options.packet_info = true;
+  auto device = open(options);
+  send_from_stack(100);
+  ASSERT_TRUE(wait_readable(device->poll_fd()));
+  Packet packet;
+  const IoResult result = device->read(packet);
+  EXPECT_EQ(result.status, IoStatus::truncated) << "TUN_PKT_STRIP not reported";
+  EXPECT_EQ(packet.size(), 40u);
+}
+
+TEST_F(RealDeviceTest, BadVersionNibbleIsInvalid) {
+  auto device = open({});
+  tunlab::test::Bytes packet = tunlab::test::make_udp_bytes(60);
+  packet[0] = 0x55;
+  const IoResult result = device->write(packet);
+  EXPECT_EQ(result.status, IoStatus::invalid_packet);
+  EXPECT_EQ(result.sys_errno, EINVAL);
+}
+
+TEST_F(RealDeviceTest, WriteWhileDownIsDeviceDown) {
+  auto device = open({});
+  device->set_up(false);
+  const IoResult result = device->write(tunlab::test::make_udp_bytes(60));
+  EXPECT_EQ(result.status, IoStatus::device_down);
+  EXPECT_EQ(result.sys_errno, EIO);
+  device->set_up(true);
+  EXPECT_EQ(device->write(tunlab::test::make_udp_bytes(60)).status, IoStatus::ok);
+}
+
+TEST_F(RealDeviceTest, SecondAttachToASingleQueueDeviceIsBusy) {
+  auto device = open({});
+  try {
+    open({}, false);
+    FAIL() << "a second TUNSETIFF on a single-queue device succeeded";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EBUSY);
+    EXPECT_NE(std::string(e.what()).find("TUNSETIFF"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("tun0"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(RealDeviceTest, DeviceVanishesWhenItsLastFdCloses) {
+  auto device = open({});
+  ASSERT_TRUE(link_exists(*ns_, "tun0"));
+  device.reset();
+  EXPECT_FALSE(link_exists(*ns_, "tun0"));
+}
+
+TEST_F(RealDeviceTest, TapFramesCarryAnEthernetHeader) {
+  TunOptions options;
+  options.name = "tap0";
+  options.kind = DeviceKind::tap;
+  auto device = open(options);
+  EXPECT_EQ(device->kind(), DeviceKind::tap);
+  // Nothing answers ARP on tap0, so the stack's first frame for 10.9.0.2 is an ARP request.
+  send_from_stack(20);
+  ASSERT_TRUE(wait_readable(device->poll_fd()));
+  Packet frame;
+  ASSERT_EQ(device->read(frame).status, IoStatus::ok);
+  ASSERT_GE(frame.size(), 42u);
+  EXPECT_EQ(frame[12], 0x08);
+  EXPECT_EQ(frame[13], 0x06) << "expected an ARP request for 10.9.0.2";
+}
+
+TEST_F(RealDeviceTest, MultiQueueReadsAndWritesInBatchesAcrossQueues) {
+  TunOptions options;
+  options.queues = 4;
+  auto device = open(options);
+  ASSERT_EQ(device->queue_count(), 4u);
+  EXPECT_NE(device->queue_fd(0), device->queue_fd(3));
+
+  constexpr std::size_t kFlows = 16;
+  for (std::size_t i = 0; i < kFlows; ++i) {
+    send_from_stack(50, static_cast<std::uint16_t>(41000 + i));
+  }
+  std::vector<Packet> batch(kFlows + 4);
+  std::size_t read = 0;
+  EpollDriver driver;
+  driver.add(device->poll_fd(), [&](std::int64_t) { read += device->read_batch(std::span(batch).subspan(read)); });
+  driver.run_until([&] { return read >= kFlows; }, rt::kDeadline);
+  ASSERT_EQ(read, kFlows);
+  std::set<std::uint16_t> ports;
+  for (std::size_t i = 0; i < kFlows; ++i) {
+    ports.insert(static_cast<std::uint16_t>(batch[i][20] << 8 | batch[i][21]));
+  }
+  EXPECT_EQ(ports.size(), kFlows);
+
+  NsSocket receiver(*ns_, SOCK_DGRAM, 0);
+  receiver.bind_to(kTunAddress, 5001);
+  std::vector<Packet> out;
+  for (std::size_t i = 0; i < 8; ++i) {
+    tunlab::test::IpSpec spec;
+    spec.src = kPeer;
+    spec.dst = kTunAddress;
+    spec.payload_seed = static_cast<std::uint32_t>(i);
+    out.emplace_back(tunlab::test::make_udp_bytes(80, spec));
+  }
+  ASSERT_EQ(device->write_batch(out), out.size());
+  std::size_t received = 0;
+  EpollDriver rx;
+  rx.add(receiver.fd(), [&](std::int64_t) {
+    while (receiver.try_recv()) {
+      ++received;
+    }
+  });
+  rx.run_until([&] { return received >= out.size(); }, rt::kDeadline);
+  EXPECT_EQ(received, out.size());
+
+  // Closing queues one by one: the device lives until the last one closes.
+  for (std::size_t q = 0; q + 1 < device->queue_count(); ++q) {
+    device->close_queue(q);
+  }
+  EXPECT_TRUE(link_exists(*ns_, "tun0"));
+  device->close_queue(device->queue_count() - 1);
+  EXPECT_FALSE(link_exists(*ns_, "tun0"));
+}
+
+}  // namespace
+}  // namespace tunlab::real
