@@ -16,7 +16,6 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
-#include <string_view>
 #include <system_error>
 
 #include "tunlab/input_error.hpp"
@@ -42,6 +41,8 @@ bool is_raw(int dlt) {
   return dlt == DLT_RAW || dlt == kDltRawAlt || dlt == kLinktypeRaw || dlt == kDltIpv4;
 }
 
+// pcap_open_dead takes a DLT, not the LinkType's file value: DLT_RAW is what libpcap writes out as
+// LINKTYPE_RAW (101).
 int to_dlt(LinkType link_type) {
   switch (link_type) {
     case LinkType::raw:
