@@ -143,6 +143,17 @@ ExpectationResult judge(const Expectation& e, const Observations& observed) {
         expected += fmt::format("{}{}={}", expected.empty() ? "" : ", ", name, count);
         seen += fmt::format("{}{}={}", seen.empty() ? "" : ", ", name, got);
       }
+      if (e.dropped_total) {
+        std::uint64_t total = 0;
+        std::string all;
+        for (const auto& [name, count] : observed.dropped) {
+          total += count;
+          all += fmt::format("{}{}={}", all.empty() ? "" : ", ", name, count);
+        }
+        r.ok = r.ok && total == *e.dropped_total;
+        expected += fmt::format("{}total={}", expected.empty() ? "" : ", ", *e.dropped_total);
+        seen += fmt::format("{}total={} [{}]", seen.empty() ? "" : ", ", total, all);
+      }
       r.expected = "dropped " + expected;
       r.seen = "dropped " + seen;
       break;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test suite: builds the default and the ASan+UBSan presets (warnings are errors in both) and
+# runs every ctest in each. Root-only tests run when this runs as root and skip with a reason
+# otherwise. Every capture the suite writes is then decoded by tshark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+
+jobs=$(nproc)
+for preset in default asan; do
+  echo "== tunlab: build and test, preset '$preset'"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  ctest --preset "$preset" -j "$jobs"
+done
