@@ -16,12 +16,15 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <memory>
+#include <sstream>
 
 #include "real_test_support.hpp"
 #include "test_packets.hpp"
 #include "tunlab/real/netlink.hpp"
 #include "tunlab/real/seed_network.hpp"
+#include "tunlab/real/tunnel_daemon.hpp"
 #include "tunlab/tunnel_engine.hpp"
 
 extern char** environ;
@@ -264,6 +267,61 @@ TEST_F(RealTunnelTest, OversizeDfGetsFragNeededAtAppA) {
   EXPECT_EQ(left_->tunnel_mtu(EpollDriver::now_ns()), 1380u);
   EXPECT_FALSE(app_c.try_recv().has_value());
   EXPECT_EQ(right_->counters().outer_packets_received, 0u);
+}
+
+}  // namespace
+}  // namespace tunlab::real
+
+namespace tunlab::real {
+namespace {
+
+// The daemon (`tunlab tunnel`) run inside left for a bounded time: it creates its device in the
+// caller's namespace, stops on its own and prints one JSON line of counters.
+TEST(RealTunnelDaemonTest, RunsBoundedAndPrintsCountersJson) {
+  TUNLAB_SKIP_UNLESS_PRIVILEGED();
+  SeedNetwork seed;
+  TunnelDaemonOptions options;
+  options.device = "tund0";
+  options.local = A::left_eth0();
+  options.remote = A::right_eth0();
+  options.run_for_ns = 50'000'000;
+  std::ostringstream out;
+  std::ostringstream err;
+  const int rc = run_in(seed.left(), [&] {
+    const int code = run_tunnel_daemon(options, out, err);
+    // The device lived only as long as the daemon.
+    return link_exists(seed.left(), "tund0") ? 100 + code : code;
+  });
+  EXPECT_EQ(rc, 0) << err.str();
+  const std::string printed = out.str();
+  EXPECT_EQ(printed.rfind("{\"device_packets_read\": 0", 0), 0u) << printed;
+  EXPECT_EQ(std::count(printed.begin(), printed.end(), '\n'), 1) << printed;
+}
+
+TEST(RealTunnelDaemonTest, RejectsAnUnderlayMtuTooSmallForATunnel) {
+  TunnelDaemonOptions options;
+  options.underlay_mtu = 60;
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(run_tunnel_daemon(options, out, err), 2);
+  EXPECT_NE(err.str().find("underlay MTU 60"), std::string::npos) << err.str();
+}
+
+TEST(RealTunnelDaemonTest, MapsOptionsOntoTheEngineConfig) {
+  TunnelDaemonOptions options;
+  options.local = A::left_eth0();
+  options.remote = A::right_eth0();
+  options.ttl.reset();
+  options.tos = 0x10;
+  options.pmtudisc = true;
+  options.underlay_mtu = 1400;
+  const TunnelConfig config = to_tunnel_config(options);
+  EXPECT_EQ(config.ttl_mode, TtlMode::inherit);
+  EXPECT_EQ(config.tos_mode, TosMode::fixed);
+  EXPECT_EQ(config.tos, 0x10);
+  EXPECT_TRUE(config.pmtudisc);
+  EXPECT_EQ(config.underlay_mtu, 1400u);
+  EXPECT_EQ(config.inner_address, A::left_eth0()) << "no inner address given: fall back to local";
 }
 
 }  // namespace

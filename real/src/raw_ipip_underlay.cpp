@@ -118,7 +118,14 @@ IoResult RawIpipUnderlay::send(const OuterHeader& outer, Packet&& inner) {
   fields.df = outer.df;
   write_ipv4_header(MutableByteView(header, kOuterHeaderLength), fields, static_cast<std::uint16_t>(total));
   const sockaddr_in to = to_sockaddr(outer.dst);
-  const ssize_t n = ::sendto(fd_, inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  ssize_t n = ::sendto(fd_, inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  if (n < 0 && errno != EAGAIN) {
+    // With IP_RECVERR every queued ICMP error also sets the socket's pending error, and the next
+    // sendto() fails with it (sock_alloc_send_skb checks sk_err) without sending anything. That
+    // consumed the stale error, so one retry tells a real failure from an old one; the details
+    // of the old one stay on the error queue for receive().
+    n = ::sendto(fd_, inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
   if (n < 0) {
     const int err = errno;
     IoResult result{tun_errno_status(err), 0, 0, err};
