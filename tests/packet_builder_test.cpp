@@ -139,7 +139,7 @@ TEST(BuildIcmpEcho, RequestAndReplyMatchLibtins) {
     Tins::ICMP icmp(reply ? Tins::ICMP::ECHO_REPLY : Tins::ICMP::ECHO_REQUEST);
     icmp.id(0x1d2e);
     icmp.sequence(9);
-    const Bytes payload = expected_pattern(56, 0x1d2e0009);
+    const Bytes payload = expected_pattern(56, 9);  // seeded by the sequence only
     oracle /= icmp / Tins::RawPDU(payload.begin(), payload.end());
     EXPECT_TRUE(bytes_equal(test::serialize(oracle), built.bytes())) << "reply=" << reply;
     EXPECT_TRUE(checksums_ok(built.bytes()));

@@ -12,5 +12,6 @@ inline constexpr int kExitBadInput = 2;
 
 void add_run_commands(CLI::App& app, int& exit_code);   // run, replay, check
 void add_demo_command(CLI::App& app, int& exit_code);
+void add_diff_command(CLI::App& app, int& exit_code);
 
 }  // namespace tunlab::cli

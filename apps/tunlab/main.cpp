@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   int exit_code = kExitOk;
   add_run_commands(app, exit_code);
   add_demo_command(app, exit_code);
+  add_diff_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

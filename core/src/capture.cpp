@@ -262,7 +262,8 @@ std::string ethertype_text(std::uint16_t ethertype) {
 
 class PcapReader {
 public:
-  explicit PcapReader(const std::filesystem::path& path) : file_(path.string()) {
+  PcapReader(const std::filesystem::path& path, bool skip_non_ipv4)
+      : file_(path.string()), skip_non_ipv4_(skip_non_ipv4) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
       fail("cannot open: is a directory");
@@ -318,6 +319,9 @@ public:
         first_ns = time_ns;
       }
       ByteView frame{data, header->caplen};
+      if (skip_non_ipv4_ && !carries_ipv4(dlt, frame)) {
+        continue;
+      }
       ByteView ip = strip_link_layer(dlt, frame, number);
       ip = check_ipv4(ip, number, *header, frame.size() - ip.size());
       records.push_back(PcapRecord{time_ns - first_ns, {ip.begin(), ip.end()}});
@@ -326,6 +330,32 @@ public:
   }
 
 private:
+  // A quick look for the lenient reader: does this frame hold an IPv4 packet at all (not ARP, not
+  // IPv6)? Frames that do are then checked as strictly as ever.
+  static bool carries_ipv4(int dlt, ByteView frame) {
+    std::size_t offset = 0;
+    if (dlt == DLT_EN10MB) {
+      if (frame.size() < 14) {
+        return false;
+      }
+      offset = be16(frame.data() + 12) == 0x8100 ? 18 : 14;
+      if (frame.size() < offset || be16(frame.data() + offset - 2) != 0x0800) {
+        return false;
+      }
+    } else if (dlt == DLT_LINUX_SLL) {
+      if (frame.size() < 16 || be16(frame.data() + 14) != 0x0800) {
+        return false;
+      }
+      offset = 16;
+    } else if (dlt == kDltLinuxSll2) {
+      if (frame.size() < 20 || be16(frame.data()) != 0x0800) {
+        return false;
+      }
+      offset = 20;
+    }
+    return frame.size() > offset && (frame[offset] >> 4) == 4;
+  }
+
   [[noreturn]] void fail(const std::string& what) const { throw InputError(file_ + ": " + what); }
   [[noreturn]] void fail_packet(std::size_t number, const std::string& what) const {
     fail("packet " + std::to_string(number) + ": " + what);
@@ -413,13 +443,14 @@ private:
   }
 
   std::string file_;
+  bool skip_non_ipv4_ = false;
   pcap_t* pcap_ = nullptr;
 };
 
 }  // namespace
 
-std::vector<PcapRecord> read_ipv4_pcap(const std::filesystem::path& path) {
-  PcapReader reader(path);
+std::vector<PcapRecord> read_ipv4_pcap(const std::filesystem::path& path, NonIpv4Frames non_ipv4) {
+  PcapReader reader(path, non_ipv4 == NonIpv4Frames::skip);
   return reader.read_all();
 }
 

@@ -144,7 +144,9 @@ Packet build_icmp_echo(const IcmpEchoSpec& spec) {
   put16(icmp + 2, 0);
   put16(icmp + 4, spec.ident);
   put16(icmp + 6, spec.sequence);
-  fill_pattern({icmp + kIcmpHeader, spec.payload_size}, static_cast<std::uint32_t>(spec.ident) << 16 | spec.sequence);
+  // The payload depends on the sequence only: a kernel ping socket rewrites the identifier, and the
+  // real backend's echo requests must carry the same bytes as the simulator's.
+  fill_pattern({icmp + kIcmpHeader, spec.payload_size}, spec.sequence);
   put16(icmp + 2, internet_checksum({icmp, icmp_length}));
   return packet;
 }

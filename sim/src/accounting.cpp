@@ -11,12 +11,35 @@ void Accounting::delivered(std::uint32_t origin) {
   if (origin == 0 || origin > fates_.size()) {
     return;
   }
-  Record& record = fates_[origin - 1];
-  if (record.fate == Fate::delivered) {
+  if (fates_[origin - 1].fate == Fate::delivered) {
     ++duplicate_deliveries_;
   }
   // A delivered packet stays delivered even if a copy of it (or a fragment of a copy) was dropped.
-  record.fate = Fate::delivered;
+  set_fate(origin, Fate::delivered, DropReason::in_flight_at_end);
+}
+
+void Accounting::set_fate(std::uint32_t origin, Fate fate, DropReason reason) {
+  Record& record = fates_[origin - 1];
+  if (fate == Fate::dropped && record.fate != Fate::in_flight) {
+    return;
+  }
+  record.fate = fate;
+  record.reason = reason;
+  auto merged = merged_into_.find(origin);
+  if (merged != merged_into_.end()) {
+    for (std::uint32_t from : merged->second) {
+      if (from != origin) {
+        set_fate(from, fate, reason);
+      }
+    }
+  }
+}
+
+void Accounting::merge(std::uint32_t from, std::uint32_t into) {
+  if (from == 0 || into == 0 || from == into || from > fates_.size() || into > fates_.size()) {
+    return;
+  }
+  merged_into_[into].push_back(from);
 }
 
 void Accounting::dropped(std::uint32_t origin, DropReason reason) {
@@ -24,11 +47,7 @@ void Accounting::dropped(std::uint32_t origin, DropReason reason) {
   if (origin == 0 || origin > fates_.size()) {
     return;
   }
-  Record& record = fates_[origin - 1];
-  if (record.fate == Fate::in_flight) {
-    record.fate = Fate::dropped;
-    record.reason = reason;
-  }
+  set_fate(origin, Fate::dropped, reason);
 }
 
 void Accounting::settle(std::uint32_t origin, DropReason reason) {

@@ -302,8 +302,12 @@ void Host::deliver_locally(std::size_t index, Packet&& packet) {
   const Ipv4View ip = *Ipv4View::parse(packet.bytes());
   if (ip.is_fragment()) {
     Packet whole;
-    if (!reassembler_.add(std::move(packet), network_.now(), whole)) {
+    std::vector<std::uint32_t> merged;
+    if (!reassembler_.add(std::move(packet), network_.now(), whole, merged)) {
       return;  // waits for the other fragments; settled at the end of the run if they never come
+    }
+    for (std::uint32_t origin : merged) {
+      network_.accounting().merge(origin, whole.origin);
     }
     packet = std::move(whole);
   }

@@ -7,7 +7,7 @@
 
 namespace tunlab::sim {
 
-bool Reassembler::add(Packet&& fragment, Time now, Packet& whole) {
+bool Reassembler::add(Packet&& fragment, Time now, Packet& whole, std::vector<std::uint32_t>& merged_origins) {
   const auto ip = Ipv4View::parse(fragment.bytes());
   if (!ip) {
     return false;
@@ -27,6 +27,11 @@ bool Reassembler::add(Packet&& fragment, Time now, Packet& whole) {
   }
 #endif
   datagram.highest_offset = std::max(datagram.highest_offset, offset);
+  if (fragment.origin != datagram.origin &&
+      std::find(datagram.other_origins.begin(), datagram.other_origins.end(), fragment.origin) ==
+          datagram.other_origins.end()) {
+    datagram.other_origins.push_back(fragment.origin);
+  }
   if (!ip->mf()) {
     datagram.have_last = true;
     datagram.total_payload = offset + ip->payload().size();
@@ -36,6 +41,7 @@ bool Reassembler::add(Packet&& fragment, Time now, Packet& whole) {
     return false;
   }
   whole = join(datagram);
+  merged_origins = std::move(datagram.other_origins);
   pending_.erase(it);
   return true;
 }
@@ -90,6 +96,9 @@ void Reassembler::expire(Time now, const std::function<void(std::uint32_t)>& exp
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (now - it->second.first_seen >= kTimeout) {
       expired(it->second.origin);
+      for (std::uint32_t origin : it->second.other_origins) {
+        expired(origin);
+      }
       it = pending_.erase(it);
     } else {
       ++it;
@@ -101,6 +110,7 @@ std::vector<std::uint32_t> Reassembler::pending_origins() const {
   std::vector<std::uint32_t> out;
   for (const auto& [key, datagram] : pending_) {
     out.push_back(datagram.origin);
+    out.insert(out.end(), datagram.other_origins.begin(), datagram.other_origins.end());
   }
   return out;
 }

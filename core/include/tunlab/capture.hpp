@@ -60,6 +60,10 @@ struct PcapRecord {
 // record's IPv4 packet exactly as captured (no re-serialisation). Throws InputError naming the
 // file and the 1-based packet number for a truncated file, a file that is not a pcap, an
 // unsupported link type, or a record that does not hold an IPv4 packet.
-std::vector<PcapRecord> read_ipv4_pcap(const std::filesystem::path& path);
+// With NonIpv4Frames::skip, frames that carry something else (ARP, IPv6 on a veth) are left out
+// instead of being an error: for reading back captures, not for replay input.
+enum class NonIpv4Frames { reject, skip };
+std::vector<PcapRecord> read_ipv4_pcap(const std::filesystem::path& path,
+                                       NonIpv4Frames non_ipv4 = NonIpv4Frames::reject);
 
 }  // namespace tunlab

@@ -21,6 +21,9 @@ public:
   // Origin 0 is the network's own traffic (ICMP errors, echo replies, ARP): not accounted.
   void delivered(std::uint32_t origin);
   void dropped(std::uint32_t origin, DropReason reason);
+  // Packets injected separately became one (fragments reassembled): `from` now shares `into`'s
+  // fate, whatever happens to `into` later.
+  void merge(std::uint32_t from, std::uint32_t into);
   // Called at the end of the run for packets still in flight (e.g. waiting for reassembly).
   void settle(std::uint32_t origin, DropReason reason);
 
@@ -40,7 +43,10 @@ private:
     Fate fate = Fate::in_flight;
     DropReason reason = DropReason::in_flight_at_end;
   };
+  void set_fate(std::uint32_t origin, Fate fate, DropReason reason);
+
   std::vector<Record> fates_;
+  std::map<std::uint32_t, std::vector<std::uint32_t>> merged_into_;  // into -> from...
   DropCounters drop_events_;
   std::uint64_t duplicate_deliveries_ = 0;
 };

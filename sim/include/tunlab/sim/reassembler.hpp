@@ -19,7 +19,9 @@ public:
 
   // Adds a fragment. When it completes its datagram, writes the whole packet to `whole` and
   // returns true. `fragment` must be a parsed IPv4 fragment (MF set or offset non-zero).
-  bool add(Packet&& fragment, Time now, Packet& whole);
+  // `whole.origin` is the first fragment's origin; fragments injected separately (different
+  // origins) are listed in `merged_origins` so their fate can follow the whole packet's.
+  bool add(Packet&& fragment, Time now, Packet& whole, std::vector<std::uint32_t>& merged_origins);
   // Drops datagrams whose first fragment arrived more than kTimeout ago; calls `expired` with
   // the origin of each.
   void expire(Time now, const std::function<void(std::uint32_t origin)>& expired);
@@ -32,6 +34,7 @@ private:
   struct Datagram {
     Time first_seen = 0;
     std::uint32_t origin = 0;
+    std::vector<std::uint32_t> other_origins;
     std::size_t total_payload = 0;  // known once the fragment without MF arrives
     bool have_last = false;
     std::uint16_t highest_offset = 0;

@@ -1,0 +1,83 @@
+// tunlab diff's comparison: what normalisation forgives (IDs, checksums, echo identifiers, ARP,
+// timestamps) and what it must still report (any other byte, a missing packet or capture).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_packets.hpp"
+#include "tunlab/capture.hpp"
+#include "tunlab/capture_diff.hpp"
+#include "tunlab/packet_builder.hpp"
+
+namespace tunlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CaptureDiffTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    root_ = fs::path(TUNLAB_BINARY_DIR) / "capture-diff-test" /
+            ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(root_);
+  }
+  // Writes one RAW capture named `name` holding `packets` into root_/dir.
+  fs::path write(const std::string& dir, const std::string& name, const std::vector<test::Bytes>& packets,
+                 std::int64_t time_offset = 0) {
+    CaptureSet set;
+    const std::size_t capture = set.open(name, LinkType::raw);
+    for (std::size_t i = 0; i < packets.size(); ++i) {
+      set.record(capture, time_offset + static_cast<std::int64_t>(i) * 1000, packets[i]);
+    }
+    set.write_to(root_ / dir);
+    return root_ / dir;
+  }
+  fs::path root_;
+};
+
+TEST_F(CaptureDiffTest, ForgivesIdsChecksumsAndTimestamps) {
+  const auto a = write("a", "left-tun0", {test::make_udp_bytes(60, {.id = 1}), test::make_udp_bytes(80, {.id = 2})});
+  const auto b = write("b", "left-tun0", {test::make_udp_bytes(60, {.id = 77}), test::make_udp_bytes(80, {.id = 78})},
+                       /*time_offset=*/5'000'000);
+  EXPECT_TRUE(diff_capture_dirs(a, b).empty());
+}
+
+TEST_F(CaptureDiffTest, ForgivesTheEchoIdentifierButNotTheSequence) {
+  auto echo = [](std::uint16_t ident, std::uint16_t sequence) {
+    return build_icmp_echo({.src = Ipv4Address("10.0.0.12"), .dst = Ipv4Address("10.0.0.22"), .ident = ident,
+                            .sequence = sequence})
+        .to_vector();
+  };
+  EXPECT_TRUE(diff_capture_dirs(write("a", "x", {echo(1, 1)}), write("b", "x", {echo(999, 1)})).empty());
+  EXPECT_EQ(diff_capture_dirs(write("c", "x", {echo(1, 1)}), write("d", "x", {echo(1, 2)})).size(), 1u);
+}
+
+TEST_F(CaptureDiffTest, ReportsAnyOtherByteWithThePacketNumber) {
+  const auto a = write("a", "wan-right", {test::make_udp_bytes(60), test::make_udp_bytes(60, {.ttl = 64})});
+  const auto b = write("b", "wan-right", {test::make_udp_bytes(60), test::make_udp_bytes(60, {.ttl = 63})});
+  const auto differences = diff_capture_dirs(a, b);
+  ASSERT_EQ(differences.size(), 1u);
+  EXPECT_EQ(differences[0].capture, "wan-right");
+  EXPECT_EQ(differences[0].what, "IPv4 packet 2: byte 8: 0x40 vs 0x3f");
+}
+
+TEST_F(CaptureDiffTest, NormalisesInsideIpipButComparesTheInnerTtl) {
+  const test::Bytes inner = test::make_udp_bytes(60, {.id = 5});
+  const test::Bytes other_id = test::make_udp_bytes(60, {.id = 6});
+  EXPECT_EQ(normalise_ipv4(test::wrap_outer(inner, {.id = 1})), normalise_ipv4(test::wrap_outer(other_id, {.id = 2})));
+  EXPECT_NE(normalise_ipv4(test::wrap_outer(inner)), normalise_ipv4(test::wrap_outer(test::make_udp_bytes(60, {.ttl = 9}))));
+}
+
+TEST_F(CaptureDiffTest, ReportsMissingPacketsAndCaptures) {
+  const auto a = write("a", "left-eth0", {test::make_udp_bytes(60), test::make_udp_bytes(70)});
+  const auto b = write("b", "left-eth0", {test::make_udp_bytes(60)});
+  write("a", "right-eth0", {test::make_udp_bytes(60)});
+  const auto differences = diff_capture_dirs(a, b);
+  ASSERT_EQ(differences.size(), 2u);
+  EXPECT_EQ(differences[0].what, "2 IPv4 packets vs 1");
+  EXPECT_EQ(differences[1].capture, "right-eth0");
+  EXPECT_EQ(differences[1].what, "only in " + a.string());
+}
+
+}  // namespace
+}  // namespace tunlab
