@@ -92,7 +92,9 @@ std::set<std::string> netns_references_in_proc() {
   return refs;
 }
 
-std::string net_ref(ino_t inode) { return "net:[" + std::to_string(inode) + "]"; }
+std::string net_ref(ino_t inode) {
+  return "net:[" + std::to_string(inode) + "]";
+}
 
 class RealNetnsTest : public ::testing::Test {
 protected:

@@ -22,11 +22,11 @@
 #include "tunlab/real/netns.hpp"
 #include "tunlab/real/privileges.hpp"
 
-#define TUNLAB_SKIP_UNLESS_PRIVILEGED()                                      \
-  do {                                                                       \
+#define TUNLAB_SKIP_UNLESS_PRIVILEGED()                                       \
+  do {                                                                        \
     if (const auto tunlab_reason = ::tunlab::real::privilege_skip_reason()) { \
-      GTEST_SKIP() << *tunlab_reason;                                        \
-    }                                                                        \
+      GTEST_SKIP() << *tunlab_reason;                                         \
+    }                                                                         \
   } while (0)
 
 namespace tunlab::real::rt {

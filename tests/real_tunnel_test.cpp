@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <memory>
 #include <sstream>
 
@@ -182,8 +182,8 @@ Spawned spawn_in(const Netns& ns, std::vector<std::string> args, EpollDriver& dr
       result.output.append(buffer, static_cast<std::size_t>(n));
     }
   });
-  const bool finished = driver.run_until([&] { return eof; }, std::chrono::seconds(10)) ==
-                        EpollDriver::Outcome::predicate_met;
+  const bool finished =
+      driver.run_until([&] { return eof; }, std::chrono::seconds(10)) == EpollDriver::Outcome::predicate_met;
   driver.remove(out[0]);
   ::close(out[0]);
   if (!finished) {

@@ -105,8 +105,7 @@ void EpollDriver::request_stop() {
   [[maybe_unused]] const ssize_t n = ::write(stop_fd_, &one, sizeof one);
 }
 
-EpollDriver::Outcome EpollDriver::run_until(const std::function<bool()>& predicate,
-                                            std::chrono::nanoseconds timeout) {
+EpollDriver::Outcome EpollDriver::run_until(const std::function<bool()>& predicate, std::chrono::nanoseconds timeout) {
   const std::int64_t deadline = now_ns() + timeout.count();
   std::array<epoll_event, 32> events{};
   while (true) {

@@ -23,11 +23,21 @@ namespace tunlab::real {
 
 namespace {
 
-struct SockFree { void operator()(nl_sock* s) const { nl_socket_free(s); } };
-struct LinkPut { void operator()(rtnl_link* l) const { rtnl_link_put(l); } };
-struct AddrPut { void operator()(rtnl_addr* a) const { rtnl_addr_put(a); } };
-struct RoutePut { void operator()(rtnl_route* r) const { rtnl_route_put(r); } };
-struct NlAddrPut { void operator()(nl_addr* a) const { nl_addr_put(a); } };
+struct SockFree {
+  void operator()(nl_sock* s) const { nl_socket_free(s); }
+};
+struct LinkPut {
+  void operator()(rtnl_link* l) const { rtnl_link_put(l); }
+};
+struct AddrPut {
+  void operator()(rtnl_addr* a) const { rtnl_addr_put(a); }
+};
+struct RoutePut {
+  void operator()(rtnl_route* r) const { rtnl_route_put(r); }
+};
+struct NlAddrPut {
+  void operator()(nl_addr* a) const { nl_addr_put(a); }
+};
 using SockPtr = std::unique_ptr<nl_sock, SockFree>;
 using LinkPtr = std::unique_ptr<rtnl_link, LinkPut>;
 using AddrPtr = std::unique_ptr<rtnl_addr, AddrPut>;
@@ -103,21 +113,22 @@ void veth_create(const Netns& ns, const std::string& name, const Netns& peer_ns,
 }
 
 void link_set_up(const Netns& ns, const std::string& ifname, bool up) {
-  change_link(ns, ifname, up ? "set up" : "set down",
-              [](rtnl_link* change, std::size_t want_up) {
-                if (want_up != 0) {
-                  rtnl_link_set_flags(change, IFF_UP);
-                } else {
-                  rtnl_link_unset_flags(change, IFF_UP);
-                }
-              },
-              up ? 1 : 0);
+  change_link(
+      ns, ifname, up ? "set up" : "set down",
+      [](rtnl_link* change, std::size_t want_up) {
+        if (want_up != 0) {
+          rtnl_link_set_flags(change, IFF_UP);
+        } else {
+          rtnl_link_unset_flags(change, IFF_UP);
+        }
+      },
+      up ? 1 : 0);
 }
 
 void link_set_mtu(const Netns& ns, const std::string& ifname, std::size_t mtu) {
-  change_link(ns, ifname, "set mtu " + std::to_string(mtu),
-              [](rtnl_link* change, std::size_t value) { rtnl_link_set_mtu(change, static_cast<unsigned>(value)); },
-              mtu);
+  change_link(
+      ns, ifname, "set mtu " + std::to_string(mtu),
+      [](rtnl_link* change, std::size_t value) { rtnl_link_set_mtu(change, static_cast<unsigned>(value)); }, mtu);
 }
 
 std::size_t link_mtu(const Netns& ns, const std::string& ifname) {
@@ -233,7 +244,9 @@ void disable_ipv6(const Netns& ns) {
   sysctl_write(ns, "net/ipv6/conf/default/disable_ipv6", "1");
 }
 
-void enable_forwarding(const Netns& ns) { sysctl_write(ns, "net/ipv4/ip_forward", "1"); }
+void enable_forwarding(const Netns& ns) {
+  sysctl_write(ns, "net/ipv4/ip_forward", "1");
+}
 
 void allow_local_source(const Netns& ns, const std::string& ifname) {
   // The kernel uses max(conf/all, conf/IF) for rp_filter, so both must be 0.

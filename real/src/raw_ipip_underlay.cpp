@@ -209,8 +209,8 @@ UnderlayEvent RawIpipUnderlay::receive(Packet& out, UnderlayError& error) {
     }
     sockaddr_in from{};
     socklen_t from_len = sizeof from;
-    const ssize_t n = ::recvfrom(fd_, scratch_.data(), scratch_.size(), MSG_DONTWAIT,
-                                 reinterpret_cast<sockaddr*>(&from), &from_len);
+    const ssize_t n =
+        ::recvfrom(fd_, scratch_.data(), scratch_.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) {
         return UnderlayEvent::nothing;

@@ -14,8 +14,7 @@ using A = SeedAddresses;
 // One side of the tunnel: eth0 configured, tun0/tap0 and the raw socket opened inside `ns`.
 void build_endpoint(const Netns& ns, const std::string& device, std::size_t link_mtu, Ipv4Address eth0,
                     Ipv4Address gateway, Ipv4Address tun_address, const SeedOptions& options,
-                    std::unique_ptr<TunDevice>& tun, std::unique_ptr<RawIpipUnderlay>& underlay,
-                    Ipv4Address remote) {
+                    std::unique_ptr<TunDevice>& tun, std::unique_ptr<RawIpipUnderlay>& underlay, Ipv4Address remote) {
   link_set_mtu(ns, "eth0", link_mtu);
   address_add(ns, "eth0", eth0, 24);
   link_set_up(ns, "eth0", true);

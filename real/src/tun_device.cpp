@@ -20,7 +20,7 @@ namespace tunlab::real {
 
 namespace {
 
-constexpr std::size_t kPiLength = 4;             // struct tun_pi: u16 flags, be16 proto
+constexpr std::size_t kPiLength = 4;  // struct tun_pi: u16 flags, be16 proto
 constexpr std::size_t kDefaultReadBuffer = 65535 + 14;
 constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr std::uint16_t kEtherTypeIpv6 = 0x86dd;
@@ -35,18 +35,26 @@ ifreq make_ifreq(const std::string& name) {
   return ifr;
 }
 
-IoResult from_errno(int err) { return {tun_errno_status(err), 0, 0, err}; }
+IoResult from_errno(int err) {
+  return {tun_errno_status(err), 0, 0, err};
+}
 
 }  // namespace
 
 IoStatus tun_errno_status(int err) {
   switch (err) {
-    case EAGAIN: return IoStatus::would_block;
-    case EIO: return IoStatus::device_down;
-    case EINVAL: return IoStatus::invalid_packet;
-    case EMSGSIZE: return IoStatus::message_too_big;
-    case ENETUNREACH: return IoStatus::no_route;
-    default: return IoStatus::error;
+    case EAGAIN:
+      return IoStatus::would_block;
+    case EIO:
+      return IoStatus::device_down;
+    case EINVAL:
+      return IoStatus::invalid_packet;
+    case EMSGSIZE:
+      return IoStatus::message_too_big;
+    case ENETUNREACH:
+      return IoStatus::no_route;
+    default:
+      return IoStatus::error;
   }
 }
 
@@ -67,9 +75,10 @@ TunDevice::TunDevice(const TunOptions& options) : options_(options) {
       if (fd < 0) {
         const int err = errno;
         if (err == EACCES || err == EPERM) {
-          throw_errno("open /dev/net/tun: /dev/net/tun not accessible (mode 0600; needs CAP_NET_ADMIN in the "
-                      "owning user namespace)",
-                      err);
+          throw_errno(
+              "open /dev/net/tun: /dev/net/tun not accessible (mode 0600; needs CAP_NET_ADMIN in the "
+              "owning user namespace)",
+              err);
         }
         throw_errno("open /dev/net/tun", err);
       }
@@ -179,7 +188,9 @@ void TunDevice::close_queue(std::size_t queue) {
   }
 }
 
-int TunDevice::poll_fd() const { return epoll_fd_ >= 0 ? epoll_fd_ : queue_fds_.front(); }
+int TunDevice::poll_fd() const {
+  return epoll_fd_ >= 0 ? epoll_fd_ : queue_fds_.front();
+}
 
 std::size_t TunDevice::read_capacity() const {
   return options_.read_buffer != 0 ? options_.read_buffer : kDefaultReadBuffer;

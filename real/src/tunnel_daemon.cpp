@@ -15,8 +15,7 @@ TunnelConfig to_tunnel_config(const TunnelDaemonOptions& options) {
   TunnelConfig config;
   config.local = options.local;
   config.remote = options.remote;
-  config.inner_address =
-      options.inner_address == Ipv4Address("0.0.0.0") ? options.local : options.inner_address;
+  config.inner_address = options.inner_address == Ipv4Address("0.0.0.0") ? options.local : options.inner_address;
   config.ttl_mode = options.ttl ? TtlMode::fixed : TtlMode::inherit;
   config.ttl = options.ttl.value_or(0);
   config.tos_mode = options.tos ? TosMode::fixed : TosMode::copy;
@@ -32,8 +31,9 @@ std::string counters_json(const TunnelCounters& c) {
   json << "{\"device_packets_read\": " << c.device_packets_read << ", \"device_bytes_read\": " << c.device_bytes_read
        << ", \"device_packets_written\": " << c.device_packets_written << ", \"device_eagain\": " << c.device_eagain
        << ", \"device_write_errors\": " << c.device_write_errors << ", \"outer_packets_sent\": " << c.outer_packets_sent
-       << ", \"outer_bytes_sent\": " << c.outer_bytes_sent << ", \"outer_packets_received\": "
-       << c.outer_packets_received << ", \"icmp_errors_received\": " << c.icmp_errors_received
+       << ", \"outer_bytes_sent\": " << c.outer_bytes_sent
+       << ", \"outer_packets_received\": " << c.outer_packets_received
+       << ", \"icmp_errors_received\": " << c.icmp_errors_received
        << ", \"icmp_sent_to_inner\": " << c.icmp_sent_to_inner << ", \"icmp_not_relayed\": " << c.icmp_not_relayed
        << ", \"path_mtu_updates\": " << c.path_mtu_updates << ", \"tap_arp_replies\": " << c.tap_arp_replies
        << ", \"dropped\": {";

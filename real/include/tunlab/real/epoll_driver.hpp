@@ -3,8 +3,8 @@
 // the simulator never does). Every run is bounded by a deadline so a test can fail, not hang.
 #pragma once
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>

@@ -24,9 +24,9 @@
 namespace tunlab::real {
 
 struct SeedOptions {
-  std::size_t left_link_mtu = 1500;    // left.eth0 <-> wan.left
-  std::size_t right_link_mtu = 1500;   // wan.right <-> right.eth0
-  DeviceKind kind = DeviceKind::tun;   // tap: the devices are named tap0 and carry Ethernet
+  std::size_t left_link_mtu = 1500;   // left.eth0 <-> wan.left
+  std::size_t right_link_mtu = 1500;  // wan.right <-> right.eth0
+  DeviceKind kind = DeviceKind::tun;  // tap: the devices are named tap0 and carry Ethernet
   bool packet_info = false;
   PeerFilter filter = PeerFilter::engine;
 };

@@ -12,14 +12,14 @@
 namespace tunlab::real {
 
 struct TunOptions {
-  std::string name = "tun0";         // empty: the kernel picks tunN/tapN
+  std::string name = "tun0";  // empty: the kernel picks tunN/tapN
   DeviceKind kind = DeviceKind::tun;
   // false: IFF_NO_PI. true: every packet carries u16 flags + be16 EtherType on the fd; read()
   // strips it (reporting the kernel's truncation flag) and write() adds it.
   bool packet_info = false;
   // > 1 opens the device with IFF_MULTI_QUEUE and attaches this many fds (kernel limit 256).
   std::size_t queues = 1;
-  std::size_t mtu = 1500;            // set with SIOCSIFMTU after creation
+  std::size_t mtu = 1500;  // set with SIOCSIFMTU after creation
   bool bring_up = true;
   // Bytes read() accepts per packet (link header included, PI excluded); a longer packet is
   // truncated. 0: 65535 + an Ethernet header, so nothing is ever cut by accident.
@@ -68,8 +68,8 @@ private:
   std::string name_;
   std::size_t mtu_ = 0;
   std::vector<int> queue_fds_;
-  int control_fd_ = -1;   // AF_INET datagram socket in the device's namespace, for SIOCSIF*
-  int epoll_fd_ = -1;     // multi-queue only
+  int control_fd_ = -1;  // AF_INET datagram socket in the device's namespace, for SIOCSIF*
+  int epoll_fd_ = -1;    // multi-queue only
   std::size_t next_read_queue_ = 0;
   std::size_t next_write_queue_ = 0;
   std::vector<std::uint8_t> scratch_;

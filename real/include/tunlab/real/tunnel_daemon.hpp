@@ -17,19 +17,19 @@
 namespace tunlab::real {
 
 struct TunnelDaemonOptions {
-  std::string device = "tun0";          // created (or attached) in the caller's namespace
+  std::string device = "tun0";  // created (or attached) in the caller's namespace
   DeviceKind kind = DeviceKind::tun;
-  Ipv4Address local;                    // outer source: an address of this host
-  Ipv4Address remote;                   // outer destination: the peer
+  Ipv4Address local;   // outer source: an address of this host
+  Ipv4Address remote;  // outer destination: the peer
   // Source of ICMP errors written into the device; give the device's address (the caller adds
   // it, e.g. `ip addr add 10.0.0.12/24 dev tun0`, after the daemon created the device). 0.0.0.0
   // means "use local".
   Ipv4Address inner_address;
-  std::size_t underlay_mtu = 1500;      // device MTU = underlay_mtu - 20
-  std::optional<std::uint8_t> ttl = 64; // nullopt: inherit the inner TTL (Linux "ttl 0")
-  std::optional<std::uint8_t> tos;      // nullopt: copy the inner TOS (RFC 2003); else fixed byte
-  bool ecn_compat = false;              // RFC 6040 compatibility mode instead of normal
-  bool pmtudisc = false;                // outer DF always (else only when the inner DF is set)
+  std::size_t underlay_mtu = 1500;       // device MTU = underlay_mtu - 20
+  std::optional<std::uint8_t> ttl = 64;  // nullopt: inherit the inner TTL (Linux "ttl 0")
+  std::optional<std::uint8_t> tos;       // nullopt: copy the inner TOS (RFC 2003); else fixed byte
+  bool ecn_compat = false;               // RFC 6040 compatibility mode instead of normal
+  bool pmtudisc = false;                 // outer DF always (else only when the inner DF is set)
   PeerFilter filter = PeerFilter::engine;
   // Stops after this long (tests); nullopt runs until SIGINT/SIGTERM.
   std::optional<std::int64_t> run_for_ns;
