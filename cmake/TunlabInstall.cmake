@@ -3,7 +3,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 install(TARGETS tunlab_core tunlab_sim tunlab_real tunlab_tins tunlab_pcap tunlab_crypto EXPORT tunlabTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY core/include/ sim/include/ real/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY core/include/ sim/include/ real/include/ testing/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT tunlabTargets NAMESPACE tunlab:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tunlab)
 configure_package_config_file(cmake/tunlabConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/tunlabConfig.cmake
                               INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tunlab)

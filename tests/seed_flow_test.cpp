@@ -7,6 +7,7 @@
 #include "tunlab/packet_builder.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
+#include "tunlab/testing/packet_matchers.hpp"
 
 namespace tunlab::sim {
 namespace {
@@ -61,6 +62,7 @@ TEST_F(SeedFlowTest, CarriesOneDatagramThroughEveryHopWithTheExpectedBytes) {
   // left-eth0: IPIP 18.12.0.92 -> 18.13.0.91, TOS copied, DF copied, TTL 64, length inner + 20.
   ASSERT_THAT(seen("left-eth0", Direction::out), ::testing::SizeIs(1));
   const test::Bytes outer = seen("left-eth0", Direction::out)[0];
+  EXPECT_THAT(outer, testing::IsIpip("18.12.0.92", "18.13.0.91", testing::IsUdpTo("10.0.0.22", 9000)));
   const test::Bytes expected_outer = test::wrap_outer(
       inner, {.src = Ipv4Address("18.12.0.92"), .dst = Ipv4Address("18.13.0.91"), .tos = 0x02, .ttl = 64,
               .id = static_cast<std::uint16_t>(outer[4] << 8 | outer[5]), .df = true});
@@ -96,6 +98,7 @@ TEST_F(SeedFlowTest, AnswersAnOversizeDfPacketWithFragNeededMtu1480AtAppA) {
   // 1488 bytes fit tun0's MTU of 1500, so app B sees the packet, but not the tunnel MTU of 1480.
   const auto back = seen("left-tun0", Direction::in);
   ASSERT_THAT(back, ::testing::SizeIs(1));
+  EXPECT_THAT(back[0], testing::IsIcmpError(3, 4, 1480));
   IcmpInfo icmp;
   ASSERT_TRUE(parse_icmp(Ipv4View::parse(back[0])->payload(), icmp));
   EXPECT_EQ(icmp.type, 3);
