@@ -112,6 +112,7 @@ TEST_F(TunnelEngineTest, AnswersAnOversizeDfPacketWithFragNeededIntoTheDevice) {
   EXPECT_EQ(icmp.mtu(), 1480);
   EXPECT_EQ(ip.dst_addr(), Tins::IPv4Address("10.0.0.12"));
   EXPECT_EQ(engine_.counters().drops[DropReason::encap_too_big_df], 1u);
+  EXPECT_EQ(engine_.counters().icmp_sent_to_inner, 1u);
 }
 
 TEST_F(TunnelEngineTest, WritesTheDecapsulatedInnerPacketByteForByte) {

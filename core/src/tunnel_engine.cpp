@@ -122,9 +122,11 @@ void TunnelEngine::carry_out(std::int64_t now_ns) {
 void TunnelEngine::write_to_device(Packet& packet) {
   // ICMP errors app B writes back (frag-needed, relays) are the network's own packets: they are
   // not the injected packet being delivered, so they lose its origin.
+  bool generated_here = false;
   if (auto ip = Ipv4View::parse(packet.bytes());
       ip && ip->protocol() == ipproto::kIcmp && ip->src() == config_.inner_address) {
     packet.origin = 0;
+    generated_here = true;
   }
   const std::uint32_t origin = packet.origin;
   if (device_.kind() == DeviceKind::tap) {
@@ -141,6 +143,7 @@ void TunnelEngine::write_to_device(Packet& packet) {
   const IoResult result = device_.write_packet(std::move(packet));
   if (result.ok()) {
     ++counters_.device_packets_written;
+    counters_.icmp_sent_to_inner += generated_here ? 1 : 0;
     return;
   }
   ++counters_.device_write_errors;
