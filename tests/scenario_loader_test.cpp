@@ -64,8 +64,8 @@ std::string dump(const Scenario& s) {
     << " topology=" << s.topology << " seed=" << s.seed << " real=" << s.real << " run_until=" << s.run_until_ns
     << "\n";
   for (const HostSpec& h : s.hosts) {
-    o << "host " << h.name << " forwarding=" << h.forwarding << " listen=" << fmt::format("{}", fmt::join(h.udp_listen, ","))
-      << "\n";
+    o << "host " << h.name << " forwarding=" << h.forwarding
+      << " listen=" << fmt::format("{}", fmt::join(h.udp_listen, ",")) << "\n";
     for (const InterfaceSpec& i : h.interfaces) {
       o << "  iface " << i.name << " kind=" << static_cast<int>(i.kind) << " " << i.address.to_string() << "/"
         << int{i.prefix_length} << " mtu=" << i.mtu << "\n";
@@ -81,9 +81,10 @@ std::string dump(const Scenario& s) {
   }
   for (const TunnelSpec& t : s.tunnels) {
     const TunnelConfig& c = t.config;
-    o << "tunnel " << t.host << "." << t.device << " local=" << c.local.to_string() << " remote=" << c.remote.to_string()
-      << " inner=" << c.inner_address.to_string() << " ttl_mode=" << static_cast<int>(c.ttl_mode)
-      << " ttl=" << int{c.ttl} << " tos_mode=" << static_cast<int>(c.tos_mode) << " tos=" << int{c.tos}
+    o << "tunnel " << t.host << "." << t.device << " local=" << c.local.to_string()
+      << " remote=" << c.remote.to_string() << " inner=" << c.inner_address.to_string()
+      << " ttl_mode=" << static_cast<int>(c.ttl_mode) << " ttl=" << int{c.ttl}
+      << " tos_mode=" << static_cast<int>(c.tos_mode) << " tos=" << int{c.tos}
       << " ecn=" << static_cast<int>(c.ecn_mode) << " pmtudisc=" << c.pmtudisc << " underlay=" << c.underlay_mtu
       << " expiry=" << c.pmtu_expiry_ns << " martian=" << c.reject_martian_inner << "\n";
   }
@@ -129,7 +130,8 @@ SourcePlace place_of(const std::string& text, const std::string& file, const std
   const std::size_t at = text.find(needle);
   EXPECT_NE(at, std::string::npos) << needle;
   const std::size_t line_start = text.rfind('\n', at) == std::string::npos ? 0 : text.rfind('\n', at) + 1;
-  const auto line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
+  const auto line =
+      static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
   return SourcePlace{file, line, static_cast<int>(at - line_start) + 1};
 }
 
@@ -198,15 +200,15 @@ TEST(ScenarioLoader, FullExampleParsesIntoExactlyTheExpectedModel) {
   e.seed = 42;
   e.real = true;
   e.run_until_ns = 1'500'000'000;
-  e.hosts.push_back(HostSpec{
-      .name = "extra",
-      .forwarding = true,
-      .interfaces = {{"eth0", InterfaceKind::ethernet, Ipv4Address("18.14.0.5"), 24, 1500},  // link sets 1500
-                     {"tap0", InterfaceKind::tap, Ipv4Address("10.1.0.1"), 24, 1500}},
-      .routes = {{Ipv4Address("10.1.0.0"), 24, "tap0", std::nullopt},
-                 {Ipv4Address("0.0.0.0"), 0, "eth0", Ipv4Address("18.14.0.1")},
-                 {Ipv4Address("18.14.0.7"), 32, "eth0", std::nullopt}},
-      .udp_listen = {9000, 9001}});
+  e.hosts.push_back(
+      HostSpec{.name = "extra",
+               .forwarding = true,
+               .interfaces = {{"eth0", InterfaceKind::ethernet, Ipv4Address("18.14.0.5"), 24, 1500},  // link sets 1500
+                              {"tap0", InterfaceKind::tap, Ipv4Address("10.1.0.1"), 24, 1500}},
+               .routes = {{Ipv4Address("10.1.0.0"), 24, "tap0", std::nullopt},
+                          {Ipv4Address("0.0.0.0"), 0, "eth0", Ipv4Address("18.14.0.1")},
+                          {Ipv4Address("18.14.0.7"), 32, "eth0", std::nullopt}},
+               .udp_listen = {9000, 9001}});
   e.hosts.push_back(HostSpec{.name = "peer",
                              .forwarding = false,
                              .interfaces = {{"eth0", InterfaceKind::ethernet, Ipv4Address("18.14.0.7"), 24, 1500}},
@@ -219,8 +221,12 @@ TEST(ScenarioLoader, FullExampleParsesIntoExactlyTheExpectedModel) {
   e.links[0].rate_bps = 10'000'000;
   e.hosts[0].interfaces[0].mtu = 1300;
   e.hosts[1].interfaces[0].mtu = 1300;
-  e.links.push_back(LinkSpec{.a = {"extra", "eth0"}, .b = {"peer", "eth0"}, .mtu = 1500, .delay_ns = 0,
-                             .queue_packets = 0, .rate_bps = 1'500'000'000});
+  e.links.push_back(LinkSpec{.a = {"extra", "eth0"},
+                             .b = {"peer", "eth0"},
+                             .mtu = 1500,
+                             .delay_ns = 0,
+                             .queue_packets = 0,
+                             .rate_bps = 1'500'000'000});
   TunnelConfig& left = e.tunnels[0].config;
   left.ttl_mode = TtlMode::inherit;
   left.tos_mode = TosMode::fixed;
@@ -260,10 +266,10 @@ TEST(ScenarioLoader, FullExampleParsesIntoExactlyTheExpectedModel) {
   df.up_at_ns = 10'000'000;
   df.place = place_of(kFull, f, "{device: right.tun0");
   e.device_faults.push_back(df);
-  e.link_changes.push_back(LinkChangeSpec{10'000'000, {"right", "eth0"}, 1300, std::nullopt,
-                                          place_of(kFull, f, "{at: 10ms")});
-  e.link_changes.push_back(LinkChangeSpec{20'000'000, {"wan", "right"}, std::nullopt, false,
-                                          place_of(kFull, f, "{at: 20ms")});
+  e.link_changes.push_back(
+      LinkChangeSpec{10'000'000, {"right", "eth0"}, 1300, std::nullopt, place_of(kFull, f, "{at: 10ms")});
+  e.link_changes.push_back(
+      LinkChangeSpec{20'000'000, {"wan", "right"}, std::nullopt, false, place_of(kFull, f, "{at: 20ms")});
 
   TrafficSpec udp;
   udp.kind = TrafficKind::udp;
@@ -446,12 +452,13 @@ TEST_P(Durations, Parse) {
 INSTANTIATE_TEST_SUITE_P(ScenarioLoader, Durations,
                          ::testing::Values(ValueCase{"0", 0}, ValueCase{"100ns", 100}, ValueCase{"250us", 250'000},
                                            ValueCase{"2ms", 2'000'000}, ValueCase{"1.5s", 1'500'000'000},
-                                           ValueCase{"0.000000001s", 1}, ValueCase{"9223372036s", 9'223'372'036'000'000'000}));
+                                           ValueCase{"0.000000001s", 1},
+                                           ValueCase{"9223372036s", 9'223'372'036'000'000'000}));
 
 class Rates : public ::testing::TestWithParam<std::pair<std::string, std::uint64_t>> {};
 TEST_P(Rates, Parse) {
-  const Scenario s =
-      load_scenario_text("name: r\nlinks: [{between: [left.eth0, wan.left], rate: " + GetParam().first + "}]\n", "r.yaml");
+  const Scenario s = load_scenario_text(
+      "name: r\nlinks: [{between: [left.eth0, wan.left], rate: " + GetParam().first + "}]\n", "r.yaml");
   EXPECT_EQ(s.links[0].rate_bps, GetParam().second);
 }
 INSTANTIATE_TEST_SUITE_P(ScenarioLoader, Rates,
@@ -470,7 +477,9 @@ struct BadCase {
   std::string prefix;   // "FILE:LINE:COL: FIELD:" (FILE = bad.yaml)
   std::string message;  // a phrase the rest of the line must contain
 };
-void PrintTo(const BadCase& c, std::ostream* os) { *os << c.label; }
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << c.label;
+}
 
 class BadScenario : public ::testing::TestWithParam<BadCase> {};
 
@@ -495,9 +504,10 @@ INSTANTIATE_TEST_SUITE_P(
     ScenarioLoader, BadScenario,
     ::testing::Values(
         // unknown keys, with the allowed ones listed
-        BadCase{"UnknownTopLevelKey", "name: x\nlinkz: []\n", "bad.yaml:2:1: linkz:",
-                "unknown key 'linkz' (did you mean 'links'?); allowed: name, description"},
-        BadCase{"UnknownTrafficKey", kSeedHead + "traffic:\n  - {from: left, udp: {dst: \"10.0.0.22:9000\", szie: 3}}\n",
+        BadCase{"UnknownTopLevelKey", "name: x\nlinkz: []\n",
+                "bad.yaml:2:1: linkz:", "unknown key 'linkz' (did you mean 'links'?); allowed: name, description"},
+        BadCase{"UnknownTrafficKey",
+                kSeedHead + "traffic:\n  - {from: left, udp: {dst: \"10.0.0.22:9000\", szie: 3}}\n",
                 "bad.yaml:3:47: traffic[0].udp.szie:", "allowed: dst, size, df, tos, ttl, src, src_port"},
         BadCase{"UnknownExpectKeyForKind", kSeedHead + "expect:\n  - {at: right.app, port: 9000, count: 1}\n",
                 "bad.yaml:3:33: expect[0].count:", "allowed: name, at, port, received, at_least, bytes"},
@@ -509,14 +519,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NumberExpected", kSeedHead + "traffic:\n  - {from: left, count: abc, udp: {dst: \"10.0.0.22:1\"}}\n",
                 "bad.yaml:3:25: traffic[0].count:", "expected a number, got 'abc'"},
         BadCase{"NegativeNumber", kSeedHead + "seed: -1\n", "bad.yaml:2:7: seed:", "expected a number, got '-1'"},
-        BadCase{"FractionForInteger", kSeedHead + "wan_mtu: 1400.5\n", "bad.yaml:2:10: wan_mtu:",
-                "expected a number, got '1400.5'"},
+        BadCase{"FractionForInteger", kSeedHead + "wan_mtu: 1400.5\n",
+                "bad.yaml:2:10: wan_mtu:", "expected a number, got '1400.5'"},
         BadCase{"BoolExpected", kSeedHead + "real: yes please\n", "bad.yaml:2:7: real:", "expected true or false"},
-        BadCase{"ListExpected", kSeedHead + "traffic: {from: left}\n", "bad.yaml:2:10: traffic:",
-                "expected a list of traffic, got a mapping"},
-        BadCase{"MappingExpected", kSeedHead + "expect:\n  - right.app\n", "bad.yaml:3:5: expect[0]:",
-                "expected a mapping describing what to check, got 'right.app'"},
-        BadCase{"NullValue", kSeedHead + "description:\n", "bad.yaml:2:1: description:", "expected a string, got nothing"},
+        BadCase{"ListExpected", kSeedHead + "traffic: {from: left}\n",
+                "bad.yaml:2:10: traffic:", "expected a list of traffic, got a mapping"},
+        BadCase{"MappingExpected", kSeedHead + "expect:\n  - right.app\n",
+                "bad.yaml:3:5: expect[0]:", "expected a mapping describing what to check, got 'right.app'"},
+        BadCase{"NullValue", kSeedHead + "description:\n",
+                "bad.yaml:2:1: description:", "expected a string, got nothing"},
         BadCase{"ScalarDocument", "just words\n", "bad.yaml:1:1: document:", "expected a mapping of scenario fields"},
         BadCase{"MultipleDocuments", "name: a\n---\nname: b\n", "bad.yaml:3:1: document:", "holds 2 YAML documents"},
         // values out of their domain
@@ -526,8 +537,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "bad.yaml:3:29: traffic[0].udp.dst:", "expected ADDRESS:PORT"},
         BadCase{"BadPort", kSeedHead + "traffic:\n  - {from: left, udp: {dst: \"10.0.0.22:70000\"}}\n",
                 "bad.yaml:3:29: traffic[0].udp.dst:", "port 70000 is out of range 1..65535"},
-        BadCase{"BadListenPort", "name: x\nhosts:\n  - {name: h, listen: [0]}\n", "bad.yaml:3:24: hosts[0].listen[0]:",
-                "0 is out of range 1..65535"},
+        BadCase{"BadListenPort", "name: x\nhosts:\n  - {name: h, listen: [0]}\n",
+                "bad.yaml:3:24: hosts[0].listen[0]:", "0 is out of range 1..65535"},
         BadCase{"BadPrefixLength",
                 kSeedHead + "hosts:\n  - name: h\n    interfaces: [{name: e, address: 10.0.0.1/33}]\n",
                 "bad.yaml:4:37: hosts[0].interfaces[0].address:", "expected an address with prefix"},
@@ -535,13 +546,14 @@ INSTANTIATE_TEST_SUITE_P(
                 kSeedHead + "hosts:\n  - name: h\n    interfaces: [{name: e, address: 10.0.0.1/24}]\n    routes: "
                             "[{to: 10.0.0.5/24, dev: e}]\n",
                 "bad.yaml:5:19: hosts[0].routes[0].to:", "has host bits set (did you mean 10.0.0.0/24?)"},
-        BadCase{"BadDuration", kSeedHead + "run_until: 5 ms\n", "bad.yaml:2:12: run_until:",
-                "expected a duration like 0, 250us, 2ms or 1.5s, got '5 ms'"},
-        BadCase{"DurationWithoutUnit", kSeedHead + "run_until: 5\n", "bad.yaml:2:12: run_until:", "expected a duration"},
-        BadCase{"SubNanosecondDuration", kSeedHead + "run_until: 1.5ns\n", "bad.yaml:2:12: run_until:",
-                "expected a duration"},
-        BadCase{"OverflowingDuration", kSeedHead + "run_until: 99999999999s\n", "bad.yaml:2:12: run_until:",
-                "expected a duration"},
+        BadCase{"BadDuration", kSeedHead + "run_until: 5 ms\n",
+                "bad.yaml:2:12: run_until:", "expected a duration like 0, 250us, 2ms or 1.5s, got '5 ms'"},
+        BadCase{"DurationWithoutUnit", kSeedHead + "run_until: 5\n",
+                "bad.yaml:2:12: run_until:", "expected a duration"},
+        BadCase{"SubNanosecondDuration", kSeedHead + "run_until: 1.5ns\n",
+                "bad.yaml:2:12: run_until:", "expected a duration"},
+        BadCase{"OverflowingDuration", kSeedHead + "run_until: 99999999999s\n",
+                "bad.yaml:2:12: run_until:", "expected a duration"},
         BadCase{"BadRate", kSeedHead + "links: [{between: [left.eth0, wan.left], rate: 10mbps}]\n",
                 "bad.yaml:2:48: links[0].rate:", "expected a rate like 10mbit"},
         BadCase{"ProbabilityAboveOne", kSeedHead + "faults:\n  - {link: wan.right, loss: 1.5}\n",
@@ -549,22 +561,22 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"ProbabilityNan", kSeedHead + "faults:\n  - {link: wan.right, loss: nan}\n",
                 "bad.yaml:3:29: faults[0].loss:", "expected a probability"},
         BadCase{"MtuTooSmall", kSeedHead + "wan_mtu: 60\n", "bad.yaml:2:10: wan_mtu:", "60 is out of range 68..65535"},
-        BadCase{"TtlZero", kSeedHead + "tunnels: [{host: left, ttl: 0}]\n", "bad.yaml:2:29: tunnels[0].ttl:",
-                "0 is out of range 1..255"},
-        BadCase{"BadTos", kSeedHead + "tunnels: [{host: left, tos: inherit}]\n", "bad.yaml:2:29: tunnels[0].tos:",
-                "expected copy or a TOS byte 0..255, got 'inherit'"},
+        BadCase{"TtlZero", kSeedHead + "tunnels: [{host: left, ttl: 0}]\n",
+                "bad.yaml:2:29: tunnels[0].ttl:", "0 is out of range 1..255"},
+        BadCase{"BadTos", kSeedHead + "tunnels: [{host: left, tos: inherit}]\n",
+                "bad.yaml:2:29: tunnels[0].tos:", "expected copy or a TOS byte 0..255, got 'inherit'"},
         BadCase{"BadEnum", kSeedHead + "topology: star\n", "bad.yaml:2:11: topology:", "expected seed or custom"},
         BadCase{"BadName", "name: Seed VPN\n", "bad.yaml:1:7: name:", "'Seed VPN' is not a valid name"},
         BadCase{"BadTcpFlag", kSeedHead + "traffic:\n  - {from: left, tcp: {dst: \"10.0.0.22:80\", flags: SYN|AKC}}\n",
                 "bad.yaml:3:52: traffic[0].tcp.flags:", "unknown TCP flag 'AKC'"},
-        BadCase{"BadHex", kSeedHead + "traffic:\n  - {from: wan, raw: \"4500zz\"}\n", "bad.yaml:3:22: traffic[0].raw:",
-                "'z' at offset 4 is not a hex digit"},
-        BadCase{"RawTooShort", kSeedHead + "traffic:\n  - {from: wan, raw: \"4500\"}\n", "bad.yaml:3:22: traffic[0].raw:",
-                "not an IPv4 packet"},
+        BadCase{"BadHex", kSeedHead + "traffic:\n  - {from: wan, raw: \"4500zz\"}\n",
+                "bad.yaml:3:22: traffic[0].raw:", "'z' at offset 4 is not a hex digit"},
+        BadCase{"RawTooShort", kSeedHead + "traffic:\n  - {from: wan, raw: \"4500\"}\n",
+                "bad.yaml:3:22: traffic[0].raw:", "not an IPv4 packet"},
         BadCase{"UpBeforeDown", kSeedHead + "faults: [{device: right.tun0, down_at: 5ms, up_at: 5ms}]\n",
                 "bad.yaml:2:52: faults[0].up_at:", "up_at must be later than down_at"},
-        BadCase{"EmptyMatch", kSeedHead + "expect: [{hop: left-eth0, outer: {}}]\n", "bad.yaml:2:34: expect[0].outer:",
-                "matches every packet"},
+        BadCase{"EmptyMatch", kSeedHead + "expect: [{hop: left-eth0, outer: {}}]\n",
+                "bad.yaml:2:34: expect[0].outer:", "matches every packet"},
         BadCase{"InOrderFalse", kSeedHead + "expect: [{at: right.app, in_order: false}]\n",
                 "bad.yaml:2:36: expect[0].in_order:", "only in_order: true"},
         BadCase{"CountAndAtLeast", kSeedHead + "expect: [{hop: left-eth0, count: 1, at_least: 1}]\n",
@@ -574,8 +586,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TwoTrafficKinds",
                 kSeedHead + "traffic: [{from: left, ping: {dst: 10.0.0.22}, udp: {dst: \"10.0.0.22:1\"}}]\n",
                 "bad.yaml:2:11: traffic[0]:", "not both udp and ping"},
-        BadCase{"WanMtuOnCustom", "name: x\ntopology: custom\nwan_mtu: 1400\nhosts: []\n", "bad.yaml:3:10: wan_mtu:",
-                "only valid with topology: seed"},
+        BadCase{"WanMtuOnCustom", "name: x\ntopology: custom\nwan_mtu: 1400\nhosts: []\n",
+                "bad.yaml:3:10: wan_mtu:", "only valid with topology: seed"},
         // references to things that do not exist
         BadCase{"MissingHost", kSeedHead + "traffic:\n  - {from: lfet, ping: {dst: 10.0.0.22}}\n",
                 "bad.yaml:3:12: traffic[0].from:", "no host 'lfet' (hosts: left, wan, right)"},
@@ -587,10 +599,10 @@ INSTANTIATE_TEST_SUITE_P(
                 kSeedHead + "hosts:\n  - name: h\n    interfaces: [{name: e, address: 10.0.0.1/24}]\n    routes: "
                             "[{to: default, dev: eth0}]\n",
                 "bad.yaml:5:33: hosts[0].routes[0].dev:", "host 'h' has no interface 'eth0' (interfaces: e)"},
-        BadCase{"MissingHop", kSeedHead + "expect: [{hop: left-eth9}]\n", "bad.yaml:2:16: expect[0].hop:",
-                "no interface 'left-eth9'"},
-        BadCase{"MissingAppHost", kSeedHead + "expect: [{at: middle.app, received: 1}]\n", "bad.yaml:2:15: expect[0].at:",
-                "no host 'middle'"},
+        BadCase{"MissingHop", kSeedHead + "expect: [{hop: left-eth9}]\n",
+                "bad.yaml:2:16: expect[0].hop:", "no interface 'left-eth9'"},
+        BadCase{"MissingAppHost", kSeedHead + "expect: [{at: middle.app, received: 1}]\n",
+                "bad.yaml:2:15: expect[0].at:", "no host 'middle'"},
         BadCase{"MissingFixture", kSeedHead + "traffic:\n  - {replay: fixtures/nope.pcap}\n",
                 "bad.yaml:3:14: traffic[0].replay:", "no such file 'fixtures/nope.pcap'"},
         BadCase{"TunnelOnEthernet", kSeedHead + "tunnels: [{host: left, device: eth0}]\n",
@@ -604,8 +616,8 @@ INSTANTIATE_TEST_SUITE_P(
                             "[h.e, wan.left]}]\n",
                 "bad.yaml:3:25: links[0].between[1]:", "wan.left is already joined to left.eth0 by a seed link"},
         // YAML syntax
-        BadCase{"UnclosedFlow", kSeedHead + "links: [{between: [left.eth0, wan.left]\n", "bad.yaml:3:1: yaml:",
-                "end of map flow not found"},
+        BadCase{"UnclosedFlow", kSeedHead + "links: [{between: [left.eth0, wan.left]\n",
+                "bad.yaml:3:1: yaml:", "end of map flow not found"},
         BadCase{"BadIndentation", "name: x\n  description: y\n", "bad.yaml:2:14: yaml:", "illegal map value"},
         BadCase{"TabIndentation", "name: x\nhosts:\n\t- name: h\n", "bad.yaml:3:", "yaml:"},
         // required fields
@@ -617,26 +629,28 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"MissingUdpDst", kSeedHead + "traffic:\n  - {from: left, udp: {size: 3}}\n",
                 "bad.yaml:3:23: traffic[0].udp.dst:", "missing required field"},
         BadCase{"MissingCustomHosts", "name: x\ntopology: custom\n", "bad.yaml:1:1: hosts:", "missing required field"},
-        BadCase{"MissingNewTunnelRemote",
-                kSeedHead + "tunnels: [{host: wan, device: tun9}]\nhosts: []\n", "bad.yaml:2:11: tunnels[0].local:",
-                "missing required field (a new tunnel needs device, local and remote)"},
+        BadCase{
+            "MissingNewTunnelRemote", kSeedHead + "tunnels: [{host: wan, device: tun9}]\nhosts: []\n",
+            "bad.yaml:2:11: tunnels[0].local:", "missing required field (a new tunnel needs device, local and remote)"},
         BadCase{"MissingIcmpType", kSeedHead + "expect: [{at: left.app, icmp: {code: 4}}]\n",
                 "bad.yaml:2:31: expect[0].icmp.type:", "missing required field"},
-        BadCase{"NothingToCheck", kSeedHead + "expect: [{at: right.app, port: 9000}]\n", "bad.yaml:2:10: expect[0].received:",
-                "missing required field (or at_least, bytes)"},
-        BadCase{"FaultWithoutTarget", kSeedHead + "faults: [{loss: 0.5}]\n", "bad.yaml:2:10: faults[0].link:",
-                "missing required field (or device)"},
+        BadCase{"NothingToCheck", kSeedHead + "expect: [{at: right.app, port: 9000}]\n",
+                "bad.yaml:2:10: expect[0].received:", "missing required field (or at_least, bytes)"},
+        BadCase{"FaultWithoutTarget", kSeedHead + "faults: [{loss: 0.5}]\n",
+                "bad.yaml:2:10: faults[0].link:", "missing required field (or device)"},
         BadCase{"ChangeWithoutChange", kSeedHead + "changes: [{at: 1ms, link: wan.right}]\n",
                 "bad.yaml:2:11: changes[0].mtu:", "a change must change something"},
         // duplicates
-        BadCase{"DuplicateKey", "name: x\nseed: 1\nseed: 2\n", "bad.yaml:3:1: seed:", "duplicate key (first given at line 2)"},
-        BadCase{"DuplicateHostWithSeed", kSeedHead + "hosts: [{name: wan}]\n", "bad.yaml:2:16: hosts[0].name:",
-                "duplicate host name 'wan' (already a seed topology host)"},
-        BadCase{"DuplicateHost", kSeedHead + "hosts:\n  - {name: h}\n  - {name: h}\n", "bad.yaml:4:12: hosts[1].name:",
-                "duplicate host name 'h' (already declared at line 3)"},
+        BadCase{"DuplicateKey", "name: x\nseed: 1\nseed: 2\n",
+                "bad.yaml:3:1: seed:", "duplicate key (first given at line 2)"},
+        BadCase{"DuplicateHostWithSeed", kSeedHead + "hosts: [{name: wan}]\n",
+                "bad.yaml:2:16: hosts[0].name:", "duplicate host name 'wan' (already a seed topology host)"},
+        BadCase{"DuplicateHost", kSeedHead + "hosts:\n  - {name: h}\n  - {name: h}\n",
+                "bad.yaml:4:12: hosts[1].name:", "duplicate host name 'h' (already declared at line 3)"},
         BadCase{"DuplicateInterface",
-                kSeedHead + "hosts:\n  - name: h\n    interfaces:\n      - {name: e, address: 1.1.1.1}\n      - {name: e, "
-                            "address: 1.1.1.2}\n",
+                kSeedHead +
+                    "hosts:\n  - name: h\n    interfaces:\n      - {name: e, address: 1.1.1.1}\n      - {name: e, "
+                    "address: 1.1.1.2}\n",
                 "bad.yaml:6:16: hosts[0].interfaces[1].name:", "duplicate interface name 'e' on host 'h'"},
         BadCase{"DuplicateLink",
                 kSeedHead + "links:\n  - {between: [left.eth0, wan.left]}\n  - {between: [wan.left, left.eth0]}\n",
@@ -702,9 +716,15 @@ TEST(ScenarioLoaderFuzz, SeededByteMutationsAreAcceptedOrAnInputError) {
       const std::size_t at = random() % text.size();
       const char c = kAlphabet[random() % (sizeof(kAlphabet) - 1)];
       switch (random() % 3) {
-        case 0: text[at] = c; break;
-        case 1: text.insert(at, 1, c); break;
-        default: text.erase(at, 1); break;
+        case 0:
+          text[at] = c;
+          break;
+        case 1:
+          text.insert(at, 1, c);
+          break;
+        default:
+          text.erase(at, 1);
+          break;
       }
     }
     expect_success_or_input_error(text, fmt::format("mutation round {}", round));
@@ -716,7 +736,8 @@ TEST(ScenarioLoaderFuzz, HostileStructures) {
        {std::string(5000, '[') + std::string(5000, ']'), std::string("name: x\nexpect: ") + std::string(3000, '{'),
         std::string("a: &a [*a]\n"), std::string("name: &n x\nseed: *n\n"), std::string("? [name]\n: x\n"),
         std::string("name: x\nhosts: [{name: h, interfaces: [{name: e, address: 1.2.3.4/}]}]\n"),
-        std::string("\xef\xbb\xbfname: x\n"), std::string("name: \"\\u0000\"\n"), std::string("name: x\r\nseed: 3\r\n")}) {
+        std::string("\xef\xbb\xbfname: x\n"), std::string("name: \"\\u0000\"\n"),
+        std::string("name: x\r\nseed: 3\r\n")}) {
     expect_success_or_input_error(text, text.substr(0, 40));
   }
 }

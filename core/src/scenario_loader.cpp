@@ -206,8 +206,7 @@ std::optional<std::uint64_t> parse_rate(std::string_view text) {
 std::optional<double> parse_probability(std::string_view text) {
   double value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0 ||
-      value > 1) {
+  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0 || value > 1) {
     return std::nullopt;
   }
   return value;
@@ -260,9 +259,8 @@ std::optional<std::uint8_t> parse_prefix_length(std::string_view text) {
 
 bool valid_name(std::string_view name) {
   return !name.empty() && name.size() <= 15 && std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '-';
-         });
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -314,7 +312,7 @@ std::string quote(std::string_view text) {
 // ---- Values with places --------------------------------------------------------------------
 
 struct Source {
-  std::string file;          // as shown in messages
+  std::string file;  // as shown in messages
   std::filesystem::path folder;
 
   [[noreturn]] void fail(const YAML::Mark& mark, std::string_view field, std::string_view what) const {
@@ -473,9 +471,10 @@ public:
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         // A key like "delay 2ms" (missing colon) would make an unreadable field path: name the
         // mapping instead; the message quotes the key anyway.
-        const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-        }) && !key.empty();
+        const bool plain =
+            std::all_of(key.begin(), key.end(),
+                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }) &&
+            !key.empty();
         const std::string field = plain ? path : value.path().empty() ? std::string("document") : value.path();
         std::vector<std::string> names(allowed.begin(), allowed.end());
         // Suggest the closest allowed key when it is plausibly a typo or a shortened name.
@@ -572,8 +571,8 @@ private:
 
   const Source& source_;
   Scenario& s_;
-  std::vector<SourcePlace> host_places_;    // where each host was declared (unset for seed hosts)
-  std::vector<bool> underlay_mtu_given_;    // per tunnel: underlay_mtu set in the file
+  std::vector<SourcePlace> host_places_;             // where each host was declared (unset for seed hosts)
+  std::vector<bool> underlay_mtu_given_;             // per tunnel: underlay_mtu set in the file
   std::vector<std::optional<Value>> tunnel_values_;  // per tunnel: its entry, to check `local`
 };
 
@@ -640,7 +639,8 @@ std::size_t Loader::link_of(const Value& value, LinkEnd& end) {
 void Loader::load(const YAML::Node& root) {
   const Value doc(source_, root, "", YAML::Mark());
   if (!root.IsMap()) {
-    source_.fail(doc.mark(), "document", fmt::format("expected a mapping of scenario fields, got {}", doc.what_it_is()));
+    source_.fail(doc.mark(), "document",
+                 fmt::format("expected a mapping of scenario fields, got {}", doc.what_it_is()));
   }
   const Map top(doc, {"name", "description", "topology", "wan_mtu", "seed", "real", "run_until", "hosts", "links",
                       "tunnels", "faults", "changes", "traffic", "expect"});
@@ -877,10 +877,10 @@ void Loader::load_links(const Value& list) {
         index = i;
       } else if (a0 || a1) {
         const LinkEnd& shared = a0 ? end[0] : end[1];
-        ends[a0 ? 0 : 1].fail(fmt::format("{} is already joined to {} by {}", shared.describe(),
-                                          (same(link.a, shared) ? link.b : link.a).describe(),
-                                          link_places[i].line == 0 ? std::string("a seed link")
-                                                                   : "the link at line " + std::to_string(link_places[i].line)));
+        ends[a0 ? 0 : 1].fail(fmt::format(
+            "{} is already joined to {} by {}", shared.describe(), (same(link.a, shared) ? link.b : link.a).describe(),
+            link_places[i].line == 0 ? std::string("a seed link")
+                                     : "the link at line " + std::to_string(link_places[i].line)));
       }
     }
     const bool is_new = !index;
@@ -1060,7 +1060,8 @@ void Loader::derive_underlay_mtus() {
     std::uint8_t egress_length = best ? best->prefix_length : 0;
     for (const InterfaceSpec& iface : host->interfaces) {
       const std::uint32_t mask = prefix_mask(iface.prefix_length);
-      if ((remote & mask) == (to_host_order(iface.address) & mask) && (!egress || iface.prefix_length > egress_length)) {
+      if ((remote & mask) == (to_host_order(iface.address) & mask) &&
+          (!egress || iface.prefix_length > egress_length)) {
         egress = &iface;
         egress_length = iface.prefix_length;
       }
@@ -1168,8 +1169,8 @@ void Loader::load_traffic(const Value& list) {
       }
     }
     if (given.size() > 1) {
-      item.fail(fmt::format("give one of udp, ping, tcp, raw, replay per entry, not both {} and {}", given[0],
-                            given[1]));
+      item.fail(
+          fmt::format("give one of udp, ping, tcp, raw, replay per entry, not both {} and {}", given[0], given[1]));
     }
     std::vector<std::string_view> allowed = {"at", "from"};
     if (given.empty() || given[0] != "replay") {
@@ -1222,8 +1223,8 @@ void Loader::load_traffic(const Value& list) {
       }
       const auto header = Ipv4View::parse(ByteView(t.raw));
       if (!header) {
-        body.fail(fmt::format("not an IPv4 packet: need at least 20 bytes, version 4 and IHL >= 5 ({} bytes)",
-                              t.raw.size()));
+        body.fail(
+            fmt::format("not an IPv4 packet: need at least 20 bytes, version 4 and IHL >= 5 ({} bytes)", t.raw.size()));
       }
       if (t.raw.size() > 65535) {
         body.fail(fmt::format("{} bytes is longer than an IPv4 packet can be", t.raw.size()));
@@ -1266,7 +1267,8 @@ void Loader::load_traffic(const Value& list) {
       const std::string& text = dst.scalar("ADDRESS:PORT like \"10.0.0.22:9000\"");
       const std::size_t colon = text.find(':');
       const auto ip = parse_address(std::string_view(text).substr(0, colon));
-      const auto port = colon == std::string::npos ? std::nullopt : parse_unsigned(std::string_view(text).substr(colon + 1));
+      const auto port =
+          colon == std::string::npos ? std::nullopt : parse_unsigned(std::string_view(text).substr(colon + 1));
       if (!ip || !port) {
         dst.wrong("ADDRESS:PORT like \"10.0.0.22:9000\"");
       }
@@ -1301,8 +1303,8 @@ void Loader::load_traffic(const Value& list) {
           std::string_view word = rest.substr(0, bar);
           while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
           while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
-          const auto* flag = std::find_if(std::begin(kFlags), std::end(kFlags),
-                                          [&](const auto& f) { return f.first == word; });
+          const auto* flag =
+              std::find_if(std::begin(kFlags), std::end(kFlags), [&](const auto& f) { return f.first == word; });
           if (flag == std::end(kFlags)) {
             v->fail(fmt::format("unknown TCP flag {} in {}; flags: FIN SYN RST PSH ACK URG ECE CWR joined by |",
                                 quote(word), quote(text)));
@@ -1408,7 +1410,8 @@ HeaderMatch Loader::load_match(const Value& value) {
     static constexpr std::pair<std::string_view, std::uint8_t> kNames[] = {
         {"icmp", ipproto::kIcmp}, {"ipip", ipproto::kIpip}, {"tcp", ipproto::kTcp}, {"udp", ipproto::kUdp}};
     const std::string& text = v->scalar("a protocol number or icmp, ipip, tcp, udp");
-    const auto* name = std::find_if(std::begin(kNames), std::end(kNames), [&](const auto& n) { return n.first == text; });
+    const auto* name =
+        std::find_if(std::begin(kNames), std::end(kNames), [&](const auto& n) { return n.first == text; });
     if (name != std::end(kNames)) {
       h.protocol = name->second;
     } else if (parse_unsigned(text)) {
@@ -1442,9 +1445,9 @@ Expectation Loader::load_expectation(const Value& item) {
     std::string_view marker;
     ExpectKind kind;
   };
-  static constexpr Kind kMarkers[] = {{"icmp", ExpectKind::app_icmp},       {"echo_replies", ExpectKind::app_echo_reply},
-                                      {"in_order", ExpectKind::ordering},    {"hop", ExpectKind::hop},
-                                      {"dropped", ExpectKind::dropped},      {"delivered", ExpectKind::delivered},
+  static constexpr Kind kMarkers[] = {{"icmp", ExpectKind::app_icmp},     {"echo_replies", ExpectKind::app_echo_reply},
+                                      {"in_order", ExpectKind::ordering}, {"hop", ExpectKind::hop},
+                                      {"dropped", ExpectKind::dropped},   {"delivered", ExpectKind::delivered},
                                       {"injected", ExpectKind::delivered}};
   std::vector<std::string_view> markers;
   std::optional<ExpectKind> kind;
@@ -1465,13 +1468,27 @@ Expectation Loader::load_expectation(const Value& item) {
   }
   std::vector<std::string_view> allowed = {"name"};
   switch (*kind) {
-    case ExpectKind::app_received: allowed.insert(allowed.end(), {"at", "port", "received", "at_least", "bytes"}); break;
-    case ExpectKind::app_icmp: allowed.insert(allowed.end(), {"at", "icmp", "count", "at_least"}); break;
-    case ExpectKind::app_echo_reply: allowed.insert(allowed.end(), {"at", "echo_replies"}); break;
-    case ExpectKind::ordering: allowed.insert(allowed.end(), {"at", "port", "in_order"}); break;
-    case ExpectKind::hop: allowed.insert(allowed.end(), {"hop", "count", "at_least", "outer", "inner"}); break;
-    case ExpectKind::dropped: allowed.insert(allowed.end(), {"dropped"}); break;
-    case ExpectKind::delivered: allowed.insert(allowed.end(), {"delivered", "injected"}); break;
+    case ExpectKind::app_received:
+      allowed.insert(allowed.end(), {"at", "port", "received", "at_least", "bytes"});
+      break;
+    case ExpectKind::app_icmp:
+      allowed.insert(allowed.end(), {"at", "icmp", "count", "at_least"});
+      break;
+    case ExpectKind::app_echo_reply:
+      allowed.insert(allowed.end(), {"at", "echo_replies"});
+      break;
+    case ExpectKind::ordering:
+      allowed.insert(allowed.end(), {"at", "port", "in_order"});
+      break;
+    case ExpectKind::hop:
+      allowed.insert(allowed.end(), {"hop", "count", "at_least", "outer", "inner"});
+      break;
+    case ExpectKind::dropped:
+      allowed.insert(allowed.end(), {"dropped"});
+      break;
+    case ExpectKind::delivered:
+      allowed.insert(allowed.end(), {"delivered", "injected"});
+      break;
   }
   const Map m(item, allowed);
   Expectation e;
