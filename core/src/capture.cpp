@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "tunlab/byte_order.hpp"
 #include "tunlab/input_error.hpp"
 
 namespace tunlab {
@@ -55,9 +56,7 @@ int to_dlt(LinkType link_type) {
   throw std::invalid_argument("capture: unknown link type");
 }
 
-std::uint16_t be16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
+std::uint16_t be16(const std::uint8_t* p) { return load_be16(p); }
 
 }  // namespace
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tunlab/byte_order.hpp"
+
 namespace tunlab {
 
 namespace {
@@ -14,19 +16,7 @@ constexpr std::size_t kTcpHeader = 20;
 // RFC 1812 §4.3.2.3: an ICMP error, IP header included, stays within the minimum reassembly size.
 constexpr std::size_t kIcmpErrorLimit = 576;
 
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-
-void put32(std::uint8_t* p, std::uint32_t v) {
-  put16(p, static_cast<std::uint16_t>(v >> 16));
-  put16(p + 2, static_cast<std::uint16_t>(v));
-}
-
-std::uint16_t get16(ByteView b, std::size_t at) {
-  return static_cast<std::uint16_t>(b[at] << 8 | b[at + 1]);
-}
+std::uint16_t get16(ByteView b, std::size_t at) { return load_be16(b.data() + at); }
 
 // Byte i = high byte ^ low byte of (seed' + i * golden ratio): deterministic, seed-dependent, and
 // not a short cycle, so a reordered or shifted payload never compares equal by accident.
@@ -97,9 +87,9 @@ Packet make_fragment(const Ipv4View& ip, ByteView header, ByteView data, std::si
   std::memcpy(p, header.data(), header.size());
   std::memcpy(p + header.size(), data.data(), data.size());
   p[0] = static_cast<std::uint8_t>(0x40 | (header.size() / 4));
-  put16(p + 2, static_cast<std::uint16_t>(total));
+  store_be16(p + 2, static_cast<std::uint16_t>(total));
   const auto flags = static_cast<std::uint16_t>((ip.df() ? 0x4000 : 0) | (mf ? 0x2000 : 0) | (offset / 8));
-  put16(p + 6, flags);
+  store_be16(p + 6, flags);
   ipv4_edit::recompute_checksum(fragment.mutable_bytes());
   fragment.origin = origin;
   return fragment;
@@ -117,15 +107,15 @@ Packet build_udp(const UdpSpec& spec) {
                                                         .id = spec.id,
                                                         .df = spec.df});
   std::uint8_t* udp = packet.data() + kIpHeader;
-  put16(udp, spec.src_port);
-  put16(udp + 2, spec.dst_port);
-  put16(udp + 4, static_cast<std::uint16_t>(udp_length));
-  put16(udp + 6, 0);
+  store_be16(udp, spec.src_port);
+  store_be16(udp + 2, spec.dst_port);
+  store_be16(udp + 4, static_cast<std::uint16_t>(udp_length));
+  store_be16(udp + 6, 0);
   fill_pattern({udp + kUdpHeader, spec.payload_size}, spec.payload_seed);
   const std::uint32_t pseudo = pseudo_header_sum(spec.src, spec.dst, ipproto::kUdp, udp_length);
   const std::uint16_t sum = internet_checksum({udp, udp_length}, pseudo);
   // RFC 768: a computed zero is sent as all ones; zero means "no checksum".
-  put16(udp + 6, sum == 0 ? 0xffff : sum);
+  store_be16(udp + 6, sum == 0 ? 0xffff : sum);
   return packet;
 }
 
@@ -141,13 +131,13 @@ Packet build_icmp_echo(const IcmpEchoSpec& spec) {
   std::uint8_t* icmp = packet.data() + kIpHeader;
   icmp[0] = spec.reply ? 0 : 8;
   icmp[1] = 0;
-  put16(icmp + 2, 0);
-  put16(icmp + 4, spec.ident);
-  put16(icmp + 6, spec.sequence);
+  store_be16(icmp + 2, 0);
+  store_be16(icmp + 4, spec.ident);
+  store_be16(icmp + 6, spec.sequence);
   // The payload depends on the sequence only: a kernel ping socket rewrites the identifier, and the
   // real backend's echo requests must carry the same bytes as the simulator's.
   fill_pattern({icmp + kIcmpHeader, spec.payload_size}, spec.sequence);
-  put16(icmp + 2, internet_checksum({icmp, icmp_length}));
+  store_be16(icmp + 2, internet_checksum({icmp, icmp_length}));
   return packet;
 }
 
@@ -162,16 +152,16 @@ Packet build_tcp(const TcpSpec& spec) {
                                                         .df = spec.df});
   std::uint8_t* tcp = packet.data() + kIpHeader;
   std::memset(tcp, 0, kTcpHeader);
-  put16(tcp, spec.src_port);
-  put16(tcp + 2, spec.dst_port);
-  put32(tcp + 4, spec.seq);
-  put32(tcp + 8, spec.ack);
+  store_be16(tcp, spec.src_port);
+  store_be16(tcp + 2, spec.dst_port);
+  store_be32(tcp + 4, spec.seq);
+  store_be32(tcp + 8, spec.ack);
   tcp[12] = static_cast<std::uint8_t>((kTcpHeader / 4) << 4);
   tcp[13] = spec.flags;
-  put16(tcp + 14, 0xffff);  // window: the simulated stacks do no flow control
+  store_be16(tcp + 14, 0xffff);  // window: the simulated stacks do no flow control
   fill_pattern({tcp + kTcpHeader, spec.payload_size}, spec.seq);
   const std::uint32_t pseudo = pseudo_header_sum(spec.src, spec.dst, ipproto::kTcp, tcp_length);
-  put16(tcp + 16, internet_checksum({tcp, tcp_length}, pseudo));
+  store_be16(tcp + 16, internet_checksum({tcp, tcp_length}, pseudo));
   return packet;
 }
 
@@ -189,13 +179,13 @@ Packet build_icmp_error(Ipv4Address src, Ipv4Address dst, std::uint8_t type, std
   std::uint8_t* icmp = packet.data() + kIpHeader;
   icmp[0] = type;
   icmp[1] = code;
-  put16(icmp + 2, 0);
-  put16(icmp + 4, 0);
-  put16(icmp + 6, type == 3 && code == 4 ? mtu : 0);
+  store_be16(icmp + 2, 0);
+  store_be16(icmp + 4, 0);
+  store_be16(icmp + 6, type == 3 && code == 4 ? mtu : 0);
   if (quote != 0) {
     std::memcpy(icmp + kIcmpHeader, offending.data(), quote);
   }
-  put16(icmp + 2, internet_checksum({icmp, icmp_length}));
+  store_be16(icmp + 2, internet_checksum({icmp, icmp_length}));
   return packet;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "tunlab/byte_order.hpp"
+
 namespace tunlab {
 
 namespace {
@@ -9,8 +11,6 @@ namespace {
 constexpr std::size_t kEthernetHeader = 14;
 constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr std::uint16_t kEtherTypeArp = 0x0806;
-
-std::uint16_t read_be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 
 }  // namespace
 
@@ -157,7 +157,7 @@ bool TunnelEngine::handle_tap_frame(Packet& frame) {
     drop(frame, DropReason::encap_malformed_inner);
     return false;
   }
-  const std::uint16_t ether_type = read_be16(frame.data() + 12);
+  const std::uint16_t ether_type = load_be16(frame.data() + 12);
   std::memcpy(tap_peer_mac_.data(), frame.data() + 6, 6);
   tap_peer_known_ = true;
   if (ether_type == kEtherTypeArp) {
@@ -169,8 +169,8 @@ bool TunnelEngine::handle_tap_frame(Packet& frame) {
       return false;
     }
     std::uint8_t* arp = frame.data() + kEthernetHeader;
-    const bool is_ipv4_request = read_be16(arp) == 1 && read_be16(arp + 2) == kEtherTypeIpv4 && arp[4] == 6 &&
-                                 arp[5] == 4 && read_be16(arp + 6) == 1;
+    const bool is_ipv4_request = load_be16(arp) == 1 && load_be16(arp + 2) == kEtherTypeIpv4 && arp[4] == 6 &&
+                                 arp[5] == 4 && load_be16(arp + 6) == 1;
     if (!is_ipv4_request || std::memcmp(arp + 14, arp + 24, 4) == 0) {
       return false;  // a reply, or a gratuitous ARP: nothing to answer
     }
