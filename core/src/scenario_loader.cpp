@@ -46,9 +46,10 @@
 //
 //   faults:                   # each entry has exactly one of `link` or `device`
 //     - {link: wan.right, loss: 0.01, duplicate: 0.001, reorder: 0.02, reorder_delay: 2ms,
-//        jitter: 1ms, corrupt: 0.001, drop_nth: [3], corrupt_nth: [5]}
+//        jitter: 1ms, corrupt: 0.001, drop_nth: [3], corrupt_nth: [5], reorder_nth: [7], duplicate_nth: [9]}
 //       # link: HOST.INTERFACE, a link end: faults on the direction leaving it. Probabilities 0..1;
-//       # *_nth: 1-based packet numbers on that direction. One entry per direction.
+//       # *_nth: 1-based packet numbers on that direction (reorder_nth holds the packet back by
+//       # reorder_delay; `tunlab sweep --shrink` writes these). One entry per direction.
 //     - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 10, down_at: 5ms, up_at: 10ms}
 //       # device: a tun/tap interface. read_buffer 1..65535 (default: the MTU); queue_limit default 500.
 //
@@ -1085,7 +1086,7 @@ void Loader::load_faults(const Value& list) {
     }
     if (is_link) {
       const Map m(item, {"link", "loss", "duplicate", "reorder", "reorder_delay", "jitter", "corrupt", "drop_nth",
-                         "corrupt_nth"});
+                         "corrupt_nth", "reorder_nth", "duplicate_nth"});
       LinkFaultSpec fault;
       fault.place = item.place();
       const Value& link = m.require("link");
@@ -1103,7 +1104,9 @@ void Loader::load_faults(const Value& list) {
       if (auto v = m.get("reorder_delay")) fault.reorder_delay_ns = v->duration();
       if (auto v = m.get("jitter")) fault.jitter_ns = v->duration();
       if (auto v = m.get("corrupt")) fault.corrupt = v->probability();
-      for (auto [key, out] : {std::pair{"drop_nth", &fault.drop_nth}, std::pair{"corrupt_nth", &fault.corrupt_nth}}) {
+      for (auto [key, out] :
+           {std::pair{"drop_nth", &fault.drop_nth}, std::pair{"corrupt_nth", &fault.corrupt_nth},
+            std::pair{"reorder_nth", &fault.reorder_nth}, std::pair{"duplicate_nth", &fault.duplicate_nth}}) {
         if (auto v = m.get(key)) {
           for (const Value& n : v->items("a list of packet numbers like [3, 7]")) {
             out->push_back(n.number(1, std::numeric_limits<std::uint64_t>::max()));

@@ -6,6 +6,7 @@
 #include "tunlab/packet_builder.hpp"
 #include "tunlab/sim/link.hpp"
 #include "tunlab/sim/network.hpp"
+#include "tunlab/sim/payload_digest.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
 
@@ -361,7 +362,8 @@ void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
     drop(packet, DropReason::port_unreachable);
     return;
   }
-  app_log_.datagrams.push_back({network_.now(), protocol, port, payload, packet.origin});
+  app_log_.datagrams.push_back(
+      {network_.now(), protocol, port, payload, packet.origin, payload_digest(segment.last(payload))});
   network_.accounting().delivered(packet.origin);
 }
 

@@ -26,6 +26,16 @@ void Link::set_faults(int side, const scenario::LinkFaultSpec& faults) {
   direction.random = network_.random_stream("link:" + faults.from.describe());
 }
 
+int Link::side_of(const scenario::LinkEnd& end) const {
+  for (int side = 0; side < 2; ++side) {
+    const End& e = ends_[side];
+    if (e.host->name() == end.host && e.host->interface(e.interface).name == end.interface) {
+      return side;
+    }
+  }
+  return -1;
+}
+
 std::string Link::describe() const {
   return ends_[0].host->name() + "." + ends_[0].host->interface(ends_[0].interface).name + " <-> " +
          ends_[1].host->name() + "." + ends_[1].host->interface(ends_[1].interface).name;
@@ -47,24 +57,34 @@ void Link::send(int side, Packet&& packet) {
     const auto nth = [&](const std::vector<std::uint64_t>& list) {
       return std::find(list.begin(), list.end(), direction.packets) != list.end();
     };
+    const auto record = [&](FaultKind kind) { direction.events.push_back({direction.packets, kind}); };
+    // Each random draw comes before its targeted check, so a targeted fault never shifts the stream.
+    const bool lost = direction.random.chance(f.loss);
     if (nth(f.drop_nth)) {
+      record(FaultKind::drop);
       accounting.dropped(packet.origin, DropReason::fault_targeted);
       return;
     }
-    if (direction.random.chance(f.loss)) {
+    if (lost) {
+      record(FaultKind::drop);
       accounting.dropped(packet.origin, DropReason::link_loss);
       return;
     }
-    if (nth(f.corrupt_nth) || direction.random.chance(f.corrupt)) {
+    if (direction.random.chance(f.corrupt) || nth(f.corrupt_nth)) {
+      record(FaultKind::corrupt);
       corrupt(direction, packet);
     }
     if (f.jitter_ns > 0) {
       delay += static_cast<Time>(direction.random.below(static_cast<std::uint64_t>(f.jitter_ns) + 1));
     }
-    if (direction.random.chance(f.reorder)) {
+    if (direction.random.chance(f.reorder) || nth(f.reorder_nth)) {
+      record(FaultKind::reorder);
       delay += f.reorder_delay_ns;
     }
-    duplicate = direction.random.chance(f.duplicate);
+    duplicate = direction.random.chance(f.duplicate) || nth(f.duplicate_nth);
+    if (duplicate) {
+      record(FaultKind::duplicate);
+    }
   }
   Time departure = now;
   if (spec_.rate_bps > 0) {

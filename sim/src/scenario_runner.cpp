@@ -5,6 +5,7 @@
 #include "tunlab/capture.hpp"
 #include "tunlab/input_error.hpp"
 #include "tunlab/packet_builder.hpp"
+#include "tunlab/sim/payload_digest.hpp"
 
 namespace tunlab::sim {
 
@@ -58,14 +59,64 @@ Packet build_traffic_packet(const TrafficSpec& t, Ipv4Address src, std::uint32_t
   return Packet(t.raw);
 }
 
-void inject(Network& network, Host& host, Packet&& packet) {
+// What each application sent, indexed by origin - 1: the size and digest of the UDP/TCP payload
+// of every whole packet (fragments and other protocols are not compared).
+struct SentPayload {
+  bool known = false;
+  std::size_t bytes = 0;
+  std::uint64_t digest = 0;
+};
+using SentLog = std::vector<SentPayload>;
+
+void inject(Network& network, Host& host, Packet&& packet, SentLog* sent) {
   packet.origin = network.accounting().inject();
+  if (sent != nullptr) {
+    sent->resize(packet.origin);
+    if (const auto payload = transport_payload(packet.bytes())) {
+      sent->back() = {true, payload->size(), payload_digest(*payload)};
+    }
+  }
   host.send_from_app(std::move(packet));
+}
+
+void schedule_traffic_logged(const scenario::Scenario& s, Network& network, SentLog* sent);
+
+// Invariant: an application receives exactly the bytes that were sent, unless a fault corrupted
+// that packet (a flipped bit a checksum cannot catch is the fault's doing, not the tunnel's).
+// Duplicates the fault model made arrive with the same bytes and are not violations.
+void check_payloads(const Network& network, const SentLog& sent, RunSummary& summary) {
+  std::uint64_t differing = 0;
+  std::string first;
+  for (const auto& host : network.hosts()) {
+    for (const auto& d : host->app_log().datagrams) {
+      if (d.origin == 0 || d.origin > sent.size() || !sent[d.origin - 1].known || network.corrupted(d.origin)) {
+        continue;
+      }
+      const SentPayload& want = sent[d.origin - 1];
+      if (want.bytes != d.bytes || want.digest != d.digest) {
+        if (differing++ == 0) {
+          first = fmt::format("#{} to {} port {}: sent {} bytes (digest {:016x}), received {} bytes (digest {:016x})",
+                              d.origin, host->name(), d.port, want.bytes, want.digest, d.bytes, d.digest);
+        }
+      }
+    }
+  }
+  if (differing > 0) {
+    summary.invariant_violations.push_back(fmt::format(
+        "{} delivered datagram(s) differ from what the application sent, without injected corruption (first: {})",
+        differing, first));
+  }
 }
 
 }  // namespace
 
 void schedule_traffic(const scenario::Scenario& s, Network& network) {
+  schedule_traffic_logged(s, network, nullptr);
+}
+
+namespace {
+
+void schedule_traffic_logged(const scenario::Scenario& s, Network& network, SentLog* sent) {
   for (std::size_t spec_index = 0; spec_index < s.traffic.size(); ++spec_index) {
     const TrafficSpec& t = s.traffic[spec_index];
     Host* host = network.find_host(t.from);
@@ -76,8 +127,8 @@ void schedule_traffic(const scenario::Scenario& s, Network& network) {
       // The pcap is read now, so a bad file fails the run before anything is sent.
       auto records = std::make_shared<std::vector<PcapRecord>>(read_ipv4_pcap(t.replay));
       for (std::size_t i = 0; i < records->size(); ++i) {
-        network.events().schedule(t.at_ns + (*records)[i].time_ns, [&network, host, records, i] {
-          inject(network, *host, Packet((*records)[i].bytes));
+        network.events().schedule(t.at_ns + (*records)[i].time_ns, [&network, host, records, i, sent] {
+          inject(network, *host, Packet((*records)[i].bytes), sent);
         });
       }
       continue;
@@ -92,12 +143,15 @@ void schedule_traffic(const scenario::Scenario& s, Network& network) {
       src = *chosen;
     }
     for (std::uint32_t i = 0; i < t.count; ++i) {
-      network.events().schedule(t.at_ns + static_cast<Time>(i) * t.interval_ns, [&network, host, &t, src, i, spec_index] {
-        inject(network, *host, build_traffic_packet(t, src, i, spec_index));
-      });
+      network.events().schedule(t.at_ns + static_cast<Time>(i) * t.interval_ns,
+                                [&network, host, &t, src, i, spec_index, sent] {
+                                  inject(network, *host, build_traffic_packet(t, src, i, spec_index), sent);
+                                });
     }
   }
 }
+
+}  // namespace
 
 std::string describe_packet(ByteView bytes) {
   const auto ip = Ipv4View::parse(bytes);
@@ -156,7 +210,8 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   if (options.tracer) {
     network->set_tracer(options.tracer);
   }
-  schedule_traffic(s, *network);
+  SentLog sent;
+  schedule_traffic_logged(s, *network, &sent);
   network->run(s.run_until_ns > 0 ? s.run_until_ns : Network::kForever);
 
   Accounting& accounting = network->accounting();
@@ -206,6 +261,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
       packets.push_back(record.bytes);
     }
   }
+  check_payloads(*network, sent, summary);
   summary.expectations = evaluate_expectations(s, observed);
 
   for (const auto& host : network->hosts()) {

@@ -86,7 +86,9 @@ struct LinkFaultSpec {
   Nanos jitter_ns = 0;               // uniform extra delay in [0, jitter]
   double corrupt = 0;                // probability one random bit of the packet flips
   std::vector<std::uint64_t> drop_nth;     // 1-based packet numbers on this direction to drop
-  std::vector<std::uint64_t> corrupt_nth;  // ... to corrupt (one byte flipped)
+  std::vector<std::uint64_t> corrupt_nth;  // ... to corrupt (one bit flipped)
+  std::vector<std::uint64_t> reorder_nth;  // ... to hold back by reorder_delay_ns
+  std::vector<std::uint64_t> duplicate_nth;  // ... to send twice
   SourcePlace place;
 };
 

@@ -28,6 +28,7 @@ struct AppLog {
     std::uint16_t port = 0;
     std::size_t bytes = 0;       // payload bytes
     std::uint32_t origin = 0;
+    std::uint64_t digest = 0;    // payload_digest() of the payload
   };
   struct IcmpError {
     Time at = 0;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tunlab/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
@@ -20,6 +21,13 @@ public:
     Host* host = nullptr;
     std::size_t interface = 0;
   };
+  // What a fault did to one packet of a direction, so a failing run's random faults can be
+  // replayed as targeted ones (drop_nth, corrupt_nth, reorder_nth, duplicate_nth) and shrunk.
+  enum class FaultKind : std::uint8_t { drop, corrupt, reorder, duplicate };
+  struct FaultEvent {
+    std::uint64_t packet = 0;  // 1-based packet number on the direction
+    FaultKind kind = FaultKind::drop;
+  };
 
   Link(Network& network, End a, End b, const scenario::LinkSpec& spec);
 
@@ -31,6 +39,10 @@ public:
   // Faults on the direction leaving `side`, with that direction's own random stream.
   void set_faults(int side, const scenario::LinkFaultSpec& faults);
   const End& end(int side) const { return ends_[side]; }
+  // The side (0 or 1) whose interface is `end`; -1 if neither.
+  int side_of(const scenario::LinkEnd& end) const;
+  // Every fault applied on the direction leaving `side`, in packet order.
+  const std::vector<FaultEvent>& fault_events(int side) const { return directions_[side].events; }
   std::string describe() const;
 
   void handle_packet_event(std::uint32_t arg, Packet&& packet) override;
@@ -42,6 +54,7 @@ private:
     Random random{0};
     std::uint64_t packets = 0;
     Time busy_until = 0;
+    std::vector<FaultEvent> events;
   };
   void corrupt(Direction& direction, Packet& packet);
 
