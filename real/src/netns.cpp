@@ -73,6 +73,23 @@ Netns::Netns(std::string label) : label_(std::move(label)) {
   }
 }
 
+Netns::Netns(std::string label, int fd) : label_(std::move(label)), fd_(fd) {
+  try {
+    inode_ = inode_of_fd(fd_, "namespace '" + label_ + "'");
+  } catch (...) {
+    ::close(fd_);
+    throw;
+  }
+}
+
+Netns Netns::current(std::string label) {
+  const int fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw sys_error("open /proc/thread-self/ns/net for namespace '" + label + "'");
+  }
+  return Netns(std::move(label), fd);
+}
+
 Netns::~Netns() {
   if (fd_ >= 0) {
     ::close(fd_);

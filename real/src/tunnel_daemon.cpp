@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "tunlab/real/epoll_driver.hpp"
+#include "tunlab/real/netlink.hpp"
+#include "tunlab/real/netns.hpp"
 #include "tunlab/real/tun_device.hpp"
 
 namespace tunlab::real {
@@ -81,6 +83,13 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     engine_ptr = &engine;
     driver.add(device.poll_fd(), [&](std::int64_t now) { engine.poll_device(now); });
     driver.add(underlay.poll_fd(), [&](std::int64_t now) { engine.poll_underlay(now); });
+    if (options.address) {
+      // Last, so that a script polling for the address knows everything above is in place. Only
+      // the device's own sysctl: "all" belongs to whoever owns this namespace.
+      const Netns here = Netns::current("tunnel");
+      address_add(here, options.device, *options.address, options.address_prefix);
+      sysctl_write(here, "net/ipv4/conf/" + options.device + "/accept_local", "1");
+    }
     const std::int64_t forever = std::int64_t{365} * 24 * 3600 * 1'000'000'000;
     driver.run_for(std::chrono::nanoseconds(options.run_for_ns.value_or(forever)));
     out << counters_json(engine.counters()) << std::endl;

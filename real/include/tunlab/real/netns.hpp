@@ -30,6 +30,9 @@ public:
   // messages and in summaries; the kernel never sees it. Throws std::system_error on failure
   // (needs CAP_SYS_ADMIN).
   explicit Netns(std::string label);
+  // A handle on the calling thread's own namespace (nothing is created), so the netlink helpers
+  // can configure where a daemon runs, e.g. `tunlab tunnel --address` inside `ip netns exec`.
+  static Netns current(std::string label);
   ~Netns();
   Netns(Netns&& other) noexcept;
   Netns& operator=(Netns&& other) noexcept;
@@ -44,6 +47,8 @@ public:
   std::string proc_path() const;
 
 private:
+  Netns(std::string label, int fd);
+
   std::string label_;
   int fd_ = -1;
   ino_t inode_ = 0;

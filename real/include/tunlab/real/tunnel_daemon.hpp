@@ -31,6 +31,11 @@ struct TunnelDaemonOptions {
   bool ecn_compat = false;               // RFC 6040 compatibility mode instead of normal
   bool pmtudisc = false;                 // outer DF always (else only when the inner DF is set)
   PeerFilter filter = PeerFilter::engine;
+  // When set, added to the device (with its prefix route) after the device, the raw socket and
+  // the engine exist, with accept_local=1 on the device for the ICMP errors app B writes from it.
+  // The address appearing on the device therefore means the daemon is ready for traffic.
+  std::optional<Ipv4Address> address;
+  unsigned address_prefix = 24;
   // Stops after this long (tests); nullopt runs until SIGINT/SIGTERM.
   std::optional<std::int64_t> run_for_ns;
 };

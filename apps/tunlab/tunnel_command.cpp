@@ -1,0 +1,135 @@
+// tunlab tunnel: app B for real use, as a daemon in the caller's network namespace. The options
+// map one to one onto real::TunnelDaemonOptions; everything else (signals, counters) is
+// run_tunnel_daemon's.
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "commands.hpp"
+#include "tunlab/input_error.hpp"
+#include "tunlab/real/privileges.hpp"
+#include "tunlab/real/tunnel_daemon.hpp"
+
+namespace tunlab::cli {
+
+namespace {
+
+struct TunnelArgs {
+  std::string dev;
+  std::string local;
+  std::string remote;
+  bool tap = false;
+  std::string mtu = "1480";
+  std::string ttl = "64";
+  std::string tos = "copy";
+  std::string ecn = "normal";
+  bool pmtudisc = false;
+  std::optional<std::string> address;
+};
+
+[[noreturn]] void bad(const std::string& option, const std::string& value, const std::string& why) {
+  throw InputError("tunnel: " + option + ": bad value '" + value + "': " + why);
+}
+
+// Decimal or 0x-hex, never negative, within [low, high] (the scenario files' number rules).
+unsigned parse_number(const std::string& option, const std::string& text, unsigned low, unsigned high) {
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const char* first = text.data() + (hex ? 2 : 0);
+  const char* last = text.data() + text.size();
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(first, last, value, hex ? 16 : 10);
+  if (text.empty() || error != std::errc() || end != last) {
+    bad(option, text, "not a number");
+  }
+  if (value < low || value > high) {
+    bad(option, text, "must be " + std::to_string(low) + ".." + std::to_string(high));
+  }
+  return value;
+}
+
+// Dotted quad only (inet_pton), so "10.1" or "10.0.0.300" are refused rather than guessed at.
+Ipv4Address parse_address(const std::string& option, const std::string& text) {
+  in_addr addr{};
+  if (::inet_pton(AF_INET, text.c_str(), &addr) != 1) {
+    bad(option, text, "not an IPv4 address (A.B.C.D)");
+  }
+  return Ipv4Address(addr.s_addr);
+}
+
+real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
+  real::TunnelDaemonOptions o;
+  // IFNAMSIZ - 1 characters, and nothing the kernel would refuse or a path could be built from.
+  if (a.dev.empty() || a.dev.size() > 15 || a.dev == "." || a.dev == ".." ||
+      a.dev.find_first_of("/: \t\n") != std::string::npos) {
+    bad("--dev", a.dev, "an interface name is 1..15 characters without '/', ':' or spaces");
+  }
+  o.device = a.dev;
+  o.kind = a.tap ? DeviceKind::tap : DeviceKind::tun;
+  o.local = parse_address("--local", a.local);
+  o.remote = parse_address("--remote", a.remote);
+  if (o.local == o.remote) {
+    bad("--remote", a.remote, "equals --local");
+  }
+  o.underlay_mtu = parse_number("--mtu", a.mtu, kMinimumTunnelMtu, 65535 - kOuterHeaderLength) + kOuterHeaderLength;
+  if (a.ttl == "inherit") {
+    o.ttl.reset();
+  } else {
+    o.ttl = static_cast<std::uint8_t>(parse_number("--ttl", a.ttl, 1, 255));
+  }
+  if (a.tos != "copy") {
+    o.tos = static_cast<std::uint8_t>(parse_number("--tos", a.tos, 0, 255));
+  }
+  o.ecn_compat = a.ecn == "compat";
+  o.pmtudisc = a.pmtudisc;
+  if (a.address) {
+    const std::string& cidr = *a.address;
+    const std::size_t slash = cidr.find('/');
+    o.address = parse_address("--address", cidr.substr(0, slash));
+    o.address_prefix = slash == std::string::npos ? 24 : parse_number("--address", cidr.substr(slash + 1), 1, 32);
+    o.inner_address = *o.address;  // ICMP errors app B writes into the device come from it
+  }
+  return o;
+}
+
+}  // namespace
+
+void add_tunnel_command(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<TunnelArgs>();
+  CLI::App* tunnel = app.add_subcommand(
+      "tunnel",
+      "Run app B for real: create a TUN/TAP device in this network namespace and carry its IPv4 packets "
+      "to --remote in IPIP (RFC 2003) over a raw socket, until SIGINT/SIGTERM. Needs CAP_NET_ADMIN and "
+      "CAP_NET_RAW (root). Prints the counters as one JSON line on SIGUSR1 and at exit; exit 0 after a "
+      "signal, 2 on bad options or missing privileges.");
+  tunnel->add_option("--dev", a->dev, "Device to create, e.g. tun0 (removed again at exit)")->required();
+  tunnel->add_option("--local", a->local, "Outer source: an address of this namespace, e.g. 192.168.50.1")->required();
+  tunnel->add_option("--remote", a->remote, "Outer destination: the peer running its own tunnel")->required();
+  tunnel->add_flag("--tap", a->tap,
+                   "TAP instead of TUN: Ethernet frames on the device; app B answers ARP for every address "
+                   "and carries only the IPv4 packets");
+  tunnel->add_option("--mtu", a->mtu, "Device (tunnel) MTU; the outer packets are 20 bytes larger")
+      ->capture_default_str();
+  tunnel->add_option("--ttl", a->ttl, "Outer TTL 1..255, or inherit (copy the inner TTL)")->capture_default_str();
+  tunnel->add_option("--tos", a->tos, "Outer TOS byte: copy (the inner one, RFC 2003) or a fixed 0..255")
+      ->capture_default_str();
+  tunnel->add_option("--ecn", a->ecn, "RFC 6040 mode: normal (outer ECN = inner) or compat (outer Not-ECT)")
+      ->check(CLI::IsMember({"normal", "compat"}))
+      ->capture_default_str();
+  tunnel->add_flag("--pmtudisc", a->pmtudisc, "Set the outer DF always (otherwise only when the inner DF is set)");
+  tunnel->add_option("--address", a->address,
+                     "A.B.C.D[/N] (default /24): add this address to the device once the tunnel is ready "
+                     "(like `ip addr add`; the device is up already). ICMP errors app B writes come from it");
+  tunnel->callback([&exit_code, a] {
+    const real::TunnelDaemonOptions options = to_daemon_options(*a);
+    if (const auto reason = real::privilege_skip_reason()) {
+      throw InputError("tunnel: real backend unavailable: " + *reason);
+    }
+    exit_code = real::run_tunnel_daemon(options, std::cout, std::cerr);
+  });
+}
+
+}  // namespace tunlab::cli
