@@ -44,8 +44,8 @@ TEST_F(CaptureDiffTest, ForgivesIdsChecksumsAndTimestamps) {
 
 TEST_F(CaptureDiffTest, ForgivesTheEchoIdentifierButNotTheSequence) {
   auto echo = [](std::uint16_t ident, std::uint16_t sequence) {
-    return build_icmp_echo({.src = Ipv4Address("10.0.0.12"), .dst = Ipv4Address("10.0.0.22"), .ident = ident,
-                            .sequence = sequence})
+    return build_icmp_echo(
+               {.src = Ipv4Address("10.0.0.12"), .dst = Ipv4Address("10.0.0.22"), .ident = ident, .sequence = sequence})
         .to_vector();
   };
   EXPECT_TRUE(diff_capture_dirs(write("a", "x", {echo(1, 1)}), write("b", "x", {echo(999, 1)})).empty());
@@ -65,7 +65,8 @@ TEST_F(CaptureDiffTest, NormalisesInsideIpipButComparesTheInnerTtl) {
   const test::Bytes inner = test::make_udp_bytes(60, {.id = 5});
   const test::Bytes other_id = test::make_udp_bytes(60, {.id = 6});
   EXPECT_EQ(normalise_ipv4(test::wrap_outer(inner, {.id = 1})), normalise_ipv4(test::wrap_outer(other_id, {.id = 2})));
-  EXPECT_NE(normalise_ipv4(test::wrap_outer(inner)), normalise_ipv4(test::wrap_outer(test::make_udp_bytes(60, {.ttl = 9}))));
+  EXPECT_NE(normalise_ipv4(test::wrap_outer(inner)),
+            normalise_ipv4(test::wrap_outer(test::make_udp_bytes(60, {.ttl = 9}))));
 }
 
 TEST_F(CaptureDiffTest, ReportsMissingPacketsAndCaptures) {

@@ -37,9 +37,7 @@ TEST(EventQueueTest, RunUntilStopsAtTheLimitAndKeepsTheRest) {
 }
 
 struct Recorder final : PacketEventHandler {
-  void handle_packet_event(std::uint32_t arg, Packet&& packet) override {
-    seen.emplace_back(arg, packet.to_vector());
-  }
+  void handle_packet_event(std::uint32_t arg, Packet&& packet) override { seen.emplace_back(arg, packet.to_vector()); }
   std::vector<std::pair<std::uint32_t, std::vector<std::uint8_t>>> seen;
 };
 

@@ -12,8 +12,8 @@ using ::testing::AllOf;
 using ::testing::Not;
 
 const test::Bytes kInner = test::make_udp_bytes(92, {.dst_port = 9000});
-const test::Bytes kOuter = test::wrap_outer(kInner, {.src = Ipv4Address("18.12.0.92"), .dst = Ipv4Address("18.13.0.91"),
-                                                     .ttl = 63, .df = true});
+const test::Bytes kOuter = test::wrap_outer(
+    kInner, {.src = Ipv4Address("18.12.0.92"), .dst = Ipv4Address("18.13.0.91"), .ttl = 63, .df = true});
 
 std::string explain(const ::testing::Matcher<const test::Bytes&>& m, const test::Bytes& bytes) {
   ::testing::StringMatchResultListener listener;
@@ -39,8 +39,8 @@ TEST(PacketMatchersTest, HeaderFieldMatchersSayWhatTheySaw) {
 }
 
 TEST(PacketMatchersTest, IcmpErrorChecksTypeCodeAndMtu) {
-  const Packet frag_needed =
-      build_icmp_error(Ipv4Address("10.0.0.12"), Ipv4Address("10.0.0.12"), 3, 4, 1480, test::make_udp_bytes(1500, {.df = true}));
+  const Packet frag_needed = build_icmp_error(Ipv4Address("10.0.0.12"), Ipv4Address("10.0.0.12"), 3, 4, 1480,
+                                              test::make_udp_bytes(1500, {.df = true}));
   EXPECT_THAT(frag_needed, IsIcmpError(3, 4, 1480));
   EXPECT_THAT(frag_needed, IsIcmpError(3, 4, 0));
   EXPECT_THAT(frag_needed, Not(IsIcmpError(3, 4, 1380)));

@@ -63,9 +63,13 @@ TEST_F(SeedFlowTest, CarriesOneDatagramThroughEveryHopWithTheExpectedBytes) {
   ASSERT_THAT(seen("left-eth0", Direction::out), ::testing::SizeIs(1));
   const test::Bytes outer = seen("left-eth0", Direction::out)[0];
   EXPECT_THAT(outer, testing::IsIpip("18.12.0.92", "18.13.0.91", testing::IsUdpTo("10.0.0.22", 9000)));
-  const test::Bytes expected_outer = test::wrap_outer(
-      inner, {.src = Ipv4Address("18.12.0.92"), .dst = Ipv4Address("18.13.0.91"), .tos = 0x02, .ttl = 64,
-              .id = static_cast<std::uint16_t>(outer[4] << 8 | outer[5]), .df = true});
+  const test::Bytes expected_outer =
+      test::wrap_outer(inner, {.src = Ipv4Address("18.12.0.92"),
+                               .dst = Ipv4Address("18.13.0.91"),
+                               .tos = 0x02,
+                               .ttl = 64,
+                               .id = static_cast<std::uint16_t>(outer[4] << 8 | outer[5]),
+                               .df = true});
   EXPECT_TRUE(test::bytes_equal(expected_outer, outer));
   EXPECT_NE((outer[4] << 8 | outer[5]), 0x4242) << "the outer ID is the encapsulator's, not the inner one";
 
@@ -93,8 +97,12 @@ TEST_F(SeedFlowTest, CarriesOneDatagramThroughEveryHopWithTheExpectedBytes) {
 }
 
 TEST_F(SeedFlowTest, AnswersAnOversizeDfPacketWithFragNeededMtu1480AtAppA) {
-  send_and_run(build_udp({.src = Ipv4Address("10.0.0.12"), .dst = Ipv4Address("10.0.0.22"), .src_port = 40000,
-                          .dst_port = 9000, .payload_size = 1460, .df = true}));
+  send_and_run(build_udp({.src = Ipv4Address("10.0.0.12"),
+                          .dst = Ipv4Address("10.0.0.22"),
+                          .src_port = 40000,
+                          .dst_port = 9000,
+                          .payload_size = 1460,
+                          .df = true}));
   // 1488 bytes fit tun0's MTU of 1500, so app B sees the packet, but not the tunnel MTU of 1480.
   const auto back = seen("left-tun0", Direction::in);
   ASSERT_THAT(back, ::testing::SizeIs(1));
@@ -115,10 +123,17 @@ TEST_F(SeedFlowTest, AnswersAnOversizeDfPacketWithFragNeededMtu1480AtAppA) {
 
 TEST_F(SeedFlowTest, DropsPacketsThatMustNotBeTunnelledWithANamedReason) {
   // Inner TTL 0 and an inner source equal to the tunnel's own endpoint (RFC-NOTES encap 8, 11).
-  Packet ttl_zero = build_udp({.src = Ipv4Address("10.0.0.12"), .dst = Ipv4Address("10.0.0.22"), .src_port = 1,
-                               .dst_port = 9000, .payload_size = 8, .ttl = 0});
-  Packet spoofed = build_udp({.src = Ipv4Address("18.12.0.92"), .dst = Ipv4Address("10.0.0.22"), .src_port = 1,
-                              .dst_port = 9000, .payload_size = 8});
+  Packet ttl_zero = build_udp({.src = Ipv4Address("10.0.0.12"),
+                               .dst = Ipv4Address("10.0.0.22"),
+                               .src_port = 1,
+                               .dst_port = 9000,
+                               .payload_size = 8,
+                               .ttl = 0});
+  Packet spoofed = build_udp({.src = Ipv4Address("18.12.0.92"),
+                              .dst = Ipv4Address("10.0.0.22"),
+                              .src_port = 1,
+                              .dst_port = 9000,
+                              .payload_size = 8});
   for (Packet* p : {&ttl_zero, &spoofed}) {
     p->origin = network_->accounting().inject();
     network_->host("left").send_from_app(std::move(*p));
@@ -145,11 +160,12 @@ TEST(SeedRunTest, TwoRunsGiveByteIdenticalCapturesAndDigest) {
   const RunSummary second = run_scenario(s, {});
   EXPECT_EQ(first.digest, second.digest);
   EXPECT_EQ(first.to_json(), second.to_json());
-  EXPECT_EQ(first.injected, first.delivered + [&] {
-    std::uint64_t n = 0;
-    for (const auto& [reason, count] : first.dropped) n += count;
-    return n;
-  }());
+  EXPECT_EQ(
+      first.injected, first.delivered + [&] {
+        std::uint64_t n = 0;
+        for (const auto& [reason, count] : first.dropped) n += count;
+        return n;
+      }());
   EXPECT_GT(first.dropped.at("encap-too-big-df"), 0u);
 }
 

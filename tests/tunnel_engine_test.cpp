@@ -15,15 +15,15 @@ namespace {
 using ::testing::_;
 using ::testing::InSequence;
 using ::testing::Invoke;
-using ::testing::NiceMock;
-using ::testing::Return;
 using testing::MockDevice;
 using testing::MockUnderlay;
+using ::testing::NiceMock;
 using testing::ReadNothing;
 using testing::ReadPacket;
 using testing::ReceiveError;
 using testing::ReceiveNothing;
 using testing::ReceivePacket;
+using ::testing::Return;
 
 TunnelConfig left_config() {
   TunnelConfig c;
@@ -116,7 +116,8 @@ TEST_F(TunnelEngineTest, AnswersAnOversizeDfPacketWithFragNeededIntoTheDevice) {
 }
 
 TEST_F(TunnelEngineTest, WritesTheDecapsulatedInnerPacketByteForByte) {
-  const test::Bytes inner = test::make_udp_bytes(200, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
+  const test::Bytes inner =
+      test::make_udp_bytes(200, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
   EXPECT_CALL(underlay_, receive).WillOnce(ReceivePacket(test::wrap_outer(inner))).WillOnce(ReceiveNothing());
   test::Bytes written;
   EXPECT_CALL(device_, write).WillOnce(Invoke([&](ByteView bytes) {
@@ -129,7 +130,8 @@ TEST_F(TunnelEngineTest, WritesTheDecapsulatedInnerPacketByteForByte) {
 }
 
 TEST_F(TunnelEngineTest, DropsOuterPacketsFromAnUnknownPeer) {
-  const test::Bytes inner = test::make_udp_bytes(100, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
+  const test::Bytes inner =
+      test::make_udp_bytes(100, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
   EXPECT_CALL(underlay_, receive)
       .WillOnce(ReceivePacket(test::wrap_outer(inner, {.src = Ipv4Address("18.13.0.66")})))
       .WillOnce(ReceiveNothing());
@@ -140,7 +142,8 @@ TEST_F(TunnelEngineTest, DropsOuterPacketsFromAnUnknownPeer) {
 
 TEST_F(TunnelEngineTest, LearnsPathMtuFromFragNeededAndRelaysItToTheInnerSource) {
   const test::Bytes inner = test::make_udp_bytes(1400, {.df = true});
-  const test::Bytes outer = test::wrap_outer(inner, {.src = Ipv4Address("18.12.0.92"), .dst = Ipv4Address("18.13.0.91")});
+  const test::Bytes outer =
+      test::wrap_outer(inner, {.src = Ipv4Address("18.12.0.92"), .dst = Ipv4Address("18.13.0.91")});
   const test::Bytes quote(outer.begin(), outer.begin() + 20 + 28 + 8);
   EXPECT_CALL(underlay_, receive)
       .WillOnce(ReceiveError({Ipv4Address("18.12.0.1"), 3, 4, 1400}, quote))
@@ -176,7 +179,8 @@ TEST_F(TunnelEngineTest, CountsARouteLoopAsADropOfThatPacket) {
 }
 
 TEST_F(TunnelEngineTest, CountsAWriteToADownDeviceAsDeviceDown) {
-  const test::Bytes inner = test::make_udp_bytes(100, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
+  const test::Bytes inner =
+      test::make_udp_bytes(100, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
   EXPECT_CALL(underlay_, receive).WillOnce(ReceivePacket(test::wrap_outer(inner))).WillOnce(ReceiveNothing());
   EXPECT_CALL(device_, write).WillOnce(Return(IoResult{IoStatus::device_down, 0, 0, 5}));
   engine_.poll_underlay(0);

@@ -56,7 +56,9 @@ int to_dlt(LinkType link_type) {
   throw std::invalid_argument("capture: unknown link type");
 }
 
-std::uint16_t be16(const std::uint8_t* p) { return load_be16(p); }
+std::uint16_t be16(const std::uint8_t* p) {
+  return load_be16(p);
+}
 
 }  // namespace
 

@@ -12,7 +12,9 @@ constexpr std::array<std::string_view, kDropReasonCount> kNames{
 };
 }  // namespace
 
-std::string_view to_string(DropReason reason) { return kNames[static_cast<std::size_t>(reason)]; }
+std::string_view to_string(DropReason reason) {
+  return kNames[static_cast<std::size_t>(reason)];
+}
 
 bool parse_drop_reason(std::string_view text, DropReason& out) {
   for (std::size_t i = 0; i < kNames.size(); ++i) {
@@ -24,6 +26,8 @@ bool parse_drop_reason(std::string_view text, DropReason& out) {
   return false;
 }
 
-std::uint64_t DropCounters::total() const { return std::accumulate(count.begin(), count.end(), std::uint64_t{0}); }
+std::uint64_t DropCounters::total() const {
+  return std::accumulate(count.begin(), count.end(), std::uint64_t{0});
+}
 
 }  // namespace tunlab

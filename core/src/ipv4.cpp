@@ -37,10 +37,16 @@ std::optional<Ipv4View> Ipv4View::parse(ByteView bytes) {
   return Ipv4View(bytes);
 }
 
-Ipv4Address Ipv4View::src() const { return from_host_order(src_raw()); }
-Ipv4Address Ipv4View::dst() const { return from_host_order(dst_raw()); }
+Ipv4Address Ipv4View::src() const {
+  return from_host_order(src_raw());
+}
+Ipv4Address Ipv4View::dst() const {
+  return from_host_order(dst_raw());
+}
 
-bool Ipv4View::header_checksum_ok() const { return internet_checksum(header()) == 0; }
+bool Ipv4View::header_checksum_ok() const {
+  return internet_checksum(header()) == 0;
+}
 
 ByteView Ipv4View::payload() const {
   const std::size_t end = std::min<std::size_t>(total_length(), b_.size());
@@ -56,8 +62,8 @@ namespace {
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from m to m'.
 void update_checksum(MutableByteView header, std::uint16_t old_word, std::uint16_t new_word) {
   const std::uint16_t old_checksum = static_cast<std::uint16_t>(header[10] << 8 | header[11]);
-  std::uint32_t sum = static_cast<std::uint16_t>(~old_checksum) + static_cast<std::uint16_t>(~old_word) +
-                      std::uint32_t{new_word};
+  std::uint32_t sum =
+      static_cast<std::uint16_t>(~old_checksum) + static_cast<std::uint16_t>(~old_word) + std::uint32_t{new_word};
   const std::uint16_t updated = checksum_fold(sum);
   header[10] = static_cast<std::uint8_t>(updated >> 8);
   header[11] = static_cast<std::uint8_t>(updated);
@@ -90,8 +96,8 @@ void recompute_checksum(MutableByteView header) {
 void write_ipv4_header(MutableByteView out, const Ipv4HeaderFields& f, std::uint16_t total_length) {
   const std::uint32_t src = to_host_order(f.src);
   const std::uint32_t dst = to_host_order(f.dst);
-  const auto flags_offset = static_cast<std::uint16_t>((f.df ? 0x4000 : 0) | (f.mf ? 0x2000 : 0) |
-                                                       (f.fragment_offset_bytes / 8));
+  const auto flags_offset =
+      static_cast<std::uint16_t>((f.df ? 0x4000 : 0) | (f.mf ? 0x2000 : 0) | (f.fragment_offset_bytes / 8));
   out[0] = 0x45;
   out[1] = f.tos;
   out[2] = static_cast<std::uint8_t>(total_length >> 8);
@@ -114,7 +120,11 @@ void write_ipv4_header(MutableByteView out, const Ipv4HeaderFields& f, std::uint
 }
 
 // Tins::IPv4Address keeps the address in network byte order behind operator uint32_t().
-std::uint32_t to_host_order(Ipv4Address address) { return ntohl(static_cast<std::uint32_t>(address)); }
-Ipv4Address from_host_order(std::uint32_t address) { return Ipv4Address(htonl(address)); }
+std::uint32_t to_host_order(Ipv4Address address) {
+  return ntohl(static_cast<std::uint32_t>(address));
+}
+Ipv4Address from_host_order(std::uint32_t address) {
+  return Ipv4Address(htonl(address));
+}
 
 }  // namespace tunlab

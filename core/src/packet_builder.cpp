@@ -16,7 +16,9 @@ constexpr std::size_t kTcpHeader = 20;
 // RFC 1812 §4.3.2.3: an ICMP error, IP header included, stays within the minimum reassembly size.
 constexpr std::size_t kIcmpErrorLimit = 576;
 
-std::uint16_t get16(ByteView b, std::size_t at) { return load_be16(b.data() + at); }
+std::uint16_t get16(ByteView b, std::size_t at) {
+  return load_be16(b.data() + at);
+}
 
 // Byte i = high byte ^ low byte of (seed' + i * golden ratio): deterministic, seed-dependent, and
 // not a short cycle, so a reordered or shifted payload never compares equal by accident.

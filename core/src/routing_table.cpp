@@ -12,8 +12,8 @@ void RoutingTable::add(Ipv4Address prefix, std::uint8_t prefix_length, std::size
                        std::optional<Ipv4Address> gateway) {
   Route route{to_host_order(prefix) & prefix_mask(prefix_length), prefix_length, interface, gateway};
   // Insert after every route at least as long: longest prefix first, earlier-added first on ties.
-  auto at = std::find_if(routes_.begin(), routes_.end(),
-                         [&](const Route& r) { return r.prefix_length < prefix_length; });
+  auto at =
+      std::find_if(routes_.begin(), routes_.end(), [&](const Route& r) { return r.prefix_length < prefix_length; });
   routes_.insert(at, route);
 }
 
@@ -30,6 +30,8 @@ const Route* RoutingTable::lookup(std::uint32_t destination) const {
   return nullptr;
 }
 
-const Route* RoutingTable::lookup(Ipv4Address destination) const { return lookup(to_host_order(destination)); }
+const Route* RoutingTable::lookup(Ipv4Address destination) const {
+  return lookup(to_host_order(destination));
+}
 
 }  // namespace tunlab

@@ -12,8 +12,8 @@ namespace tunlab {
 
 namespace {
 
-using scenario::ExpectKind;
 using scenario::Expectation;
+using scenario::ExpectKind;
 using scenario::HeaderMatch;
 
 bool header_matches(const HeaderMatch& m, ByteView bytes) {

@@ -22,26 +22,26 @@ Scenario seed_topology(std::size_t wan_mtu) {
   s.name = "seed";
   s.topology = "seed";
 
-  HostSpec left{.name = "left",
-                .forwarding = false,
-                .interfaces = {{"eth0", InterfaceKind::ethernet, Ipv4Address("18.12.0.92"), 24, wan_mtu},
-                               {"tun0", InterfaceKind::tun, Ipv4Address("10.0.0.12"), 24, 1500}},
-                .routes = {{Ipv4Address("10.0.0.0"), 24, "tun0", std::nullopt},
-                           {any, 0, "eth0", Ipv4Address("18.12.0.1")}},
-                .udp_listen = {}};
+  HostSpec left{
+      .name = "left",
+      .forwarding = false,
+      .interfaces = {{"eth0", InterfaceKind::ethernet, Ipv4Address("18.12.0.92"), 24, wan_mtu},
+                     {"tun0", InterfaceKind::tun, Ipv4Address("10.0.0.12"), 24, 1500}},
+      .routes = {{Ipv4Address("10.0.0.0"), 24, "tun0", std::nullopt}, {any, 0, "eth0", Ipv4Address("18.12.0.1")}},
+      .udp_listen = {}};
   HostSpec wan{.name = "wan",
                .forwarding = true,
                .interfaces = {{"left", InterfaceKind::ethernet, Ipv4Address("18.12.0.1"), 24, wan_mtu},
                               {"right", InterfaceKind::ethernet, Ipv4Address("18.13.0.1"), 24, wan_mtu}},
                .routes = {},
                .udp_listen = {}};
-  HostSpec right{.name = "right",
-                 .forwarding = false,
-                 .interfaces = {{"eth0", InterfaceKind::ethernet, Ipv4Address("18.13.0.91"), 24, wan_mtu},
-                                {"tun0", InterfaceKind::tun, Ipv4Address("10.0.0.22"), 24, 1500}},
-                 .routes = {{Ipv4Address("10.0.0.0"), 24, "tun0", std::nullopt},
-                            {any, 0, "eth0", Ipv4Address("18.13.0.1")}},
-                 .udp_listen = {}};
+  HostSpec right{
+      .name = "right",
+      .forwarding = false,
+      .interfaces = {{"eth0", InterfaceKind::ethernet, Ipv4Address("18.13.0.91"), 24, wan_mtu},
+                     {"tun0", InterfaceKind::tun, Ipv4Address("10.0.0.22"), 24, 1500}},
+      .routes = {{Ipv4Address("10.0.0.0"), 24, "tun0", std::nullopt}, {any, 0, "eth0", Ipv4Address("18.13.0.1")}},
+      .udp_listen = {}};
   s.hosts = {left, wan, right};
 
   s.links = {LinkSpec{.a = {"left", "eth0"}, .b = {"wan", "left"}, .mtu = wan_mtu},

@@ -104,8 +104,8 @@ void TunnelEngine::carry_out(std::int64_t now_ns) {
           state_.path_mtu_learned_at_ns = now_ns;
           ++counters_.path_mtu_updates;
         }
-        drop(lost, result.status == IoStatus::route_loop ? DropReason::encap_route_loop
-                                                         : DropReason::encap_send_failed);
+        drop(lost,
+             result.status == IoStatus::route_loop ? DropReason::encap_route_loop : DropReason::encap_send_failed);
         break;
       }
       case TunnelAction::Kind::write_device:

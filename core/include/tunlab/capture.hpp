@@ -15,9 +15,9 @@
 namespace tunlab {
 
 enum class LinkType : int {
-  raw = 101,       // LINKTYPE_RAW: IPv4/IPv6 packets, no link header (TUN interfaces)
-  ethernet = 1,    // LINKTYPE_ETHERNET (TAP interfaces, veths, simulated links)
-  linux_sll = 113, // LINKTYPE_LINUX_SLL (read only)
+  raw = 101,        // LINKTYPE_RAW: IPv4/IPv6 packets, no link header (TUN interfaces)
+  ethernet = 1,     // LINKTYPE_ETHERNET (TAP interfaces, veths, simulated links)
+  linux_sll = 113,  // LINKTYPE_LINUX_SLL (read only)
 };
 
 class CaptureFile;
@@ -52,7 +52,7 @@ private:
 
 // One packet read from a pcap file.
 struct PcapRecord {
-  std::int64_t time_ns = 0;   // relative to the first record
+  std::int64_t time_ns = 0;  // relative to the first record
   std::vector<std::uint8_t> bytes;
 };
 

@@ -14,8 +14,8 @@
 namespace tunlab {
 
 struct CaptureDifference {
-  std::string capture;   // "left-eth0"
-  std::string what;      // one line: "packet 3: ttl 64 vs 63" or "only in A"
+  std::string capture;  // "left-eth0"
+  std::string what;     // one line: "packet 3: ttl 64 vs 63" or "only in A"
 };
 
 // Every difference between the *.pcap files of `a` and `b`; empty when they agree. Throws

@@ -8,51 +8,51 @@
 
 namespace tunlab {
 
-#define TUNLAB_DROP_REASONS(X)                                                                  \
-  /* encapsulation (RFC 2003 §3, RFC-NOTES encapsulation 1-12) */                               \
-  X(encap_not_ipv4, "encap-not-ipv4")                                                           \
-  X(encap_malformed_inner, "encap-malformed-inner")                                             \
-  X(encap_inner_ttl_zero, "encap-inner-ttl-zero")                                               \
-  X(encap_inner_source_is_endpoint, "encap-inner-source-is-endpoint")                           \
-  X(encap_too_big_df, "encap-too-big-df")                                                       \
-  X(encap_route_loop, "encap-route-loop")                                                       \
-  X(encap_send_failed, "encap-send-failed")                                                     \
-  /* decapsulation (RFC-NOTES decapsulation 1-4, security) */                                   \
-  X(decap_not_ipip, "decap-not-ipip")                                                           \
-  X(decap_malformed_outer, "decap-malformed-outer")                                             \
-  X(decap_unknown_peer, "decap-unknown-peer")                                                   \
-  X(decap_wrong_destination, "decap-wrong-destination")                                         \
-  X(decap_inner_too_short, "decap-inner-too-short")                                             \
-  X(decap_inner_bad_version, "decap-inner-bad-version")                                         \
-  X(decap_inner_bad_ihl, "decap-inner-bad-ihl")                                                 \
-  X(decap_inner_bad_checksum, "decap-inner-bad-checksum")                                       \
-  X(decap_inner_truncated, "decap-inner-truncated")                                             \
-  X(decap_inner_ttl_zero, "decap-inner-ttl-zero")                                               \
-  X(decap_ecn_ce_not_ect, "decap-ecn-ce-on-not-ect")                                            \
-  X(decap_inner_martian_source, "decap-inner-martian-source")                                   \
-  X(decap_inner_source_route, "decap-inner-source-route")                                       \
-  X(decap_device_write_failed, "decap-device-write-failed")                                     \
-  /* device (TUN/TAP) */                                                                        \
-  X(device_read_truncated, "device-read-truncated")                                             \
-  X(device_down, "device-down")                                                                 \
-  X(device_queue_full, "device-queue-full")                                                     \
-  /* host stacks and links */                                                                   \
-  X(no_route, "no-route")                                                                       \
-  X(ttl_exceeded, "ttl-exceeded")                                                               \
-  X(fragmentation_needed, "fragmentation-needed")                                               \
-  X(port_unreachable, "port-unreachable")                                                       \
-  X(protocol_unreachable, "protocol-unreachable")                                               \
-  X(bad_ip_header, "bad-ip-header")                                                             \
-  X(bad_checksum, "bad-transport-checksum")                                                     \
-  X(not_for_this_host, "not-for-this-host")                                                     \
-  X(martian_source, "martian-source")                                                           \
-  X(reassembly_incomplete, "reassembly-incomplete")                                             \
-  X(link_down, "link-down")                                                                     \
-  X(link_loss, "link-loss")                                                                     \
-  X(link_queue_overflow, "link-queue-overflow")                                                 \
-  X(link_corrupted, "link-corrupted")                                                           \
-  X(arp_unresolved, "arp-unresolved")                                                           \
-  X(fault_targeted, "fault-targeted")                                                           \
+#define TUNLAB_DROP_REASONS(X)                                        \
+  /* encapsulation (RFC 2003 §3, RFC-NOTES encapsulation 1-12) */    \
+  X(encap_not_ipv4, "encap-not-ipv4")                                 \
+  X(encap_malformed_inner, "encap-malformed-inner")                   \
+  X(encap_inner_ttl_zero, "encap-inner-ttl-zero")                     \
+  X(encap_inner_source_is_endpoint, "encap-inner-source-is-endpoint") \
+  X(encap_too_big_df, "encap-too-big-df")                             \
+  X(encap_route_loop, "encap-route-loop")                             \
+  X(encap_send_failed, "encap-send-failed")                           \
+  /* decapsulation (RFC-NOTES decapsulation 1-4, security) */         \
+  X(decap_not_ipip, "decap-not-ipip")                                 \
+  X(decap_malformed_outer, "decap-malformed-outer")                   \
+  X(decap_unknown_peer, "decap-unknown-peer")                         \
+  X(decap_wrong_destination, "decap-wrong-destination")               \
+  X(decap_inner_too_short, "decap-inner-too-short")                   \
+  X(decap_inner_bad_version, "decap-inner-bad-version")               \
+  X(decap_inner_bad_ihl, "decap-inner-bad-ihl")                       \
+  X(decap_inner_bad_checksum, "decap-inner-bad-checksum")             \
+  X(decap_inner_truncated, "decap-inner-truncated")                   \
+  X(decap_inner_ttl_zero, "decap-inner-ttl-zero")                     \
+  X(decap_ecn_ce_not_ect, "decap-ecn-ce-on-not-ect")                  \
+  X(decap_inner_martian_source, "decap-inner-martian-source")         \
+  X(decap_inner_source_route, "decap-inner-source-route")             \
+  X(decap_device_write_failed, "decap-device-write-failed")           \
+  /* device (TUN/TAP) */                                              \
+  X(device_read_truncated, "device-read-truncated")                   \
+  X(device_down, "device-down")                                       \
+  X(device_queue_full, "device-queue-full")                           \
+  /* host stacks and links */                                         \
+  X(no_route, "no-route")                                             \
+  X(ttl_exceeded, "ttl-exceeded")                                     \
+  X(fragmentation_needed, "fragmentation-needed")                     \
+  X(port_unreachable, "port-unreachable")                             \
+  X(protocol_unreachable, "protocol-unreachable")                     \
+  X(bad_ip_header, "bad-ip-header")                                   \
+  X(bad_checksum, "bad-transport-checksum")                           \
+  X(not_for_this_host, "not-for-this-host")                           \
+  X(martian_source, "martian-source")                                 \
+  X(reassembly_incomplete, "reassembly-incomplete")                   \
+  X(link_down, "link-down")                                           \
+  X(link_loss, "link-loss")                                           \
+  X(link_queue_overflow, "link-queue-overflow")                       \
+  X(link_corrupted, "link-corrupted")                                 \
+  X(arp_unresolved, "arp-unresolved")                                 \
+  X(fault_targeted, "fault-targeted")                                 \
   X(in_flight_at_end, "in-flight-at-end")
 
 enum class DropReason : std::uint8_t {

@@ -47,11 +47,11 @@ void decapsulate(const TunnelConfig& config, Packet&& outer, TunnelActions& out)
 
 // What relay_icmp_error did with an ICMP error about one of our outer packets.
 enum class RelayOutcome {
-  relayed,            // an ICMP error went to the inner source (write_device action appended)
-  mtu_learned,        // 3/4: path MTU updated; the quote was too short to relay (next packet gets it)
-  not_relayed,        // a type/code RFC 2003 §4 says not to relay (3/3, 3/5, redirect, quench ...)
-  foreign_quote,      // the quoted outer header is not one of ours: ignored
-  malformed,          // the quote is too short to say whose packet it was
+  relayed,        // an ICMP error went to the inner source (write_device action appended)
+  mtu_learned,    // 3/4: path MTU updated; the quote was too short to relay (next packet gets it)
+  not_relayed,    // a type/code RFC 2003 §4 says not to relay (3/3, 3/5, redirect, quench ...)
+  foreign_quote,  // the quoted outer header is not one of ours: ignored
+  malformed,      // the quote is too short to say whose packet it was
 };
 std::string_view to_string(RelayOutcome outcome);
 

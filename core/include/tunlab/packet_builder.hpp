@@ -15,7 +15,7 @@ struct UdpSpec {
   Ipv4Address dst;
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;
-  std::size_t payload_size = 0;     // filled with a deterministic pattern of `payload_seed`
+  std::size_t payload_size = 0;  // filled with a deterministic pattern of `payload_seed`
   std::uint32_t payload_seed = 0;
   std::uint8_t tos = 0;
   std::uint8_t ttl = 64;
@@ -57,8 +57,8 @@ Packet build_tcp(const TcpSpec& spec);
 // An ICMP error (RFC 792/1191) about `offending`, quoting its IP header and as much of its payload
 // as keeps the error within 576 bytes (RFC 1812 §4.3.2.3, as Linux does). `mtu` is the next-hop
 // MTU for type 3 code 4 and ignored otherwise.
-Packet build_icmp_error(Ipv4Address src, Ipv4Address dst, std::uint8_t type, std::uint8_t code,
-                        std::uint16_t mtu, ByteView offending, std::uint8_t ttl = 64);
+Packet build_icmp_error(Ipv4Address src, Ipv4Address dst, std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
+                        ByteView offending, std::uint8_t ttl = 64);
 
 // The RFC 792 rule: never answer an ICMP error, a non-first fragment, or a broadcast/multicast.
 bool may_send_icmp_error_about(ByteView offending);

@@ -11,9 +11,9 @@
 namespace tunlab {
 
 struct Route {
-  std::uint32_t prefix = 0;       // host order, already masked
+  std::uint32_t prefix = 0;  // host order, already masked
   std::uint8_t prefix_length = 0;
-  std::size_t interface = 0;      // index into the owner's interface list
+  std::size_t interface = 0;  // index into the owner's interface list
   std::optional<Ipv4Address> gateway;
 };
 

@@ -13,7 +13,7 @@ namespace tunlab {
 
 struct AppObservations {
   struct Datagram {
-    std::uint8_t protocol = 0;     // 17 UDP, 6 TCP
+    std::uint8_t protocol = 0;  // 17 UDP, 6 TCP
     std::uint16_t port = 0;
     std::size_t bytes = 0;         // payload bytes
     std::uint64_t sent_order = 0;  // order in which the scenario sent it (for in_order checks)
@@ -29,11 +29,11 @@ struct AppObservations {
 };
 
 struct Observations {
-  std::map<std::string, AppObservations> apps;                        // by host name
-  std::map<std::string, std::vector<std::vector<std::uint8_t>>> hops; // "left-eth0" -> IPv4 packets
+  std::map<std::string, AppObservations> apps;                         // by host name
+  std::map<std::string, std::vector<std::vector<std::uint8_t>>> hops;  // "left-eth0" -> IPv4 packets
   std::uint64_t injected = 0;
   std::uint64_t delivered = 0;
-  std::map<std::string, std::uint64_t> dropped;                       // by drop reason name
+  std::map<std::string, std::uint64_t> dropped;  // by drop reason name
 };
 
 struct ExpectationResult {
@@ -41,7 +41,7 @@ struct ExpectationResult {
   bool ok = false;
   std::string expected;
   std::string seen;
-  std::string place;   // file:line:col of the expectation
+  std::string place;  // file:line:col of the expectation
 };
 
 struct RunSummary {

@@ -9,13 +9,13 @@
 
 namespace tunlab {
 
-enum class TtlMode { fixed, inherit };   // inherit = Linux "ttl 0": outer TTL = inner TTL
-enum class TosMode { copy, fixed };      // copy = RFC 2003 §3.1; fixed = Linux default
-enum class EcnMode { normal, compat };   // RFC 6040 §4.1 normal mode / compatibility mode
+enum class TtlMode { fixed, inherit };  // inherit = Linux "ttl 0": outer TTL = inner TTL
+enum class TosMode { copy, fixed };     // copy = RFC 2003 §3.1; fixed = Linux default
+enum class EcnMode { normal, compat };  // RFC 6040 §4.1 normal mode / compatibility mode
 
 struct TunnelConfig {
-  Ipv4Address local;    // outer source; our endpoint (18.12.0.92 in the seed)
-  Ipv4Address remote;   // outer destination; the peer (18.13.0.91)
+  Ipv4Address local;   // outer source; our endpoint (18.12.0.92 in the seed)
+  Ipv4Address remote;  // outer destination; the peer (18.13.0.91)
   // Source of ICMP errors app B writes back into the device (frag-needed, relayed errors): the
   // tunnel interface's own address, as the kernel would choose for errors about tun0's traffic.
   Ipv4Address inner_address;
@@ -23,7 +23,7 @@ struct TunnelConfig {
   TtlMode ttl_mode = TtlMode::fixed;
   std::uint8_t ttl = 64;
   TosMode tos_mode = TosMode::copy;
-  std::uint8_t tos = 0;            // with TosMode::fixed: the whole TOS byte (DSCP + ECN bits)
+  std::uint8_t tos = 0;  // with TosMode::fixed: the whole TOS byte (DSCP + ECN bits)
   EcnMode ecn_mode = EcnMode::normal;
   // Outer DF = pmtudisc || inner DF (Linux). RFC 2003 requires DF when the inner DF is set.
   bool pmtudisc = false;

@@ -26,7 +26,7 @@ struct TunnelCounters {
   std::uint64_t outer_bytes_sent = 0;
   std::uint64_t outer_packets_received = 0;
   std::uint64_t icmp_errors_received = 0;
-  std::uint64_t icmp_sent_to_inner = 0;     // frag-needed for oversize DF packets, relayed errors
+  std::uint64_t icmp_sent_to_inner = 0;  // frag-needed for oversize DF packets, relayed errors
   std::uint64_t icmp_not_relayed = 0;
   std::uint64_t path_mtu_updates = 0;
   std::uint64_t tap_arp_replies = 0;

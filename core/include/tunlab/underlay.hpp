@@ -24,10 +24,10 @@ struct OuterHeader {
 
 // An ICMP error about a packet this socket sent (IP_RECVERR / MSG_ERRQUEUE on Linux).
 struct UnderlayError {
-  Ipv4Address reporter;     // the router or host that sent the ICMP message
+  Ipv4Address reporter;  // the router or host that sent the ICMP message
   std::uint8_t type = 0;
   std::uint8_t code = 0;
-  std::uint16_t mtu = 0;    // next-hop MTU for type 3 code 4, else 0
+  std::uint16_t mtu = 0;  // next-hop MTU for type 3 code 4, else 0
 };
 
 enum class UnderlayEvent { nothing, packet, error };

@@ -18,12 +18,20 @@
 
 namespace tunlab::testing {
 
-inline ByteView packet_bytes(const Packet& p) { return p.bytes(); }
-inline ByteView packet_bytes(const std::vector<std::uint8_t>& v) { return v; }
-inline ByteView packet_bytes(ByteView v) { return v; }
+inline ByteView packet_bytes(const Packet& p) {
+  return p.bytes();
+}
+inline ByteView packet_bytes(const std::vector<std::uint8_t>& v) {
+  return v;
+}
+inline ByteView packet_bytes(ByteView v) {
+  return v;
+}
 
 namespace detail {
-inline std::vector<std::uint8_t> copy(ByteView v) { return {v.begin(), v.end()}; }
+inline std::vector<std::uint8_t> copy(ByteView v) {
+  return {v.begin(), v.end()};
+}
 }  // namespace detail
 
 // An IPv4 packet of protocol 4 from `src` to `dst` (dotted strings or Ipv4Address).
