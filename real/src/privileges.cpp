@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -26,6 +28,30 @@ std::optional<unsigned long long> effective_capabilities() {
   return std::nullopt;
 }
 
+// Set when this process is in a user namespace other than the initial one (uid_map is not the
+// identity over all 2^32 - 1 ids): capabilities then hold only inside it, so a device node owned
+// by an unmapped user (the host's root) opens only if its mode bits let anybody in.
+std::optional<std::string> user_namespace_mapping() {
+  std::ifstream map("/proc/self/uid_map");
+  unsigned long long inside = 0;
+  unsigned long long outside = 0;
+  unsigned long long count = 0;
+  if (!(map >> inside >> outside >> count) || (inside == 0 && outside == 0 && count == 4294967295ULL)) {
+    return std::nullopt;
+  }
+  return std::to_string(inside) + " " + std::to_string(outside) + " " + std::to_string(count);
+}
+
+std::string tun_node_mode() {
+  struct stat st {};
+  if (::stat("/dev/net/tun", &st) != 0) {
+    return "missing";
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return std::string("mode ") + mode + ", owner uid " + std::to_string(st.st_uid);
+}
+
 }  // namespace
 
 std::optional<std::string> privilege_skip_reason() {
@@ -44,8 +70,14 @@ std::optional<std::string> privilege_skip_reason() {
   }
   const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
-    return std::string("/dev/net/tun not accessible (mode 0600; needs CAP_NET_ADMIN in the owning user namespace): ") +
-           std::strerror(errno);
+    const std::string error = std::strerror(errno);
+    if (const auto mapping = user_namespace_mapping()) {
+      return "/dev/net/tun not accessible from this user namespace (uid_map '" + *mapping + "'): " + error + " (" +
+             tun_node_mode() +
+             "); rootless use needs a device node this user may open, e.g. mode 0666, or a persistent "
+             "device made with TUNSETOWNER";
+    }
+    return "/dev/net/tun not accessible: " + error + " (" + tun_node_mode() + ")";
   }
   ::close(fd);
   return std::nullopt;

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The README walkthrough "A real tunnel: `tunlab tunnel`", run as written, with real clients as
+# the oracles (root only; exit 77 = skipped, with the reason on stdout):
+#
+#   netns tl$$-a                                          netns tl$$-b
+#   tun0 10.0.0.1/24                                      tun0 10.0.0.2/24
+#     |  tunlab tunnel --local 192.168.50.1                 |  tunlab tunnel --local 192.168.50.2
+#     |                --remote 192.168.50.2                |                --remote 192.168.50.1
+#   veth0 192.168.50.1/24 ============ veth ============ veth0 192.168.50.2/24
+#
+# Checks: ping -c 3 through the tunnel; a socat UDP echo returns the exact bytes; iperf3 TCP
+# (-t 2) through the tunnel and over the bare veth, both printed in Mbit/s on one line; SIGUSR1
+# prints counters; SIGTERM stops both daemons with exit 0 and a final counters line whose
+# outer_packets_sent > 0. With `tap` as the second argument the devices are tap0 (--tap; app B
+# answers ARP). Every wait is a bounded poll on state; everything is removed in the EXIT trap.
+#
+# Usage: real_tunnel_walkthrough_test.sh TUNLAB [tun|tap]
+set -uo pipefail
+tunlab=$(realpath "$1")
+mode=${2:-tun}
+a=tl$$-a
+b=tl$$-b
+dev=tun0
+tap_flag=()
+if [[ $mode == tap ]]; then
+  dev=tap0
+  tap_flag=(--tap)
+fi
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() {
+  echo "FAIL [walkthrough $mode]: $*" >&2
+  exit 1
+}
+
+# --- privileges and tools: skip with the reason -------------------------------------------------
+cap_eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+((0x$cap_eff & (1 << 12))) || skip "needs CAP_NET_ADMIN (run as root) for ip netns and /dev/net/tun"
+((0x$cap_eff & (1 << 13))) || skip "needs CAP_NET_RAW for the raw IPIP socket"
+{ exec {probe}<>/dev/net/tun; } 2>/dev/null || skip "/dev/net/tun cannot be opened"
+exec {probe}>&-
+for tool in ip ping socat iperf3 ss python3 timeout; do
+  command -v "$tool" >/dev/null || skip "$tool is not installed"
+done
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  # Our own processes by pid, then the namespaces (which take the veth with them).
+  for pid in "${pids[@]}"; do
+    kill -KILL "$pid" 2>/dev/null
+  done
+  wait 2>/dev/null
+  ip netns del "$a" 2>/dev/null
+  ip netns del "$b" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND (quiet) until it succeeds; fails at the
+# deadline.
+wait_for() {
+  local seconds=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    ((SECONDS < deadline)) || fail "timed out after ${seconds}s waiting for $what"
+    sleep 0.05 # poll interval; the condition above is what we wait for
+  done
+}
+
+# --- the walkthrough, as in README.md ------------------------------------------------------------
+ip netns add "$a" || fail "ip netns add $a"
+ip netns add "$b" || fail "ip netns add $b"
+# IPv6 off: no router solicitations or MLD reports in the tunnel, so the counters are our traffic.
+for ns in "$a" "$b"; do
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
+    fail "disable IPv6 in $ns"
+  ip -n "$ns" link set lo up || fail "lo up in $ns"
+done
+ip link add veth0 netns "$a" type veth peer name veth0 netns "$b" || fail "ip link add veth0 (a <-> b)"
+ip -n "$a" addr add 192.168.50.1/24 dev veth0 || fail "address on veth0 in $a"
+ip -n "$b" addr add 192.168.50.2/24 dev veth0 || fail "address on veth0 in $b"
+ip -n "$a" link set veth0 up || fail "veth0 up in $a"
+ip -n "$b" link set veth0 up || fail "veth0 up in $b"
+
+ip netns exec "$a" "$tunlab" tunnel --dev "$dev" "${tap_flag[@]}" --local 192.168.50.1 --remote 192.168.50.2 \
+  --address 10.0.0.1/24 >"$tmp/a.out" 2>"$tmp/a.err" &
+pid_a=$!
+pids+=("$pid_a")
+ip netns exec "$b" "$tunlab" tunnel --dev "$dev" "${tap_flag[@]}" --local 192.168.50.2 --remote 192.168.50.1 \
+  --address 10.0.0.2/24 >"$tmp/b.out" 2>"$tmp/b.err" &
+pid_b=$!
+pids+=("$pid_b")
+
+# A child that exited stays a zombie until `wait`, and kill -0 still succeeds on a zombie.
+exited() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+  [[ -z $state || $state == Z ]]
+}
+
+# Ready = the device exists, is up, and carries the address (the daemon adds it last).
+device_ready() {
+  local ns=$1 address=$2 pid=$3
+  exited "$pid" && fail "tunlab tunnel in $ns exited early: $(cat "$tmp"/*.err)"
+  ip -n "$ns" link show "$dev" 2>/dev/null | grep -q ',UP' &&
+    ip -n "$ns" -o -4 addr show dev "$dev" 2>/dev/null | grep -q " $address/24 "
+}
+wait_for 10 "$dev in $a" device_ready "$a" 10.0.0.1 "$pid_a"
+wait_for 10 "$dev in $b" device_ready "$b" 10.0.0.2 "$pid_b"
+
+# 1. ping through the tunnel.
+ping_out=$(ip netns exec "$a" timeout 15 ping -n -c 3 -W 2 10.0.0.2 2>&1) || fail "ping 10.0.0.2: $ping_out"
+grep -q '3 packets transmitted, 3 received' <<<"$ping_out" || fail "ping lost packets: $ping_out"
+echo "ping: 3/3 replies through $dev"
+
+# 2. UDP echo with socat: the exact bytes come back.
+head -c 1200 /dev/urandom >"$tmp/sent"
+ip netns exec "$b" timeout 15 socat -T 10 UDP4-LISTEN:9000,bind=10.0.0.2 PIPE 2>"$tmp/socat.err" &
+pids+=("$!")
+wait_for 5 "socat listening on 10.0.0.2:9000" \
+  bash -c "ip netns exec $b ss -Hlun 'sport = :9000' | grep -q 10.0.0.2"
+# readbytes ends the reply direction after one datagram's worth, so socat exits without idling;
+# -t 5 bounds the wait for an answer that never comes.
+ip netns exec "$a" timeout 10 socat -t 5 STDIO UDP4:10.0.0.2:9000,readbytes=1200 <"$tmp/sent" >"$tmp/received" ||
+  fail "socat client failed"
+cmp -s "$tmp/sent" "$tmp/received" ||
+  fail "UDP echo: sent 1200 bytes, got $(stat -c %s "$tmp/received") different bytes back"
+echo "socat: 1200-byte UDP datagram echoed byte-identical through $dev"
+
+# 3. iperf3 TCP through the tunnel, then over the bare veth, same server, same run.
+ip netns exec "$b" iperf3 -s >"$tmp/iperf3-server.log" 2>&1 &
+pids+=("$!")
+wait_for 5 "iperf3 server" bash -c "ip netns exec $b ss -Hltn 'sport = :5201' | grep -q LISTEN"
+mbits() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.0f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' "$1"
+}
+ip netns exec "$a" timeout 20 iperf3 -c 10.0.0.2 -t 2 -J >"$tmp/tunnel.json" ||
+  fail "iperf3 through the tunnel: $(head -c 500 "$tmp/tunnel.json")"
+ip netns exec "$a" timeout 20 iperf3 -c 192.168.50.2 -t 2 -J >"$tmp/veth.json" ||
+  fail "iperf3 over the bare veth: $(head -c 500 "$tmp/veth.json")"
+tunnel_mbits=$(mbits "$tmp/tunnel.json") || fail "no throughput in iperf3's tunnel report"
+veth_mbits=$(mbits "$tmp/veth.json") || fail "no throughput in iperf3's veth report"
+((tunnel_mbits > 0)) || fail "iperf3 through the tunnel moved nothing"
+echo "iperf3: tunnel $tunnel_mbits Mbit/s, bare veth $veth_mbits Mbit/s"
+
+# 4. SIGUSR1 prints the counters without stopping; SIGTERM stops with exit 0 and prints them last.
+kill -USR1 "$pid_a"
+wait_for 5 "counters after SIGUSR1" grep -q '^{"device_packets_read"' "$tmp/a.out"
+exited "$pid_a" && fail "SIGUSR1 stopped the daemon"
+kill -TERM "$pid_a" "$pid_b"
+for side in a b; do
+  pid_var=pid_$side
+  pid=${!pid_var}
+  wait_for 5 "daemon $side to exit after SIGTERM" exited "$pid"
+  wait "$pid"
+  rc=$?
+  ((rc == 0)) || fail "daemon $side exited $rc after SIGTERM: $(cat "$tmp/$side.err")"
+  [[ ! -s $tmp/$side.err ]] || fail "daemon $side wrote to stderr: $(cat "$tmp/$side.err")"
+  sent=$(tail -n 1 "$tmp/$side.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["outer_packets_sent"])') ||
+    fail "daemon $side: last line is not counters JSON: $(tail -n 1 "$tmp/$side.out")"
+  ((sent > 0)) || fail "daemon $side sent no outer packets"
+  echo "daemon $side: exit 0, final counters $(tail -n 1 "$tmp/$side.out")"
+done
+ip -n "$a" link show "$dev" >/dev/null 2>&1 && fail "$dev still exists in $a after the daemon exited"
+echo "ok [walkthrough $mode]"

@@ -1,0 +1,18 @@
+# `tunlab tunnel` and `tunlab demo --backend real` through the CLI, with real clients (ping, socat,
+# iperf3) and the simulator's demo as oracles. Root cases carry the label `root` and exit 77
+# (skipped, with the reason) without CAP_NET_ADMIN.
+foreach(case IN ITEMS help bad_options no_privileges)
+  add_test(NAME tunnel_cli_${case}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tunnel_cli_test.sh $<TARGET_FILE:tunlab> ${case})
+  set_tests_properties(tunnel_cli_${case} PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
+endforeach()
+set_tests_properties(tunnel_cli_no_privileges PROPERTIES LABELS root)
+foreach(mode IN ITEMS tun tap)
+  add_test(NAME real_tunnel_walkthrough_${mode}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_walkthrough_test.sh $<TARGET_FILE:tunlab> ${mode})
+  set_tests_properties(real_tunnel_walkthrough_${mode} PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 120)
+endforeach()
+foreach(case IN ITEMS same_as_sim rootless_denied rootless_accessible)
+  add_test(NAME real_demo_${case} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_demo_test.sh $<TARGET_FILE:tunlab> ${case})
+  set_tests_properties(real_demo_${case} PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
+endforeach()
