@@ -1,6 +1,7 @@
 // tunlab run | replay | check.
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,8 @@
 #include "output.hpp"
 #include "tunlab/capture.hpp"
 #include "tunlab/input_error.hpp"
+#include "tunlab/real/privileges.hpp"
+#include "tunlab/real/scenario_runner.hpp"
 #include "tunlab/scenario_loader.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 
@@ -24,6 +27,7 @@ struct CommonOptions {
   std::optional<std::string> capture_dir;
   bool json = false;
   bool trace = false;
+  bool hold_after_setup = false;  // real only: print "ready", wait for stdin (the kill test)
 };
 
 void add_common(CLI::App& command, CommonOptions& o) {
@@ -33,6 +37,31 @@ void add_common(CLI::App& command, CommonOptions& o) {
   command.add_option("--capture", o.capture_dir, "Write one pcap per interface into DIR (HOST-IFACE.pcap)");
   command.add_flag("--json", o.json, "Print the JSON summary on stdout");
   command.add_flag("--trace", o.trace, "Print every packet at every hop (stderr with --json)");
+  // Hidden (empty group): holds a real run after setup until stdin has a line or closes.
+  command.add_flag("--hold-after-setup", o.hold_after_setup)->group("");
+}
+
+// Replay's extra check: every pcap packet came out of right-tun0 towards right's stack, byte for
+// byte and in order. `arrived` are the IPv4 packets right-tun0 handed the stack.
+ExpectationResult replay_identical(const std::vector<PcapRecord>& records,
+                                   const std::vector<const std::vector<std::uint8_t>*>& arrived) {
+  std::size_t next = 0;
+  std::size_t identical = 0;
+  for (const PcapRecord& record : records) {
+    for (std::size_t i = next; i < arrived.size(); ++i) {
+      if (*arrived[i] == record.bytes) {
+        ++identical;
+        next = i + 1;
+        break;
+      }
+    }
+  }
+  ExpectationResult r;
+  r.name = "replayed packets byte-identical at right-tun0";
+  r.ok = identical == records.size();
+  r.expected = fmt::format("{} identical packets", records.size());
+  r.seen = fmt::format("{} identical packets", identical);
+  return r;
 }
 
 sim::Network::Tracer make_tracer(std::FILE* out) {
@@ -51,9 +80,32 @@ int report(const RunSummary& summary, const CommonOptions& o) {
   return exit_code_of(summary);
 }
 
-int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const sim::RunOptions::PostRun& post_run) {
+int run_on_real(const scenario::Scenario& s, const CommonOptions& o, const real::RealRunOptions::PostRun& post_run) {
+  if (const auto reason = real::privilege_skip_reason()) {
+    throw InputError("--backend real: " + *reason);
+  }
+  real::RealRunOptions options;
+  options.seed = o.seed;
+  if (o.capture_dir) {
+    options.capture_dir = *o.capture_dir;
+  }
+  options.note = [](const std::string& text) { fmt::print(stderr, "note: {}\n", text); };
+  if (o.hold_after_setup) {
+    options.after_setup = [] {
+      fmt::print("ready\n");
+      std::fflush(stdout);
+      std::string line;
+      std::getline(std::cin, line);
+    };
+  }
+  options.post_run = post_run;
+  return report(real::run_scenario_real(s, options), o);
+}
+
+int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const sim::RunOptions::PostRun& post_run,
+                   const real::RealRunOptions::PostRun& real_post_run = {}) {
   if (o.backend == "real") {
-    throw InputError("--backend real: not available in this build yet");
+    return run_on_real(s, o, real_post_run);
   }
   sim::RunOptions options;
   options.seed = o.seed;
@@ -121,26 +173,30 @@ void add_run_commands(CLI::App& app, int& exit_code) {
       if (!seed_topology) {
         return;
       }
-      const auto& seen = network.hop_records("right-tun0");
-      std::size_t next = 0;
-      std::size_t identical = 0;
-      for (const PcapRecord& record : records) {
-        for (std::size_t i = next; i < seen.size(); ++i) {
-          if (seen[i].direction == sim::Direction::in && seen[i].bytes == record.bytes) {
-            ++identical;
-            next = i + 1;
-            break;
+      std::vector<const std::vector<std::uint8_t>*> arrived;
+      for (const auto& record : network.hop_records("right-tun0")) {
+        if (record.direction == sim::Direction::in) {
+          arrived.push_back(&record.bytes);
+        }
+      }
+      summary.expectations.push_back(replay_identical(records, arrived));
+    };
+    // Real: the pcap's packets entered left's stack through app A's IP_HDRINCL socket.
+    auto real_post_run = [records, seed_topology](const real::RealHops& hops, RunSummary& summary) {
+      if (!seed_topology) {
+        return;
+      }
+      std::vector<const std::vector<std::uint8_t>*> arrived;
+      if (const auto it = hops.find("right-tun0"); it != hops.end()) {
+        for (const auto& packet : it->second) {
+          if (!packet.outgoing) {
+            arrived.push_back(&packet.bytes);
           }
         }
       }
-      ExpectationResult r;
-      r.name = "replayed packets byte-identical at right-tun0";
-      r.ok = identical == records.size();
-      r.expected = fmt::format("{} identical packets", records.size());
-      r.seen = fmt::format("{} identical packets", identical);
-      summary.expectations.push_back(r);
+      summary.expectations.push_back(replay_identical(records, arrived));
     };
-    exit_code = run_on_backend(s, *replay_options, post_run);
+    exit_code = run_on_backend(s, *replay_options, post_run, real_post_run);
   });
 
   auto check_file = std::make_shared<std::string>();

@@ -1,0 +1,49 @@
+// Captures on real interfaces: one AF_PACKET socket per interface, opened inside the interface's
+// namespace and bound to its ifindex, seeing both directions (PACKET_IGNORE_OUTGOING stays off).
+// Records keep the kernel's receive timestamp and whether the packet left or entered the host, so
+// callers can write pcaps with the simulator's names and link types and tell a host's own
+// transmissions from what it received.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tunlab/capture.hpp"
+#include "tunlab/real/netns.hpp"
+
+namespace tunlab::real {
+
+struct CapturedFrame {
+  std::int64_t realtime_ns = 0;     // CLOCK_REALTIME of the kernel's timestamp (SO_TIMESTAMPNS)
+  bool outgoing = false;            // PACKET_OUTGOING: the host sent it out of this interface
+  std::vector<std::uint8_t> bytes;  // as on the interface: IP for tun, Ethernet for veth/tap
+};
+
+class PacketCapture {
+public:
+  // Opens the socket inside `ns` on interface `ifname` (which must exist there). `link_type`
+  // says what the frames carry (raw for tun, ethernet otherwise). Throws std::system_error.
+  PacketCapture(const Netns& ns, const std::string& ifname, LinkType link_type);
+  ~PacketCapture();
+  PacketCapture(const PacketCapture&) = delete;
+  PacketCapture& operator=(const PacketCapture&) = delete;
+
+  int fd() const { return fd_; }
+  LinkType link_type() const { return link_type_; }
+  // Reads every frame queued now (non-blocking) and appends it to frames().
+  void drain();
+  const std::vector<CapturedFrame>& frames() const { return frames_; }
+
+  // The IPv4 packet a frame carries (Ethernet header stripped), or an empty view for ARP and
+  // anything else that is not IPv4.
+  ByteView ipv4_of(const CapturedFrame& frame) const;
+
+private:
+  int fd_ = -1;
+  LinkType link_type_;
+  std::vector<CapturedFrame> frames_;
+  std::vector<std::uint8_t> buffer_;
+};
+
+}  // namespace tunlab::real

@@ -1,0 +1,53 @@
+// Runs a scenario on the real backend: the scenario's topology in fd-held network namespaces
+// (real_topology.hpp), app sockets per host (real_apps.hpp), AF_PACKET captures on every
+// interface (packet_capture.hpp) and one TunnelEngine per tunnel, all driven by an EpollDriver.
+// Traffic times become offsets on CLOCK_MONOTONIC from the start; the run ends when every
+// injected packet is accounted for as far as the kernel lets us observe, or a bounded time after
+// the last send. Observations are filled like the simulator's, so the same expectations judge it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tunlab/run_result.hpp"
+#include "tunlab/scenario.hpp"
+
+namespace tunlab::real {
+
+// One IPv4 packet seen on an interface; outgoing = the host sent it out of that interface
+// (the simulator's Direction::out).
+struct RealHopPacket {
+  bool outgoing = false;
+  std::vector<std::uint8_t> bytes;
+};
+using RealHops = std::map<std::string, std::vector<RealHopPacket>>;  // "left-eth0" -> packets
+
+struct RealRunOptions {
+  std::optional<std::uint64_t> seed;  // reported only: nothing in real mode is random
+  std::optional<std::filesystem::path> capture_dir;
+  // How long to wait after the last send for packets still unaccounted for.
+  std::chrono::nanoseconds settle_timeout = std::chrono::seconds(2);
+  // Called once the namespaces, tunnels, sockets and captures exist, before any traffic
+  // (the CLI's hidden --hold-after-setup waits there for the kill test).
+  std::function<void()> after_setup;
+  // Remarks about what real mode cannot reproduce (ignored link delays...), one line each.
+  std::function<void(const std::string&)> note;
+  // Extra checks over every interface's packets, after the run (the CLI's replay check).
+  using PostRun = std::function<void(const RealHops&, RunSummary&)>;
+  PostRun post_run;
+};
+
+// Throws InputError ("scenario X is sim-only: faults need netem (...)") for what veths cannot do
+// without netem on this kernel: link faults, device faults, link changes, rate and queue limits.
+void check_real_capable(const scenario::Scenario& scenario);
+
+// Needs CAP_NET_ADMIN/CAP_SYS_ADMIN (see privileges.hpp); throws std::runtime_error otherwise.
+RunSummary run_scenario_real(const scenario::Scenario& scenario, const RealRunOptions& options);
+
+}  // namespace tunlab::real

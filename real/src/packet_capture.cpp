@@ -1,0 +1,109 @@
+// AF_PACKET capture sockets inside a namespace (see packet_capture.hpp).
+#include "tunlab/real/packet_capture.hpp"
+
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace tunlab::real {
+
+namespace {
+
+constexpr std::size_t kEthernetHeader = 14;
+constexpr std::size_t kMaxFrame = 65535 + kEthernetHeader;
+
+[[noreturn]] void throw_errno(const std::string& what, int err = errno) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+}  // namespace
+
+PacketCapture::PacketCapture(const Netns& ns, const std::string& ifname, LinkType link_type)
+    : link_type_(link_type), buffer_(kMaxFrame) {
+  const std::string what = "capture on " + ns.label() + "-" + ifname;
+  fd_ = run_in(ns, [&] {
+    const int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (fd < 0) {
+      throw_errno(what + ": socket(AF_PACKET)");
+    }
+    // if_nametoindex asks the calling thread's namespace, which is `ns` here.
+    const unsigned index = ::if_nametoindex(ifname.c_str());
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(index);
+    const int on = 1;
+    // Enough room for a whole replayed pcap between two reads.
+    const int buffer = 4 << 20;
+    if (index == 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&sll), sizeof sll) != 0 ||
+        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0 ||
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0) {
+      const int err = errno;
+      ::close(fd);
+      throw_errno(what + ": bind to the interface", err);
+    }
+    return fd;
+  });
+}
+
+PacketCapture::~PacketCapture() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+void PacketCapture::drain() {
+  while (true) {
+    sockaddr_ll from{};
+    iovec iov{buffer_.data(), buffer_.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return;
+      }
+      throw_errno("read a capture socket");
+    }
+    CapturedFrame frame;
+    frame.outgoing = from.sll_pkttype == PACKET_OUTGOING;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        frame.realtime_ns = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+      }
+    }
+    frame.bytes.assign(buffer_.begin(), buffer_.begin() + n);
+    frames_.push_back(std::move(frame));
+  }
+}
+
+ByteView PacketCapture::ipv4_of(const CapturedFrame& frame) const {
+  const ByteView bytes(frame.bytes);
+  if (link_type_ == LinkType::raw) {
+    return !bytes.empty() && (bytes[0] >> 4) == 4 ? bytes : ByteView{};
+  }
+  if (bytes.size() <= kEthernetHeader || bytes[12] != 0x08 || bytes[13] != 0x00) {
+    return {};
+  }
+  return bytes.subspan(kEthernetHeader);
+}
+
+}  // namespace tunlab::real

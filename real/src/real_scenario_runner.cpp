@@ -1,0 +1,531 @@
+// The real backend's scenario runner (see scenario_runner.hpp). Accounting in real mode, and how
+// it maps onto the simulator's drop reasons:
+//   injected   every packet the run handed to a host's stack (UDP/echo through the kernel's own
+//              sockets, tcp/raw/replay through an IP_HDRINCL socket).
+//   delivered  a packet whose delivery key (traffic_plan.hpp) arrives at an app socket of any
+//              host: a UDP socket, the raw TCP socket, or the raw ICMP socket (echo requests count
+//              when they reach the host that answers them, as in the simulator).
+//   dropped    the tunnel engines' drop counters by reason (exact, as in the simulator); ICMP
+//              errors a kernel generated, seen leaving one of its interfaces in the captures
+//              (3/4 fragmentation-needed, 11/x ttl-exceeded, 3/0-1 no-route, 3/2
+//              protocol-unreachable, 3/3 port-unreachable); and sends the kernel refused locally
+//              (EMSGSIZE fragmentation-needed, ENETUNREACH/EHOSTUNREACH no-route).
+// Kernel drops that send no ICMP error (bad checksums, reassembly timeouts, full queues) are not
+// observable this way; such a packet stays unaccounted and the run reports it as an invariant
+// violation after the settle timeout instead of guessing a reason.
+#include "tunlab/real/scenario_runner.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "traffic_plan.hpp"
+#include "tunlab/capture.hpp"
+#include "tunlab/drop_reason.hpp"
+#include "tunlab/input_error.hpp"
+#include "tunlab/packet_builder.hpp"
+#include "tunlab/real/epoll_driver.hpp"
+#include "tunlab/real/packet_capture.hpp"
+#include "tunlab/real/privileges.hpp"
+#include "tunlab/real/real_apps.hpp"
+#include "tunlab/real/real_topology.hpp"
+
+namespace tunlab::real {
+
+namespace {
+
+using scenario::InterfaceKind;
+using scenario::TrafficKind;
+
+std::int64_t realtime_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool is_icmp_error_type(std::uint8_t type) {
+  return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+// The drop reason a kernel's ICMP error stands for; nullopt for messages that are no drop (a
+// redirect still forwards the packet).
+std::optional<DropReason> reason_of_icmp(std::uint8_t type, std::uint8_t code) {
+  if (type == 11) {
+    return code == 1 ? DropReason::reassembly_incomplete : DropReason::ttl_exceeded;
+  }
+  if (type != 3) {
+    return std::nullopt;
+  }
+  switch (code) {
+    case 0:
+    case 1:
+      return DropReason::no_route;
+    case 2:
+      return DropReason::protocol_unreachable;
+    case 3:
+      return DropReason::port_unreachable;
+    case 4:
+      return DropReason::fragmentation_needed;
+    default:
+      return std::nullopt;
+  }
+}
+
+struct CaptureSlot {
+  std::string host;
+  std::string label;  // HOST-IFACE
+  std::unique_ptr<PacketCapture> capture;
+  std::size_t scanned = 0;  // frames already looked at for kernel ICMP errors
+};
+
+// One real run: everything it built and everything it has seen so far.
+class RealRun {
+public:
+  RealRun(const scenario::Scenario& s, const RealRunOptions& options) : s_(s), options_(options) {}
+
+  RunSummary run();
+
+private:
+  void setup();
+  void send(const PlannedSend& planned);
+  void inject(const PlannedSend& planned);
+  void on_arrival(const std::string& host, const AppArrival& arrival);
+  void scan_captures();
+  bool accounted() const;
+  std::uint64_t dropped_so_far() const;
+  void mark_delivered(const std::string& key);
+  bool is_local(const std::string& host, std::uint32_t address) const;
+  bool has_tunnel(const std::string& host) const;
+  RunSummary summarise(std::int64_t elapsed_ns, bool settled);
+
+  const scenario::Scenario& s_;
+  const RealRunOptions& options_;
+  std::unique_ptr<RealTopology> topology_;
+  std::map<std::string, std::unique_ptr<HostApps>> apps_;
+  std::vector<CaptureSlot> captures_;
+  EpollDriver driver_;
+
+  std::int64_t start_realtime_ns_ = 0;
+  std::uint64_t injected_ = 0;
+  std::vector<bool> delivered_;                              // by injected index
+  std::map<std::string, std::deque<std::size_t>> awaiting_;  // delivery key -> injected indices
+  std::set<std::string> injected_icmp_errors_;               // keys of raw-injected ICMP errors
+  DropCounters kernel_drops_;                                // ICMP-reported and local send failures
+  std::uint64_t kernel_icmp_errors_sent_ = 0;
+  std::uint64_t icmp_errors_arrived_ = 0;
+  std::uint64_t echo_requests_sent_delivered_ = 0;  // requests of ours that reached their host
+  std::set<std::size_t> echo_requests_;             // injected indices of echo requests
+  std::uint64_t echo_replies_ = 0;
+  Observations observed_;
+  std::vector<std::string> violations_;
+};
+
+void RealRun::setup() {
+  topology_ = std::make_unique<RealTopology>(s_);
+  // Ports each host's apps must listen on: wherever the traffic goes (inside IPIP too), unless
+  // the host lists its ports, as the simulator's listen does.
+  std::map<std::string, std::set<std::uint16_t>> udp_ports;
+  std::map<std::string, std::set<std::uint16_t>> tcp_ports;
+  const std::vector<PlannedSend> plan = plan_traffic(s_);
+  for (const auto& host : s_.hosts) {
+    udp_ports[host.name].insert(host.udp_listen.begin(), host.udp_listen.end());
+    tcp_ports[host.name];
+  }
+  for (const PlannedSend& p : plan) {
+    auto ip = Ipv4View::parse(p.packet.bytes());
+    while (ip && ip->protocol() == ipproto::kIpip && !ip->is_fragment()) {
+      ip = Ipv4View::parse(ip->payload());
+    }
+    if (!ip || ip->fragment_offset_bytes() != 0 || ip->payload().size() < 4) {
+      continue;
+    }
+    const auto port = static_cast<std::uint16_t>(ip->payload()[2] << 8 | ip->payload()[3]);
+    for (const auto& host : s_.hosts) {
+      if (!is_local(host.name, ip->dst_raw())) {
+        continue;
+      }
+      if (ip->protocol() == ipproto::kUdp && host.udp_listen.empty()) {
+        udp_ports[host.name].insert(port);
+      } else if (ip->protocol() == ipproto::kTcp) {
+        tcp_ports[host.name].insert(port);
+      }
+    }
+  }
+  for (const auto& host : s_.hosts) {
+    auto apps = std::make_unique<HostApps>(topology_->ns(host.name), udp_ports[host.name], tcp_ports[host.name]);
+    for (const PlannedSend& p : plan) {
+      if (p.host == host.name && p.kind == TrafficKind::udp) {
+        const auto ip = Ipv4View::parse(p.packet.bytes());
+        apps->udp_sender(ip->src(), static_cast<std::uint16_t>(ip->payload()[0] << 8 | ip->payload()[1]));
+      }
+    }
+    for (const int fd : apps->fds()) {
+      HostApps* raw = apps.get();
+      const std::string name = host.name;
+      driver_.add(fd, [this, raw, fd, name](std::int64_t) {
+        raw->read(fd, [this, &name](const AppArrival& a) { on_arrival(name, a); });
+      });
+    }
+    apps_.emplace(host.name, std::move(apps));
+    observed_.apps[host.name];
+  }
+  for (RealTunnel& tunnel : topology_->tunnels()) {
+    TunnelEngine* engine = tunnel.engine.get();
+    driver_.add(tunnel.device->poll_fd(), [engine](std::int64_t now) { engine->poll_device(now); });
+    driver_.add(tunnel.underlay->poll_fd(), [engine](std::int64_t now) { engine->poll_underlay(now); });
+  }
+  // Captures last, so setup traffic (there is none with IPv6 off, but ARP may start) is minimal.
+  for (const auto& host : s_.hosts) {
+    for (const auto& iface : host.interfaces) {
+      CaptureSlot slot;
+      slot.host = host.name;
+      slot.label = host.name + "-" + iface.name;
+      slot.capture = std::make_unique<PacketCapture>(
+          topology_->ns(host.name), iface.name, iface.kind == InterfaceKind::tun ? LinkType::raw : LinkType::ethernet);
+      captures_.push_back(std::move(slot));
+    }
+  }
+  for (std::size_t i = 0; i < captures_.size(); ++i) {
+    driver_.add(captures_[i].capture->fd(), [this, i](std::int64_t) {
+      captures_[i].capture->drain();
+      scan_captures();
+    });
+  }
+}
+
+bool RealRun::is_local(const std::string& host, std::uint32_t address) const {
+  const auto* spec = scenario::find_host(s_, host);
+  return spec != nullptr && std::any_of(spec->interfaces.begin(), spec->interfaces.end(),
+                                        [&](const auto& i) { return to_host_order(i.address) == address; });
+}
+
+bool RealRun::has_tunnel(const std::string& host) const {
+  return std::any_of(s_.tunnels.begin(), s_.tunnels.end(), [&](const auto& t) { return t.host == host; });
+}
+
+void RealRun::inject(const PlannedSend& planned) {
+  const std::size_t index = injected_++;
+  delivered_.push_back(false);
+  if (const auto key = delivery_key(planned.packet.bytes())) {
+    awaiting_[*key].push_back(index);
+    const auto ip = Ipv4View::parse(planned.packet.bytes());
+    if (ip->protocol() == ipproto::kIcmp && ip->payload().size() >= 8) {
+      if (ip->payload()[0] == 8) {
+        echo_requests_.insert(index);
+      } else if (is_icmp_error_type(ip->payload()[0])) {
+        injected_icmp_errors_.insert(*key);
+      }
+    }
+  }
+}
+
+void RealRun::send(const PlannedSend& planned) {
+  inject(planned);
+  HostApps& apps = *apps_.at(planned.host);
+  const ByteView bytes = planned.packet.bytes();
+  const auto ip = Ipv4View::parse(bytes);
+  int err = 0;
+  if (planned.kind == TrafficKind::udp) {
+    const ByteView udp = ip->payload();
+    err = apps.send_udp(ip->src(), static_cast<std::uint16_t>(udp[0] << 8 | udp[1]), ip->dst(),
+                        static_cast<std::uint16_t>(udp[2] << 8 | udp[3]), udp.subspan(8), planned.options);
+  } else if (planned.kind == TrafficKind::icmp_echo) {
+    err = apps.send_icmp(ip->dst(), ip->payload(), planned.options);
+  } else {
+    err = apps.send_ip(bytes);
+  }
+  if (err == EMSGSIZE) {
+    kernel_drops_.add(DropReason::fragmentation_needed);
+  } else if (err == ENETUNREACH || err == EHOSTUNREACH) {
+    kernel_drops_.add(DropReason::no_route);
+  } else if (err != 0) {
+    violations_.push_back(fmt::format("{}: send #{} failed: {}", planned.host, injected_, std::strerror(err)));
+  }
+}
+
+void RealRun::mark_delivered(const std::string& key) {
+  const auto it = awaiting_.find(key);
+  if (it == awaiting_.end() || it->second.empty()) {
+    return;
+  }
+  const std::size_t index = it->second.front();
+  it->second.pop_front();
+  delivered_[index] = true;
+  if (echo_requests_.count(index) != 0) {
+    ++echo_requests_sent_delivered_;
+  }
+}
+
+void RealRun::on_arrival(const std::string& host, const AppArrival& arrival) {
+  AppObservations& app = observed_.apps[host];
+  switch (arrival.kind) {
+    case AppArrival::Kind::udp_error:
+      return;  // the raw ICMP socket reports the same message with its quote
+    case AppArrival::Kind::udp_payload: {
+      const std::string key = udp_delivery_key(arrival.port, arrival.bytes);
+      const auto it = awaiting_.find(key);
+      if (it == awaiting_.end() || it->second.empty()) {
+        violations_.push_back(
+            fmt::format("{} received a datagram on port {} that no application sent", host, arrival.port));
+        app.datagrams.push_back({ipproto::kUdp, arrival.port, arrival.bytes.size(), 0});
+        return;
+      }
+      app.datagrams.push_back({ipproto::kUdp, arrival.port, arrival.bytes.size(), it->second.front() + 1});
+      mark_delivered(key);
+      return;
+    }
+    case AppArrival::Kind::tcp_packet: {
+      const auto ip = Ipv4View::parse(arrival.bytes);
+      if (!ip || ip->payload().size() < 20) {
+        return;
+      }
+      const ByteView tcp = ip->payload();
+      const std::size_t offset = std::min<std::size_t>(tcp.size(), (tcp[12] >> 4) * 4u);
+      const auto key = delivery_key(arrival.bytes);
+      std::uint64_t order = 0;
+      if (key) {
+        if (const auto it = awaiting_.find(*key); it != awaiting_.end() && !it->second.empty()) {
+          order = it->second.front() + 1;
+        }
+        mark_delivered(*key);
+      }
+      app.datagrams.push_back(
+          {ipproto::kTcp, static_cast<std::uint16_t>(tcp[2] << 8 | tcp[3]), tcp.size() - offset, order});
+      return;
+    }
+    case AppArrival::Kind::icmp_packet: {
+      const auto ip = Ipv4View::parse(arrival.bytes);
+      IcmpInfo icmp;
+      if (!ip || !parse_icmp(ip->payload(), icmp)) {
+        return;
+      }
+      if (const auto key = delivery_key(arrival.bytes)) {
+        mark_delivered(*key);
+      }
+      if (icmp.type == 0) {
+        ++app.echo_replies;
+        ++echo_replies_;
+      } else if (is_icmp_error_type(icmp.type)) {
+        ++icmp_errors_arrived_;
+        const auto quoted = Ipv4View::parse(icmp.quoted);
+        // As in the simulator: errors about IPIP packets belong to app B's raw socket.
+        if (!(quoted && quoted->protocol() == ipproto::kIpip && has_tunnel(host))) {
+          app.icmp_errors.push_back({icmp.type, icmp.code, icmp.mtu});
+        }
+      }
+      return;
+    }
+  }
+}
+
+// ICMP errors a kernel generated: leaving one of its own interfaces with one of its own
+// addresses as source. (app B's errors enter the stack from the tun device: not outgoing.)
+void RealRun::scan_captures() {
+  for (CaptureSlot& slot : captures_) {
+    const auto& frames = slot.capture->frames();
+    for (; slot.scanned < frames.size(); ++slot.scanned) {
+      const CapturedFrame& frame = frames[slot.scanned];
+      if (!frame.outgoing) {
+        continue;
+      }
+      const auto ip = Ipv4View::parse(slot.capture->ipv4_of(frame));
+      IcmpInfo icmp;
+      if (!ip || ip->protocol() != ipproto::kIcmp || !is_local(slot.host, ip->src_raw()) ||
+          !parse_icmp(ip->payload(), icmp) || !is_icmp_error_type(icmp.type)) {
+        continue;
+      }
+      if (const auto key = delivery_key(ip->bytes()); key && injected_icmp_errors_.count(*key) != 0) {
+        continue;  // a scenario's raw ICMP error, not the kernel's
+      }
+      ++kernel_icmp_errors_sent_;
+      if (const auto reason = reason_of_icmp(icmp.type, icmp.code)) {
+        kernel_drops_.add(*reason);
+      }
+    }
+  }
+}
+
+std::uint64_t RealRun::dropped_so_far() const {
+  std::uint64_t total = kernel_drops_.total();
+  for (const RealTunnel& t : topology_->tunnels()) {
+    total += t.engine->counters().drops.total();
+  }
+  return total;
+}
+
+// Everything injected has a fate, every echo request that arrived has its reply back, and every
+// ICMP error sent (by a kernel or by app B into its device) has reached a host.
+bool RealRun::accounted() const {
+  const auto delivered = static_cast<std::uint64_t>(std::count(delivered_.begin(), delivered_.end(), true));
+  std::uint64_t engine_icmp = 0;
+  for (const RealTunnel& t : topology_->tunnels()) {
+    engine_icmp += t.engine->counters().icmp_sent_to_inner;
+  }
+  return delivered + dropped_so_far() >= injected_ && echo_replies_ >= echo_requests_sent_delivered_ &&
+         icmp_errors_arrived_ >= kernel_icmp_errors_sent_ + engine_icmp;
+}
+
+RunSummary RealRun::run() {
+  const HostNetnsGuard guard;
+  setup();
+  guard.check("real run setup");
+  if (options_.after_setup) {
+    options_.after_setup();
+  }
+  const std::vector<PlannedSend> plan = plan_traffic(s_);
+  const std::int64_t start = EpollDriver::now_ns();
+  start_realtime_ns_ = realtime_ns();
+  for (const PlannedSend& planned : plan) {
+    // Bounded wait until the send time, dispatching everything that happens meanwhile.
+    const std::int64_t wait = start + planned.at_ns - EpollDriver::now_ns();
+    if (wait > 0) {
+      driver_.run_until([] { return false; }, std::chrono::nanoseconds(wait));
+    }
+    send(planned);
+  }
+  const bool settled =
+      driver_.run_until([this] { return accounted(); }, options_.settle_timeout) == EpollDriver::Outcome::predicate_met;
+  // Whatever is still queued on a socket happened before the last observation; read it all.
+  for (CaptureSlot& slot : captures_) {
+    slot.capture->drain();
+  }
+  scan_captures();
+  guard.check("real run");
+  return summarise(EpollDriver::now_ns() - start, settled);
+}
+
+RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
+  RunSummary summary;
+  summary.scenario = s_.name;
+  summary.backend = "real";
+  summary.seed = options_.seed.value_or(s_.seed);
+  summary.injected = injected_;
+  summary.delivered = static_cast<std::uint64_t>(std::count(delivered_.begin(), delivered_.end(), true));
+  DropCounters drops = kernel_drops_;
+  for (const RealTunnel& t : topology_->tunnels()) {
+    for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+      drops.count[r] += t.engine->counters().drops.count[r];
+    }
+  }
+  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+    if (drops.count[r] != 0) {
+      summary.dropped[std::string(to_string(static_cast<DropReason>(r)))] = drops.count[r];
+    }
+  }
+  summary.virtual_time_ns = static_cast<std::uint64_t>(elapsed_ns);
+  summary.invariant_violations = violations_;
+  if (summary.injected != summary.delivered + drops.total()) {
+    summary.invariant_violations.push_back(fmt::format(
+        "injected {} != delivered {} + dropped {} (as far as the kernel lets us observe{})", summary.injected,
+        summary.delivered, drops.total(), settled ? "" : "; still unaccounted when the settle timeout ran out"));
+  }
+
+  CaptureSet captures;
+  RealHops hops;
+  for (const CaptureSlot& slot : captures_) {
+    const std::size_t index = captures.open(slot.label, slot.capture->link_type());
+    auto& hop = hops[slot.label];
+    for (const CapturedFrame& frame : slot.capture->frames()) {
+      const ByteView ip = slot.capture->ipv4_of(frame);
+      if (slot.capture->link_type() == LinkType::ethernet && ip.empty() && frame.bytes.size() >= 14 &&
+          frame.bytes[12] == 0x86 && frame.bytes[13] == 0xdd) {
+        continue;  // IPv6 is disabled; anything left of it is noise
+      }
+      captures.record(index, std::max<std::int64_t>(0, frame.realtime_ns - start_realtime_ns_), frame.bytes);
+      if (!ip.empty()) {
+        hop.push_back({frame.outgoing, std::vector<std::uint8_t>(ip.begin(), ip.end())});
+      }
+    }
+  }
+  for (const auto& [label, packets] : hops) {
+    auto& list = observed_.hops[label];
+    for (const RealHopPacket& p : packets) {
+      list.push_back(p.bytes);
+    }
+  }
+  for (const std::string& hop : watched_hops(s_)) {
+    if (hops.count(hop) == 0) {
+      for (const auto& e : s_.expectations) {
+        if (e.hop == hop) {
+          throw InputError(e.place.describe() + ": expect.hop: no interface '" + hop + "' (names are HOST-IFACE)");
+        }
+      }
+    }
+  }
+  observed_.injected = summary.injected;
+  observed_.delivered = summary.delivered;
+  observed_.dropped = summary.dropped;
+  summary.expectations = evaluate_expectations(s_, observed_);
+
+  for (const RealTunnel& t : topology_->tunnels()) {
+    const TunnelCounters& c = t.engine->counters();
+    summary.tunnel_counters[t.host] = {{"device_packets_read", c.device_packets_read},
+                                       {"device_packets_written", c.device_packets_written},
+                                       {"outer_packets_sent", c.outer_packets_sent},
+                                       {"outer_packets_received", c.outer_packets_received},
+                                       {"icmp_errors_received", c.icmp_errors_received},
+                                       {"icmp_not_relayed", c.icmp_not_relayed},
+                                       {"path_mtu_updates", c.path_mtu_updates},
+                                       {"drops", c.drops.total()},
+                                       {"tunnel_mtu", t.engine->tunnel_mtu(EpollDriver::now_ns())}};
+  }
+  if (options_.post_run) {
+    options_.post_run(hops, summary);
+  }
+  summary.digest = captures.digest();
+  if (options_.capture_dir) {
+    for (const auto& [name, path] : captures.write_to(*options_.capture_dir)) {
+      summary.captures[name] = path.string();
+    }
+  }
+  return summary;
+}
+
+}  // namespace
+
+void check_real_capable(const scenario::Scenario& s) {
+  const auto refuse = [&](const std::string& what, const scenario::SourcePlace& place) {
+    throw InputError(
+        fmt::format("{}: scenario {} is sim-only: faults need netem ({}; tc netem is not available "
+                    "on this kernel)",
+                    place.line > 0 ? place.describe() : s.file.string(), s.name, what));
+  };
+  if (!s.link_faults.empty()) {
+    refuse("link fault on " + s.link_faults.front().from.describe(), s.link_faults.front().place);
+  }
+  if (!s.device_faults.empty()) {
+    refuse("device fault on " + s.device_faults.front().host + "." + s.device_faults.front().device,
+           s.device_faults.front().place);
+  }
+  if (!s.link_changes.empty()) {
+    refuse("link change at " + s.link_changes.front().link.describe(), s.link_changes.front().place);
+  }
+  for (const auto& link : s.links) {
+    if (link.rate_bps != 0 || link.queue_packets != 0) {
+      refuse("rate or queue limit on " + link.a.describe() + " <-> " + link.b.describe(), {});
+    }
+  }
+}
+
+RunSummary run_scenario_real(const scenario::Scenario& s, const RealRunOptions& options) {
+  check_real_capable(s);
+  require_net_admin();
+  if (options.note) {
+    for (const auto& link : s.links) {
+      if (link.delay_ns > 0) {
+        options.note(fmt::format("link delays are ignored on the real backend (no netem): {} <-> {} has {} ns",
+                                 link.a.describe(), link.b.describe(), link.delay_ns));
+        break;
+      }
+    }
+  }
+  RealRun run(s, options);
+  return run.run();
+}
+
+}  // namespace tunlab::real

@@ -1,0 +1,119 @@
+// Builds a scenario's hosts, links, routes and tunnels in namespaces (see real_topology.hpp).
+#include "tunlab/real/real_topology.hpp"
+
+#include "tunlab/input_error.hpp"
+#include "tunlab/real/netlink.hpp"
+
+namespace tunlab::real {
+
+namespace {
+
+bool on_a_link(const scenario::Scenario& s, const std::string& host, const std::string& iface) {
+  for (const auto& link : s.links) {
+    if ((link.a.host == host && link.a.interface == iface) || (link.b.host == host && link.b.interface == iface)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The prefix route the kernel adds with an address ("10.0.0.0/24 dev tun0"): the model lists it
+// too sometimes, and adding it again would fail with EEXIST.
+bool is_connected_route(const scenario::HostSpec& host, const scenario::RouteSpec& route) {
+  if (route.via) {
+    return false;
+  }
+  const auto* iface = scenario::find_interface(host, route.device);
+  if (iface == nullptr || iface->prefix_length != route.prefix_length) {
+    return false;
+  }
+  const std::uint32_t mask = route.prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - route.prefix_length);
+  return (to_host_order(iface->address) & mask) == to_host_order(route.prefix);
+}
+
+}  // namespace
+
+RealTopology::RealTopology(const scenario::Scenario& s) {
+  for (const auto& host : s.hosts) {
+    host_names_.push_back(host.name);
+    auto ns = std::make_unique<Netns>(host.name);
+    // Before any interface exists, so the "default" setting covers every one created later.
+    disable_ipv6(*ns);
+    // Every drop a kernel reports must be visible: no per-destination ICMP rate limit here.
+    sysctl_write(*ns, "net/ipv4/icmp_ratelimit", "0");
+    if (host.forwarding) {
+      enable_forwarding(*ns);
+    }
+    namespaces_.emplace(host.name, std::move(ns));
+  }
+  for (const auto& link : s.links) {
+    veth_create(ns(link.a.host), link.a.interface, ns(link.b.host), link.b.interface);
+    link_set_mtu(ns(link.a.host), link.a.interface, link.mtu);
+    link_set_mtu(ns(link.b.host), link.b.interface, link.mtu);
+  }
+  for (const auto& host : s.hosts) {
+    for (const auto& iface : host.interfaces) {
+      if (iface.kind == scenario::InterfaceKind::ethernet && !on_a_link(s, host.name, iface.name)) {
+        throw InputError(s.file.string() + ": interface " + host.name + "." + iface.name +
+                         " is on no link; the real backend makes interfaces only as veth pairs");
+      }
+    }
+    build_host_interfaces(host);
+  }
+  for (const auto& host : s.hosts) {
+    add_routes(host);
+  }
+  for (const auto& spec : s.tunnels) {
+    RealTunnel tunnel;
+    tunnel.host = spec.host;
+    tunnel.device = devices_.at(spec.host + "." + spec.device).get();
+    tunnel.underlay = run_in(ns(spec.host), [&] {
+      return std::make_unique<RawIpipUnderlay>(
+          RawIpipOptions{spec.config.local, spec.config.remote, PeerFilter::engine});
+    });
+    tunnel.engine = std::make_unique<TunnelEngine>(spec.config, *tunnel.device, *tunnel.underlay);
+    tunnels_.push_back(std::move(tunnel));
+  }
+}
+
+RealTopology::~RealTopology() {
+  // Engines first (they reference devices and underlays), then devices, then namespaces.
+  tunnels_.clear();
+  devices_.clear();
+}
+
+void RealTopology::build_host_interfaces(const scenario::HostSpec& host) {
+  const Netns& here = ns(host.name);
+  for (const auto& iface : host.interfaces) {
+    if (iface.kind == scenario::InterfaceKind::ethernet) {
+      link_set_mtu(here, iface.name, iface.mtu);
+      link_set_up(here, iface.name, true);
+    } else {
+      auto device = run_in(here, [&] {
+        TunOptions options;
+        options.name = iface.name;
+        options.kind = iface.kind == scenario::InterfaceKind::tap ? DeviceKind::tap : DeviceKind::tun;
+        options.mtu = iface.mtu;
+        return std::make_unique<TunDevice>(options);
+      });
+      devices_.emplace(host.name + "." + iface.name, std::move(device));
+      // app B writes ICMP errors from the device's own address into it (frag-needed, relayed).
+      allow_local_source(here, iface.name);
+    }
+    if (iface.prefix_length > 0 || to_host_order(iface.address) != 0) {
+      address_add(here, iface.name, iface.address, iface.prefix_length);
+    }
+  }
+}
+
+void RealTopology::add_routes(const scenario::HostSpec& host) {
+  for (const auto& route : host.routes) {
+    if (is_connected_route(host, route)) {
+      continue;  // the kernel added it with the address
+    }
+    route_add(ns(host.name), route.prefix, route.prefix_length, route.via,
+              route.device.empty() ? std::nullopt : std::optional<std::string>(route.device));
+  }
+}
+
+}  // namespace tunlab::real
