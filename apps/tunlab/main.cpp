@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   add_run_commands(app, exit_code);
   add_demo_command(app, exit_code);
   add_diff_command(app, exit_code);
+  add_sweep_command(app, exit_code);
   add_tunnel_command(app, exit_code);
   try {
     app.parse(argc, argv);

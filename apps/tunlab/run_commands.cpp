@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "fault_override.hpp"
 #include "output.hpp"
 #include "tunlab/capture.hpp"
 #include "tunlab/input_error.hpp"
@@ -127,8 +128,11 @@ void add_run_commands(CLI::App& app, int& exit_code) {
   CLI::App* run = app.add_subcommand("run", "Run a scenario file and check its expectations");
   run->add_option("scenario", *run_file, "Scenario file (YAML)")->required();
   add_common(*run, *run_options);
-  run->callback([&exit_code, run_options, run_file] {
-    const scenario::Scenario s = scenario::load_scenario_file(*run_file);
+  auto run_faults = std::make_shared<FaultOverrides>();
+  add_fault_options(*run, *run_faults);
+  run->callback([&exit_code, run_options, run_file, run_faults] {
+    scenario::Scenario s = scenario::load_scenario_file(*run_file);
+    apply_fault_overrides(s, *run_faults);
     exit_code = run_on_backend(s, *run_options, {});
   });
 
