@@ -47,10 +47,13 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() {
   # Our own processes by pid, then the namespaces (which take the veth with them).
-  for pid in "${pids[@]}"; do
-    kill -KILL "$pid" 2>/dev/null
-  done
-  wait 2>/dev/null
+  # (stderr off: bash reports each killed job as "Killed" when it reaps it)
+  {
+    for pid in "${pids[@]}"; do
+      kill -KILL "$pid"
+    done
+    wait
+  } 2>/dev/null
   ip netns del "$a" 2>/dev/null
   ip netns del "$b" 2>/dev/null
   rm -rf "$tmp"
