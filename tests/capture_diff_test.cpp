@@ -80,5 +80,41 @@ TEST_F(CaptureDiffTest, ReportsMissingPacketsAndCaptures) {
   EXPECT_EQ(differences[1].what, "only in " + a.string());
 }
 
+TEST_F(CaptureDiffTest, ForgivesInterleavingAcrossFlowsButNotOrderWithinOne) {
+  const test::Bytes request = test::make_udp_bytes(60, {.dst_port = 9000});
+  const test::Bytes next_request = test::make_udp_bytes(60, {.dst_port = 9001});
+  const test::Bytes reply = test::make_udp_bytes(60, {.src = "10.0.0.22", .dst = "10.0.0.12"});
+  // Link delays decide whether the reply comes before or after the next request.
+  EXPECT_TRUE(diff_capture_dirs(write("a", "x", {request, next_request, reply}),
+                                write("b", "x", {request, reply, next_request}))
+                  .empty());
+  const auto swapped = diff_capture_dirs(write("c", "x", {request, next_request, reply}),
+                                         write("d", "x", {next_request, request, reply}));
+  ASSERT_EQ(swapped.size(), 1u);
+  EXPECT_EQ(swapped[0].what.rfind("IPv4 packet 1: ", 0), 0u) << swapped[0].what;
+}
+
+TEST_F(CaptureDiffTest, ReportsAPacketThatMovedToAnotherFlow) {
+  const test::Bytes forward = test::make_udp_bytes(60);
+  const test::Bytes backward = test::make_udp_bytes(60, {.src = "10.0.0.22", .dst = "10.0.0.12"});
+  const auto differences =
+      diff_capture_dirs(write("a", "x", {forward, forward, backward}), write("b", "x", {forward, backward, backward}));
+  ASSERT_EQ(differences.size(), 1u);
+  EXPECT_EQ(differences[0].what, "flow 10.0.0.12 > 10.0.0.22: 2 IPv4 packets vs 1");
+}
+
+TEST_F(CaptureDiffTest, ForgivesOnlyThePrecedenceOfIcmpErrors) {
+  const test::Bytes quoted = test::wrap_outer(test::make_udp_bytes(60));
+  auto error = [&](std::uint8_t tos) {
+    Packet p = build_icmp_error(Ipv4Address("18.12.0.1"), Ipv4Address("18.12.0.92"), 11, 0, 0, quoted);
+    ipv4_edit::set_tos(p.mutable_bytes(), tos);
+    return p.to_vector();
+  };
+  // Linux's own ICMP errors carry precedence 6 (0xc0); the simulator's carry 0.
+  EXPECT_EQ(normalise_ipv4(error(0x00)), normalise_ipv4(error(0xc0)));
+  EXPECT_NE(normalise_ipv4(error(0x00)), normalise_ipv4(error(0x04)));
+  EXPECT_NE(normalise_ipv4(test::make_udp_bytes(60, {.tos = 0xc0})), normalise_ipv4(test::make_udp_bytes(60)));
+}
+
 }  // namespace
 }  // namespace tunlab

@@ -37,6 +37,12 @@ void normalise_at(std::vector<std::uint8_t>& bytes, std::size_t offset, int dept
   if (!first_fragment || l4 >= bytes.size()) {
     return;
   }
+  // Linux sends the ICMP errors it originates with precedence 6 (internetwork control, TOS |=
+  // 0xc0, icmp.c __icmp_send); the simulator's routers and app B write precedence 0. Only the
+  // precedence bits of an error's own header are forgiven; its quote is compared in full.
+  if (protocol == ipproto::kIcmp && l4 < bytes.size() && (bytes[l4] == 3 || bytes[l4] == 11 || bytes[l4] == 12)) {
+    bytes[offset + 1] &= 0x1f;
+  }
   switch (protocol) {
     case ipproto::kUdp:
       zero16(bytes, l4 + 6);
@@ -84,6 +90,17 @@ std::map<std::string, std::filesystem::path> pcaps_in(const std::filesystem::pat
   return out;
 }
 
+// Indices of the records of each flow (outer source and destination address), in capture order.
+std::map<std::pair<std::uint32_t, std::uint32_t>, std::vector<std::size_t>> by_flow(
+    const std::vector<PcapRecord>& records) {
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::vector<std::size_t>> flows;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto ip = Ipv4View::parse(records[i].bytes);
+    flows[ip ? std::make_pair(ip->src_raw(), ip->dst_raw()) : std::make_pair(0u, 0u)].push_back(i);
+  }
+  return flows;
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> normalise_ipv4(ByteView packet) {
@@ -112,17 +129,53 @@ std::vector<CaptureDifference> diff_capture_dirs(const std::filesystem::path& a,
     }
     const auto ra = read_ipv4_pcap(pa->second, NonIpv4Frames::skip);
     const auto rb = read_ipv4_pcap(pb->second, NonIpv4Frames::skip);
-    const std::size_t n = std::min(ra.size(), rb.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto na = normalise_ipv4(ra[i].bytes);
-      const auto nb = normalise_ipv4(rb[i].bytes);
-      if (na != nb) {
-        differences.push_back({name, fmt::format("IPv4 packet {}: {}", i + 1, first_difference(na, nb))});
-        break;  // later packets usually differ as a consequence
+    // Packets are compared in order within each flow (outer source, destination) but not across
+    // flows: how a request and its reply interleave with the next request depends on link
+    // delays, which the simulator models (1 ms by default) and the real backend cannot (no netem
+    // on veths), so e.g. ping's request 2 precedes reply 1 in one and follows it in the other.
+    const auto fa = by_flow(ra);
+    const auto fb = by_flow(rb);
+    for (const auto& [flow, packets_a] : fa) {
+      const auto other = fb.find(flow);
+      if (other == fb.end()) {
+        continue;  // counted below
+      }
+      const auto& packets_b = other->second;
+      const std::size_t n = std::min(packets_a.size(), packets_b.size());
+      bool differs = false;
+      for (std::size_t i = 0; i < n && !differs; ++i) {
+        const auto na = normalise_ipv4(ra[packets_a[i]].bytes);
+        const auto nb = normalise_ipv4(rb[packets_b[i]].bytes);
+        if (na != nb) {
+          differences.push_back({name, fmt::format("IPv4 packet {}: {}", packets_a[i] + 1, first_difference(na, nb))});
+          differs = true;  // later packets usually differ as a consequence
+        }
+      }
+      if (differs) {
+        break;
       }
     }
     if (ra.size() != rb.size()) {
       differences.push_back({name, fmt::format("{} IPv4 packets vs {}", ra.size(), rb.size())});
+    } else {
+      // Equal totals can still hide a packet that moved from one flow to another.
+      std::set<std::pair<std::uint32_t, std::uint32_t>> flows;
+      for (const auto& [flow, packets] : fa) {
+        flows.insert(flow);
+      }
+      for (const auto& [flow, packets] : fb) {
+        flows.insert(flow);
+      }
+      for (const auto& flow : flows) {
+        const std::size_t na = fa.count(flow) != 0 ? fa.at(flow).size() : 0;
+        const std::size_t nb = fb.count(flow) != 0 ? fb.at(flow).size() : 0;
+        if (na != nb) {
+          differences.push_back(
+              {name, fmt::format("flow {} > {}: {} IPv4 packets vs {}", from_host_order(flow.first).to_string(),
+                                 from_host_order(flow.second).to_string(), na, nb)});
+          break;
+        }
+      }
     }
   }
   return differences;

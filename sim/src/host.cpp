@@ -50,6 +50,16 @@ bool transport_checksum_ok(const Ipv4View& ip) {
   return checksum_fold(sum) == 0;
 }
 
+// A forwarded packet as it arrived, TTL not yet decremented: Linux looks up the route and checks
+// the MTU before ip_forward decrements the TTL, so its 3/0 and 3/4 errors quote the TTL the packet
+// came in with (found by comparing with the real backend's captures).
+Packet as_received(const Packet& forwarded) {
+  Packet copy(forwarded.bytes());
+  copy.origin = forwarded.origin;
+  ipv4_edit::set_ttl(copy.mutable_bytes(), static_cast<std::uint8_t>(forwarded[8] + 1));
+  return copy;
+}
+
 }  // namespace
 
 Host::Host(Network& network, std::string name, std::size_t index, bool forwarding)
@@ -116,7 +126,7 @@ IoResult Host::route_out(Packet&& packet, bool forwarded, std::size_t loop_inter
   const Route* route = routes_.lookup(ip.dst_raw());
   if (route == nullptr) {
     if (forwarded) {
-      send_icmp_error(3, 0, 0, packet, SIZE_MAX);
+      send_icmp_error(3, 0, 0, as_received(packet), SIZE_MAX);
     }
     drop(packet, DropReason::no_route);
     return {IoStatus::no_route};
@@ -137,7 +147,7 @@ IoResult Host::route_out(Packet&& packet, bool forwarded, std::size_t loop_inter
   }
   if (ip.df()) {
     if (forwarded) {
-      send_icmp_error(3, 4, static_cast<std::uint16_t>(out.mtu), packet, SIZE_MAX);
+      send_icmp_error(3, 4, static_cast<std::uint16_t>(out.mtu), as_received(packet), SIZE_MAX);
       drop(packet, DropReason::fragmentation_needed);
       return {IoStatus::message_too_big, 0, static_cast<std::uint32_t>(out.mtu)};
     }
@@ -384,7 +394,10 @@ void Host::deliver_icmp(std::size_t index, Packet&& packet) {
                                     .tos = ip.tos(),
                                     .ttl = 64,
                                     .id = next_ip_id_++,
-                                    .df = ip.df()});
+                                    // Linux answers from its per-namespace ICMP socket, whose
+                                    // pmtudisc is IP_PMTUDISC_DONT: a reply never carries DF,
+                                    // whatever the request had (seen on the real backend).
+                                    .df = false});
     // Echo replies carry the request's payload (RFC 792).
     std::memcpy(reply.data() + 28, ip.payload().data() + 8, ip.payload().size() - 8);
     reply.data()[22] = 0;

@@ -1,8 +1,10 @@
 // Compares two capture folders (e.g. the simulator's and the real backend's) packet by packet,
 // after normalising what legitimately differs between two runs of the same scenario: timestamps,
-// link headers (MACs), non-IPv4 frames (ARP), IPv4 IDs, header and transport checksums, and the
-// ICMP echo identifier the kernel picks for ping sockets. Inner packets of IPIP and packets quoted
-// in ICMP errors are normalised the same way.
+// link headers (MACs), non-IPv4 frames (ARP), IPv4 IDs, header and transport checksums, the
+// ICMP echo identifier the kernel picks for ping sockets, the precedence bits Linux sets on the
+// ICMP errors it sends, and the interleaving of different flows (outer source/destination pairs),
+// which depends on link delays; within a flow the order must agree. Inner packets of IPIP and
+// packets quoted in ICMP errors are normalised the same way.
 #pragma once
 
 #include <filesystem>

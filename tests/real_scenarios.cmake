@@ -1,0 +1,18 @@
+# Sim vs real (label `root`): every scenario marked `real: true` runs on both backends with
+# --capture, both must pass and `tunlab diff` must find no difference (real_vs_sim_test.sh).
+# Skipped (exit 77) with the reason without CAP_NET_ADMIN/CAP_SYS_ADMIN or /dev/net/tun.
+file(GLOB TUNLAB_SCENARIO_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/scenarios/*.yaml)
+foreach(file IN LISTS TUNLAB_SCENARIO_FILES)
+  file(STRINGS ${file} real_line REGEX "^real: true")
+  if(NOT real_line)
+    continue()
+  endif()
+  get_filename_component(name ${file} NAME_WE)
+  add_test(NAME real_vs_sim_${name} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_vs_sim_test.sh $<TARGET_FILE:tunlab> ${file})
+  set_tests_properties(real_vs_sim_${name} PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 120)
+endforeach()
+# A SIGKILLed real run leaves the host's namespaces, links and routes as they were.
+add_test(NAME real_run_sigkill_leaves_nothing
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_run_kill_test.sh $<TARGET_FILE:tunlab>
+                 ${PROJECT_SOURCE_DIR}/scenarios/seed-vpn.yaml)
+set_tests_properties(real_run_sigkill_leaves_nothing PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)

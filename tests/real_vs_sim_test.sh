@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One scenario on both backends (root only; exit 77 = skipped, with the reason on stdout):
+#
+#   [left] app A -> tun0 -> app B -> eth0 ==veth== [wan] ==veth== eth0 -> app B' -> tun0 -> app C [right]
+#          (the scenario's own topology, in fd-held namespaces for the real run)
+#
+# Runs `tunlab run SCENARIO --capture` on the simulator and on the real backend; both must pass
+# (exit 0), the real summary must say backend "real", and `tunlab diff` must find no difference
+# between the two capture folders after normalisation. Nothing is left behind: the run's
+# namespaces die with the process, and the temporary folder goes on exit.
+#
+# Usage: real_vs_sim_test.sh TUNLAB SCENARIO.yaml
+set -uo pipefail
+tunlab=$(realpath "$1")
+scenario=$2
+name=$(basename "$scenario" .yaml)
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() {
+  echo "FAIL [$name]: $*" >&2
+  exit 1
+}
+
+cap_eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+((0x$cap_eff & (1 << 12))) || skip "needs CAP_NET_ADMIN (run as root)"
+((0x$cap_eff & (1 << 21))) || skip "needs CAP_SYS_ADMIN for namespaces"
+{ exec {probe}<>/dev/net/tun; } 2>/dev/null || skip "/dev/net/tun cannot be opened (mode 0600 outside the owning user namespace)"
+exec {probe}>&-
+grep -q '^real: true' "$scenario" || fail "$scenario is not marked real: true"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$tunlab" run "$scenario" --backend sim --capture "$tmp/sim" --json >"$tmp/sim.json" ||
+  fail "sim run exited $?: $(cat "$tmp/sim.json")"
+"$tunlab" run "$scenario" --backend real --capture "$tmp/real" --json >"$tmp/real.json" 2>"$tmp/real.err"
+rc=$?
+[[ $rc == 0 ]] || fail "real run exited $rc: $(cat "$tmp/real.err") $(grep -B4 '"ok": false' "$tmp/real.json")
+$(grep -A3 violations "$tmp/real.json")"
+grep -q '"backend": "real"' "$tmp/real.json" || fail "the real summary does not say backend real"
+"$tunlab" diff "$tmp/sim" "$tmp/real" >"$tmp/diff" || fail "captures differ: $(cat "$tmp/diff")"
+echo "PASS [$name]: both backends pass; $(cat "$tmp/diff")"
