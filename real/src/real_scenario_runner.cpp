@@ -138,7 +138,8 @@ void RealRun::setup() {
   }
   for (const PlannedSend& p : plan) {
     auto ip = Ipv4View::parse(p.packet.bytes());
-    while (ip && ip->protocol() == ipproto::kIpip && !ip->is_fragment()) {
+    // A first fragment still carries the inner headers.
+    while (ip && ip->protocol() == ipproto::kIpip && ip->fragment_offset_bytes() == 0) {
       ip = Ipv4View::parse(ip->payload());
     }
     if (!ip || ip->fragment_offset_bytes() != 0 || ip->payload().size() < 4) {
@@ -159,8 +160,8 @@ void RealRun::setup() {
   for (const auto& host : s_.hosts) {
     auto apps = std::make_unique<HostApps>(topology_->ns(host.name), udp_ports[host.name], tcp_ports[host.name]);
     for (const PlannedSend& p : plan) {
-      if (p.host == host.name && p.kind == TrafficKind::udp) {
-        const auto ip = Ipv4View::parse(p.packet.bytes());
+      const auto ip = Ipv4View::parse(p.packet.bytes());
+      if (p.host == host.name && p.kind == TrafficKind::udp && is_local(host.name, ip->src_raw())) {
         apps->udp_sender(ip->src(), static_cast<std::uint16_t>(ip->payload()[0] << 8 | ip->payload()[1]));
       }
     }
@@ -230,13 +231,15 @@ void RealRun::send(const PlannedSend& planned) {
   const ByteView bytes = planned.packet.bytes();
   const auto ip = Ipv4View::parse(bytes);
   int err = 0;
-  if (planned.kind == TrafficKind::udp) {
+  if (planned.kind == TrafficKind::udp && is_local(planned.host, ip->src_raw())) {
     const ByteView udp = ip->payload();
     err = apps.send_udp(ip->src(), static_cast<std::uint16_t>(udp[0] << 8 | udp[1]), ip->dst(),
                         static_cast<std::uint16_t>(udp[2] << 8 | udp[3]), udp.subspan(8), planned.options);
   } else if (planned.kind == TrafficKind::icmp_echo) {
     err = apps.send_icmp(ip->dst(), ip->payload(), planned.options);
   } else {
+    // tcp/raw/replay, and UDP from an address the host does not have (a kernel UDP socket cannot
+    // send from it): the whole packet through the app's IP_HDRINCL socket.
     err = apps.send_ip(bytes);
   }
   if (err == EMSGSIZE) {
