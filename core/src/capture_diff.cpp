@@ -37,12 +37,6 @@ void normalise_at(std::vector<std::uint8_t>& bytes, std::size_t offset, int dept
   if (!first_fragment || l4 >= bytes.size()) {
     return;
   }
-  // Linux sends the ICMP errors it originates with precedence 6 (internetwork control, TOS |=
-  // 0xc0, icmp.c __icmp_send); the simulator's routers and app B write precedence 0. Only the
-  // precedence bits of an error's own header are forgiven; its quote is compared in full.
-  if (protocol == ipproto::kIcmp && l4 < bytes.size() && (bytes[l4] == 3 || bytes[l4] == 11 || bytes[l4] == 12)) {
-    bytes[offset + 1] &= 0x1f;
-  }
   switch (protocol) {
     case ipproto::kUdp:
       zero16(bytes, l4 + 6);

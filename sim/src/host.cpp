@@ -447,6 +447,9 @@ void Host::send_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t m
     return;
   }
   Packet error = build_icmp_error(from_host_order(source), ip.src(), type, code, mtu, offending.bytes());
+  // Linux sends the errors it originates with precedence 6, internetwork control (icmp.c,
+  // __icmp_send: tos | IPTOS_PREC_INTERNETCONTROL); so do the simulated stacks.
+  ipv4_edit::set_tos(error.mutable_bytes(), 0xc0);
   error.origin = 0;
   route_out(std::move(error), false, SIZE_MAX);
 }
