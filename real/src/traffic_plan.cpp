@@ -6,6 +6,7 @@
 #include "tunlab/capture.hpp"
 #include "tunlab/input_error.hpp"
 #include "tunlab/packet_builder.hpp"
+#include "tunlab/traffic.hpp"
 
 namespace tunlab::real {
 
@@ -17,53 +18,6 @@ using scenario::TrafficSpec;
 bool in_prefix(Ipv4Address address, Ipv4Address prefix, unsigned length) {
   const std::uint32_t mask = length == 0 ? 0 : ~std::uint32_t{0} << (32 - length);
   return (to_host_order(address) & mask) == (to_host_order(prefix) & mask);
-}
-
-// The simulator's packet for traffic item `spec_index`, repetition `index` (sim/scenario_runner.cpp
-// builds the same: IDs, payload seeds, echo identifiers and TCP sequence numbers match).
-Packet build(const TrafficSpec& t, Ipv4Address src, std::uint32_t index, std::size_t spec_index) {
-  const auto id = static_cast<std::uint16_t>(((spec_index + 1) << 10) + index + 1);
-  switch (t.kind) {
-    case TrafficKind::udp:
-      return build_udp({.src = src,
-                        .dst = t.dst,
-                        .src_port = t.src_port,
-                        .dst_port = t.dst_port,
-                        .payload_size = t.size,
-                        .payload_seed = index,
-                        .tos = t.tos,
-                        .ttl = t.ttl,
-                        .id = id,
-                        .df = t.df});
-    case TrafficKind::icmp_echo:
-      return build_icmp_echo({.src = src,
-                              .dst = t.dst,
-                              .ident = static_cast<std::uint16_t>(0x7000 + spec_index),
-                              .sequence = static_cast<std::uint16_t>(index + 1),
-                              .payload_size = t.size,
-                              .reply = false,
-                              .tos = t.tos,
-                              .ttl = t.ttl,
-                              .id = id,
-                              .df = t.df});
-    case TrafficKind::tcp:
-      return build_tcp({.src = src,
-                        .dst = t.dst,
-                        .src_port = t.src_port,
-                        .dst_port = t.dst_port,
-                        .seq = 1000 + index,
-                        .ack = 0,
-                        .flags = t.tcp_flags,
-                        .payload_size = t.size,
-                        .tos = t.tos,
-                        .ttl = t.ttl,
-                        .id = id,
-                        .df = t.df});
-    case TrafficKind::raw:
-    case TrafficKind::replay:
-      break;
-  }
-  return Packet(t.raw);
 }
 
 void append(std::string& key, ByteView bytes) {
@@ -121,7 +75,7 @@ std::vector<PlannedSend> plan_traffic(const scenario::Scenario& s) {
     }
     for (std::uint32_t i = 0; i < t.count; ++i) {
       PlannedSend send{
-          t.at_ns + static_cast<std::int64_t>(i) * t.interval_ns, t.from, t.kind, build(t, src, i, spec_index), {}};
+          t.at_ns + static_cast<std::int64_t>(i) * t.interval_ns, t.from, t.kind, build_traffic_packet(t, src, i, spec_index), {}};
       send.options = {t.src_set ? std::optional<Ipv4Address>(src) : std::nullopt, t.tos, t.ttl, t.df};
       plan.push_back(std::move(send));
     }
