@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Rewrites the scenario table in README.md from scenarios/*.yaml (name, description, real).
+"""Rewrites the scenario table in README.md from scenarios/*.yaml (name, description, real), and
+the schema block from the comment at the top of core/src/scenario_loader.cpp.
 
 Run after adding or changing a scenario; tests/readme_test.sh fails when the table is stale.
 With --check, exits 1 (printing the expected table) instead of writing.
@@ -24,17 +25,28 @@ def table():
     return "\n".join(rows)
 
 
+def schema():
+    loader = open(os.path.join(root, "core", "src", "scenario_loader.cpp"), encoding="utf-8").read()
+    block = re.search(r"// ---- Schema -+\n//\n(.*?)\n#include", loader, re.S).group(1)
+    lines = [line[3:] if line.startswith("// ") else line[2:] for line in block.splitlines()]
+    return "```yaml\n" + "\n".join(lines).rstrip() + "\n```"
+
+
+def replace(text, first, last, body):
+    pattern = re.compile(re.escape(first) + r".*?" + re.escape(last), re.S)
+    if not pattern.search(text):
+        sys.exit(f"README.md: no {first} marker")
+    return pattern.sub(lambda _: f"{first}\n{body}\n{last}", text)
+
+
 readme_path = os.path.join(root, "README.md")
 readme = open(readme_path, encoding="utf-8").read()
-pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
-wanted = f"{begin}\n{table()}\n{end}"
-if not pattern.search(readme):
-    sys.exit("README.md: no scenario-table markers")
-updated = pattern.sub(lambda _: wanted, readme)
+updated = replace(readme, begin, end, table())
+updated = replace(updated, "<!-- schema begin -->", "<!-- schema end -->", schema())
+wanted = "the regenerated table and schema"
 if "--check" in sys.argv:
     if updated != readme:
-        print("README.md: the scenario table is stale; run scripts/readme_scenario_table.py. Expected:")
-        print(wanted)
+        print("README.md: the scenario table or schema is stale; run scripts/readme_scenario_table.py")
         sys.exit(1)
 else:
     open(readme_path, "w", encoding="utf-8").write(updated)

@@ -235,6 +235,7 @@ std::string RunSummary::to_json(int indent) const {
   for (const auto& [reason, count] : dropped) {
     j["dropped"][reason] = count;
   }
+  j["duplicate_deliveries"] = duplicate_deliveries;
   j["expectations"] = nlohmann::ordered_json::array();
   for (const ExpectationResult& r : expectations) {
     j["expectations"].push_back({{"name", r.name},

@@ -14,6 +14,23 @@ constexpr std::uint16_t kEtherTypeArp = 0x0806;
 
 }  // namespace
 
+std::vector<std::pair<std::string_view, std::uint64_t>> counter_fields(const TunnelCounters& c) {
+  return {{"device_packets_read", c.device_packets_read},
+          {"device_bytes_read", c.device_bytes_read},
+          {"device_packets_written", c.device_packets_written},
+          {"device_eagain", c.device_eagain},
+          {"device_write_errors", c.device_write_errors},
+          {"outer_packets_sent", c.outer_packets_sent},
+          {"outer_bytes_sent", c.outer_bytes_sent},
+          {"outer_packets_received", c.outer_packets_received},
+          {"icmp_errors_received", c.icmp_errors_received},
+          {"icmp_sent_to_inner", c.icmp_sent_to_inner},
+          {"icmp_not_relayed", c.icmp_not_relayed},
+          {"path_mtu_updates", c.path_mtu_updates},
+          {"tap_arp_replies", c.tap_arp_replies},
+          {"drops", c.drops.total()}};
+}
+
 TunnelEngine::TunnelEngine(TunnelConfig config, Device& device, Underlay& underlay)
     : config_(config), device_(device), underlay_(underlay) {
   // Encapsulation yields at most a few actions per packet unless it fragments; reserving here

@@ -467,15 +467,11 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
 
   for (const RealTunnel& t : topology_->tunnels()) {
     const TunnelCounters& c = t.engine->counters();
-    summary.tunnel_counters[t.host] = {{"device_packets_read", c.device_packets_read},
-                                       {"device_packets_written", c.device_packets_written},
-                                       {"outer_packets_sent", c.outer_packets_sent},
-                                       {"outer_packets_received", c.outer_packets_received},
-                                       {"icmp_errors_received", c.icmp_errors_received},
-                                       {"icmp_not_relayed", c.icmp_not_relayed},
-                                       {"path_mtu_updates", c.path_mtu_updates},
-                                       {"drops", c.drops.total()},
-                                       {"tunnel_mtu", t.engine->tunnel_mtu(EpollDriver::now_ns())}};
+    auto& counters = summary.tunnel_counters[t.host];
+    for (const auto& [name, value] : counter_fields(c)) {
+      counters[std::string(name)] = value;
+    }
+    counters["tunnel_mtu"] = t.engine->tunnel_mtu(EpollDriver::now_ns());
   }
   if (options_.post_run) {
     options_.post_run(hops, summary);

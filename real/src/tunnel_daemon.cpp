@@ -30,15 +30,11 @@ TunnelConfig to_tunnel_config(const TunnelDaemonOptions& options) {
 
 std::string counters_json(const TunnelCounters& c) {
   std::ostringstream json;
-  json << "{\"device_packets_read\": " << c.device_packets_read << ", \"device_bytes_read\": " << c.device_bytes_read
-       << ", \"device_packets_written\": " << c.device_packets_written << ", \"device_eagain\": " << c.device_eagain
-       << ", \"device_write_errors\": " << c.device_write_errors << ", \"outer_packets_sent\": " << c.outer_packets_sent
-       << ", \"outer_bytes_sent\": " << c.outer_bytes_sent
-       << ", \"outer_packets_received\": " << c.outer_packets_received
-       << ", \"icmp_errors_received\": " << c.icmp_errors_received
-       << ", \"icmp_sent_to_inner\": " << c.icmp_sent_to_inner << ", \"icmp_not_relayed\": " << c.icmp_not_relayed
-       << ", \"path_mtu_updates\": " << c.path_mtu_updates << ", \"tap_arp_replies\": " << c.tap_arp_replies
-       << ", \"dropped\": {";
+  json << '{';
+  for (const auto& [name, value] : counter_fields(c)) {
+    json << '"' << name << "\": " << value << ", ";
+  }
+  json << "\"dropped\": {";
   bool first = true;
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
     if (c.drops.count[i] == 0) {

@@ -178,6 +178,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   summary.injected = accounting.injected();
   summary.delivered = accounting.delivered_count();
   summary.dropped = accounting.dropped_by_reason();
+  summary.duplicate_deliveries = accounting.duplicate_deliveries();
   summary.virtual_time_ns = static_cast<std::uint64_t>(network->now());
 
   // Invariant: every injected packet is delivered or dropped with a named reason.
@@ -222,13 +223,11 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
 
   for (const auto& host : network->hosts()) {
     if (TunnelEngine* engine = network->find_tunnel(host->name())) {
-      const TunnelCounters& c = engine->counters();
-      summary.tunnel_counters[host->name()] = {
-          {"device_packets_read", c.device_packets_read},   {"device_packets_written", c.device_packets_written},
-          {"outer_packets_sent", c.outer_packets_sent},     {"outer_packets_received", c.outer_packets_received},
-          {"icmp_errors_received", c.icmp_errors_received}, {"icmp_not_relayed", c.icmp_not_relayed},
-          {"path_mtu_updates", c.path_mtu_updates},         {"drops", c.drops.total()},
-          {"tunnel_mtu", engine->tunnel_mtu(network->now())}};
+      auto& counters = summary.tunnel_counters[host->name()];
+      for (const auto& [name, value] : counter_fields(engine->counters())) {
+        counters[std::string(name)] = value;
+      }
+      counters["tunnel_mtu"] = engine->tunnel_mtu(network->now());
     }
   }
 

@@ -51,6 +51,8 @@ struct RunSummary {
   std::uint64_t injected = 0;
   std::uint64_t delivered = 0;
   std::map<std::string, std::uint64_t> dropped;
+  // Extra copies delivered (duplication faults); the packet itself counts once in `delivered`.
+  std::uint64_t duplicate_deliveries = 0;
   std::vector<ExpectationResult> expectations;
   std::vector<std::string> invariant_violations;  // each one makes the run fail
   std::map<std::string, std::string> captures;    // capture name -> path (when written)

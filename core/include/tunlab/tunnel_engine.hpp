@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tunlab/device.hpp"
 #include "tunlab/drop_reason.hpp"
@@ -32,6 +35,9 @@ struct TunnelCounters {
   std::uint64_t tap_arp_replies = 0;
   DropCounters drops;
 };
+
+// Every scalar counter by name, in declaration order: what summaries and the daemon print.
+std::vector<std::pair<std::string_view, std::uint64_t>> counter_fields(const TunnelCounters& counters);
 
 class TunnelEngine {
 public:
