@@ -10,7 +10,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitBadInput = 2;
 
-void add_run_commands(CLI::App& app, int& exit_code);   // run, replay, check
+void add_run_commands(CLI::App& app, int& exit_code);  // run, replay, check
 void add_demo_command(CLI::App& app, int& exit_code);
 void add_diff_command(CLI::App& app, int& exit_code);
 void add_sweep_command(CLI::App& app, int& exit_code);   // sweep (seeds, shrink)

@@ -11,8 +11,8 @@ void print_human(std::FILE* out, const RunSummary& s) {
   for (const auto& [reason, count] : s.dropped) {
     drops += fmt::format("{}{} {}", drops.empty() ? "" : ", ", reason, count);
   }
-  fmt::print(out, "scenario {} ({}, seed {}): injected {}, delivered {}, dropped {}{}\n", s.scenario, s.backend,
-             s.seed, s.injected, s.delivered, s.injected - s.delivered, drops.empty() ? "" : " (" + drops + ")");
+  fmt::print(out, "scenario {} ({}, seed {}): injected {}, delivered {}, dropped {}{}\n", s.scenario, s.backend, s.seed,
+             s.injected, s.delivered, s.injected - s.delivered, drops.empty() ? "" : " (" + drops + ")");
   for (const ExpectationResult& r : s.expectations) {
     if (r.ok) {
       fmt::print(out, "  ok    {}: {}\n", r.name, r.seen);
@@ -30,6 +30,8 @@ void print_human(std::FILE* out, const RunSummary& s) {
   fmt::print(out, "digest {}\n{}\n", s.digest, s.passed() ? "PASS" : "FAIL");
 }
 
-int exit_code_of(const RunSummary& s) { return s.passed() ? kExitOk : kExitFailed; }
+int exit_code_of(const RunSummary& s) {
+  return s.passed() ? kExitOk : kExitFailed;
+}
 
 }  // namespace tunlab::cli

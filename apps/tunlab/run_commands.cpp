@@ -139,8 +139,8 @@ void add_run_commands(CLI::App& app, int& exit_code) {
   auto replay_options = std::make_shared<CommonOptions>();
   auto replay_file = std::make_shared<std::string>();
   auto replay_scenario = std::make_shared<std::string>();
-  CLI::App* replay = app.add_subcommand(
-      "replay", "Replay a pcap's IPv4 packets as app A's traffic (seed topology unless --scenario)");
+  CLI::App* replay =
+      app.add_subcommand("replay", "Replay a pcap's IPv4 packets as app A's traffic (seed topology unless --scenario)");
   replay->add_option("pcap", *replay_file, "pcap file: link type RAW, Ethernet or Linux SLL")->required();
   replay->add_option("--scenario", *replay_scenario, "Topology and expectations to replay into");
   add_common(*replay, *replay_options);

@@ -74,8 +74,11 @@ std::vector<PlannedSend> plan_traffic(const scenario::Scenario& s) {
       src = *chosen;
     }
     for (std::uint32_t i = 0; i < t.count; ++i) {
-      PlannedSend send{
-          t.at_ns + static_cast<std::int64_t>(i) * t.interval_ns, t.from, t.kind, build_traffic_packet(t, src, i, spec_index), {}};
+      PlannedSend send{t.at_ns + static_cast<std::int64_t>(i) * t.interval_ns,
+                       t.from,
+                       t.kind,
+                       build_traffic_packet(t, src, i, spec_index),
+                       {}};
       send.options = {t.src_set ? std::optional<Ipv4Address>(src) : std::nullopt, t.tos, t.ttl, t.df};
       plan.push_back(std::move(send));
     }

@@ -5,7 +5,9 @@
 
 namespace tunlab::sim {
 
-Time EventQueue::next_time() const { return heap_.empty() ? now_ : heap_.front().at; }
+Time EventQueue::next_time() const {
+  return heap_.empty() ? now_ : heap_.front().at;
+}
 
 void EventQueue::push(Event&& event) {
   assert(event.at >= now_ && "an event cannot be scheduled in the past");

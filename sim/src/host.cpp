@@ -19,7 +19,9 @@ constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr std::uint16_t kEtherTypeArp = 0x0806;
 constexpr MacAddress kBroadcastMac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint16_t be16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
 std::uint32_t be32(const std::uint8_t* p) {
   return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
          static_cast<std::uint32_t>(p[2]) << 8 | p[3];
@@ -76,8 +78,8 @@ std::size_t Host::add_interface(const scenario::InterfaceSpec& spec) {
   iface.prefix_length = spec.prefix_length;
   iface.mtu = spec.mtu;
   // Locally administered, derived from host and interface index: the same in every run.
-  iface.mac = {0x02, 0x00, 0x00, 0x00, static_cast<std::uint8_t>(index_ + 1),
-               static_cast<std::uint8_t>(interfaces_.size() + 1)};
+  iface.mac = {
+      0x02, 0x00, 0x00, 0x00, static_cast<std::uint8_t>(index_ + 1), static_cast<std::uint8_t>(interfaces_.size() + 1)};
   interfaces_.push_back(std::move(iface));
   const std::size_t index = interfaces_.size() - 1;
   if (spec.prefix_length > 0) {
@@ -107,7 +109,9 @@ std::optional<Ipv4Address> Host::source_for(Ipv4Address destination) const {
   return from_host_order(interfaces_[route->interface].address);
 }
 
-void Host::drop(const Packet& packet, DropReason reason) { network_.accounting().dropped(packet.origin, reason); }
+void Host::drop(const Packet& packet, DropReason reason) {
+  network_.accounting().dropped(packet.origin, reason);
+}
 
 void Host::send_from_app(Packet&& packet) {
   if (!Ipv4View::parse(packet.bytes())) {
@@ -225,7 +229,9 @@ void Host::send_arp(std::size_t index, std::uint16_t operation, const MacAddress
   }
 }
 
-void Host::handle_packet_event(std::uint32_t arg, Packet&& packet) { receive(arg, std::move(packet)); }
+void Host::handle_packet_event(std::uint32_t arg, Packet&& packet) {
+  receive(arg, std::move(packet));
+}
 
 void Host::receive(std::size_t index, Packet&& packet) {
   Interface& in = interfaces_[index];

@@ -88,8 +88,7 @@ void Link::send(int side, Packet&& packet) {
   }
   Time departure = now;
   if (spec_.rate_bps > 0) {
-    const auto serialisation =
-        static_cast<Time>(packet.size() * 8 * 1'000'000'000ULL / spec_.rate_bps);
+    const auto serialisation = static_cast<Time>(packet.size() * 8 * 1'000'000'000ULL / spec_.rate_bps);
     const Time start = std::max(now, direction.busy_until);
     if (spec_.queue_packets > 0 && serialisation > 0 &&
         static_cast<std::size_t>((start - now) / serialisation) >= spec_.queue_packets) {

@@ -120,8 +120,7 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
     for (const scenario::InterfaceSpec& iface : spec.interfaces) {
       const std::size_t index = h.add_interface(iface);
       if (iface.kind != scenario::InterfaceKind::ethernet) {
-        network->add_device(h, index,
-                            iface.kind == scenario::InterfaceKind::tun ? DeviceKind::tun : DeviceKind::tap);
+        network->add_device(h, index, iface.kind == scenario::InterfaceKind::tun ? DeviceKind::tun : DeviceKind::tap);
       }
     }
     for (const scenario::RouteSpec& route : spec.routes) {
@@ -141,13 +140,15 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
       throw InputError(fault.place.describe() + ": faults.link: no link at " + fault.from.describe());
     }
     const Link::End& a = link->end(0);
-    const bool from_a = a.host->name() == fault.from.host && a.host->interface(a.interface).name == fault.from.interface;
+    const bool from_a =
+        a.host->name() == fault.from.host && a.host->interface(a.interface).name == fault.from.interface;
     link->set_faults(from_a ? 0 : 1, fault);
   }
   for (const scenario::DeviceFaultSpec& fault : s.device_faults) {
     SimDevice* device = network->find_device(fault.host, fault.device);
     if (device == nullptr) {
-      throw InputError(fault.place.describe() + ": faults.device: no TUN/TAP device " + fault.host + "." + fault.device);
+      throw InputError(fault.place.describe() + ": faults.device: no TUN/TAP device " + fault.host + "." +
+                       fault.device);
     }
     device->set_faults(fault, network->random_stream("device:" + fault.host + "." + fault.device));
   }

@@ -27,9 +27,8 @@ bool Reassembler::add(Packet&& fragment, Time now, Packet& whole, std::vector<st
   }
 #endif
   datagram.highest_offset = std::max(datagram.highest_offset, offset);
-  if (fragment.origin != datagram.origin &&
-      std::find(datagram.other_origins.begin(), datagram.other_origins.end(), fragment.origin) ==
-          datagram.other_origins.end()) {
+  if (fragment.origin != datagram.origin && std::find(datagram.other_origins.begin(), datagram.other_origins.end(),
+                                                      fragment.origin) == datagram.other_origins.end()) {
     datagram.other_origins.push_back(fragment.origin);
   }
   if (!ip->mf()) {

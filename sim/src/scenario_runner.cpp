@@ -5,8 +5,8 @@
 #include "tunlab/capture.hpp"
 #include "tunlab/input_error.hpp"
 #include "tunlab/packet_builder.hpp"
-#include "tunlab/traffic.hpp"
 #include "tunlab/sim/payload_digest.hpp"
+#include "tunlab/traffic.hpp"
 
 namespace tunlab::sim {
 
@@ -117,8 +117,8 @@ std::string describe_packet(ByteView bytes) {
   std::string text = fmt::format("{} > {} ttl {} tos 0x{:02x}{} len {}", ip->src().to_string(), ip->dst().to_string(),
                                  ip->ttl(), ip->tos(), ip->df() ? " DF" : "", ip->total_length());
   if (ip->is_fragment()) {
-    return text + fmt::format(" frag off {}{} proto {}", ip->fragment_offset_bytes(), ip->mf() ? " MF" : "",
-                              ip->protocol());
+    return text +
+           fmt::format(" frag off {}{} proto {}", ip->fragment_offset_bytes(), ip->mf() ? " MF" : "", ip->protocol());
   }
   const ByteView payload = ip->payload();
   switch (ip->protocol()) {
@@ -133,14 +133,17 @@ std::string describe_packet(ByteView bytes) {
       break;
     case ipproto::kTcp:
       if (payload.size() >= 20) {
-        return "TCP " + text + fmt::format(" {} > {} flags 0x{:02x}", payload[0] << 8 | payload[1],
-                                           payload[2] << 8 | payload[3], payload[13]);
+        return "TCP " + text +
+               fmt::format(" {} > {} flags 0x{:02x}", payload[0] << 8 | payload[1], payload[2] << 8 | payload[3],
+                           payload[13]);
       }
       break;
     case ipproto::kIcmp: {
       IcmpInfo icmp;
       if (parse_icmp(payload, icmp)) {
-        return fmt::format("ICMP {}/{}{} ", icmp.type, icmp.code, icmp.type == 3 && icmp.code == 4 ? fmt::format(" mtu {}", icmp.mtu) : "") + text;
+        return fmt::format("ICMP {}/{}{} ", icmp.type, icmp.code,
+                           icmp.type == 3 && icmp.code == 4 ? fmt::format(" mtu {}", icmp.mtu) : "") +
+               text;
       }
       break;
     }
@@ -184,9 +187,8 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   // Invariant: every injected packet is delivered or dropped with a named reason.
   const std::vector<std::uint32_t> unexplained = accounting.in_flight();
   if (!unexplained.empty()) {
-    summary.invariant_violations.push_back(
-        fmt::format("{} injected packet(s) neither delivered nor dropped (first: #{})", unexplained.size(),
-                    unexplained.front()));
+    summary.invariant_violations.push_back(fmt::format(
+        "{} injected packet(s) neither delivered nor dropped (first: #{})", unexplained.size(), unexplained.front()));
   }
   if (summary.injected != summary.delivered + accounting.dropped_count()) {
     summary.invariant_violations.push_back(fmt::format("injected {} != delivered {} + dropped {}", summary.injected,

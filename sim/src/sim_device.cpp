@@ -13,9 +13,13 @@ constexpr Time kEagainRetry = 10'000;
 SimDevice::SimDevice(Network& network, Host& host, std::size_t interface, DeviceKind kind)
     : network_(network), host_(host), interface_(interface), kind_(kind) {}
 
-std::string_view SimDevice::name() const { return host_.interface(interface_).name; }
+std::string_view SimDevice::name() const {
+  return host_.interface(interface_).name;
+}
 
-std::size_t SimDevice::mtu() const { return host_.interface(interface_).mtu; }
+std::size_t SimDevice::mtu() const {
+  return host_.interface(interface_).mtu;
+}
 
 void SimDevice::set_faults(const scenario::DeviceFaultSpec& faults, Random random) {
   faults_ = faults;
@@ -99,7 +103,9 @@ IoResult SimDevice::write_packet(Packet&& packet) {
   return {IoStatus::ok, size};
 }
 
-void SimDevice::handle_packet_event(std::uint32_t, Packet&& packet) { host_.receive(interface_, std::move(packet)); }
+void SimDevice::handle_packet_event(std::uint32_t, Packet&& packet) {
+  host_.receive(interface_, std::move(packet));
+}
 
 void SimDevice::drain(DropReason reason) {
   for (const Packet& packet : queue_) {

@@ -24,11 +24,11 @@ class SimUnderlay;
 struct AppLog {
   struct Datagram {
     Time at = 0;
-    std::uint8_t protocol = 0;   // 17 UDP, 6 TCP
+    std::uint8_t protocol = 0;  // 17 UDP, 6 TCP
     std::uint16_t port = 0;
-    std::size_t bytes = 0;       // payload bytes
+    std::size_t bytes = 0;  // payload bytes
     std::uint32_t origin = 0;
-    std::uint64_t digest = 0;    // payload_digest() of the payload
+    std::uint64_t digest = 0;  // payload_digest() of the payload
   };
   struct IcmpError {
     Time at = 0;
@@ -85,8 +85,7 @@ private:
   IoResult route_out(Packet&& packet, bool forwarded, std::size_t loop_interface);
   void transmit(std::size_t interface, std::uint32_t next_hop, Packet&& packet);
   void transmit_on_tap(std::size_t interface, std::uint32_t next_hop, Packet&& packet);
-  void send_arp(std::size_t interface, std::uint16_t operation, const MacAddress& target_mac,
-                std::uint32_t target_ip);
+  void send_arp(std::size_t interface, std::uint16_t operation, const MacAddress& target_mac, std::uint32_t target_ip);
   void send_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, const Packet& offending,
                        std::size_t in_interface);
   void drop(const Packet& packet, DropReason reason);

@@ -19,10 +19,10 @@ class SimDevice;
 using MacAddress = std::array<std::uint8_t, 6>;
 
 struct Interface {
-  std::string name;              // eth0
-  std::string label;             // left-eth0: the capture and hop name
+  std::string name;   // eth0
+  std::string label;  // left-eth0: the capture and hop name
   scenario::InterfaceKind kind = scenario::InterfaceKind::ethernet;
-  std::uint32_t address = 0;     // host order
+  std::uint32_t address = 0;  // host order
   std::uint8_t prefix_length = 24;
   std::size_t mtu = 1500;
   bool up = true;
@@ -30,7 +30,7 @@ struct Interface {
   Link* link = nullptr;
   int link_side = 0;
   SimDevice* device = nullptr;
-  int capture = -1;              // index in the network's CaptureSet, -1 when not capturing
+  int capture = -1;  // index in the network's CaptureSet, -1 when not capturing
   bool hop_logged = false;
 
   // TAP only: resolved neighbours and packets waiting for ARP, keyed by next hop (host order).

@@ -13,7 +13,6 @@
 
 #include "tunlab/capture.hpp"
 #include "tunlab/scenario.hpp"
-#include "tunlab/tunnel_engine.hpp"
 #include "tunlab/sim/accounting.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/host.hpp"
@@ -21,6 +20,7 @@
 #include "tunlab/sim/random.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
+#include "tunlab/tunnel_engine.hpp"
 
 namespace tunlab::sim {
 

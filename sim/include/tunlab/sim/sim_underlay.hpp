@@ -6,8 +6,8 @@
 #include <deque>
 #include <functional>
 
-#include "tunlab/underlay.hpp"
 #include "tunlab/sim/event_queue.hpp"
+#include "tunlab/underlay.hpp"
 
 namespace tunlab::sim {
 
