@@ -134,19 +134,23 @@ cmp -s "$tmp/sent" "$tmp/received" ||
   fail "UDP echo: sent 1200 bytes, got $(stat -c %s "$tmp/received") different bytes back"
 echo "socat: 1200-byte UDP datagram echoed byte-identical through $dev"
 
-# 3. iperf3 TCP through the tunnel, then over the bare veth, same server, same run.
-ip netns exec "$b" iperf3 -s >"$tmp/iperf3-server.log" 2>&1 &
-pids+=("$!")
-wait_for 5 "iperf3 server" bash -c "ip netns exec $b ss -Hltn 'sport = :5201' | grep -q LISTEN"
+# 3. iperf3 TCP through the tunnel, then over the bare veth, in the same run. Each measurement
+# has its own one-off server (-1): a single server may still be closing the first test when the
+# second client connects, and then answers "busy" inside an otherwise successful JSON report.
+for port in 5201 5202; do
+  ip netns exec "$b" iperf3 -s -1 -p "$port" >"$tmp/iperf3-server-$port.log" 2>&1 &
+  pids+=("$!")
+  wait_for 5 "iperf3 server on $port" bash -c "ip netns exec $b ss -Hltn 'sport = :$port' | grep -q LISTEN"
+done
 mbits() {
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.0f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' "$1"
 }
-ip netns exec "$a" timeout 20 iperf3 -c 10.0.0.2 -t 2 -J >"$tmp/tunnel.json" ||
+ip netns exec "$a" timeout 20 iperf3 -c 10.0.0.2 -p 5201 -t 2 -J >"$tmp/tunnel.json" ||
   fail "iperf3 through the tunnel: $(head -c 500 "$tmp/tunnel.json")"
-ip netns exec "$a" timeout 20 iperf3 -c 192.168.50.2 -t 2 -J >"$tmp/veth.json" ||
+ip netns exec "$a" timeout 20 iperf3 -c 192.168.50.2 -p 5202 -t 2 -J >"$tmp/veth.json" ||
   fail "iperf3 over the bare veth: $(head -c 500 "$tmp/veth.json")"
-tunnel_mbits=$(mbits "$tmp/tunnel.json") || fail "no throughput in iperf3's tunnel report"
-veth_mbits=$(mbits "$tmp/veth.json") || fail "no throughput in iperf3's veth report"
+tunnel_mbits=$(mbits "$tmp/tunnel.json") || fail "no throughput in iperf3's tunnel report: $(grep -m1 '"error"' "$tmp/tunnel.json")"
+veth_mbits=$(mbits "$tmp/veth.json") || fail "no throughput in iperf3's veth report: $(grep -m1 '"error"' "$tmp/veth.json")"
 ((tunnel_mbits > 0)) || fail "iperf3 through the tunnel moved nothing"
 echo "iperf3: tunnel $tunnel_mbits Mbit/s, bare veth $veth_mbits Mbit/s"
 
