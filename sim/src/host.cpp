@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tunlab/byte_order.hpp"
 #include "tunlab/packet_builder.hpp"
 #include "tunlab/sim/link.hpp"
 #include "tunlab/sim/network.hpp"
@@ -19,23 +20,6 @@ constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr std::uint16_t kEtherTypeArp = 0x0806;
 constexpr MacAddress kBroadcastMac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-std::uint16_t be16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-std::uint32_t be32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
-         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
-}
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) {
-    p[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
-  }
-}
-
 // Verifies the UDP/TCP checksum of a whole (reassembled) packet; a UDP checksum of 0 means none.
 bool transport_checksum_ok(const Ipv4View& ip) {
   const ByteView segment = ip.payload();
@@ -43,11 +27,11 @@ bool transport_checksum_ok(const Ipv4View& ip) {
     return true;
   }
   std::uint8_t pseudo[12];
-  put32(pseudo, ip.src_raw());
-  put32(pseudo + 4, ip.dst_raw());
+  store_be32(pseudo, ip.src_raw());
+  store_be32(pseudo + 4, ip.dst_raw());
   pseudo[8] = 0;
   pseudo[9] = ip.protocol();
-  put16(pseudo + 10, static_cast<std::uint16_t>(segment.size()));
+  store_be16(pseudo + 10, static_cast<std::uint16_t>(segment.size()));
   const std::uint32_t sum = checksum_partial(segment, checksum_partial(ByteView(pseudo, sizeof pseudo)));
   return checksum_fold(sum) == 0;
 }
@@ -199,7 +183,7 @@ void Host::transmit_on_tap(std::size_t index, std::uint32_t next_hop, Packet&& p
   std::uint8_t* frame = packet.push_front(kEthernetHeader);
   std::memcpy(frame, known->second.data(), 6);
   std::memcpy(frame + 6, out.mac.data(), 6);
-  put16(frame + 12, kEtherTypeIpv4);
+  store_be16(frame + 12, kEtherTypeIpv4);
   network_.observe(*this, out, Direction::out, packet);
   if (out.device != nullptr) {
     out.device->deliver_from_stack(std::move(packet));
@@ -212,17 +196,17 @@ void Host::send_arp(std::size_t index, std::uint16_t operation, const MacAddress
   std::uint8_t* f = frame.data();
   std::memcpy(f, target_mac.data(), 6);
   std::memcpy(f + 6, out.mac.data(), 6);
-  put16(f + 12, kEtherTypeArp);
+  store_be16(f + 12, kEtherTypeArp);
   std::uint8_t* arp = f + kEthernetHeader;
-  put16(arp, 1);
-  put16(arp + 2, kEtherTypeIpv4);
+  store_be16(arp, 1);
+  store_be16(arp + 2, kEtherTypeIpv4);
   arp[4] = 6;
   arp[5] = 4;
-  put16(arp + 6, operation);
+  store_be16(arp + 6, operation);
   std::memcpy(arp + 8, out.mac.data(), 6);
-  put32(arp + 14, out.address);
+  store_be32(arp + 14, out.address);
   std::memcpy(arp + 18, operation == 1 ? MacAddress{}.data() : target_mac.data(), 6);
-  put32(arp + 24, target_ip);
+  store_be32(arp + 24, target_ip);
   network_.observe(*this, out, Direction::out, frame);
   if (out.device != nullptr) {
     out.device->deliver_from_stack(std::move(frame));
@@ -254,15 +238,15 @@ void Host::receive_ethernet_frame(std::size_t index, Packet&& frame) {
     drop(frame, DropReason::bad_ip_header);
     return;
   }
-  const std::uint16_t ether_type = be16(frame.data() + 12);
+  const std::uint16_t ether_type = load_be16(frame.data() + 12);
   if (ether_type == kEtherTypeArp && frame.size() >= kEthernetHeader + 28) {
     const std::uint8_t* arp = frame.data() + kEthernetHeader;
     MacAddress sender{};
     std::memcpy(sender.data(), arp + 8, 6);
-    const std::uint32_t sender_ip = be32(arp + 14);
-    const std::uint32_t target_ip = be32(arp + 24);
+    const std::uint32_t sender_ip = load_be32(arp + 14);
+    const std::uint32_t target_ip = load_be32(arp + 24);
     in.neighbours[sender_ip] = sender;
-    if (be16(arp + 6) == 1 && target_ip == in.address) {
+    if (load_be16(arp + 6) == 1 && target_ip == in.address) {
       send_arp(index, 2, sender, sender_ip);
     }
     auto waiting = in.awaiting_arp.find(sender_ip);
@@ -363,7 +347,7 @@ void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
     drop(packet, DropReason::bad_checksum);
     return;
   }
-  const std::uint16_t port = be16(segment.data() + 2);
+  const std::uint16_t port = load_be16(segment.data() + 2);
   std::size_t payload = segment.size() - header;
   if (protocol == ipproto::kTcp) {
     const std::size_t data_offset = static_cast<std::size_t>(segment[12] >> 4) * 4;
@@ -409,7 +393,7 @@ void Host::deliver_icmp(std::size_t index, Packet&& packet) {
     reply.data()[22] = 0;
     reply.data()[23] = 0;
     const std::uint16_t sum = internet_checksum(reply.bytes().subspan(20));
-    put16(reply.data() + 22, sum);
+    store_be16(reply.data() + 22, sum);
     network_.accounting().delivered(packet.origin);
     route_out(std::move(reply), false, SIZE_MAX);
     return;
