@@ -66,8 +66,11 @@ ExpectationResult replay_identical(const std::vector<PcapRecord>& records,
 }
 
 sim::Network::Tracer make_tracer(std::FILE* out) {
-  return [out](sim::Time at, const std::string& label, sim::Direction direction, ByteView ip) {
-    fmt::print(out, "{:>10.6f}  {:<11} {:<3} {}\n", static_cast<double>(at) / 1e9, label,
+  return [out](sim::Time at, const std::string& label, sim::Direction direction, std::uint32_t origin, ByteView ip) {
+    // "#3" is the third packet the scenario sent; "--" marks the network's own (ICMP errors,
+    // echo replies), so one packet can be followed from hop to hop.
+    const std::string who = origin == 0 ? std::string("--") : fmt::format("#{}", origin);
+    fmt::print(out, "{:>10.6f}  {:<5} {:<11} {:<3} {}\n", static_cast<double>(at) / 1e9, who, label,
                direction == sim::Direction::in ? "in" : "out", sim::describe_packet(ip));
   };
 }

@@ -230,7 +230,7 @@ void Network::observe(Host& host, Interface& iface, Direction direction, Packet&
     ip = ip.subspan(kEthernetHeader);
   }
   if (tracer_) {
-    tracer_(now(), iface.label, direction, ip);
+    tracer_(now(), iface.label, direction, packet.origin, ip);
   }
   if (iface.hop_logged) {
     hop_logs_[iface.label].push_back({now(), direction, std::vector<std::uint8_t>(ip.begin(), ip.end())});

@@ -69,7 +69,10 @@ public:
   // Keeps every packet seen on `label` ("left-eth0") for hop expectations.
   bool watch_hop(const std::string& label);
   const std::vector<HopRecord>& hop_records(const std::string& label) const;
-  using Tracer = std::function<void(Time, const std::string& label, Direction, ByteView ip_packet)>;
+  // `origin` is the injected packet this one descends from (0 = the network's own: ICMP errors,
+  // echo replies), so a trace can follow one packet across hops.
+  using Tracer =
+      std::function<void(Time, const std::string& label, Direction, std::uint32_t origin, ByteView ip_packet)>;
   void set_tracer(Tracer tracer) { tracer_ = std::move(tracer); }
 
   // Called by hosts for every packet crossing an interface. `link_bytes` is what a capture on
