@@ -108,9 +108,7 @@ void SimDevice::handle_packet_event(std::uint32_t, Packet&& packet) {
 }
 
 void SimDevice::drain(DropReason reason) {
-  for (const Packet& packet : queue_) {
-    network_.accounting().settle(packet.origin, reason);
-  }
+  queue_.for_each([&](const Packet& packet) { network_.accounting().settle(packet.origin, reason); });
   queue_.clear();
 }
 

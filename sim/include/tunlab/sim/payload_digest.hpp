@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 
 #include "tunlab/ipv4.hpp"
@@ -10,13 +11,27 @@
 
 namespace tunlab::sim {
 
-// FNV-1a over the bytes: not cryptographic, but a single flipped bit always changes it.
+// FNV-style over 8-byte words, then the length: not cryptographic, but every step is a bijection
+// of the state for a fixed word and of the word for a fixed state (xor, multiplication by an odd
+// constant, xorshift), so any change confined to one word always changes the result. Eight times
+// fewer dependent multiplications than byte-wise FNV-1a, which showed in the 1400-byte benchmark.
 inline std::uint64_t payload_digest(ByteView payload) {
+  constexpr std::uint64_t kPrime = 0x100000001b3ULL;
   std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const std::uint8_t byte : payload) {
-    hash = (hash ^ byte) * 0x100000001b3ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= payload.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, payload.data() + i, 8);
+    hash = (hash ^ word) * kPrime;
+    hash ^= hash >> 29;
   }
-  return hash;
+  std::uint64_t tail = 0;
+  if (i < payload.size()) {
+    std::memcpy(&tail, payload.data() + i, payload.size() - i);
+  }
+  hash = (hash ^ tail) * kPrime;
+  hash ^= hash >> 29;
+  return (hash ^ payload.size()) * kPrime;
 }
 
 // The UDP or TCP payload of a whole (unfragmented) IPv4 packet; nullopt for anything else.

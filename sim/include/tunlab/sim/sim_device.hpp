@@ -4,7 +4,6 @@
 // short, EIO when down, silent drops when the queue (txqueuelen) is full.
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 #include "tunlab/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/random.hpp"
+#include "tunlab/sim/ring_queue.hpp"
 
 namespace tunlab::sim {
 
@@ -51,7 +51,7 @@ private:
   Host& host_;
   std::size_t interface_;
   DeviceKind kind_;
-  std::deque<Packet> queue_;
+  RingQueue<Packet> queue_;
   std::function<void()> reader_;
   bool wake_pending_ = false;
   bool up_ = true;

@@ -3,10 +3,10 @@
 // the stack queues received IPIP packets and ICMP errors about them here.
 #pragma once
 
-#include <deque>
 #include <functional>
 
 #include "tunlab/sim/event_queue.hpp"
+#include "tunlab/sim/ring_queue.hpp"
 #include "tunlab/underlay.hpp"
 
 namespace tunlab::sim {
@@ -40,7 +40,7 @@ private:
   Network& network_;
   Host& host_;
   std::size_t tunnel_interface_;
-  std::deque<Item> queue_;
+  RingQueue<Item> queue_;
   std::function<void()> reader_;
   bool wake_pending_ = false;
 };
