@@ -305,3 +305,44 @@ TEST_F(Decapsulate, OuterDscpIsNotCopiedInward) {
 
 }  // namespace
 }  // namespace tunlab
+
+namespace tunlab {
+namespace {
+
+// Robustness: a damaged packet on the wire is dropped with a decapsulation reason or, when no
+// check of the decapsulator can see the damage (an inner payload byte: the IPv4 checksum covers
+// the header only; the host's UDP checksum catches it later), written through with a valid inner
+// header. It never crashes and never yields two outcomes.
+TEST(DecapsulateRobustness, EveryBitFlipAndTruncationEndsInExactlyOneOutcome) {
+  TunnelConfig config;
+  config.local = Ipv4Address("18.12.0.92");
+  config.remote = Ipv4Address("18.13.0.91");
+  const test::Bytes valid =
+      test::wrap_outer(test::make_udp_bytes(92, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")}),
+                       {.src = config.remote, .dst = config.local});
+  auto check_one = [&](const test::Bytes& wire, const std::string& what) {
+    TunnelActions actions;
+    decapsulate(config, Packet(wire), actions);
+    ASSERT_EQ(actions.size(), 1u) << what;
+    if (actions[0].kind == TunnelAction::Kind::write_device) {
+      const auto inner = Ipv4View::parse(actions[0].packet.bytes());
+      ASSERT_TRUE(inner) << what;
+      EXPECT_TRUE(inner->header_checksum_ok()) << what;
+    } else {
+      ASSERT_EQ(actions[0].kind, TunnelAction::Kind::drop) << what;
+      EXPECT_TRUE(to_string(actions[0].reason).starts_with("decap-")) << what << ": " << to_string(actions[0].reason);
+    }
+  };
+  for (std::size_t bit = 0; bit < valid.size() * 8; ++bit) {
+    test::Bytes flipped = valid;
+    flipped[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+    check_one(flipped, "bit " + std::to_string(bit));
+  }
+  for (std::size_t length = 0; length < valid.size(); ++length) {
+    check_one(test::Bytes(valid.begin(), valid.begin() + static_cast<std::ptrdiff_t>(length)),
+              "truncated to " + std::to_string(length));
+  }
+}
+
+}  // namespace
+}  // namespace tunlab
