@@ -22,11 +22,9 @@ fail() {
   exit 1
 }
 
-cap_eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
-((0x$cap_eff & (1 << 12))) || skip "needs CAP_NET_ADMIN (run as root)"
-((0x$cap_eff & (1 << 21))) || skip "needs CAP_SYS_ADMIN for namespaces"
-{ exec {probe}<>/dev/net/tun; } 2>/dev/null || skip "/dev/net/tun cannot be opened"
-exec {probe}>&-
+# shellcheck source=lib/real_privileges.sh
+source "$(dirname "$0")/lib/real_privileges.sh"
+require_real_privileges
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -14,17 +14,14 @@ set -uo pipefail
 tunlab=$(realpath "$1")
 scenario=$2
 
-skip() { echo "SKIP: $*"; exit 77; }
 fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
 
-cap_eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
-((0x$cap_eff & (1 << 12))) || skip "needs CAP_NET_ADMIN (run as root)"
-((0x$cap_eff & (1 << 21))) || skip "needs CAP_SYS_ADMIN for namespaces"
-{ exec {probe}<>/dev/net/tun; } 2>/dev/null || skip "/dev/net/tun cannot be opened"
-exec {probe}>&-
+# shellcheck source=lib/real_privileges.sh
+source "$(dirname "$0")/lib/real_privileges.sh"
+require_real_privileges
 
 snapshot() { { ip netns; echo ---; ip -o link | sed 's/ link-netnsid [0-9]*//'; echo ---; ip route; } 2>&1; }
 before=$(snapshot)

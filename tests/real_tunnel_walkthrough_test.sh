@@ -34,11 +34,9 @@ fail() {
 }
 
 # --- privileges and tools: skip with the reason -------------------------------------------------
-cap_eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
-((0x$cap_eff & (1 << 12))) || skip "needs CAP_NET_ADMIN (run as root) for ip netns and /dev/net/tun"
-((0x$cap_eff & (1 << 13))) || skip "needs CAP_NET_RAW for the raw IPIP socket"
-{ exec {probe}<>/dev/net/tun; } 2>/dev/null || skip "/dev/net/tun cannot be opened"
-exec {probe}>&-
+# shellcheck source=lib/real_privileges.sh
+source "$(dirname "$0")/lib/real_privileges.sh"
+require_real_privileges
 for tool in ip ping socat iperf3 ss python3 timeout; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
 done

@@ -15,17 +15,14 @@ tunlab=$(realpath "$1")
 scenario=$2
 name=$(basename "$scenario" .yaml)
 
-skip() { echo "SKIP: $*"; exit 77; }
 fail() {
   echo "FAIL [$name]: $*" >&2
   exit 1
 }
 
-cap_eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
-((0x$cap_eff & (1 << 12))) || skip "needs CAP_NET_ADMIN (run as root)"
-((0x$cap_eff & (1 << 21))) || skip "needs CAP_SYS_ADMIN for namespaces"
-{ exec {probe}<>/dev/net/tun; } 2>/dev/null || skip "/dev/net/tun cannot be opened (mode 0600 outside the owning user namespace)"
-exec {probe}>&-
+# shellcheck source=lib/real_privileges.sh
+source "$(dirname "$0")/lib/real_privileges.sh"
+require_real_privileges
 grep -q '^real: true' "$scenario" || fail "$scenario is not marked real: true"
 
 tmp=$(mktemp -d)
