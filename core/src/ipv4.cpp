@@ -22,6 +22,12 @@ std::uint16_t checksum_fold(std::uint32_t sum) {
   return static_cast<std::uint16_t>(~sum & 0xffff);
 }
 
+std::uint32_t pseudo_header_sum(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, std::size_t length) {
+  const std::uint32_t s = to_host_order(src);
+  const std::uint32_t d = to_host_order(dst);
+  return (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff) + protocol + static_cast<std::uint32_t>(length);
+}
+
 std::uint16_t internet_checksum(ByteView bytes, std::uint32_t initial) {
   return checksum_fold(checksum_partial(bytes, initial));
 }

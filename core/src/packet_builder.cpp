@@ -30,13 +30,6 @@ void fill_pattern(MutableByteView out, std::uint32_t seed) {
   }
 }
 
-// The UDP/TCP pseudo-header sum (RFC 768, RFC 793) for a segment of `length` bytes.
-std::uint32_t pseudo_header_sum(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, std::size_t length) {
-  const std::uint32_t s = to_host_order(src);
-  const std::uint32_t d = to_host_order(dst);
-  return (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff) + protocol + static_cast<std::uint32_t>(length);
-}
-
 Packet start_packet(std::size_t total, const Ipv4HeaderFields& fields) {
   Packet packet = Packet::with_size(total);
   write_ipv4_header(packet.mutable_bytes(), fields, static_cast<std::uint16_t>(total));

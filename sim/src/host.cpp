@@ -26,14 +26,7 @@ bool transport_checksum_ok(const Ipv4View& ip) {
   if (ip.protocol() == ipproto::kUdp && segment.size() >= 8 && segment[6] == 0 && segment[7] == 0) {
     return true;
   }
-  std::uint8_t pseudo[12];
-  store_be32(pseudo, ip.src_raw());
-  store_be32(pseudo + 4, ip.dst_raw());
-  pseudo[8] = 0;
-  pseudo[9] = ip.protocol();
-  store_be16(pseudo + 10, static_cast<std::uint16_t>(segment.size()));
-  const std::uint32_t sum = checksum_partial(segment, checksum_partial(ByteView(pseudo, sizeof pseudo)));
-  return checksum_fold(sum) == 0;
+  return internet_checksum(segment, pseudo_header_sum(ip.src(), ip.dst(), ip.protocol(), segment.size())) == 0;
 }
 
 // A forwarded packet as it arrived, TTL not yet decremented: Linux looks up the route and checks

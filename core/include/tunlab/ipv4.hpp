@@ -34,6 +34,9 @@ std::uint16_t internet_checksum(ByteView bytes, std::uint32_t initial = 0);
 // The un-complemented 32-bit partial sum, to combine pseudo-headers with payloads.
 std::uint32_t checksum_partial(ByteView bytes, std::uint32_t sum = 0);
 std::uint16_t checksum_fold(std::uint32_t sum);
+// The UDP/TCP pseudo-header sum (RFC 768, RFC 793) for a segment of `length` bytes, to pass as
+// `initial` when checksumming the segment.
+std::uint32_t pseudo_header_sum(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, std::size_t length);
 
 // Read-only view of an IPv4 header whose length and IHL were checked by parse().
 class Ipv4View {
