@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <new>
 
-#include "tunlab/packet_builder.hpp"
 #include "tunlab/sim/network.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace {
 // Counts heap allocations, to show what one packet's trip through every hop costs in allocations.

@@ -5,9 +5,9 @@
 #include <filesystem>
 
 #include "test_packets.hpp"
-#include "tunlab/capture.hpp"
-#include "tunlab/capture_diff.hpp"
-#include "tunlab/packet_builder.hpp"
+#include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/capture_diff.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab {
 namespace {
@@ -83,7 +83,8 @@ TEST_F(CaptureDiffTest, ReportsMissingPacketsAndCaptures) {
 TEST_F(CaptureDiffTest, ForgivesInterleavingAcrossFlowsButNotOrderWithinOne) {
   const test::Bytes request = test::make_udp_bytes(60, {.dst_port = 9000});
   const test::Bytes next_request = test::make_udp_bytes(60, {.dst_port = 9001});
-  const test::Bytes reply = test::make_udp_bytes(60, {.src = "10.0.0.22", .dst = "10.0.0.12"});
+  const test::Bytes reply =
+      test::make_udp_bytes(60, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
   // Link delays decide whether the reply comes before or after the next request.
   EXPECT_TRUE(diff_capture_dirs(write("a", "x", {request, next_request, reply}),
                                 write("b", "x", {request, reply, next_request}))
@@ -96,7 +97,8 @@ TEST_F(CaptureDiffTest, ForgivesInterleavingAcrossFlowsButNotOrderWithinOne) {
 
 TEST_F(CaptureDiffTest, ReportsAPacketThatMovedToAnotherFlow) {
   const test::Bytes forward = test::make_udp_bytes(60);
-  const test::Bytes backward = test::make_udp_bytes(60, {.src = "10.0.0.22", .dst = "10.0.0.12"});
+  const test::Bytes backward =
+      test::make_udp_bytes(60, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
   const auto differences =
       diff_capture_dirs(write("a", "x", {forward, forward, backward}), write("b", "x", {forward, backward, backward}));
   ASSERT_EQ(differences.size(), 1u);

@@ -8,7 +8,7 @@
 #include <tins/rawpdu.h>
 
 #include "test_packets.hpp"
-#include "tunlab/ipip.hpp"
+#include "tunlab/tunnel/ipip.hpp"
 
 namespace tunlab {
 namespace {
@@ -41,7 +41,7 @@ protected:
   }
   // The ICMP error we expect at the inner source, written by libtins.
   Bytes expected_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, ByteView inner_quote) const {
-    Tins::IP ip(kInnerSrc, kTunnelAddress);
+    Tins::IP ip(test::tins_address(kInnerSrc), test::tins_address(kTunnelAddress));
     ip.ttl(64);
     ip.id(0);
     Tins::ICMP icmp(static_cast<Tins::ICMP::Flags>(type));
@@ -191,7 +191,7 @@ TEST_F(RelayIcmpError, QuoteShorterThanAnIpHeaderIsMalformed) {
 }
 
 TEST_F(RelayIcmpError, NeverRelaysAboutAnInnerIcmpError) {
-  Tins::IP inner_ip(Ipv4Address("10.0.0.22"), kInnerSrc);
+  Tins::IP inner_ip(test::tins_address(Ipv4Address("10.0.0.22")), test::tins_address(kInnerSrc));
   Tins::ICMP icmp(Tins::ICMP::DEST_UNREACHABLE);
   const Bytes payload = test::pattern_bytes(28);
   inner_ip /= icmp / Tins::RawPDU(payload.begin(), payload.end());

@@ -7,7 +7,7 @@
 #include <tins/rawpdu.h>
 
 #include "test_packets.hpp"
-#include "tunlab/ipip.hpp"
+#include "tunlab/tunnel/ipip.hpp"
 
 namespace tunlab {
 namespace {

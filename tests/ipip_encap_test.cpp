@@ -9,7 +9,7 @@
 #include <tins/rawpdu.h>
 
 #include "test_packets.hpp"
-#include "tunlab/ipip.hpp"
+#include "tunlab/tunnel/ipip.hpp"
 
 namespace tunlab {
 namespace {
@@ -213,7 +213,7 @@ TEST_F(Encapsulate, OversizeWithDfGetsFragNeededWithTunnelMtu) {
 
 TEST_F(Encapsulate, OversizeIcmpErrorWithDfIsDroppedWithoutAnswer) {
   // Never an ICMP error about an ICMP error (RFC 1122 §3.2.2).
-  Tins::IP ip(Ipv4Address("10.0.0.22"), kInnerSrc);
+  Tins::IP ip(test::tins_address(Ipv4Address("10.0.0.22")), test::tins_address(kInnerSrc));
   ip.flags(Tins::IP::DONT_FRAGMENT);
   Tins::ICMP icmp(Tins::ICMP::TIME_EXCEEDED);
   const Bytes quote = test::pattern_bytes(1500);

@@ -1,6 +1,6 @@
 // Packet builders against libtins' own serialisation (an independent writer), plus the ICMP rules
 // and RFC 791 fragmentation checked with a reference reassembler.
-#include "tunlab/packet_builder.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -64,7 +64,7 @@ TEST_P(BuildUdpSizes, MatchesLibtinsByteForByte) {
                      .df = true};
   const Packet built = build_udp(spec);
 
-  Tins::IP oracle(kDst, kSrc);
+  Tins::IP oracle(test::tins_address(kDst), test::tins_address(kSrc));
   set_ip(oracle, 0xb8, 17, 0x4242, true);
   const Bytes payload = expected_pattern(size, 0xabcd0123);
   oracle /= Tins::UDP(5001, 40000);
@@ -134,7 +134,7 @@ TEST(BuildIcmpEcho, RequestAndReplyMatchLibtins) {
                                           .ttl = 64,
                                           .id = 5,
                                           .df = true});
-    Tins::IP oracle(kDst, kSrc);
+    Tins::IP oracle(test::tins_address(kDst), test::tins_address(kSrc));
     set_ip(oracle, 0, 64, 5, true);
     Tins::ICMP icmp(reply ? Tins::ICMP::ECHO_REPLY : Tins::ICMP::ECHO_REQUEST);
     icmp.id(0x1d2e);
@@ -162,7 +162,7 @@ TEST(BuildTcp, MatchesLibtins) {
                                     .ttl = 60,
                                     .id = 999,
                                     .df = true});
-    Tins::IP oracle(kDst, kSrc);
+    Tins::IP oracle(test::tins_address(kDst), test::tins_address(kSrc));
     set_ip(oracle, 0x10, 60, 999, true);
     Tins::TCP tcp(80, 33000);
     tcp.seq(0x01020304);
@@ -185,7 +185,7 @@ TEST(BuildIcmpError, FragNeededMatchesLibtins) {
   const Bytes offending = test::make_udp_bytes(100);
   const Packet built = build_icmp_error(Ipv4Address("10.0.0.1"), kSrc, 3, 4, 1400, offending);
 
-  Tins::IP oracle(kSrc, Ipv4Address("10.0.0.1"));
+  Tins::IP oracle(test::tins_address(kSrc), test::tins_address(Ipv4Address("10.0.0.1")));
   set_ip(oracle, 0, 64, 0, false);
   Tins::ICMP icmp(Tins::ICMP::DEST_UNREACHABLE);
   icmp.code(4);
@@ -225,7 +225,7 @@ TEST(BuildIcmpError, QuotesNoLinkPaddingAndIgnoresMtuForOtherCodes) {
 // --- may_send_icmp_error_about -------------------------------------------------------------------
 
 Bytes icmp_with_type(std::uint8_t type) {
-  Tins::IP ip(kDst, kSrc);
+  Tins::IP ip(test::tins_address(kDst), test::tins_address(kSrc));
   Tins::ICMP icmp;
   icmp.type(static_cast<Tins::ICMP::Flags>(type));
   const Bytes quote = test::make_udp_bytes(28);

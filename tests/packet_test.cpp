@@ -2,7 +2,7 @@
 // bytes and must not reallocate while headroom lasts.
 #include <gtest/gtest.h>
 
-#include "tunlab/packet.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab {
 namespace {

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/ipv4.hpp"
 #include "tunlab/real/epoll_driver.hpp"
 #include "tunlab/real/netns.hpp"
 #include "tunlab/real/privileges.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 #define TUNLAB_SKIP_UNLESS_PRIVILEGED()                                       \
   do {                                                                        \

@@ -25,7 +25,7 @@
 #include "tunlab/real/netlink.hpp"
 #include "tunlab/real/seed_network.hpp"
 #include "tunlab/real/tunnel_daemon.hpp"
-#include "tunlab/tunnel_engine.hpp"
+#include "tunlab/tunnel/tunnel_engine.hpp"
 
 extern char** environ;
 

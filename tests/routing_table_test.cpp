@@ -1,7 +1,7 @@
 // Longest-prefix match, with ties going to the route added first.
 #include <gtest/gtest.h>
 
-#include "tunlab/routing_table.hpp"
+#include "tunlab/wire/routing_table.hpp"
 
 namespace tunlab {
 namespace {

@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "test_packets.hpp"
-#include "tunlab/packet_builder.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 #include "tunlab/testing/packet_matchers.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::sim {
 namespace {

@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <set>
 
-#include "tunlab/packet_builder.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/sim/random.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::sim {
 namespace {

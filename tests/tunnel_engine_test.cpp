@@ -7,7 +7,7 @@
 
 #include "test_packets.hpp"
 #include "tunlab/testing/mocks.hpp"
-#include "tunlab/tunnel_engine.hpp"
+#include "tunlab/tunnel/tunnel_engine.hpp"
 
 namespace tunlab {
 namespace {

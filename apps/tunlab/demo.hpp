@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "tunlab/packet.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab::cli {
 

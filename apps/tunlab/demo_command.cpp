@@ -5,9 +5,9 @@
 
 #include "commands.hpp"
 #include "demo.hpp"
-#include "tunlab/input_error.hpp"
-#include "tunlab/packet_builder.hpp"
+#include "tunlab/harness/input_error.hpp"
 #include "tunlab/sim/network.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::cli {
 

@@ -15,13 +15,13 @@
 
 #include "commands.hpp"
 #include "demo.hpp"
-#include "tunlab/input_error.hpp"
-#include "tunlab/ipv4.hpp"
+#include "tunlab/harness/input_error.hpp"
 #include "tunlab/real/epoll_driver.hpp"
 #include "tunlab/real/netlink.hpp"
 #include "tunlab/real/netns.hpp"
 #include "tunlab/real/privileges.hpp"
 #include "tunlab/real/tun_device.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::cli {
 

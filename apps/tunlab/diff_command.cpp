@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "tunlab/capture_diff.hpp"
+#include "tunlab/harness/capture_diff.hpp"
 
 namespace tunlab::cli {
 

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/input_error.hpp"
+#include "tunlab/harness/input_error.hpp"
 
 namespace tunlab::cli {
 

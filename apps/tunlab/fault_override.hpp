@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/scenario.hpp"
 
 namespace tunlab::cli {
 

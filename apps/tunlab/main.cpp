@@ -7,7 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
-#include "tunlab/input_error.hpp"
+#include "tunlab/harness/input_error.hpp"
 
 int main(int argc, char** argv) {
   using namespace tunlab::cli;

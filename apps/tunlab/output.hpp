@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "tunlab/run_result.hpp"
+#include "tunlab/harness/run_result.hpp"
 
 namespace tunlab::cli {
 

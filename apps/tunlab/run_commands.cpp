@@ -11,11 +11,11 @@
 #include "commands.hpp"
 #include "fault_override.hpp"
 #include "output.hpp"
-#include "tunlab/capture.hpp"
-#include "tunlab/input_error.hpp"
+#include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/scenario_loader.hpp"
 #include "tunlab/real/privileges.hpp"
 #include "tunlab/real/scenario_runner.hpp"
-#include "tunlab/scenario_loader.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 
 namespace tunlab::cli {

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "tunlab/input_error.hpp"
+#include "tunlab/harness/input_error.hpp"
 
 namespace tunlab::cli {
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/scenario.hpp"
 
 namespace tunlab::cli {
 

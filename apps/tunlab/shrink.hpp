@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "tunlab/run_result.hpp"
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/run_result.hpp"
+#include "tunlab/harness/scenario.hpp"
 
 namespace tunlab::cli {
 

@@ -25,8 +25,8 @@
 #include "fault_override.hpp"
 #include "scenario_writer.hpp"
 #include "shrink.hpp"
-#include "tunlab/input_error.hpp"
-#include "tunlab/scenario_loader.hpp"
+#include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/scenario_loader.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 
 namespace tunlab::cli {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "tunlab/input_error.hpp"
+#include "tunlab/harness/input_error.hpp"
 #include "tunlab/real/privileges.hpp"
 #include "tunlab/real/tunnel_daemon.hpp"
 

@@ -14,7 +14,7 @@
 #include <system_error>
 
 #include "tunlab/real/tun_device.hpp"
-#include "tunlab/tunnel_config.hpp"
+#include "tunlab/tunnel/tunnel_config.hpp"
 
 namespace tunlab::real {
 

@@ -25,15 +25,15 @@
 #include <fmt/format.h>
 
 #include "traffic_plan.hpp"
-#include "tunlab/capture.hpp"
-#include "tunlab/drop_reason.hpp"
-#include "tunlab/input_error.hpp"
-#include "tunlab/packet_builder.hpp"
+#include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/input_error.hpp"
 #include "tunlab/real/epoll_driver.hpp"
 #include "tunlab/real/packet_capture.hpp"
 #include "tunlab/real/privileges.hpp"
 #include "tunlab/real/real_apps.hpp"
 #include "tunlab/real/real_topology.hpp"
+#include "tunlab/tunnel/drop_reason.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::real {
 

@@ -1,7 +1,7 @@
 // Builds a scenario's hosts, links, routes and tunnels in namespaces (see real_topology.hpp).
 #include "tunlab/real/real_topology.hpp"
 
-#include "tunlab/input_error.hpp"
+#include "tunlab/harness/input_error.hpp"
 #include "tunlab/real/netlink.hpp"
 
 namespace tunlab::real {

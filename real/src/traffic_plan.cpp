@@ -3,10 +3,10 @@
 
 #include <algorithm>
 
-#include "tunlab/capture.hpp"
-#include "tunlab/input_error.hpp"
-#include "tunlab/packet_builder.hpp"
-#include "tunlab/traffic.hpp"
+#include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/traffic.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::real {
 

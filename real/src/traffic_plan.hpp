@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/packet.hpp"
+#include "tunlab/harness/scenario.hpp"
 #include "tunlab/real/real_apps.hpp"
-#include "tunlab/scenario.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab::real {
 

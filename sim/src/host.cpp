@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cstring>
 
-#include "tunlab/byte_order.hpp"
-#include "tunlab/packet_builder.hpp"
 #include "tunlab/sim/link.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/sim/payload_digest.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
+#include "tunlab/wire/byte_order.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::sim {
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "tunlab/input_error.hpp"
+#include "tunlab/harness/input_error.hpp"
 
 namespace tunlab::sim {
 

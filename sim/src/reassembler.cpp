@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "tunlab/ipv4.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::sim {
 

@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/capture.hpp"
-#include "tunlab/input_error.hpp"
-#include "tunlab/packet_builder.hpp"
+#include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/traffic.hpp"
 #include "tunlab/sim/payload_digest.hpp"
-#include "tunlab/traffic.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::sim {
 

@@ -28,8 +28,8 @@ void put16(Bytes& b, std::size_t at, std::uint16_t v) {
 // libtins replaces a 0.0.0.0 source with one from the host's routing table while serialising, so
 // packets from 0.0.0.0 are serialised from a placeholder and rewritten afterwards.
 const Ipv4Address kPlaceholderSource("192.0.2.1");
-Ipv4Address serialisable(Ipv4Address address) {
-  return address == Ipv4Address("0.0.0.0") ? kPlaceholderSource : address;
+Tins::IPv4Address serialisable(Ipv4Address address) {
+  return tins_address(address == Ipv4Address("0.0.0.0") ? kPlaceholderSource : address);
 }
 Bytes finish_source(Bytes bytes, Ipv4Address wanted) {
   if (wanted == Ipv4Address("0.0.0.0")) {
@@ -69,7 +69,7 @@ Bytes pattern_bytes(std::size_t n, std::uint32_t seed) {
 }
 
 Tins::IP make_udp_ip(std::size_t total_size, const IpSpec& spec) {
-  Tins::IP ip(spec.dst, serialisable(spec.src));
+  Tins::IP ip(tins_address(spec.dst), serialisable(spec.src));
   set_ip_fields(ip, spec);
   const Bytes payload = pattern_bytes(total_size - 28, spec.payload_seed);
   ip /= Tins::UDP(spec.dst_port, spec.src_port) / Tins::RawPDU(payload.begin(), payload.end());
@@ -82,7 +82,7 @@ Bytes make_udp_bytes(std::size_t total_size, const IpSpec& spec) {
 }
 
 Bytes make_raw_ip_bytes(std::size_t total_size, const IpSpec& spec) {
-  Tins::IP ip(spec.dst, serialisable(spec.src));
+  Tins::IP ip(tins_address(spec.dst), serialisable(spec.src));
   set_ip_fields(ip, spec);
   if (total_size > 20) {
     const Bytes payload = pattern_bytes(total_size - 20, spec.payload_seed);
@@ -93,7 +93,7 @@ Bytes make_raw_ip_bytes(std::size_t total_size, const IpSpec& spec) {
 }
 
 Bytes wrap_outer(std::span<const std::uint8_t> inner, const OuterSpec& spec) {
-  Tins::IP outer(spec.dst, serialisable(spec.src));
+  Tins::IP outer(tins_address(spec.dst), serialisable(spec.src));
   outer.tos(spec.tos);
   outer.ttl(spec.ttl);
   outer.id(spec.id);

@@ -14,8 +14,8 @@
 #include <tins/ip.h>
 #include <tins/pdu.h>
 
-#include "tunlab/ipv4.hpp"
-#include "tunlab/packet.hpp"
+#include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab::test {
 
@@ -72,6 +72,14 @@ bool checksums_ok(std::span<const std::uint8_t> packet);
 // Rewrites the IPv4 source of `packet` and fixes the header checksum and, for an unfragmented
 // UDP or TCP packet, the transport checksum.
 void set_source(Bytes& packet, Ipv4Address source);
+
+// libtins is the oracle; tunlab's address type converts through the same network-order integer.
+inline Tins::IPv4Address tins_address(Ipv4Address address) {
+  return Tins::IPv4Address(static_cast<std::uint32_t>(address));
+}
+inline Ipv4Address from_tins(Tins::IPv4Address address) {
+  return Ipv4Address(static_cast<std::uint32_t>(address));
+}
 
 // Reassembles IPv4 fragments (any order) into the original datagram with a reference algorithm:
 // nullopt on a gap, overlap, inconsistent header fields or a missing last fragment.

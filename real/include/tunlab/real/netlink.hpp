@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "tunlab/ipv4.hpp"
 #include "tunlab/real/netns.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::real {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/capture.hpp"
+#include "tunlab/harness/capture.hpp"
 #include "tunlab/real/netns.hpp"
 
 namespace tunlab::real {

@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-#include "tunlab/underlay.hpp"
+#include "tunlab/tunnel/underlay.hpp"
 
 namespace tunlab::real {
 

@@ -20,9 +20,9 @@
 #include <utility>
 #include <vector>
 
-#include "tunlab/ipv4.hpp"
-#include "tunlab/packet.hpp"
 #include "tunlab/real/netns.hpp"
+#include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab::real {
 

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "tunlab/harness/scenario.hpp"
 #include "tunlab/real/netns.hpp"
 #include "tunlab/real/raw_ipip_underlay.hpp"
 #include "tunlab/real/tun_device.hpp"
-#include "tunlab/scenario.hpp"
-#include "tunlab/tunnel_engine.hpp"
+#include "tunlab/tunnel/tunnel_engine.hpp"
 
 namespace tunlab::real {
 

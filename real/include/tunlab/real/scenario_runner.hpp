@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/run_result.hpp"
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/run_result.hpp"
+#include "tunlab/harness/scenario.hpp"
 
 namespace tunlab::real {
 

@@ -15,11 +15,11 @@
 #include <memory>
 #include <string>
 
-#include "tunlab/device.hpp"
 #include "tunlab/real/netns.hpp"
 #include "tunlab/real/raw_ipip_underlay.hpp"
 #include "tunlab/real/tun_device.hpp"
-#include "tunlab/tunnel_config.hpp"
+#include "tunlab/tunnel/device.hpp"
+#include "tunlab/tunnel/tunnel_config.hpp"
 
 namespace tunlab::real {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/device.hpp"
+#include "tunlab/tunnel/device.hpp"
 
 namespace tunlab::real {
 

@@ -9,10 +9,10 @@
 #include <optional>
 #include <string>
 
-#include "tunlab/device.hpp"
 #include "tunlab/real/raw_ipip_underlay.hpp"
-#include "tunlab/tunnel_config.hpp"
-#include "tunlab/tunnel_engine.hpp"
+#include "tunlab/tunnel/device.hpp"
+#include "tunlab/tunnel/tunnel_config.hpp"
+#include "tunlab/tunnel/tunnel_engine.hpp"
 
 namespace tunlab::real {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/drop_reason.hpp"
+#include "tunlab/tunnel/drop_reason.hpp"
 
 namespace tunlab::sim {
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "tunlab/packet.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab::sim {
 

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/io_result.hpp"
-#include "tunlab/routing_table.hpp"
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/interface.hpp"
 #include "tunlab/sim/reassembler.hpp"
+#include "tunlab/tunnel/io_result.hpp"
+#include "tunlab/wire/routing_table.hpp"
 
 namespace tunlab::sim {
 

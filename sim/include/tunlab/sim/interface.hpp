@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/packet.hpp"
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/scenario.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab::sim {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/random.hpp"
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/capture.hpp"
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/accounting.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/host.hpp"
@@ -20,7 +20,7 @@
 #include "tunlab/sim/random.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
-#include "tunlab/tunnel_engine.hpp"
+#include "tunlab/tunnel/tunnel_engine.hpp"
 
 namespace tunlab::sim {
 

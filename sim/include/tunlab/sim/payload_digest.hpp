@@ -6,8 +6,8 @@
 #include <cstring>
 #include <optional>
 
-#include "tunlab/ipv4.hpp"
-#include "tunlab/packet.hpp"
+#include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab::sim {
 

@@ -8,8 +8,8 @@
 #include <tuple>
 #include <vector>
 
-#include "tunlab/packet.hpp"
 #include "tunlab/sim/event_queue.hpp"
+#include "tunlab/wire/packet.hpp"
 
 namespace tunlab::sim {
 

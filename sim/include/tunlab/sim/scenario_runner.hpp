@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "tunlab/run_result.hpp"
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/run_result.hpp"
+#include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/network.hpp"
 
 namespace tunlab::sim {

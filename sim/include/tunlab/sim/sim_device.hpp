@@ -8,11 +8,11 @@
 #include <optional>
 #include <string>
 
-#include "tunlab/device.hpp"
-#include "tunlab/scenario.hpp"
+#include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/random.hpp"
 #include "tunlab/sim/ring_queue.hpp"
+#include "tunlab/tunnel/device.hpp"
 
 namespace tunlab::sim {
 

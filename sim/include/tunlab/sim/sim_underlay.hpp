@@ -7,7 +7,7 @@
 
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/ring_queue.hpp"
-#include "tunlab/underlay.hpp"
+#include "tunlab/tunnel/underlay.hpp"
 
 namespace tunlab::sim {
 

@@ -10,8 +10,8 @@
 
 #include <vector>
 
-#include "tunlab/device.hpp"
-#include "tunlab/underlay.hpp"
+#include "tunlab/tunnel/device.hpp"
+#include "tunlab/tunnel/underlay.hpp"
 
 namespace tunlab::testing {
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/ipv4.hpp"
-#include "tunlab/packet.hpp"
-#include "tunlab/packet_builder.hpp"
+#include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/packet.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::testing {
 

@@ -1,0 +1,458 @@
+// Captures written through libpcap's dumper into memory, and pcap input for replay.
+//
+// Why libpcap and not Tins::PacketWriter: PacketWriter only writes to a path, and in libtins 4.0
+// its write(pdu, timeval) overload is private, so every record would carry wall-clock time.
+// Captures must stay in memory (the digest is taken whether or not --capture was given) and carry
+// virtual time, so we drive pcap_dump ourselves on an open_memstream FILE*.
+#include "tunlab/harness/capture.hpp"
+
+#include <openssl/evp.h>
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "tunlab/harness/input_error.hpp"
+#include "tunlab/wire/byte_order.hpp"
+
+namespace tunlab {
+
+namespace {
+
+// What we promise readers: whole IPv4 packets fit; longer link frames are cut like a real capture.
+constexpr int kSnaplen = 65535;
+constexpr std::int64_t kNsPerSec = 1'000'000'000;
+
+// libpcap hands us DLT_* values. A file saying LINKTYPE_RAW (101) comes back as DLT_RAW, which is
+// 12 on Linux; some writers put 12 in the file directly, which also comes back as 12. We accept
+// both spellings wherever DLT_RAW lives, plus LINKTYPE_IPV4 and the newer Linux SLL2 that
+// tcpdump -i any writes.
+constexpr int kLinktypeRaw = 101;
+constexpr int kDltRawAlt = 12;
+constexpr int kDltIpv4 = 228;
+constexpr int kDltLinuxSll2 = 276;
+
+bool is_raw(int dlt) {
+  return dlt == DLT_RAW || dlt == kDltRawAlt || dlt == kLinktypeRaw || dlt == kDltIpv4;
+}
+
+// pcap_open_dead takes a DLT, not the LinkType's file value: DLT_RAW is what libpcap writes out as
+// LINKTYPE_RAW (101).
+int to_dlt(LinkType link_type) {
+  switch (link_type) {
+    case LinkType::raw:
+      return DLT_RAW;
+    case LinkType::ethernet:
+      return DLT_EN10MB;
+    case LinkType::linux_sll:
+      return DLT_LINUX_SLL;
+  }
+  throw std::invalid_argument("capture: unknown link type");
+}
+
+std::uint16_t be16(const std::uint8_t* p) {
+  return load_be16(p);
+}
+
+}  // namespace
+
+// One interface's capture: a dead pcap handle (it only carries the link type and snaplen) and a
+// dumper writing into a growable memory buffer.
+class CaptureFile {
+public:
+  CaptureFile(std::string name, LinkType link_type) : name_(std::move(name)), link_type_(link_type) {
+    pcap_ = pcap_open_dead_with_tstamp_precision(to_dlt(link_type), kSnaplen, PCAP_TSTAMP_PRECISION_MICRO);
+    if (pcap_ == nullptr) {
+      throw std::runtime_error("capture " + name_ + ": pcap_open_dead failed");
+    }
+    stream_ = open_memstream(&buffer_, &buffer_size_);
+    if (stream_ == nullptr) {
+      pcap_close(pcap_);
+      throw std::system_error(errno, std::generic_category(), "capture " + name_ + ": open_memstream");
+    }
+    dumper_ = pcap_dump_fopen(pcap_, stream_);
+    if (dumper_ == nullptr) {
+      std::string error = pcap_geterr(pcap_);
+      std::fclose(stream_);
+      std::free(buffer_);
+      pcap_close(pcap_);
+      throw std::runtime_error("capture " + name_ + ": " + error);
+    }
+  }
+
+  ~CaptureFile() {
+    // pcap_dump_close flushes and fcloses the memstream; only then is the buffer ours to free.
+    pcap_dump_close(dumper_);
+    std::free(buffer_);
+    pcap_close(pcap_);
+  }
+
+  CaptureFile(const CaptureFile&) = delete;
+  CaptureFile& operator=(const CaptureFile&) = delete;
+
+  void record(std::int64_t time_ns, ByteView bytes) {
+    // Floor division so that a (never expected) negative time still yields 0 <= usec < 1e6.
+    std::int64_t sec = time_ns / kNsPerSec;
+    std::int64_t rem = time_ns % kNsPerSec;
+    if (rem < 0) {
+      rem += kNsPerSec;
+      --sec;
+    }
+    pcap_pkthdr header{};
+    header.ts.tv_sec = static_cast<time_t>(sec);
+    header.ts.tv_usec = static_cast<suseconds_t>(rem / 1000);
+    header.len = static_cast<bpf_u_int32>(bytes.size());
+    header.caplen = static_cast<bpf_u_int32>(std::min<std::size_t>(bytes.size(), kSnaplen));
+    pcap_dump(reinterpret_cast<u_char*>(dumper_), &header, bytes.data());
+    ++packet_count_;
+  }
+
+  // The file so far. Valid until the next record().
+  ByteView view() {
+    if (pcap_dump_flush(dumper_) != 0) {
+      throw std::runtime_error("capture " + name_ + ": flush failed");
+    }
+    return {reinterpret_cast<const std::uint8_t*>(buffer_), buffer_size_};
+  }
+
+  const std::string& name() const { return name_; }
+  LinkType link_type() const { return link_type_; }
+  std::size_t packet_count() const { return packet_count_; }
+
+private:
+  std::string name_;
+  LinkType link_type_;
+  std::size_t packet_count_ = 0;
+  pcap_t* pcap_ = nullptr;
+  pcap_dumper_t* dumper_ = nullptr;
+  std::FILE* stream_ = nullptr;  // owned by dumper_ once it exists
+  char* buffer_ = nullptr;
+  std::size_t buffer_size_ = 0;
+};
+
+CaptureSet::CaptureSet() = default;
+CaptureSet::~CaptureSet() = default;
+CaptureSet::CaptureSet(CaptureSet&&) noexcept = default;
+CaptureSet& CaptureSet::operator=(CaptureSet&&) noexcept = default;
+
+std::size_t CaptureSet::open(const std::string& name, LinkType link_type) {
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i]->name() == name) {
+      if (files_[i]->link_type() != link_type) {
+        throw std::invalid_argument("capture " + name + ": already open with another link type");
+      }
+      return i;
+    }
+  }
+  // The name becomes NAME.pcap inside the capture directory: keep it a plain file name.
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos) {
+    throw std::invalid_argument("capture name '" + name + "' is not a plain file name");
+  }
+  files_.push_back(std::make_unique<CaptureFile>(name, link_type));
+  return files_.size() - 1;
+}
+
+void CaptureSet::record(std::size_t capture, std::int64_t time_ns, ByteView bytes) {
+  files_.at(capture)->record(time_ns, bytes);
+}
+
+std::size_t CaptureSet::packet_count(std::size_t capture) const {
+  return files_.at(capture)->packet_count();
+}
+
+const std::string& CaptureSet::name(std::size_t capture) const {
+  return files_.at(capture)->name();
+}
+
+std::size_t CaptureSet::size() const {
+  return files_.size();
+}
+
+std::vector<std::uint8_t> CaptureSet::file_bytes(std::size_t capture) const {
+  ByteView bytes = files_.at(capture)->view();
+  return {bytes.begin(), bytes.end()};
+}
+
+std::map<std::string, std::filesystem::path> CaptureSet::write_to(const std::filesystem::path& dir) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    throw InputError(dir.string() + ": cannot create capture directory: " + ec.message());
+  }
+  std::map<std::string, std::filesystem::path> written;
+  for (const auto& file : files_) {
+    std::filesystem::path path = dir / (file->name() + ".pcap");
+    ByteView bytes = file->view();
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      throw InputError(path.string() + ": cannot write: " + std::strerror(errno));
+    }
+    written.emplace(file->name(), std::move(path));
+  }
+  return written;
+}
+
+std::string CaptureSet::digest() const {
+  // view() only flushes the stream, so taking the digest leaves every capture as it was.
+  std::vector<CaptureFile*> ordered;
+  ordered.reserve(files_.size());
+  for (const auto& file : files_) {
+    ordered.push_back(file.get());
+  }
+  std::sort(ordered.begin(), ordered.end(),
+            [](const CaptureFile* a, const CaptureFile* b) { return a->name() < b->name(); });
+
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("capture digest: SHA-256 unavailable");
+  }
+  for (CaptureFile* file : ordered) {
+    ByteView bytes = file->view();
+    if (EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1) {
+      throw std::runtime_error("capture digest: update failed");
+    }
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), md, &md_len) != 1) {
+    throw std::runtime_error("capture digest: final failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(md_len * 2);
+  for (unsigned int i = 0; i < md_len; ++i) {
+    hex.push_back(kHex[md[i] >> 4]);
+    hex.push_back(kHex[md[i] & 0x0f]);
+  }
+  return hex;
+}
+
+// ---- pcap input ----------------------------------------------------------------------------
+
+namespace {
+
+std::string link_type_name(int dlt) {
+  const char* name = pcap_datalink_val_to_name(dlt);
+  return name != nullptr ? name : "unknown";
+}
+
+std::string ethertype_text(std::uint16_t ethertype) {
+  char text[32];
+  std::snprintf(text, sizeof text, "ethertype 0x%04x", ethertype);
+  std::string out = text;
+  switch (ethertype) {
+    case 0x0806:
+      return out + ", ARP";
+    case 0x86dd:
+      return out + ", IPv6";
+    case 0x8100:
+      return out + ", a second 802.1Q tag";
+    default:
+      return out;
+  }
+}
+
+class PcapReader {
+public:
+  PcapReader(const std::filesystem::path& path, bool skip_non_ipv4)
+      : file_(path.string()), skip_non_ipv4_(skip_non_ipv4) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      fail("cannot open: is a directory");
+    }
+    std::FILE* fp = std::fopen(file_.c_str(), "rb");
+    if (fp == nullptr) {
+      fail(std::string("cannot open: ") + std::strerror(errno));
+    }
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    // Nanosecond precision so that both microsecond and nanosecond files keep every digit.
+    pcap_ = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (pcap_ == nullptr) {
+      std::fclose(fp);  // on failure libpcap leaves the FILE to us
+      fail("not a pcap file (" + std::string(errbuf) + ")");
+    }
+  }
+  ~PcapReader() {
+    if (pcap_ != nullptr) {
+      pcap_close(pcap_);
+    }
+  }
+  PcapReader(const PcapReader&) = delete;
+  PcapReader& operator=(const PcapReader&) = delete;
+
+  std::vector<PcapRecord> read_all() {
+    int dlt = pcap_datalink(pcap_);
+    if (!is_raw(dlt) && dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != kDltLinuxSll2) {
+      fail("unsupported link type " + link_type_name(dlt) + " (DLT " + std::to_string(dlt) +
+           "); expected RAW, Ethernet or Linux SLL");
+    }
+
+    std::vector<PcapRecord> records;
+    std::int64_t first_ns = 0;
+    for (std::size_t number = 1;; ++number) {
+      pcap_pkthdr* header = nullptr;
+      const u_char* data = nullptr;
+      int rc = pcap_next_ex(pcap_, &header, &data);
+      if (rc == PCAP_ERROR_BREAK) {
+        break;  // end of file
+      }
+      if (rc != 1) {
+        // libpcap says "truncated dump file; tried to read N ... bytes, only got M" for a cut-off
+        // record header or body, and names other damage (e.g. an impossible caplen) otherwise.
+        std::string message = pcap_geterr(pcap_);
+        if (message.find("truncated") != std::string::npos) {
+          fail_packet(number, "truncated (" + message + ")");
+        }
+        fail_packet(number, "unreadable record (" + message + ")");
+      }
+
+      std::int64_t time_ns = static_cast<std::int64_t>(header->ts.tv_sec) * kNsPerSec + header->ts.tv_usec;
+      if (number == 1) {
+        first_ns = time_ns;
+      }
+      ByteView frame{data, header->caplen};
+      if (skip_non_ipv4_ && !carries_ipv4(dlt, frame)) {
+        continue;
+      }
+      ByteView ip = strip_link_layer(dlt, frame, number);
+      ip = check_ipv4(ip, number, *header, frame.size() - ip.size());
+      records.push_back(PcapRecord{time_ns - first_ns, {ip.begin(), ip.end()}});
+    }
+    return records;
+  }
+
+private:
+  // A quick look for the lenient reader: does this frame hold an IPv4 packet at all (not ARP, not
+  // IPv6)? Frames that do are then checked as strictly as ever.
+  static bool carries_ipv4(int dlt, ByteView frame) {
+    std::size_t offset = 0;
+    if (dlt == DLT_EN10MB) {
+      if (frame.size() < 14) {
+        return false;
+      }
+      offset = be16(frame.data() + 12) == 0x8100 ? 18 : 14;
+      if (frame.size() < offset || be16(frame.data() + offset - 2) != 0x0800) {
+        return false;
+      }
+    } else if (dlt == DLT_LINUX_SLL) {
+      if (frame.size() < 16 || be16(frame.data() + 14) != 0x0800) {
+        return false;
+      }
+      offset = 16;
+    } else if (dlt == kDltLinuxSll2) {
+      if (frame.size() < 20 || be16(frame.data()) != 0x0800) {
+        return false;
+      }
+      offset = 20;
+    }
+    return frame.size() > offset && (frame[offset] >> 4) == 4;
+  }
+
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(file_ + ": " + what); }
+  [[noreturn]] void fail_packet(std::size_t number, const std::string& what) const {
+    fail("packet " + std::to_string(number) + ": " + what);
+  }
+
+  void need(ByteView frame, std::size_t bytes, std::size_t number, const char* header) const {
+    if (frame.size() < bytes) {
+      fail_packet(number, "not an IPv4 packet (" + std::to_string(frame.size()) + " bytes, shorter than the " + header +
+                              " header)");
+    }
+  }
+
+  ByteView strip_link_layer(int dlt, ByteView frame, std::size_t number) const {
+    switch (dlt) {
+      case DLT_EN10MB: {
+        need(frame, 14, number, "Ethernet");
+        std::size_t offset = 14;
+        std::uint16_t ethertype = be16(frame.data() + 12);
+        if (ethertype == 0x8100) {  // one 802.1Q tag
+          need(frame, 18, number, "802.1Q");
+          ethertype = be16(frame.data() + 16);
+          offset = 18;
+        }
+        if (ethertype != 0x0800) {
+          fail_packet(number, "not an IPv4 packet (" + ethertype_text(ethertype) + ")");
+        }
+        return frame.subspan(offset);
+      }
+      case DLT_LINUX_SLL: {
+        need(frame, 16, number, "Linux SLL");
+        std::uint16_t protocol = be16(frame.data() + 14);
+        if (protocol != 0x0800) {
+          fail_packet(number, "not an IPv4 packet (SLL protocol 0x" + hex16(protocol) + ")");
+        }
+        return frame.subspan(16);
+      }
+      case kDltLinuxSll2: {
+        need(frame, 20, number, "Linux SLL2");
+        std::uint16_t protocol = be16(frame.data());
+        if (protocol != 0x0800) {
+          fail_packet(number, "not an IPv4 packet (SLL2 protocol 0x" + hex16(protocol) + ")");
+        }
+        return frame.subspan(20);
+      }
+      default:  // RAW and IPv4 carry the IP packet from the first byte
+        return frame;
+    }
+  }
+
+  // Validates the IPv4 header and returns exactly the IPv4 packet: the bytes the sender's stack
+  // produced, without link-layer padding (Ethernet pads short frames to 60 bytes).
+  ByteView check_ipv4(ByteView ip, std::size_t number, const pcap_pkthdr& header, std::size_t link_bytes) const {
+    if (ip.empty()) {
+      fail_packet(number, "not an IPv4 packet (no bytes after the link header)");
+    }
+    unsigned version = ip[0] >> 4;
+    if (version != 4) {
+      fail_packet(number, "not an IPv4 packet (IP version " + std::to_string(version) + ")");
+    }
+    std::size_t total_length = ip.size() >= 4 ? be16(ip.data() + 2) : 0;
+    std::size_t header_length = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
+    // The whole packet is needed to replay it; a capture cut by its snaplen cannot be replayed.
+    if (header.caplen < header.len && (ip.size() < 20 || total_length > ip.size())) {
+      fail_packet(number, "captured " + std::to_string(header.caplen) + " of " + std::to_string(header.len) + " bytes");
+    }
+    if (ip.size() < 20) {
+      fail_packet(number, "not an IPv4 packet (" + std::to_string(ip.size()) + " bytes, shorter than an IPv4 header)");
+    }
+    if (header_length < 20 || header_length > total_length) {
+      fail_packet(number, "not an IPv4 packet (header length " + std::to_string(header_length) + ", total length " +
+                              std::to_string(total_length) + ")");
+    }
+    if (total_length > ip.size()) {
+      fail_packet(number, "not an IPv4 packet (total length " + std::to_string(total_length) + " exceeds the " +
+                              std::to_string(ip.size()) + " bytes present" +
+                              (link_bytes > 0 ? " after the link header)" : ")"));
+    }
+    return ip.first(total_length);
+  }
+
+  static std::string hex16(std::uint16_t value) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04x", value);
+    return text;
+  }
+
+  std::string file_;
+  bool skip_non_ipv4_ = false;
+  pcap_t* pcap_ = nullptr;
+};
+
+}  // namespace
+
+std::vector<PcapRecord> read_ipv4_pcap(const std::filesystem::path& path, NonIpv4Frames non_ipv4) {
+  PcapReader reader(path, non_ipv4 == NonIpv4Frames::skip);
+  return reader.read_all();
+}
+
+}  // namespace tunlab

@@ -1,0 +1,267 @@
+#include "tunlab/harness/run_result.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/packet_builder.hpp"
+
+namespace tunlab {
+
+namespace {
+
+using scenario::Expectation;
+using scenario::ExpectKind;
+using scenario::HeaderMatch;
+
+bool header_matches(const HeaderMatch& m, ByteView bytes) {
+  const auto ip = Ipv4View::parse(bytes);
+  if (!ip) {
+    return false;
+  }
+  if ((m.src && ip->src() != *m.src) || (m.dst && ip->dst() != *m.dst) ||
+      (m.protocol && ip->protocol() != *m.protocol) || (m.ttl && ip->ttl() != *m.ttl) ||
+      (m.tos && ip->tos() != *m.tos) || (m.ecn && ip->ecn() != *m.ecn) || (m.dscp && ip->dscp() != *m.dscp) ||
+      (m.df && ip->df() != *m.df) || (m.total_length && ip->total_length() != *m.total_length)) {
+    return false;
+  }
+  const ByteView payload = ip->payload();
+  if (m.dst_port) {
+    if ((ip->protocol() != ipproto::kUdp && ip->protocol() != ipproto::kTcp) || payload.size() < 4 ||
+        ip->fragment_offset_bytes() != 0) {
+      return false;
+    }
+    if (static_cast<std::uint16_t>(payload[2] << 8 | payload[3]) != *m.dst_port) {
+      return false;
+    }
+  }
+  if (m.icmp_type || m.icmp_code || m.icmp_mtu) {
+    IcmpInfo icmp;
+    if (ip->protocol() != ipproto::kIcmp || !parse_icmp(payload, icmp)) {
+      return false;
+    }
+    if ((m.icmp_type && icmp.type != *m.icmp_type) || (m.icmp_code && icmp.code != *m.icmp_code) ||
+        (m.icmp_mtu && icmp.mtu != *m.icmp_mtu)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string count_text(const Expectation& e) {
+  if (e.count) {
+    return fmt::format("{}", *e.count);
+  }
+  if (e.at_least) {
+    return fmt::format("at least {}", *e.at_least);
+  }
+  return "at least 1";
+}
+
+bool count_ok(const Expectation& e, std::uint64_t seen) {
+  if (e.count) {
+    return seen == *e.count;
+  }
+  return seen >= e.at_least.value_or(1);
+}
+
+const AppObservations& app_of(const Observations& observed, const std::string& host) {
+  static const AppObservations kNothing;
+  auto it = observed.apps.find(host);
+  return it == observed.apps.end() ? kNothing : it->second;
+}
+
+ExpectationResult judge(const Expectation& e, const Observations& observed) {
+  ExpectationResult r;
+  r.name = e.name;
+  r.place = e.place.describe();
+  switch (e.kind) {
+    case ExpectKind::app_received: {
+      std::uint64_t n = 0;
+      std::uint64_t bytes = 0;
+      for (const auto& d : app_of(observed, e.host).datagrams) {
+        if (!e.port || d.port == *e.port) {
+          ++n;
+          bytes += d.bytes;
+        }
+      }
+      r.ok = count_ok(e, n) && (!e.bytes || bytes == *e.bytes);
+      r.expected = fmt::format("received {}", count_text(e)) + (e.bytes ? fmt::format(", {} bytes", *e.bytes) : "");
+      r.seen = fmt::format("received {}, {} bytes", n, bytes);
+      break;
+    }
+    case ExpectKind::app_icmp: {
+      std::uint64_t n = 0;
+      std::string all;
+      for (const auto& icmp : app_of(observed, e.host).icmp_errors) {
+        all += fmt::format("{}{}/{} mtu {}", all.empty() ? "" : ", ", icmp.type, icmp.code, icmp.mtu);
+        if ((!e.icmp_type || icmp.type == *e.icmp_type) && (!e.icmp_code || icmp.code == *e.icmp_code) &&
+            (!e.icmp_mtu || icmp.mtu == *e.icmp_mtu)) {
+          ++n;
+        }
+      }
+      r.ok = count_ok(e, n);
+      r.expected = fmt::format("{} ICMP {}/{}{}", count_text(e), e.icmp_type ? std::to_string(*e.icmp_type) : "*",
+                               e.icmp_code ? std::to_string(*e.icmp_code) : "*",
+                               e.icmp_mtu ? fmt::format(" mtu {}", *e.icmp_mtu) : "");
+      r.seen = fmt::format("{} matching; all ICMP errors: [{}]", n, all);
+      break;
+    }
+    case ExpectKind::app_echo_reply: {
+      const std::uint64_t n = app_of(observed, e.host).echo_replies;
+      r.ok = count_ok(e, n);
+      r.expected = fmt::format("{} echo replies", count_text(e));
+      r.seen = fmt::format("{} echo replies", n);
+      break;
+    }
+    case ExpectKind::hop: {
+      std::uint64_t n = 0;
+      std::uint64_t total = 0;
+      auto it = observed.hops.find(e.hop);
+      if (it != observed.hops.end()) {
+        total = it->second.size();
+        for (const auto& packet : it->second) {
+          n += matches(e.outer, e.inner, packet) ? 1 : 0;
+        }
+      }
+      r.ok = count_ok(e, n);
+      r.expected = fmt::format("{} matching packets at {}", count_text(e), e.hop);
+      r.seen = fmt::format("{} matching of {} packets", n, total);
+      break;
+    }
+    case ExpectKind::dropped: {
+      r.ok = true;
+      std::string expected;
+      std::string seen;
+      for (const auto& [reason, count] : e.drops) {
+        const std::string name(to_string(reason));
+        auto it = observed.dropped.find(name);
+        const std::uint64_t got = it == observed.dropped.end() ? 0 : it->second;
+        r.ok = r.ok && got == count;
+        expected += fmt::format("{}{}={}", expected.empty() ? "" : ", ", name, count);
+        seen += fmt::format("{}{}={}", seen.empty() ? "" : ", ", name, got);
+      }
+      if (e.dropped_total) {
+        std::uint64_t total = 0;
+        std::string all;
+        for (const auto& [name, count] : observed.dropped) {
+          total += count;
+          all += fmt::format("{}{}={}", all.empty() ? "" : ", ", name, count);
+        }
+        r.ok = r.ok && total == *e.dropped_total;
+        expected += fmt::format("{}total={}", expected.empty() ? "" : ", ", *e.dropped_total);
+        seen += fmt::format("{}total={} [{}]", seen.empty() ? "" : ", ", total, all);
+      }
+      r.expected = "dropped " + expected;
+      r.seen = "dropped " + seen;
+      break;
+    }
+    case ExpectKind::delivered: {
+      r.ok = (!e.delivered || observed.delivered == *e.delivered) && (!e.injected || observed.injected == *e.injected);
+      r.expected = fmt::format("delivered {}, injected {}", e.delivered ? std::to_string(*e.delivered) : "*",
+                               e.injected ? std::to_string(*e.injected) : "*");
+      r.seen = fmt::format("delivered {}, injected {}", observed.delivered, observed.injected);
+      break;
+    }
+    case ExpectKind::ordering: {
+      std::vector<std::uint64_t> order;
+      for (const auto& d : app_of(observed, e.host).datagrams) {
+        if (!e.port || d.port == *e.port) {
+          order.push_back(d.sent_order);
+        }
+      }
+      const auto first_out_of_order = std::is_sorted_until(order.begin(), order.end());
+      r.ok = first_out_of_order == order.end();
+      r.expected = "datagrams in the order sent";
+      r.seen = r.ok ? fmt::format("{} datagrams in order", order.size())
+                    : fmt::format("datagram #{} arrived after #{}", *first_out_of_order, *(first_out_of_order - 1));
+      break;
+    }
+  }
+  r.ok = r.ok;
+  return r;
+}
+
+}  // namespace
+
+bool matches(const HeaderMatch& outer, const HeaderMatch& inner, ByteView ip_packet) {
+  if (!header_matches(outer, ip_packet)) {
+    return false;
+  }
+  if (inner.empty()) {
+    return true;
+  }
+  const auto ip = Ipv4View::parse(ip_packet);
+  if (!ip || ip->protocol() != ipproto::kIpip || ip->is_fragment()) {
+    return false;
+  }
+  return header_matches(inner, ip->payload());
+}
+
+std::vector<ExpectationResult> evaluate_expectations(const scenario::Scenario& s, const Observations& observed) {
+  std::vector<ExpectationResult> results;
+  results.reserve(s.expectations.size());
+  for (const Expectation& e : s.expectations) {
+    results.push_back(judge(e, observed));
+  }
+  return results;
+}
+
+std::vector<std::string> watched_hops(const scenario::Scenario& s) {
+  std::vector<std::string> hops;
+  for (const Expectation& e : s.expectations) {
+    if (e.kind == ExpectKind::hop && std::find(hops.begin(), hops.end(), e.hop) == hops.end()) {
+      hops.push_back(e.hop);
+    }
+  }
+  return hops;
+}
+
+bool RunSummary::passed() const {
+  return invariant_violations.empty() &&
+         std::all_of(expectations.begin(), expectations.end(), [](const ExpectationResult& r) { return r.ok; });
+}
+
+std::string RunSummary::to_json(int indent) const {
+  nlohmann::ordered_json j;
+  j["scenario"] = scenario;
+  j["backend"] = backend;
+  j["seed"] = seed;
+  j["injected"] = injected;
+  j["delivered"] = delivered;
+  j["dropped"] = nlohmann::ordered_json::object();
+  for (const auto& [reason, count] : dropped) {
+    j["dropped"][reason] = count;
+  }
+  j["duplicate_deliveries"] = duplicate_deliveries;
+  j["expectations"] = nlohmann::ordered_json::array();
+  for (const ExpectationResult& r : expectations) {
+    j["expectations"].push_back({{"name", r.name},
+                                 {"ok", r.ok},
+                                 {"detail", r.ok ? r.seen : "expected " + r.expected + "; seen " + r.seen},
+                                 {"expected", r.expected},
+                                 {"seen", r.seen},
+                                 {"place", r.place}});
+  }
+  j["invariants"] = {{"ok", invariant_violations.empty()}, {"violations", invariant_violations}};
+  j["captures"] = nlohmann::ordered_json::object();
+  for (const auto& [name, path] : captures) {
+    j["captures"][name] = path;
+  }
+  j["digest"] = digest;
+  j["virtual_time_ns"] = virtual_time_ns;
+  j["tunnels"] = nlohmann::ordered_json::object();
+  for (const auto& [host, counters] : tunnel_counters) {
+    nlohmann::ordered_json c = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : counters) {
+      c[name] = value;
+    }
+    j["tunnels"][host] = c;
+  }
+  j["passed"] = passed();
+  return j.dump(indent);
+}
+
+}  // namespace tunlab

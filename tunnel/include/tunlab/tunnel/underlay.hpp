@@ -1,0 +1,50 @@
+// Underlay: socket B, the raw IPPROTO_IPIP socket app B sends outer packets through and receives
+// them (and the ICMP errors about them) from. Backends: sim::SimUnderlay (a raw socket on a
+// simulated host) and real::RawIpipUnderlay (socket(AF_INET, SOCK_RAW, 4)).
+#pragma once
+
+#include <cstdint>
+
+#include "tunlab/tunnel/io_result.hpp"
+#include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/packet.hpp"
+
+namespace tunlab {
+
+// Every field of the outer header the encapsulator decides. Length and checksum follow from the
+// packet; the backend writes exactly these values (IP_HDRINCL semantics), so sim and real agree.
+struct OuterHeader {
+  Ipv4Address src;
+  Ipv4Address dst;
+  std::uint8_t ttl = 64;
+  std::uint8_t tos = 0;
+  std::uint16_t id = 0;
+  bool df = false;
+};
+
+// An ICMP error about a packet this socket sent (IP_RECVERR / MSG_ERRQUEUE on Linux).
+struct UnderlayError {
+  Ipv4Address reporter;  // the router or host that sent the ICMP message
+  std::uint8_t type = 0;
+  std::uint8_t code = 0;
+  std::uint16_t mtu = 0;  // next-hop MTU for type 3 code 4, else 0
+};
+
+enum class UnderlayEvent { nothing, packet, error };
+
+class Underlay {
+public:
+  virtual ~Underlay() = default;
+
+  // Sends `inner` behind an outer IPv4 header (protocol 4) with exactly `outer`'s fields.
+  virtual IoResult send(const OuterHeader& outer, Packet&& inner) = 0;
+
+  // Receives without blocking. packet: `out` holds a whole outer packet (outer header + inner),
+  // already reassembled. error: `error` is filled in and `out` holds the quoted bytes (the
+  // offending packet's outer header and as much of its payload as the reporter included).
+  virtual UnderlayEvent receive(Packet& out, UnderlayError& error) = 0;
+
+  virtual int poll_fd() const { return -1; }
+};
+
+}  // namespace tunlab
