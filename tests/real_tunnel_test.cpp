@@ -282,8 +282,8 @@ TEST(RealTunnelDaemonTest, RunsBoundedAndPrintsCountersJson) {
   SeedNetwork seed;
   TunnelDaemonOptions options;
   options.device = "tund0";
-  options.local = A::left_eth0();
-  options.remote = A::right_eth0();
+  options.config.local = A::left_eth0();
+  options.config.remote = A::right_eth0();
   options.run_for_ns = 50'000'000;
   std::ostringstream out;
   std::ostringstream err;
@@ -300,28 +300,22 @@ TEST(RealTunnelDaemonTest, RunsBoundedAndPrintsCountersJson) {
 
 TEST(RealTunnelDaemonTest, RejectsAnUnderlayMtuTooSmallForATunnel) {
   TunnelDaemonOptions options;
-  options.underlay_mtu = 60;
+  options.config.underlay_mtu = 60;
   std::ostringstream out;
   std::ostringstream err;
   EXPECT_EQ(run_tunnel_daemon(options, out, err), 2);
   EXPECT_NE(err.str().find("underlay MTU 60"), std::string::npos) << err.str();
 }
 
-TEST(RealTunnelDaemonTest, MapsOptionsOntoTheEngineConfig) {
+TEST(RealTunnelDaemonTest, RefusesAnUnknownAppBeforeTouchingTheSystem) {
   TunnelDaemonOptions options;
-  options.local = A::left_eth0();
-  options.remote = A::right_eth0();
-  options.ttl.reset();
-  options.tos = 0x10;
-  options.pmtudisc = true;
-  options.underlay_mtu = 1400;
-  const TunnelConfig config = to_tunnel_config(options);
-  EXPECT_EQ(config.ttl_mode, TtlMode::inherit);
-  EXPECT_EQ(config.tos_mode, TosMode::fixed);
-  EXPECT_EQ(config.tos, 0x10);
-  EXPECT_TRUE(config.pmtudisc);
-  EXPECT_EQ(config.underlay_mtu, 1400u);
-  EXPECT_EQ(config.inner_address, A::left_eth0()) << "no inner address given: fall back to local";
+  options.config.local = A::left_eth0();
+  options.config.remote = A::right_eth0();
+  options.app = "no-such-app";
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(run_tunnel_daemon(options, out, err), 2);
+  EXPECT_NE(err.str().find("unknown app 'no-such-app'"), std::string::npos) << err.str();
 }
 
 }  // namespace

@@ -84,8 +84,8 @@ Outcome run(const scenario::Scenario& s, std::uint64_t seed = kSeed) {
     const scenario::LinkEnd wan_right{"wan", "right"};
     Link* link = network.find_link(wan_right);
     o.wan_right_events = link->fault_events(link->side_of(wan_right));
-    o.left = network.find_tunnel("left")->counters();
-    o.right = network.find_tunnel("right")->counters();
+    o.left = dynamic_cast<TunnelEngine&>(*network.find_tunnel("left")).counters();
+    o.right = dynamic_cast<TunnelEngine&>(*network.find_tunnel("right")).counters();
   };
   o.summary = run_scenario(s, options);
   return o;

@@ -29,6 +29,7 @@ struct TunnelArgs {
   std::string ecn = "normal";
   bool pmtudisc = false;
   std::optional<std::string> address;
+  std::string app = "ipip";
 };
 
 [[noreturn]] void bad(const std::string& option, const std::string& value, const std::string& why) {
@@ -69,28 +70,34 @@ real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
   }
   o.device = a.dev;
   o.kind = a.tap ? DeviceKind::tap : DeviceKind::tun;
-  o.local = parse_address("--local", a.local);
-  o.remote = parse_address("--remote", a.remote);
-  if (o.local == o.remote) {
+  TunnelConfig& c = o.config;
+  c.local = parse_address("--local", a.local);
+  c.remote = parse_address("--remote", a.remote);
+  if (c.local == c.remote) {
     bad("--remote", a.remote, "equals --local");
   }
-  o.underlay_mtu = parse_number("--mtu", a.mtu, kMinimumTunnelMtu, 65535 - kOuterHeaderLength) + kOuterHeaderLength;
+  c.inner_address = c.local;
+  c.underlay_mtu = parse_number("--mtu", a.mtu, kMinimumTunnelMtu, 65535 - kOuterHeaderLength) + kOuterHeaderLength;
   if (a.ttl == "inherit") {
-    o.ttl.reset();
+    c.ttl_mode = TtlMode::inherit;
+    c.ttl = 0;
   } else {
-    o.ttl = static_cast<std::uint8_t>(parse_number("--ttl", a.ttl, 1, 255));
+    c.ttl_mode = TtlMode::fixed;
+    c.ttl = static_cast<std::uint8_t>(parse_number("--ttl", a.ttl, 1, 255));
   }
   if (a.tos != "copy") {
-    o.tos = static_cast<std::uint8_t>(parse_number("--tos", a.tos, 0, 255));
+    c.tos_mode = TosMode::fixed;
+    c.tos = static_cast<std::uint8_t>(parse_number("--tos", a.tos, 0, 255));
   }
-  o.ecn_compat = a.ecn == "compat";
-  o.pmtudisc = a.pmtudisc;
+  c.ecn_mode = a.ecn == "compat" ? EcnMode::compat : EcnMode::normal;
+  c.pmtudisc = a.pmtudisc;
+  o.app = a.app;
   if (a.address) {
     const std::string& cidr = *a.address;
     const std::size_t slash = cidr.find('/');
     o.address = parse_address("--address", cidr.substr(0, slash));
     o.address_prefix = slash == std::string::npos ? 24 : parse_number("--address", cidr.substr(slash + 1), 1, 32);
-    o.inner_address = *o.address;  // ICMP errors app B writes into the device come from it
+    c.inner_address = *o.address;  // ICMP errors app B writes into the device come from it
   }
   return o;
 }
@@ -123,6 +130,8 @@ void add_tunnel_command(CLI::App& app, int& exit_code) {
   tunnel->add_option("--address", a->address,
                      "A.B.C.D[/N] (default /24): add this address to the device once the tunnel is ready "
                      "(like `ip addr add`; the device is up already). ICMP errors app B writes come from it");
+  tunnel->add_option("--app", a->app, "The app B to run, by registered name (tunlab's own: ipip)")
+      ->capture_default_str();
   tunnel->callback([&exit_code, a] {
     const real::TunnelDaemonOptions options = to_daemon_options(*a);
     if (const auto reason = real::privilege_skip_reason()) {

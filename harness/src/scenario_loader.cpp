@@ -32,6 +32,8 @@
 //
 //   tunnels:                  # app B on a tun/tap interface. seed: `host` naming a seed tunnel
 //     - host: left            #   modifies it (given fields only); otherwise a new tunnel.
+//       app: ipip             # the app B to run (default ipip: tunlab's engine; others are
+//                             #   registered by the program that runs the scenario)
 //       device: tun0          # required for new tunnels; a tun or tap interface of the host
 //       local: 18.12.0.92     # required for new tunnels; an address of the host
 //       remote: 18.13.0.91    # required for new tunnels
@@ -929,7 +931,7 @@ void Loader::load_links(const Value& list) {
 
 void Loader::load_tunnels(const Value& list) {
   for (const Value& item : list.items("a list of tunnels")) {
-    const Map m(item, {"host", "device", "local", "remote", "inner_address", "ttl", "tos", "ecn", "pmtudisc",
+    const Map m(item, {"host", "app", "device", "local", "remote", "inner_address", "ttl", "tos", "ecn", "pmtudisc",
                        "underlay_mtu", "pmtu_expiry", "reject_martian_inner"});
     const Value& host_value = m.require("host");
     HostSpec& host = host_named(host_value, host_value.text());
@@ -949,7 +951,7 @@ void Loader::load_tunnels(const Value& list) {
           m.missing(key, " (a new tunnel needs device, local and remote)");
         }
       }
-      s_.tunnels.push_back(TunnelSpec{host.name, "", TunnelConfig{}});
+      s_.tunnels.push_back(TunnelSpec{host.name, "", TunnelConfig{}, "ipip", ""});
       underlay_mtu_given_.push_back(false);
       tunnel_values_.push_back(std::nullopt);
       index = s_.tunnels.size() - 1;
@@ -957,6 +959,19 @@ void Loader::load_tunnels(const Value& list) {
     tunnel_values_[*index] = item;
     TunnelSpec& tunnel = s_.tunnels[*index];
     TunnelConfig& c = tunnel.config;
+    if (auto v = m.get("app")) {
+      // Which apps exist is the runner's to say (projects register their own); the loader checks
+      // the name's form and keeps the place for the runner's "unknown app" line.
+      const std::string name = v->text();
+      const bool well_formed = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+      });
+      if (!well_formed) {
+        v->wrong("an app name (lower-case letters, digits and '-'), e.g. ipip");
+      }
+      tunnel.app = name;
+      tunnel.app_place = v->place().describe();
+    }
     if (auto v = m.get("device")) {
       tunnel.device = v->text();
       const InterfaceSpec* iface = find_interface(host, tunnel.device);

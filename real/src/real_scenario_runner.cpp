@@ -27,6 +27,7 @@
 #include "traffic_plan.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/real/app_driver.hpp"
 #include "tunlab/real/epoll_driver.hpp"
 #include "tunlab/real/packet_capture.hpp"
 #include "tunlab/real/privileges.hpp"
@@ -109,6 +110,7 @@ private:
   std::map<std::string, std::unique_ptr<HostApps>> apps_;
   std::vector<CaptureSlot> captures_;
   EpollDriver driver_;
+  std::vector<std::unique_ptr<AppDriver>> app_drivers_;  // before driver_ and topology_ go
 
   std::int64_t start_realtime_ns_ = 0;
   std::uint64_t injected_ = 0;
@@ -126,7 +128,8 @@ private:
 };
 
 void RealRun::setup() {
-  topology_ = std::make_unique<RealTopology>(s_);
+  const AppRegistry builtin = options_.apps == nullptr ? AppRegistry::with_builtin_apps() : AppRegistry{};
+  topology_ = std::make_unique<RealTopology>(s_, options_.apps == nullptr ? builtin : *options_.apps);
   // Ports each host's apps must listen on: wherever the traffic goes (inside IPIP too), unless
   // the host lists its ports, as the simulator's listen does.
   std::map<std::string, std::set<std::uint16_t>> udp_ports;
@@ -176,9 +179,7 @@ void RealRun::setup() {
     observed_.apps[host.name];
   }
   for (RealTunnel& tunnel : topology_->tunnels()) {
-    TunnelEngine* engine = tunnel.engine.get();
-    driver_.add(tunnel.device->poll_fd(), [engine](std::int64_t now) { engine->poll_device(now); });
-    driver_.add(tunnel.underlay->poll_fd(), [engine](std::int64_t now) { engine->poll_underlay(now); });
+    app_drivers_.push_back(std::make_unique<AppDriver>(driver_, *tunnel.app, *tunnel.device, *tunnel.underlay));
   }
   // Captures last, so setup traffic (there is none with IPv6 off, but ARP may start) is minimal.
   for (const auto& host : s_.hosts) {
@@ -356,7 +357,7 @@ void RealRun::scan_captures() {
 std::uint64_t RealRun::dropped_so_far() const {
   std::uint64_t total = kernel_drops_.total();
   for (const RealTunnel& t : topology_->tunnels()) {
-    total += t.engine->counters().drops.total();
+    total += t.drops->total();
   }
   return total;
 }
@@ -367,7 +368,8 @@ bool RealRun::accounted() const {
   const auto delivered = static_cast<std::uint64_t>(std::count(delivered_.begin(), delivered_.end(), true));
   std::uint64_t engine_icmp = 0;
   for (const RealTunnel& t : topology_->tunnels()) {
-    engine_icmp += t.engine->counters().icmp_sent_to_inner;
+    // Apps that answer into their device count it under this name (tunlab's engine does).
+    engine_icmp += counter_or_zero(t.app->counters(EpollDriver::now_ns()), "icmp_sent_to_inner");
   }
   return delivered + dropped_so_far() >= injected_ && echo_replies_ >= echo_requests_sent_delivered_ &&
          icmp_errors_arrived_ >= kernel_icmp_errors_sent_ + engine_icmp;
@@ -409,23 +411,23 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
   summary.seed = options_.seed.value_or(s_.seed);
   summary.injected = injected_;
   summary.delivered = static_cast<std::uint64_t>(std::count(delivered_.begin(), delivered_.end(), true));
-  DropCounters drops = kernel_drops_;
-  for (const RealTunnel& t : topology_->tunnels()) {
-    for (std::size_t r = 0; r < kDropReasonCount; ++r) {
-      drops.count[r] += t.engine->counters().drops.count[r];
+  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+    if (kernel_drops_.count[r] != 0) {
+      summary.dropped[std::string(to_string(static_cast<DropReason>(r)))] += kernel_drops_.count[r];
     }
   }
-  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
-    if (drops.count[r] != 0) {
-      summary.dropped[std::string(to_string(static_cast<DropReason>(r)))] = drops.count[r];
+  for (const RealTunnel& t : topology_->tunnels()) {
+    for (const auto& [reason, count] : t.drops->by_reason()) {
+      summary.dropped[reason] += count;
     }
   }
   summary.virtual_time_ns = static_cast<std::uint64_t>(elapsed_ns);
   summary.invariant_violations = violations_;
-  if (summary.injected != summary.delivered + drops.total()) {
+  const std::uint64_t dropped = dropped_so_far();
+  if (summary.injected != summary.delivered + dropped) {
     summary.invariant_violations.push_back(fmt::format(
         "injected {} != delivered {} + dropped {} (as far as the kernel lets us observe{})", summary.injected,
-        summary.delivered, drops.total(), settled ? "" : "; still unaccounted when the settle timeout ran out"));
+        summary.delivered, dropped, settled ? "" : "; still unaccounted when the settle timeout ran out"));
   }
 
   CaptureSet captures;
@@ -466,12 +468,10 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
   summary.expectations = evaluate_expectations(s_, observed_);
 
   for (const RealTunnel& t : topology_->tunnels()) {
-    const TunnelCounters& c = t.engine->counters();
     auto& counters = summary.tunnel_counters[t.host];
-    for (const auto& [name, value] : counter_fields(c)) {
-      counters[std::string(name)] = value;
+    for (const auto& [name, value] : t.app->counters(EpollDriver::now_ns())) {
+      counters[name] = value;
     }
-    counters["tunnel_mtu"] = t.engine->tunnel_mtu(EpollDriver::now_ns());
   }
   if (options_.post_run) {
     options_.post_run(hops, summary);

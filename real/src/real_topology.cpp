@@ -1,6 +1,8 @@
 // Builds a scenario's hosts, links, routes and tunnels in namespaces (see real_topology.hpp).
 #include "tunlab/real/real_topology.hpp"
 
+#include <stdexcept>
+
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/real/netlink.hpp"
 
@@ -33,7 +35,7 @@ bool is_connected_route(const scenario::HostSpec& host, const scenario::RouteSpe
 
 }  // namespace
 
-RealTopology::RealTopology(const scenario::Scenario& s) {
+RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps) {
   for (const auto& host : s.hosts) {
     host_names_.push_back(host.name);
     auto ns = std::make_unique<Netns>(host.name);
@@ -71,13 +73,18 @@ RealTopology::RealTopology(const scenario::Scenario& s) {
       return std::make_unique<RawIpipUnderlay>(
           RawIpipOptions{spec.config.local, spec.config.remote, PeerFilter::engine});
     });
-    tunnel.engine = std::make_unique<TunnelEngine>(spec.config, *tunnel.device, *tunnel.underlay);
+    tunnel.drops = std::make_unique<DropTally>();
+    try {
+      tunnel.app = apps.build(spec.app, AppEnvironment{spec.config, *tunnel.device, *tunnel.underlay, *tunnel.drops});
+    } catch (const std::invalid_argument& e) {
+      throw InputError((spec.app_place.empty() ? "" : spec.app_place + ": ") + "tunnels: " + e.what());
+    }
     tunnels_.push_back(std::move(tunnel));
   }
 }
 
 RealTopology::~RealTopology() {
-  // Engines first (they reference devices and underlays), then devices, then namespaces.
+  // Apps first (they reference devices and underlays), then devices, then namespaces.
   tunnels_.clear();
   devices_.clear();
 }

@@ -1,11 +1,13 @@
-// `tunlab tunnel`: TunDevice + RawIpipUnderlay + TunnelEngine under an EpollDriver.
+// `tunlab tunnel`: TunDevice + RawIpipUnderlay + an app B under an EpollDriver.
 #include "tunlab/real/tunnel_daemon.hpp"
 
 #include <csignal>
 #include <exception>
+#include <memory>
 #include <ostream>
 #include <sstream>
 
+#include "tunlab/real/app_driver.hpp"
 #include "tunlab/real/epoll_driver.hpp"
 #include "tunlab/real/netlink.hpp"
 #include "tunlab/real/netns.hpp"
@@ -13,34 +15,16 @@
 
 namespace tunlab::real {
 
-TunnelConfig to_tunnel_config(const TunnelDaemonOptions& options) {
-  TunnelConfig config;
-  config.local = options.local;
-  config.remote = options.remote;
-  config.inner_address = options.inner_address == Ipv4Address("0.0.0.0") ? options.local : options.inner_address;
-  config.ttl_mode = options.ttl ? TtlMode::fixed : TtlMode::inherit;
-  config.ttl = options.ttl.value_or(0);
-  config.tos_mode = options.tos ? TosMode::fixed : TosMode::copy;
-  config.tos = options.tos.value_or(0);
-  config.ecn_mode = options.ecn_compat ? EcnMode::compat : EcnMode::normal;
-  config.pmtudisc = options.pmtudisc;
-  config.underlay_mtu = options.underlay_mtu;
-  return config;
-}
-
-std::string counters_json(const TunnelCounters& c) {
+std::string counters_json(const AppCounters& counters, const DropTally& drops) {
   std::ostringstream json;
   json << '{';
-  for (const auto& [name, value] : counter_fields(c)) {
+  for (const auto& [name, value] : counters) {
     json << '"' << name << "\": " << value << ", ";
   }
   json << "\"dropped\": {";
   bool first = true;
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
-    if (c.drops.count[i] == 0) {
-      continue;
-    }
-    json << (first ? "" : ", ") << '"' << to_string(static_cast<DropReason>(i)) << "\": " << c.drops.count[i];
+  for (const auto& [reason, count] : drops.by_reason()) {
+    json << (first ? "" : ", ") << '"' << reason << "\": " << count;
     first = false;
   }
   json << "}}";
@@ -49,17 +33,28 @@ std::string counters_json(const TunnelCounters& c) {
 
 int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std::ostream& err) {
   try {
-    if (options.underlay_mtu < kMinimumTunnelMtu + kOuterHeaderLength) {
-      err << "tunlab tunnel: underlay MTU " << options.underlay_mtu << " is below "
+    TunnelConfig config = options.config;
+    if (config.inner_address == Ipv4Address("0.0.0.0")) {
+      config.inner_address = config.local;
+    }
+    if (config.underlay_mtu < kMinimumTunnelMtu + kOuterHeaderLength) {
+      err << "tunlab tunnel: underlay MTU " << config.underlay_mtu << " is below "
           << kMinimumTunnelMtu + kOuterHeaderLength << "\n";
       return 2;
     }
     EpollDriver driver;
-    TunnelEngine* engine_ptr = nullptr;
+    const AppRegistry builtin = options.apps == nullptr ? AppRegistry::with_builtin_apps() : AppRegistry{};
+    const AppRegistry& apps = options.apps == nullptr ? builtin : *options.apps;
+    if (apps.find(options.app) == nullptr) {
+      err << "tunlab tunnel: --app: unknown app '" << options.app << "'\n";
+      return 2;
+    }
+    DropTally drops;
+    AppB* app_ptr = nullptr;
     driver.handle_signals({SIGINT, SIGTERM, SIGUSR1}, [&](int signo) {
       if (signo == SIGUSR1) {
-        if (engine_ptr != nullptr) {
-          out << counters_json(engine_ptr->counters()) << std::endl;
+        if (app_ptr != nullptr) {
+          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops) << std::endl;
         }
         return;
       }
@@ -68,17 +63,16 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     TunOptions tun_options;
     tun_options.name = options.device;
     tun_options.kind = options.kind;
-    tun_options.mtu = options.underlay_mtu - kOuterHeaderLength;
+    tun_options.mtu = config.underlay_mtu - kOuterHeaderLength;
     TunDevice device(tun_options);
-    RawIpipUnderlay underlay(RawIpipOptions{options.local, options.remote, options.filter});
+    RawIpipUnderlay underlay(RawIpipOptions{config.local, config.remote, options.filter});
     if (kernel_ipip_loaded()) {
       err << "tunlab tunnel: warning: the kernel ipip module is loaded; it also sees IPIP packets and "
              "answers those no kernel tunnel claims with ICMP port unreachable\n";
     }
-    TunnelEngine engine(to_tunnel_config(options), device, underlay);
-    engine_ptr = &engine;
-    driver.add(device.poll_fd(), [&](std::int64_t now) { engine.poll_device(now); });
-    driver.add(underlay.poll_fd(), [&](std::int64_t now) { engine.poll_underlay(now); });
+    const std::unique_ptr<AppB> app = apps.build(options.app, AppEnvironment{config, device, underlay, drops});
+    app_ptr = app.get();
+    const AppDriver app_driver(driver, *app, device, underlay);
     if (options.address) {
       // Last, so that a script polling for the address knows everything above is in place. Only
       // the device's own sysctl: "all" belongs to whoever owns this namespace.
@@ -88,7 +82,7 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     }
     const std::int64_t forever = std::int64_t{365} * 24 * 3600 * 1'000'000'000;
     driver.run_for(std::chrono::nanoseconds(options.run_for_ns.value_or(forever)));
-    out << counters_json(engine.counters()) << std::endl;
+    out << counters_json(app->counters(EpollDriver::now_ns()), drops) << std::endl;
     return 0;
   } catch (const std::exception& e) {
     err << "tunlab tunnel: " << e.what() << "\n";

@@ -18,18 +18,19 @@ void Accounting::delivered(std::uint32_t origin) {
   set_fate(origin, Fate::delivered, DropReason::in_flight_at_end);
 }
 
-void Accounting::set_fate(std::uint32_t origin, Fate fate, DropReason reason) {
+void Accounting::set_fate(std::uint32_t origin, Fate fate, DropReason reason, std::uint32_t app_reason) {
   Record& record = fates_[origin - 1];
   if (fate == Fate::dropped && record.fate != Fate::in_flight) {
     return;
   }
   record.fate = fate;
   record.reason = reason;
+  record.app_reason = app_reason;
   auto merged = merged_into_.find(origin);
   if (merged != merged_into_.end()) {
     for (std::uint32_t from : merged->second) {
       if (from != origin) {
-        set_fate(from, fate, reason);
+        set_fate(from, fate, reason, app_reason);
       }
     }
   }
@@ -50,6 +51,25 @@ void Accounting::dropped(std::uint32_t origin, DropReason reason) {
   set_fate(origin, Fate::dropped, reason);
 }
 
+void Accounting::dropped(std::uint32_t origin, std::string_view reason) {
+  DropReason known{};
+  if (parse_drop_reason(reason, known)) {
+    dropped(origin, known);
+    return;
+  }
+  std::size_t index = 0;
+  while (index < app_reasons_.size() && app_reasons_[index] != reason) {
+    ++index;
+  }
+  if (index == app_reasons_.size()) {
+    app_reasons_.emplace_back(reason);
+  }
+  if (origin == 0 || origin > fates_.size()) {
+    return;
+  }
+  set_fate(origin, Fate::dropped, DropReason::in_flight_at_end, static_cast<std::uint32_t>(index + 1));
+}
+
 void Accounting::settle(std::uint32_t origin, DropReason reason) {
   if (origin != 0 && origin <= fates_.size() && fates_[origin - 1].fate == Fate::in_flight) {
     dropped(origin, reason);
@@ -68,7 +88,7 @@ std::map<std::string, std::uint64_t> Accounting::dropped_by_reason() const {
   std::map<std::string, std::uint64_t> out;
   for (const Record& r : fates_) {
     if (r.fate == Fate::dropped) {
-      ++out[std::string(to_string(r.reason))];
+      ++out[r.app_reason != 0 ? app_reasons_[r.app_reason - 1] : std::string(to_string(r.reason))];
     }
   }
   return out;

@@ -85,7 +85,20 @@ SimDevice* Network::find_device(const std::string& host_name, const std::string&
   return index ? h->interface(*index).device : nullptr;
 }
 
-TunnelEngine& Network::add_tunnel(const scenario::TunnelSpec& spec) {
+// An app B on a host: the app, where it reports drops (the accounting, by the packet's origin),
+// and the timer the driver keeps for it.
+struct Network::HostedApp final : DropReporter {
+  explicit HostedApp(Network& n, std::string h) : network(n), host(std::move(h)) {}
+  void dropped(const Packet& packet, std::string_view reason) override {
+    network.accounting_.dropped(packet.origin, reason);
+  }
+  Network& network;
+  std::string host;
+  std::unique_ptr<AppB> app;
+  Time timer_at = AppB::kNoDeadline;  // the deadline an event is already scheduled for
+};
+
+AppB& Network::add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& apps) {
   Host& h = host(spec.host);
   const std::size_t index = interface_index(h, spec.device);
   SimDevice* device = h.interface(index).device;
@@ -95,25 +108,55 @@ TunnelEngine& Network::add_tunnel(const scenario::TunnelSpec& spec) {
   underlays_.push_back(std::make_unique<SimUnderlay>(*this, h, index));
   SimUnderlay& underlay = *underlays_.back();
   h.attach_raw_ipip(underlay);
-  engines_.push_back(std::make_unique<TunnelEngine>(spec.config, *device, underlay));
-  engine_hosts_.push_back(spec.host);
-  TunnelEngine* engine = engines_.back().get();
-  engine->set_drop_observer([this](const Packet& p, DropReason reason) { accounting_.dropped(p.origin, reason); });
-  device->set_reader([this, engine] { engine->poll_device(now()); });
-  underlay.set_reader([this, engine] { engine->poll_underlay(now()); });
-  return *engine;
+  apps_.push_back(std::make_unique<HostedApp>(*this, spec.host));
+  HostedApp* hosted = apps_.back().get();
+  try {
+    hosted->app = apps.build(spec.app, AppEnvironment{spec.config, *device, underlay, *hosted});
+  } catch (const std::invalid_argument& e) {
+    throw InputError((spec.app_place.empty() ? "" : spec.app_place + ": ") + "tunnels: " + e.what());
+  }
+  device->set_reader([this, hosted] {
+    hosted->app->on_device_readable(now());
+    after_app_call(*hosted);
+  });
+  underlay.set_reader([this, hosted] {
+    hosted->app->on_underlay_readable(now());
+    after_app_call(*hosted);
+  });
+  after_app_call(*hosted);
+  return *hosted->app;
 }
 
-TunnelEngine* Network::find_tunnel(const std::string& host_name) {
-  for (std::size_t i = 0; i < engines_.size(); ++i) {
-    if (engine_hosts_[i] == host_name) {
-      return engines_[i].get();
+// Keeps one timer event per app, at its earliest deadline. A deadline in the past fires now: an
+// app cannot make the clock go back.
+void Network::after_app_call(HostedApp& hosted) {
+  const Time deadline = hosted.app->next_deadline_ns();
+  if (deadline == AppB::kNoDeadline || deadline >= hosted.timer_at) {
+    return;
+  }
+  hosted.timer_at = deadline;
+  events_.schedule(std::max(deadline, now()), [this, &hosted, deadline] {
+    if (hosted.timer_at != deadline) {
+      return;  // superseded by an earlier deadline, whose event already ran the timer
+    }
+    hosted.timer_at = AppB::kNoDeadline;
+    hosted.app->on_timer(now());
+    after_app_call(hosted);
+  });
+}
+
+AppB* Network::find_tunnel(const std::string& host_name) {
+  for (const auto& hosted : apps_) {
+    if (hosted->host == host_name) {
+      return hosted->app.get();
     }
   }
   return nullptr;
 }
 
-std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std::uint64_t seed) {
+std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std::uint64_t seed,
+                                                const AppRegistry* apps) {
+  const AppRegistry builtin = apps == nullptr ? AppRegistry::with_builtin_apps() : AppRegistry{};
   auto network = std::make_unique<Network>(seed);
   for (const scenario::HostSpec& spec : s.hosts) {
     Host& h = network->add_host(spec.name, spec.forwarding);
@@ -132,7 +175,7 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
     network->add_link(link);
   }
   for (const scenario::TunnelSpec& tunnel : s.tunnels) {
-    network->add_tunnel(tunnel);
+    network->add_tunnel(tunnel, apps == nullptr ? builtin : *apps);
   }
   for (const scenario::LinkFaultSpec& fault : s.link_faults) {
     Link* link = network->find_link(fault.from);

@@ -155,7 +155,7 @@ std::string describe_packet(ByteView bytes) {
 
 RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(s.seed);
-  std::unique_ptr<Network> network = Network::from_scenario(s, seed);
+  std::unique_ptr<Network> network = Network::from_scenario(s, seed, options.apps);
   network->enable_captures();
   for (const std::string& hop : watched_hops(s)) {
     if (!network->watch_hop(hop)) {
@@ -224,12 +224,11 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   summary.expectations = evaluate_expectations(s, observed);
 
   for (const auto& host : network->hosts()) {
-    if (TunnelEngine* engine = network->find_tunnel(host->name())) {
+    if (const AppB* app = network->find_tunnel(host->name())) {
       auto& counters = summary.tunnel_counters[host->name()];
-      for (const auto& [name, value] : counter_fields(engine->counters())) {
-        counters[std::string(name)] = value;
+      for (const auto& [name, value] : app->counters(network->now())) {
+        counters[name] = value;
       }
-      counters["tunnel_mtu"] = engine->tunnel_mtu(network->now());
     }
   }
 

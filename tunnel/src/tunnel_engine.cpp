@@ -31,6 +31,15 @@ std::vector<std::pair<std::string_view, std::uint64_t>> counter_fields(const Tun
           {"drops", c.drops.total()}};
 }
 
+AppCounters TunnelEngine::counters(std::int64_t now_ns) const {
+  AppCounters out;
+  for (const auto& [name, value] : counter_fields(counters_)) {
+    out.emplace_back(name, value);
+  }
+  out.emplace_back("tunnel_mtu", tunnel_mtu(now_ns));
+  return out;
+}
+
 TunnelEngine::TunnelEngine(TunnelConfig config, Device& device, Underlay& underlay)
     : config_(config), device_(device), underlay_(underlay) {
   // Encapsulation yields at most a few actions per packet unless it fragments; reserving here

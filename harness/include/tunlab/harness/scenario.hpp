@@ -74,6 +74,8 @@ struct TunnelSpec {
   std::string host;
   std::string device;  // tun0
   TunnelConfig config;
+  std::string app = "ipip";  // the app B a runner builds for it, by registered name
+  std::string app_place;     // file:line:col of `app:`, for "unknown app" errors
 };
 
 // Seeded faults on one direction of a link: the direction leaving `from` (host.iface).

@@ -1,10 +1,10 @@
 // Any scenario topology in network namespaces, built generically from the model (not only the
 // seed): one fd-held namespace per host; each link a veth pair whose ends carry the model's
 // interface names and the link's MTU; addresses, routes (via/dev) and forwarding as written;
-// TUN/TAP interfaces as TunDevice inside their host; each tunnel a TunnelEngine over the device
-// and a RawIpipUnderlay opened in the same namespace. IPv6 is disabled everywhere so captures and
-// tun reads only carry what a scenario sent. Everything vanishes with this object or with the
-// process (netns.hpp), so a SIGKILLed run leaves nothing behind.
+// TUN/TAP interfaces as TunDevice inside their host; each tunnel an app B (the scenario's `app`,
+// built from an AppRegistry) over the device and a RawIpipUnderlay opened in the same namespace. IPv6 is disabled
+// everywhere so captures and tun reads only carry what a scenario sent. Everything vanishes with this object or with
+// the process (netns.hpp), so a SIGKILLed run leaves nothing behind.
 #pragma once
 
 #include <map>
@@ -16,7 +16,8 @@
 #include "tunlab/real/netns.hpp"
 #include "tunlab/real/raw_ipip_underlay.hpp"
 #include "tunlab/real/tun_device.hpp"
-#include "tunlab/tunnel/tunnel_engine.hpp"
+#include "tunlab/tunnel/app_b.hpp"
+#include "tunlab/tunnel/drop_tally.hpp"
 
 namespace tunlab::real {
 
@@ -24,14 +25,16 @@ struct RealTunnel {
   std::string host;
   TunDevice* device = nullptr;
   std::unique_ptr<RawIpipUnderlay> underlay;
-  std::unique_ptr<TunnelEngine> engine;
+  std::unique_ptr<DropTally> drops;  // the app's drops by reason
+  std::unique_ptr<AppB> app;
 };
 
 class RealTopology {
 public:
   // Builds everything; throws (tearing down what was built) on failure, InputError for model
   // features namespaces cannot express (an ethernet interface on no link).
-  explicit RealTopology(const scenario::Scenario& scenario);
+  // Unknown app names throw InputError naming the scenario's place.
+  RealTopology(const scenario::Scenario& scenario, const AppRegistry& apps);
   ~RealTopology();
   RealTopology(const RealTopology&) = delete;
   RealTopology& operator=(const RealTopology&) = delete;
@@ -46,7 +49,7 @@ private:
 
   std::vector<std::string> host_names_;
   std::map<std::string, std::unique_ptr<Netns>> namespaces_;
-  // Devices are keyed "host.iface"; engines point into them, so they are destroyed after.
+  // Devices are keyed "host.iface"; apps point into them, so they are destroyed after.
   std::map<std::string, std::unique_ptr<TunDevice>> devices_;
   std::vector<RealTunnel> tunnels_;
 };

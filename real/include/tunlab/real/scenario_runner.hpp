@@ -17,6 +17,7 @@
 
 #include "tunlab/harness/run_result.hpp"
 #include "tunlab/harness/scenario.hpp"
+#include "tunlab/tunnel/app_b.hpp"
 
 namespace tunlab::real {
 
@@ -41,6 +42,8 @@ struct RealRunOptions {
   // Extra checks over every interface's packets, after the run (the CLI's replay check).
   using PostRun = std::function<void(const RealHops&, RunSummary&)>;
   PostRun post_run;
+  // Where tunnels' apps come from (nullptr: the apps tunlab ships). Not owned; outlives the run.
+  const AppRegistry* apps = nullptr;
 };
 
 // Throws InputError ("scenario X is sim-only: faults need netem (...)") for what veths cannot do

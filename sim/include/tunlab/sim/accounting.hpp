@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tunlab/tunnel/drop_reason.hpp"
@@ -21,6 +22,9 @@ public:
   // Origin 0 is the network's own traffic (ICMP errors, echo replies, ARP): not accounted.
   void delivered(std::uint32_t origin);
   void dropped(std::uint32_t origin, DropReason reason);
+  // A drop an app B reported by name: one of drop_reason.hpp's names counts as that reason, any
+  // other name is the app's own and appears in summaries as it is.
+  void dropped(std::uint32_t origin, std::string_view reason);
   // Packets injected separately became one (fragments reassembled): `from` now shares `into`'s
   // fate, whatever happens to `into` later.
   void merge(std::uint32_t from, std::uint32_t into);
@@ -42,12 +46,14 @@ private:
   struct Record {
     Fate fate = Fate::in_flight;
     DropReason reason = DropReason::in_flight_at_end;
+    std::uint32_t app_reason = 0;  // 1 + index into app_reasons_, or 0 for `reason`
   };
-  void set_fate(std::uint32_t origin, Fate fate, DropReason reason);
+  void set_fate(std::uint32_t origin, Fate fate, DropReason reason, std::uint32_t app_reason = 0);
 
   std::vector<Record> fates_;
   std::map<std::uint32_t, std::vector<std::uint32_t>> merged_into_;  // into -> from...
   DropCounters drop_events_;
+  std::vector<std::string> app_reasons_;  // in order of first use, so runs stay deterministic
   std::uint64_t duplicate_deliveries_ = 0;
 };
 

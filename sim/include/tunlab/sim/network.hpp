@@ -20,6 +20,7 @@
 #include "tunlab/sim/random.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
+#include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/tunnel_engine.hpp"
 
 namespace tunlab::sim {
@@ -42,8 +43,10 @@ public:
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
-  // Builds hosts, interfaces, routes, links, devices and tunnels from a scenario model.
-  static std::unique_ptr<Network> from_scenario(const scenario::Scenario& scenario, std::uint64_t seed);
+  // Builds hosts, interfaces, routes, links, devices and tunnels from a scenario model; each
+  // tunnel's app B comes from `apps` (nullptr: the apps tunlab ships).
+  static std::unique_ptr<Network> from_scenario(const scenario::Scenario& scenario, std::uint64_t seed,
+                                                const AppRegistry* apps = nullptr);
 
   Host& add_host(const std::string& name, bool forwarding);
   Host* find_host(const std::string& name);
@@ -53,9 +56,10 @@ public:
   Link* find_link(const scenario::LinkEnd& end);
   SimDevice& add_device(Host& host, std::size_t interface, DeviceKind kind);
   SimDevice* find_device(const std::string& host, const std::string& device);
-  TunnelEngine& add_tunnel(const scenario::TunnelSpec& spec);
-  TunnelEngine* find_tunnel(const std::string& host);
-  const std::vector<std::unique_ptr<TunnelEngine>>& tunnels() const { return engines_; }
+  // Builds the tunnel's app B (spec.app) over the interface's SimDevice and a raw IPIP socket on
+  // its host, and drives it from the event queue: readable device or socket, the app's timer.
+  AppB& add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& apps);
+  AppB* find_tunnel(const std::string& host);
 
   EventQueue& events() { return events_; }
   Time now() const { return events_.now(); }
@@ -97,8 +101,9 @@ private:
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<std::unique_ptr<SimDevice>> devices_;
   std::vector<std::unique_ptr<SimUnderlay>> underlays_;
-  std::vector<std::unique_ptr<TunnelEngine>> engines_;
-  std::vector<std::string> engine_hosts_;
+  struct HostedApp;
+  void after_app_call(HostedApp& hosted);
+  std::vector<std::unique_ptr<HostedApp>> apps_;
   bool capturing_ = false;
   CaptureSet captures_;
   std::map<std::string, std::vector<HopRecord>> hop_logs_;

@@ -21,6 +21,8 @@ struct RunOptions {
   // Runs after the network has run, before the summary is returned: extra checks of a caller's.
   using PostRun = std::function<void(Network&, RunSummary&)>;
   PostRun post_run;
+  // Where tunnels' apps come from (nullptr: the apps tunlab ships). Not owned; outlives the run.
+  const AppRegistry* apps = nullptr;
 };
 
 RunSummary run_scenario(const scenario::Scenario& scenario, const RunOptions& options);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/device.hpp"
 #include "tunlab/tunnel/drop_reason.hpp"
 #include "tunlab/tunnel/ipip.hpp"
@@ -39,7 +40,7 @@ struct TunnelCounters {
 // Every scalar counter by name, in declaration order: what summaries and the daemon print.
 std::vector<std::pair<std::string_view, std::uint64_t>> counter_fields(const TunnelCounters& counters);
 
-class TunnelEngine {
+class TunnelEngine final : public AppB {
 public:
   // Called for every packet the engine drops, with the packet's origin tag; the simulator uses it
   // to account each injected packet.
@@ -51,6 +52,12 @@ public:
   std::size_t poll_device(std::int64_t now_ns, std::size_t budget = 64);
   // Receives and handles up to `budget` packets or errors from the underlay.
   std::size_t poll_underlay(std::int64_t now_ns, std::size_t budget = 64);
+
+  // AppB: the drivers' entry points, with the budgets above.
+  void on_device_readable(std::int64_t now_ns) override { poll_device(now_ns); }
+  void on_underlay_readable(std::int64_t now_ns) override { poll_underlay(now_ns); }
+  // counter_fields() in order, then the tunnel MTU in effect at `now_ns`.
+  AppCounters counters(std::int64_t now_ns) const override;
 
   void set_drop_observer(DropObserver observer) { drop_observer_ = std::move(observer); }
   const TunnelCounters& counters() const { return counters_; }
