@@ -4,16 +4,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tunlab/tunnel/app_b.hpp"
+
 namespace tunlab::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitBadInput = 2;
 
-void add_run_commands(CLI::App& app, int& exit_code);  // run, replay, check
+// `apps`: what scenarios and --app may name; outlives the parse.
+void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps);  // run, replay, check
 void add_demo_command(CLI::App& app, int& exit_code);
 void add_diff_command(CLI::App& app, int& exit_code);
-void add_sweep_command(CLI::App& app, int& exit_code);   // sweep (seeds, shrink)
-void add_tunnel_command(CLI::App& app, int& exit_code);  // app B as a daemon (real)
+void add_sweep_command(CLI::App& app, int& exit_code, const AppRegistry& apps);   // sweep (seeds, shrink)
+void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps);  // app B as a daemon (real)
 
 }  // namespace tunlab::cli

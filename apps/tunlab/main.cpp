@@ -1,41 +1,6 @@
-// tunlab: run, replay and check scenarios on the simulator (and on real namespaces), run the seed
-// demo, and run app B as a real tunnel. See README.md.
-#include <cstdio>
-#include <exception>
-
-#include <fmt/format.h>
-#include <CLI/CLI.hpp>
-
-#include "commands.hpp"
-#include "tunlab/harness/input_error.hpp"
+// tunlab: the command line with the apps tunlab ships. See README.md.
+#include "tunlab/cli/cli.hpp"
 
 int main(int argc, char** argv) {
-  using namespace tunlab::cli;
-  CLI::App app{"tunlab: a deterministic simulator and test harness for a user-space IPIP tunnel"};
-  app.require_subcommand(1);
-  app.set_help_all_flag("--help-all", "Show help for every command");
-  int exit_code = kExitOk;
-  add_run_commands(app, exit_code);
-  add_demo_command(app, exit_code);
-  add_diff_command(app, exit_code);
-  add_sweep_command(app, exit_code);
-  add_tunnel_command(app, exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "tunlab: {}\n", e.what());
-    fmt::print(stderr, "Run 'tunlab --help' for usage.\n");
-    return kExitBadInput;
-  } catch (const tunlab::InputError& e) {
-    fmt::print(stderr, "tunlab: {}\n", e.what());
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "tunlab: error: {}\n", e.what());
-    return kExitBadInput;
-  }
-  return exit_code;
+  return tunlab::cli::run(argc, argv, tunlab::AppRegistry::with_builtin_apps());
 }

@@ -29,6 +29,7 @@ struct CommonOptions {
   bool json = false;
   bool trace = false;
   bool hold_after_setup = false;  // real only: print "ready", wait for stdin (the kill test)
+  const AppRegistry* apps = nullptr;
 };
 
 void add_common(CLI::App& command, CommonOptions& o) {
@@ -90,6 +91,7 @@ int run_on_real(const scenario::Scenario& s, const CommonOptions& o, const real:
   }
   real::RealRunOptions options;
   options.seed = o.seed;
+  options.apps = o.apps;
   if (o.capture_dir) {
     options.capture_dir = *o.capture_dir;
   }
@@ -113,6 +115,7 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const si
   }
   sim::RunOptions options;
   options.seed = o.seed;
+  options.apps = o.apps;
   if (o.capture_dir) {
     options.capture_dir = *o.capture_dir;
   }
@@ -125,8 +128,9 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const si
 
 }  // namespace
 
-void add_run_commands(CLI::App& app, int& exit_code) {
+void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   auto run_options = std::make_shared<CommonOptions>();
+  run_options->apps = &apps;
   auto run_file = std::make_shared<std::string>();
   CLI::App* run = app.add_subcommand("run", "Run a scenario file and check its expectations");
   run->add_option("scenario", *run_file, "Scenario file (YAML)")->required();
@@ -140,6 +144,7 @@ void add_run_commands(CLI::App& app, int& exit_code) {
   });
 
   auto replay_options = std::make_shared<CommonOptions>();
+  replay_options->apps = &apps;
   auto replay_file = std::make_shared<std::string>();
   auto replay_scenario = std::make_shared<std::string>();
   CLI::App* replay =

@@ -47,10 +47,11 @@ std::vector<std::uint64_t>& nth_list(scenario::LinkFaultSpec& f, Link::FaultKind
 }
 
 // Runs the failing seed once more and lists what each faulty link direction did, packet by packet.
-std::vector<Element> collect_elements(const scenario::Scenario& s, std::uint64_t seed) {
+std::vector<Element> collect_elements(const scenario::Scenario& s, std::uint64_t seed, const AppRegistry* apps) {
   std::vector<Element> out;
   sim::RunOptions options;
   options.seed = seed;
+  options.apps = apps;
   options.post_run = [&s, &out](sim::Network& network, RunSummary&) {
     for (std::size_t i = 0; i < s.link_faults.size(); ++i) {
       Link* link = network.find_link(s.link_faults[i].from);
@@ -224,9 +225,10 @@ std::size_t count_faults(const scenario::Scenario& s) {
   return n;
 }
 
-ShrinkResult shrink_faults(const scenario::Scenario& scenario, std::uint64_t seed, const std::string& key) {
+ShrinkResult shrink_faults(const scenario::Scenario& scenario, std::uint64_t seed, const std::string& key,
+                           const AppRegistry* apps) {
   ShrinkResult result;
-  const std::vector<Element> all = collect_elements(scenario, seed);
+  const std::vector<Element> all = collect_elements(scenario, seed, apps);
   result.runs = 1;
   result.faults_before = count_faults(build(scenario, all));
   std::string last_failure;
@@ -236,6 +238,7 @@ ShrinkResult shrink_faults(const scenario::Scenario& scenario, std::uint64_t see
     }
     ++result.runs;
     sim::RunOptions options;
+    options.apps = apps;
     options.seed = seed;
     const RunSummary summary = sim::run_scenario(build(scenario, kept), options);
     if (summary.passed() || failure_key(summary) != key) {

@@ -8,6 +8,7 @@
 
 #include "tunlab/harness/run_result.hpp"
 #include "tunlab/harness/scenario.hpp"
+#include "tunlab/tunnel/app_b.hpp"
 
 namespace tunlab::cli {
 
@@ -27,7 +28,8 @@ struct ShrinkResult {
 };
 
 // Shrinks the faults of `scenario`, which fails on `seed` with `key` (failure_key).
-ShrinkResult shrink_faults(const scenario::Scenario& scenario, std::uint64_t seed, const std::string& key);
+ShrinkResult shrink_faults(const scenario::Scenario& scenario, std::uint64_t seed, const std::string& key,
+                           const AppRegistry* apps = nullptr);
 
 // Counts a scenario's faults the way the shrinker does: one per targeted packet event, one per
 // probabilistic link fault kind, and one per device fault setting.

@@ -41,6 +41,7 @@ struct SweepOptions {
   bool shrink = false;
   std::optional<std::string> shrink_out;
   FaultOverrides faults;
+  const AppRegistry* apps = nullptr;
 };
 
 struct SeedRange {
@@ -131,7 +132,8 @@ private:
   bool terminal_;
 };
 
-std::vector<SeedResult> run_seeds(const scenario::Scenario& s, const std::vector<std::uint64_t>& seeds, unsigned jobs) {
+std::vector<SeedResult> run_seeds(const scenario::Scenario& s, const std::vector<std::uint64_t>& seeds, unsigned jobs,
+                                  const AppRegistry* apps) {
   std::vector<SeedResult> results(seeds.size());
   std::vector<char> finished(seeds.size(), 0);
   std::atomic<std::size_t> next{0};
@@ -146,6 +148,7 @@ std::vector<SeedResult> run_seeds(const scenario::Scenario& s, const std::vector
       try {
         sim::RunOptions options;
         options.seed = seeds[i];
+        options.apps = apps;
         const RunSummary summary = sim::run_scenario(s, options);
         r.passed = summary.passed();
         r.failure = first_failure(summary);
@@ -198,8 +201,9 @@ ShrinkReport shrink_and_write(const SweepOptions& o, const scenario::Scenario& s
   report.seed = seed;
   sim::RunOptions options;
   options.seed = seed;
+  options.apps = o.apps;
   const std::string key = failure_key(sim::run_scenario(s, options));
-  report.result = shrink_faults(s, seed, key);
+  report.result = shrink_faults(s, seed, key, o.apps);
   if (!report.result.reproduced) {
     return report;
   }
@@ -211,7 +215,9 @@ ShrinkReport shrink_and_write(const SweepOptions& o, const scenario::Scenario& s
   write_scenario_with_faults(o.file, report.result.minimal, seed, out, comment);
   report.file = out.string();
   // The file is what a person will run: check it fails the same way on its own.
-  const RunSummary rerun = sim::run_scenario(scenario::load_scenario_file(out), {});
+  sim::RunOptions rerun_options;
+  rerun_options.apps = o.apps;
+  const RunSummary rerun = sim::run_scenario(scenario::load_scenario_file(out), rerun_options);
   report.verified = !rerun.passed() && failure_key(rerun) == key;
   report.verify_failure = first_failure(rerun);
   return report;
@@ -242,7 +248,7 @@ int sweep(const SweepOptions& o) {
   fmt::print(stderr, "sweeping {} over seeds {}..{} ({} runs, {} jobs)\n", o.file, range.first, range.last,
              seeds.size(), jobs);
 
-  const std::vector<SeedResult> results = run_seeds(s, seeds, jobs);
+  const std::vector<SeedResult> results = run_seeds(s, seeds, jobs, o.apps);
   for (const SeedResult& r : results) {
     if (!r.error.empty()) {
       throw InputError(r.error);
@@ -313,8 +319,9 @@ int sweep(const SweepOptions& o) {
 
 }  // namespace
 
-void add_sweep_command(CLI::App& app, int& exit_code) {
+void add_sweep_command(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   auto o = std::make_shared<SweepOptions>();
+  o->apps = &apps;
   CLI::App* sweep_cmd = app.add_subcommand(
       "sweep", "Run a scenario once per seed and report every failing seed with a line that reproduces it");
   sweep_cmd->add_option("scenario", o->file, "Scenario file (YAML)")->required();

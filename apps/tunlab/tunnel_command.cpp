@@ -104,7 +104,7 @@ real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
 
 }  // namespace
 
-void add_tunnel_command(CLI::App& app, int& exit_code) {
+void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   auto a = std::make_shared<TunnelArgs>();
   CLI::App* tunnel = app.add_subcommand(
       "tunnel",
@@ -132,8 +132,9 @@ void add_tunnel_command(CLI::App& app, int& exit_code) {
                      "(like `ip addr add`; the device is up already). ICMP errors app B writes come from it");
   tunnel->add_option("--app", a->app, "The app B to run, by registered name (tunlab's own: ipip)")
       ->capture_default_str();
-  tunnel->callback([&exit_code, a] {
-    const real::TunnelDaemonOptions options = to_daemon_options(*a);
+  tunnel->callback([&exit_code, &apps, a] {
+    real::TunnelDaemonOptions options = to_daemon_options(*a);
+    options.apps = &apps;
     if (const auto reason = real::privilege_skip_reason()) {
       throw InputError("tunnel: real backend unavailable: " + *reason);
     }

@@ -135,8 +135,12 @@ ExpectationResult judge(const Expectation& e, const Observations& observed) {
       r.ok = true;
       std::string expected;
       std::string seen;
+      std::vector<std::pair<std::string, std::uint64_t>> wanted;
       for (const auto& [reason, count] : e.drops) {
-        const std::string name(to_string(reason));
+        wanted.emplace_back(to_string(reason), count);
+      }
+      wanted.insert(wanted.end(), e.app_drops.begin(), e.app_drops.end());
+      for (const auto& [name, count] : wanted) {
         auto it = observed.dropped.find(name);
         const std::uint64_t got = it == observed.dropped.end() ? 0 : it->second;
         r.ok = r.ok && got == count;

@@ -1403,6 +1403,9 @@ std::string default_name(const Expectation& e) {
       for (const auto& [reason, n] : e.drops) {
         parts.push_back(fmt::format("{} {}", to_string(reason), n));
       }
+      for (const auto& [reason, n] : e.app_drops) {
+        parts.push_back(fmt::format("{} {}", reason, n));
+      }
       if (e.dropped_total) parts.push_back(fmt::format("total {}", *e.dropped_total));
       break;
     case ExpectKind::delivered:
@@ -1598,6 +1601,18 @@ Expectation Loader::load_expectation(const Value& item) {
       for (std::size_t i = 0; i < kDropReasonCount; ++i) {
         names.push_back(to_string(static_cast<DropReason>(i)));
       }
+      // Apps other than tunlab's engine name their own drops; their names cannot be checked here.
+      const bool other_apps =
+          std::any_of(s_.tunnels.begin(), s_.tunnels.end(), [](const TunnelSpec& t) { return t.app != "ipip"; });
+      std::vector<std::string> app_names;
+      if (other_apps && dropped.node().IsMap()) {
+        for (const auto& entry : dropped.node()) {
+          if (entry.first.IsScalar()) {
+            app_names.push_back(entry.first.Scalar());
+          }
+        }
+        names.insert(names.end(), app_names.begin(), app_names.end());
+      }
       const Map reasons(dropped, names);
       for (const std::string& key : reasons.keys()) {
         const std::uint64_t n = reasons.require(key).number(0, std::numeric_limits<std::uint64_t>::max());
@@ -1606,9 +1621,11 @@ Expectation Loader::load_expectation(const Value& item) {
           e.dropped_total = n;
         } else if (parse_drop_reason(key, reason)) {
           e.drops[reason] = n;
+        } else {
+          e.app_drops[key] = n;
         }
       }
-      if (e.drops.empty() && !e.dropped_total) {
+      if (e.drops.empty() && e.app_drops.empty() && !e.dropped_total) {
         dropped.fail("empty: give reason: count pairs, or total: 0 for no drops at all");
       }
       break;

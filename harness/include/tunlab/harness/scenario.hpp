@@ -181,6 +181,7 @@ struct Expectation {
   HeaderMatch outer;  // hop: the packet's own header (outer when IPIP)
   HeaderMatch inner;  // hop: the IPIP payload's header (requires protocol 4)
   std::map<DropReason, std::uint64_t> drops;
+  std::map<std::string, std::uint64_t> app_drops;  // reasons of apps other than ipip, by name
   // dropped: {total: N}: the sum over every reason (total: 0 = nothing dropped anywhere).
   std::optional<std::uint64_t> dropped_total;
   std::optional<std::uint64_t> delivered;
