@@ -78,4 +78,27 @@ const InterfaceSpec* find_interface(const HostSpec& host, const std::string& nam
   return nullptr;
 }
 
+RoutingTable routing_table_of(const HostSpec& host) {
+  RoutingTable table;
+  for (std::size_t i = 0; i < host.interfaces.size(); ++i) {
+    if (host.interfaces[i].prefix_length > 0) {
+      table.add(host.interfaces[i].address, host.interfaces[i].prefix_length, i);
+    }
+  }
+  for (const RouteSpec& route : host.routes) {
+    for (std::size_t i = 0; i < host.interfaces.size(); ++i) {
+      if (host.interfaces[i].name == route.device) {
+        table.add(route.prefix, route.prefix_length, i, route.via);
+        break;
+      }
+    }
+  }
+  return table;
+}
+
+const InterfaceSpec* egress_interface(const HostSpec& host, Ipv4Address dst) {
+  const Route* route = routing_table_of(host).lookup(dst);
+  return route == nullptr ? nullptr : &host.interfaces[route->interface];
+}
+
 }  // namespace tunlab::scenario

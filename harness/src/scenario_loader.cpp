@@ -243,10 +243,6 @@ std::optional<Ipv4Address> parse_address(std::string_view text) {
   return from_host_order(address);
 }
 
-std::uint32_t prefix_mask(std::uint8_t length) {
-  return length == 0 ? 0 : ~std::uint32_t{0} << (32 - length);
-}
-
 // "24" -> 24; digits only (no hex, no leading zeros), at most 32.
 std::optional<std::uint8_t> parse_prefix_length(std::string_view text) {
   if (text.empty() || text.size() > 2 || (text.size() == 2 && text[0] == '0') ||
@@ -1062,26 +1058,7 @@ void Loader::derive_underlay_mtus() {
     }
     TunnelSpec& tunnel = s_.tunnels[i];
     const HostSpec* host = find_host(s_, tunnel.host);
-    const std::uint32_t remote = to_host_order(tunnel.config.remote);
-    const RouteSpec* best = nullptr;
-    for (const RouteSpec& route : host->routes) {
-      const std::uint32_t mask = prefix_mask(route.prefix_length);
-      if ((remote & mask) == (to_host_order(route.prefix) & mask) &&
-          (!best || route.prefix_length > best->prefix_length)) {
-        best = &route;
-      }
-    }
-    // Connected subnets count as routes too (the kernel adds them for each address).
-    const InterfaceSpec* egress = best ? find_interface(*host, best->device) : nullptr;
-    std::uint8_t egress_length = best ? best->prefix_length : 0;
-    for (const InterfaceSpec& iface : host->interfaces) {
-      const std::uint32_t mask = prefix_mask(iface.prefix_length);
-      if ((remote & mask) == (to_host_order(iface.address) & mask) &&
-          (!egress || iface.prefix_length > egress_length)) {
-        egress = &iface;
-        egress_length = iface.prefix_length;
-      }
-    }
+    const InterfaceSpec* egress = egress_interface(*host, tunnel.config.remote);
     if (egress) {
       tunnel.config.underlay_mtu = egress->mtu;
     }

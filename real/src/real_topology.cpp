@@ -1,5 +1,6 @@
 // Builds a scenario's hosts, links, routes and tunnels in namespaces (see real_topology.hpp).
 #include "tunlab/real/real_topology.hpp"
+#include "tunlab/wire/routing_table.hpp"
 
 #include <stdexcept>
 
@@ -29,7 +30,7 @@ bool is_connected_route(const scenario::HostSpec& host, const scenario::RouteSpe
   if (iface == nullptr || iface->prefix_length != route.prefix_length) {
     return false;
   }
-  const std::uint32_t mask = route.prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - route.prefix_length);
+  const std::uint32_t mask = prefix_mask(route.prefix_length);
   return (to_host_order(iface->address) & mask) == to_host_order(route.prefix);
 }
 

@@ -15,11 +15,6 @@ namespace {
 using scenario::TrafficKind;
 using scenario::TrafficSpec;
 
-bool in_prefix(Ipv4Address address, Ipv4Address prefix, unsigned length) {
-  const std::uint32_t mask = length == 0 ? 0 : ~std::uint32_t{0} << (32 - length);
-  return (to_host_order(address) & mask) == (to_host_order(prefix) & mask);
-}
-
 void append(std::string& key, ByteView bytes) {
   key.append(bytes.begin(), bytes.end());
 }
@@ -27,27 +22,11 @@ void append(std::string& key, ByteView bytes) {
 }  // namespace
 
 std::optional<Ipv4Address> source_for(const scenario::HostSpec& host, Ipv4Address dst) {
-  int best = -1;
-  const scenario::InterfaceSpec* chosen = nullptr;
-  for (const auto& iface : host.interfaces) {
-    if (iface.prefix_length > 0 && in_prefix(dst, iface.address, iface.prefix_length) &&
-        static_cast<int>(iface.prefix_length) > best) {
-      best = iface.prefix_length;
-      chosen = &iface;
-    }
-  }
-  for (const auto& route : host.routes) {
-    if (in_prefix(dst, route.prefix, route.prefix_length) && static_cast<int>(route.prefix_length) > best) {
-      if (const auto* iface = scenario::find_interface(host, route.device)) {
-        best = route.prefix_length;
-        chosen = iface;
-      }
-    }
-  }
-  if (chosen == nullptr) {
+  const scenario::InterfaceSpec* egress = scenario::egress_interface(host, dst);
+  if (egress == nullptr) {
     return std::nullopt;
   }
-  return chosen->address;
+  return egress->address;
 }
 
 std::vector<PlannedSend> plan_traffic(const scenario::Scenario& s) {

@@ -14,6 +14,7 @@
 #include "tunlab/tunnel/drop_reason.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
 #include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/routing_table.hpp"
 
 namespace tunlab::scenario {
 
@@ -213,5 +214,12 @@ Scenario seed_topology(std::size_t wan_mtu = 1500);
 
 const HostSpec* find_host(const Scenario& scenario, const std::string& name);
 const InterfaceSpec* find_interface(const HostSpec& host, const std::string& name);
+
+// The host's routing table as its stack builds it: a connected route per addressed interface, in
+// interface order, then the scenario's routes; route.interface indexes host.interfaces. The one
+// table every backend and the loader look routes up in, so they agree on every tie.
+RoutingTable routing_table_of(const HostSpec& host);
+// The interface the host sends to `dst` through, or nullptr without a route.
+const InterfaceSpec* egress_interface(const HostSpec& host, Ipv4Address dst);
 
 }  // namespace tunlab::scenario
