@@ -10,10 +10,30 @@ Time EventQueue::next_time() const {
 }
 
 void EventQueue::push(Event&& event) {
-  assert(event.at >= now_ && "an event cannot be scheduled in the past");
   event.sequence = next_sequence_++;
+  push_heap(std::move(event));
+}
+
+void EventQueue::push_heap(Event&& event) {
+  assert(event.at >= now_ && "an event cannot be scheduled in the past");
   heap_.push_back(std::move(event));
   std::push_heap(heap_.begin(), heap_.end(), Later{});
+  peak_size_ = std::max(peak_size_, heap_.size());
+}
+
+std::uint64_t EventQueue::reserve_sequences(std::uint64_t n) {
+  const std::uint64_t first = next_sequence_;
+  next_sequence_ += n;
+  return first;
+}
+
+void EventQueue::schedule_reserved(Time at, std::uint64_t sequence, std::function<void()> fn) {
+  assert(sequence < next_sequence_ && "the sequence number was not reserved");
+  Event event;
+  event.at = at;
+  event.sequence = sequence;
+  event.fn = std::move(fn);
+  push_heap(std::move(event));
 }
 
 void EventQueue::schedule(Time at, std::function<void()> fn) {
