@@ -49,22 +49,28 @@ public:
 
 private:
   struct Event {
-    Time at = 0;
-    std::uint64_t sequence = 0;
     PacketEventHandler* handler = nullptr;
     std::uint32_t arg = 0;
     Packet packet;
     std::function<void()> fn;
   };
+  // The heap orders small keys; the events themselves stay put in slots_ (moving a Packet and a
+  // std::function at every sift step cost more than the rest of a hop).
+  struct Key {
+    Time at = 0;
+    std::uint64_t sequence = 0;
+    std::uint32_t slot = 0;
+  };
   struct Later {
-    bool operator()(const Event& a, const Event& b) const {
+    bool operator()(const Key& a, const Key& b) const {
       return a.at != b.at ? a.at > b.at : a.sequence > b.sequence;
     }
   };
-  void push(Event&& event);
-  void push_heap(Event&& event);
+  void push(Time at, std::uint64_t sequence, Event&& event);
 
-  std::vector<Event> heap_;
+  std::vector<Key> heap_;
+  std::vector<Event> slots_;
+  std::vector<std::uint32_t> free_slots_;
   Time now_ = 0;
   std::uint64_t next_sequence_ = 0;
   std::size_t peak_size_ = 0;
