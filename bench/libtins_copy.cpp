@@ -36,7 +36,8 @@ int generate(const std::string& out, std::uint64_t count) {
     ip.id(static_cast<std::uint16_t>(i + 1));
     ip.ttl(64);
     const long us = static_cast<long>(i);
-    writer.write(Tins::Packet(ip, Tins::Timestamp(timeval{kBaseSeconds + us / 1'000'000, us % 1'000'000})));
+    Tins::Packet packet(ip, Tins::Timestamp(timeval{kBaseSeconds + us / 1'000'000, us % 1'000'000}));
+    writer.write(packet);
   }
   std::cout << count << "\n";
   return 0;
