@@ -51,6 +51,7 @@ measure() {  # measure LABEL PACKETS COMMAND...: one run, timed by /usr/bin/time
   }
   read -r seconds rss_kb <"$work/time"
   [[ -n $base_seconds ]] || base_seconds=$seconds
+  last_seconds=$seconds
   awk -v l="$label" -v s="$seconds" -v n="$count" -v b="$base_seconds" -v r="$rss_kb" 'BEGIN {
     if (s <= 0) s = 0.01
     printf "%-44s %10.2f %12.0f %7.1fx %7.0f MB\n", l, s, n / s, s / b, r / 1024 }'
@@ -60,5 +61,8 @@ measure "libtins copy of the pcap ($packets)" "$packets" "$copy" copy "$work/in.
 measure "tunlab replay ($packets)" "$packets" "$tunlab" replay "$work/in.pcap"
 measure "tunlab replay --capture ($packets)" "$packets" "$tunlab" replay "$work/in.pcap" --capture "$work/captures"
 measure "tunlab run ($packets datagrams)" "$packets" "$tunlab" run "$work/run.yaml"
+run_seconds=$last_seconds
 measure "tunlab run --capture ($packets datagrams)" "$packets" "$tunlab" run "$work/run.yaml" --capture "$work/captures"
 measure "tunlab run ($big datagrams)" "$big" "$tunlab" run "$work/big.yaml"
+awk -v big="$last_seconds" -v small="$run_seconds" -v nb="$big" -v ns="$packets" 'BEGIN {
+  printf "run of %d datagrams / run of %d: %.1fx the time for %.0fx the datagrams\n", nb, ns, big / small, nb / ns }'
