@@ -62,9 +62,7 @@ private:
     std::uint32_t slot = 0;
   };
   struct Later {
-    bool operator()(const Key& a, const Key& b) const {
-      return a.at != b.at ? a.at > b.at : a.sequence > b.sequence;
-    }
+    bool operator()(const Key& a, const Key& b) const { return a.at != b.at ? a.at > b.at : a.sequence > b.sequence; }
   };
   void push(Time at, std::uint64_t sequence, Event&& event);
 
