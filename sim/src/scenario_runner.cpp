@@ -271,25 +271,23 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   for (std::size_t h = 0; h < network->hosts().size(); ++h) {
     Host& host = *network->hosts()[h];
     const std::size_t slot = tally.host_slot(host.name());
-    host.set_datagram_observer(
-        [&, slot, h](const AppLog::Datagram& d) {
-          const Host& receiver = *network->hosts()[h];
-          if (d.origin == 0 || d.origin > accounting.injected()) {
-            never_sent[h].push_back(
-                fmt::format("{} received a datagram on port {} that no application sent", receiver.name(), d.port));
-          }
-          tally.app_datagram(slot, d.port, d.bytes, d.origin);
-          const SentPayload* want = sent.find(d.origin);
-          if (want != nullptr && !network->corrupted(d.origin) &&
-              (want->bytes != d.bytes || want->digest != d.digest)) {
-            if (differing++ == 0) {
-              first_difference =
-                  fmt::format("#{} to {} port {}: sent {} bytes (digest {:016x}), received {} bytes (digest {:016x})",
-                              d.origin, receiver.name(), d.port, want->bytes, want->digest, d.bytes, d.digest);
-            }
-          }
-        },
-        false);
+    host.set_datagram_observer([&, slot, h](const AppLog::Datagram& d) {
+      const Host& receiver = *network->hosts()[h];
+      if (d.origin == 0 || d.origin > accounting.injected()) {
+        never_sent[h].push_back(
+            fmt::format("{} received a datagram on port {} that no application sent", receiver.name(), d.port));
+      }
+      tally.app_datagram(slot, d.port, d.bytes, d.origin);
+      const SentPayload* want = sent.find(d.origin);
+      if (want != nullptr && !network->corrupted(d.origin) && (want->bytes != d.bytes || want->digest != d.digest)) {
+        if (differing++ == 0) {
+          first_difference =
+              fmt::format("#{} to {} port {}: sent {} bytes (digest {:016x}), received {} bytes (digest {:016x})",
+                          d.origin, receiver.name(), d.port, want->bytes, want->digest, d.bytes, d.digest);
+        }
+      }
+    });
+    host.keep_datagrams(false);
   }
   if (options.tracer) {
     network->set_tracer(options.tracer);
