@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <pcap/pcap.h>
 #include <tins/ethernetII.h>
 #include <tins/icmp.h>
@@ -302,6 +303,141 @@ TEST(CaptureDigest, DigestIsStableAcrossMoreRecords) {
   EXPECT_NE(set.digest(), before);
   EXPECT_EQ(set.packet_count(0), 2u);
   EXPECT_EQ(set.file_bytes(0).size(), 24u + (16u + 78u) + (16u + 37u));
+}
+
+// ---- streaming: files written as packets pass, the digest over the same bytes --------------
+
+// SHA-256 of `bytes`, computed here independently of CaptureSet::digest().
+std::string sha256_hex(const Bytes& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  EXPECT_EQ(EVP_Digest(bytes.data(), bytes.size(), md, &md_len, EVP_sha256(), nullptr), 1);
+  std::string hex;
+  for (unsigned int i = 0; i < md_len; ++i) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex.push_back(kHex[md[i] >> 4]);
+    hex.push_back(kHex[md[i] & 0x0f]);
+  }
+  return hex;
+}
+
+// Records enough to pass the writer's buffer several times over, in three captures opened out of
+// name order, with packets of many sizes.
+void fill(CaptureSet& set) {
+  const std::size_t c = set.open("c-tun0", LinkType::raw);
+  const std::size_t a = set.open("a-eth0", LinkType::ethernet);
+  const std::size_t b = set.open("b-tun0", LinkType::raw);
+  set.seal();
+  for (std::uint16_t i = 0; i < 3000; ++i) {
+    const Bytes packet = udp_packet(i % 700, i);
+    set.record(c, i * 1000, packet);
+    set.record(a, i * 1000 + 1, ethernet_frame(packet));
+    if (i % 3 == 0) {
+      set.record(b, i * 1000 + 2, packet);
+    }
+  }
+}
+
+TEST_F(CaptureTest, StreamingDigestEqualsTheDigestOfTheWholeFilesInNameOrder) {
+  CaptureSet streamed;  // sealed: a-eth0 is hashed as it is written and never stored
+  fill(streamed);
+  CaptureSet on_disk(dir_ / "caps");  // sealed too, but every file kept
+  fill(on_disk);
+  const std::string on_disk_digest = on_disk.digest();  // also writes out what is buffered
+  Bytes all;
+  for (const char* name : {"a-eth0", "b-tun0", "c-tun0"}) {
+    std::ifstream in(dir_ / "caps" / (std::string(name) + ".pcap"), std::ios::binary);
+    const Bytes file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    all.insert(all.end(), file.begin(), file.end());
+  }
+  EXPECT_GT(all.size(), 2u * 1024 * 1024);
+  const std::string whole = sha256_hex(all);
+  EXPECT_EQ(streamed.digest(), whole);
+  EXPECT_EQ(on_disk_digest, whole);
+}
+
+TEST_F(CaptureTest, CaptureFilesGrowWhilePacketsAreRecorded) {
+  CaptureSet set(dir_ / "caps");
+  const std::size_t tun = set.open("left-tun0", LinkType::raw);
+  set.seal();
+  const fs::path file = dir_ / "caps" / "left-tun0.pcap";
+  ASSERT_TRUE(fs::exists(file));
+  const Bytes packet = udp_packet(1000, 1);
+  for (int i = 0; i < 2000; ++i) {  // ~2 MB: past the writer's buffer many times
+    set.record(tun, i, packet);
+  }
+  // Nothing was asked of the set since: what is on disk was written as the packets passed.
+  EXPECT_GT(fs::file_size(file), 1024u * 1024);
+  const auto paths = set.write_to(dir_ / "caps");  // the files are there already: no copy
+  EXPECT_EQ(paths.at("left-tun0"), file);
+  EXPECT_EQ(fs::file_size(file), 24u + 2000u * (16u + packet.size()));
+}
+
+TEST_F(CaptureTest, WrittenBytesEqualWhatLibpcapsDumperWrites) {
+  // The writer assembles libpcap's format itself; pcap_dump is the oracle.
+  for (const LinkType type : {LinkType::raw, LinkType::ethernet}) {
+    CaptureSet set;
+    const std::size_t index = set.open("x", type);
+    pcap_t* dead = pcap_open_dead_with_tstamp_precision(type == LinkType::raw ? DLT_RAW : DLT_EN10MB, 65535,
+                                                        PCAP_TSTAMP_PRECISION_MICRO);
+    ASSERT_NE(dead, nullptr);
+    const fs::path path = dir_ / "oracle.pcap";
+    pcap_dumper_t* dumper = pcap_dump_open(dead, path.c_str());
+    ASSERT_NE(dumper, nullptr);
+    const std::int64_t times[] = {0, 999, 1'000'000'001, 3'600'000'000'123, -1'500};
+    for (std::size_t i = 0; i < std::size(times); ++i) {
+      const Bytes packet = type == LinkType::raw ? udp_packet(i * 300, static_cast<std::uint16_t>(i))
+                                                 : ethernet_frame(udp_packet(i * 300, static_cast<std::uint16_t>(i)));
+      set.record(index, times[i], packet);
+      std::int64_t sec = times[i] / 1'000'000'000;
+      std::int64_t rem = times[i] % 1'000'000'000;
+      if (rem < 0) {
+        rem += 1'000'000'000;
+        --sec;
+      }
+      pcap_pkthdr header{};
+      header.ts.tv_sec = static_cast<time_t>(sec);
+      header.ts.tv_usec = static_cast<suseconds_t>(rem / 1000);
+      header.caplen = header.len = static_cast<bpf_u_int32>(packet.size());
+      pcap_dump(reinterpret_cast<u_char*>(dumper), &header, packet.data());
+    }
+    pcap_dump_close(dumper);
+    pcap_close(dead);
+    std::ifstream in(path, std::ios::binary);
+    const Bytes oracle((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(set.file_bytes(index), oracle);
+  }
+}
+
+TEST_F(CaptureTest, PcapReaderYieldsOneRecordAtATimeWhatTheWholeFileReaderReturns) {
+  const auto whole = read_ipv4_pcap(kFixtures / "mixed-100.pcap");
+  PcapReader reader(kFixtures / "mixed-100.pcap");
+  std::size_t n = 0;
+  while (const auto record = reader.next()) {
+    ASSERT_LT(n, whole.size());
+    EXPECT_EQ(record->number, n + 1);
+    EXPECT_EQ(record->time_ns, whole[n].time_ns);
+    EXPECT_EQ(Bytes(record->bytes.begin(), record->bytes.end()), whole[n].bytes);
+    ++n;
+  }
+  EXPECT_EQ(n, whole.size());
+  EXPECT_FALSE(reader.next());  // stays at the end
+}
+
+TEST_F(CaptureTest, PcapReaderNamesTheBadPacketOnlyWhenItGetsThere) {
+  const Bytes good = udp_packet(8, 1);
+  Bytes bad = good;
+  bad[0] = 0x65;  // IP version 6
+  const fs::path path = write_file("bad-third.pcap", handmade_pcap(101, {{0, 0, good}, {0, 1, good}, {0, 2, bad}}));
+  PcapReader reader(path);
+  EXPECT_TRUE(reader.next());
+  EXPECT_TRUE(reader.next());
+  try {
+    reader.next();
+    ADD_FAILURE() << "packet 3 was accepted";
+  } catch (const InputError& error) {
+    EXPECT_EQ(std::string(error.what()), path.string() + ": packet 3: not an IPv4 packet (IP version 6)");
+  }
 }
 
 // ---- read_ipv4_pcap: the committed fixtures --------------------------------------------------

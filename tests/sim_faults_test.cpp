@@ -71,6 +71,7 @@ Outcome run(const scenario::Scenario& s, std::uint64_t seed = kSeed) {
   Outcome o;
   RunOptions options;
   options.seed = seed;
+  options.pre_run = [](Network& network) { network.host("right").keep_datagrams(true); };
   options.post_run = [&o](Network& network, RunSummary& summary) {
     for (const AppLog::Datagram& d : network.host("right").app_log().datagrams) {
       o.arrival_order.push_back(d.origin);

@@ -1,7 +1,9 @@
 // tunlab run | replay | check.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +68,53 @@ ExpectationResult replay_identical(const std::vector<PcapRecord>& records,
   return r;
 }
 
+// The same check on the simulator, as packets pass: the pcap is read a second time alongside the
+// run. Replay is the seed topology's only traffic, so the file's packet N is origin N; packets
+// read ahead of what has arrived wait in `pending_` (only those in flight, or lost).
+class StreamingReplayCheck {
+public:
+  StreamingReplayCheck(const std::filesystem::path& pcap, std::uint64_t count) : reader_(pcap), count_(count) {}
+
+  void arrived(std::uint32_t origin, ByteView ip) {
+    if (origin == 0) {
+      return;
+    }
+    while (read_ < origin) {
+      const auto record = reader_.next();
+      if (!record) {
+        return;
+      }
+      ++read_;
+      if (read_ == origin && std::equal(ip.begin(), ip.end(), record->bytes.begin(), record->bytes.end())) {
+        ++identical_;
+        return;
+      }
+      pending_.emplace(read_, std::vector<std::uint8_t>(record->bytes.begin(), record->bytes.end()));
+    }
+    const auto it = pending_.find(origin);
+    if (it != pending_.end() && std::equal(ip.begin(), ip.end(), it->second.begin(), it->second.end())) {
+      ++identical_;
+      pending_.erase(it);
+    }
+  }
+
+  ExpectationResult result() const {
+    ExpectationResult r;
+    r.name = "replayed packets byte-identical at right-tun0";
+    r.ok = identical_ == count_;
+    r.expected = fmt::format("{} identical packets", count_);
+    r.seen = fmt::format("{} identical packets", identical_);
+    return r;
+  }
+
+private:
+  PcapReader reader_;
+  std::uint64_t count_;
+  std::uint64_t read_ = 0;
+  std::uint64_t identical_ = 0;
+  std::map<std::uint64_t, std::vector<std::uint8_t>> pending_;
+};
+
 sim::Network::Tracer make_tracer(std::FILE* out) {
   return [out](sim::Time at, const std::string& label, sim::Direction direction, std::uint32_t origin, ByteView ip) {
     // "#3" is the third packet the scenario sent; "--" marks the network's own (ICMP errors,
@@ -109,7 +158,8 @@ int run_on_real(const scenario::Scenario& s, const CommonOptions& o, const real:
 }
 
 int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const sim::RunOptions::PostRun& post_run,
-                   const real::RealRunOptions::PostRun& real_post_run = {}) {
+                   const real::RealRunOptions::PostRun& real_post_run = {},
+                   const sim::RunOptions::PreRun& pre_run = {}) {
   if (o.backend == "real") {
     return run_on_real(s, o, real_post_run);
   }
@@ -122,6 +172,7 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const si
   if (o.trace) {
     options.tracer = make_tracer(o.json ? stderr : stdout);
   }
+  options.pre_run = pre_run;
   options.post_run = post_run;
   return report(sim::run_scenario(s, options), o);
 }
@@ -158,8 +209,11 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
     if (replay_scenario->empty()) {
       s.name = "replay-" + std::filesystem::path(*replay_file).stem().string();
     }
-    // Read first: a bad pcap is bad input (exit 2) before anything runs.
-    const std::vector<PcapRecord> records = read_ipv4_pcap(*replay_file);
+    // Read through first: a bad pcap is bad input (exit 2) before anything runs.
+    std::uint64_t count = 0;
+    for (PcapReader reader(*replay_file); reader.next();) {
+      ++count;
+    }
     scenario::TrafficSpec traffic;
     traffic.kind = scenario::TrafficKind::replay;
     traffic.from = "left";
@@ -170,45 +224,54 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
       scenario::Expectation all;
       all.kind = scenario::ExpectKind::delivered;
       all.name = "every replayed packet delivered";
-      all.delivered = records.size();
-      all.injected = records.size();
+      all.delivered = count;
+      all.injected = count;
       s.expectations.push_back(all);
       scenario::Expectation hop;
       hop.kind = scenario::ExpectKind::hop;
       hop.name = "right-tun0 carries the replayed packets";
       hop.hop = "right-tun0";
-      hop.at_least = records.size();
+      hop.at_least = count;
       s.expectations.push_back(hop);
     }
-    // Each packet must reach right-tun0 byte for byte as it was in the pcap.
-    auto post_run = [records, seed_topology](sim::Network& network, RunSummary& summary) {
-      if (!seed_topology) {
-        return;
-      }
-      std::vector<const std::vector<std::uint8_t>*> arrived;
-      for (const auto& record : network.hop_records("right-tun0")) {
-        if (record.direction == sim::Direction::in) {
-          arrived.push_back(&record.bytes);
+    if (replay_options->backend == "real") {
+      // Real: the pcap's packets entered left's stack through app A's IP_HDRINCL socket.
+      auto real_post_run = [file = *replay_file, seed_topology](const real::RealHops& hops, RunSummary& summary) {
+        if (!seed_topology) {
+          return;
         }
-      }
-      summary.expectations.push_back(replay_identical(records, arrived));
-    };
-    // Real: the pcap's packets entered left's stack through app A's IP_HDRINCL socket.
-    auto real_post_run = [records, seed_topology](const real::RealHops& hops, RunSummary& summary) {
-      if (!seed_topology) {
-        return;
-      }
-      std::vector<const std::vector<std::uint8_t>*> arrived;
-      if (const auto it = hops.find("right-tun0"); it != hops.end()) {
-        for (const auto& packet : it->second) {
-          if (!packet.outgoing) {
-            arrived.push_back(&packet.bytes);
+        const std::vector<PcapRecord> records = read_ipv4_pcap(file);
+        std::vector<const std::vector<std::uint8_t>*> arrived;
+        if (const auto it = hops.find("right-tun0"); it != hops.end()) {
+          for (const auto& packet : it->second) {
+            if (!packet.outgoing) {
+              arrived.push_back(&packet.bytes);
+            }
           }
         }
+        summary.expectations.push_back(replay_identical(records, arrived));
+      };
+      exit_code = run_on_backend(s, *replay_options, {}, real_post_run);
+      return;
+    }
+    // Each packet must reach right-tun0 byte for byte as it was in the pcap.
+    auto check = std::make_shared<StreamingReplayCheck>(*replay_file, count);
+    auto pre_run = [check, seed_topology](sim::Network& network) {
+      if (seed_topology) {
+        network.observe_hop("right-tun0",
+                            [check](sim::Time, sim::Direction direction, std::uint32_t origin, ByteView ip) {
+                              if (direction == sim::Direction::in) {
+                                check->arrived(origin, ip);
+                              }
+                            });
       }
-      summary.expectations.push_back(replay_identical(records, arrived));
     };
-    exit_code = run_on_backend(s, *replay_options, post_run, real_post_run);
+    auto post_run = [check, seed_topology](sim::Network&, RunSummary& summary) {
+      if (seed_topology) {
+        summary.expectations.push_back(check->result());
+      }
+    };
+    exit_code = run_on_backend(s, *replay_options, post_run, {}, pre_run);
   });
 
   auto check_file = std::make_shared<std::string>();

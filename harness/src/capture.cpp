@@ -1,13 +1,15 @@
-// Captures written through libpcap's dumper into memory, and pcap input for replay.
+// Captures streamed to files as packets pass, and pcap input for replay, one record at a time.
 //
-// Why libpcap and not Tins::PacketWriter: PacketWriter only writes to a path, and in libtins 4.0
-// its write(pdu, timeval) overload is private, so every record would carry wall-clock time.
-// Captures must stay in memory (the digest is taken whether or not --capture was given) and carry
-// virtual time, so we drive pcap_dump ourselves on an open_memstream FILE*.
+// Why not Tins::PacketWriter: in libtins 4.0 its write(pdu, timeval) overload is private, so every
+// record would carry wall-clock time; and why not pcap_dump: the digest is taken whether or not
+// --capture was given, over the very bytes written, so we assemble libpcap's file format (a
+// fixed, documented layout) ourselves and hash and write the same buffer. libpcap reads.
 #include "tunlab/harness/capture.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <pcap/pcap.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -62,35 +64,43 @@ std::uint16_t be16(const std::uint8_t* p) {
 
 }  // namespace
 
-// One interface's capture: a dead pcap handle (it only carries the link type and snaplen) and a
-// dumper writing into a growable memory buffer.
+// One interface's capture. The pcap bytes (libpcap's file format: the 24-byte global header, then
+// a 16-byte record header and the bytes per record, in host byte order as pcap_dump writes them)
+// are assembled in a buffer and, whenever it fills, handed to the file and, for the capture hashed
+// as it is written, to the running SHA-256.
 class CaptureFile {
 public:
-  CaptureFile(std::string name, LinkType link_type) : name_(std::move(name)), link_type_(link_type) {
-    pcap_ = pcap_open_dead_with_tstamp_precision(to_dlt(link_type), kSnaplen, PCAP_TSTAMP_PRECISION_MICRO);
-    if (pcap_ == nullptr) {
-      throw std::runtime_error("capture " + name_ + ": pcap_open_dead failed");
+  CaptureFile(std::string name, LinkType link_type, const std::optional<std::filesystem::path>& dir)
+      : name_(std::move(name)), link_type_(link_type) {
+    if (dir) {
+      path_ = *dir / (name_ + ".pcap");
+      fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd_ < 0) {
+        throw InputError(path_.string() + ": cannot write: " + std::strerror(errno));
+      }
+    } else {
+      std::FILE* temp = std::tmpfile();  // unlinked: nothing is left behind, whatever happens
+      if (temp == nullptr) {
+        throw std::system_error(errno, std::generic_category(), "capture " + name_ + ": temporary file");
+      }
+      fd_ = ::dup(::fileno(temp));
+      std::fclose(temp);
+      if (fd_ < 0) {
+        throw std::system_error(errno, std::generic_category(), "capture " + name_ + ": temporary file");
+      }
     }
-    stream_ = open_memstream(&buffer_, &buffer_size_);
-    if (stream_ == nullptr) {
-      pcap_close(pcap_);
-      throw std::system_error(errno, std::generic_category(), "capture " + name_ + ": open_memstream");
-    }
-    dumper_ = pcap_dump_fopen(pcap_, stream_);
-    if (dumper_ == nullptr) {
-      std::string error = pcap_geterr(pcap_);
-      std::fclose(stream_);
-      std::free(buffer_);
-      pcap_close(pcap_);
-      throw std::runtime_error("capture " + name_ + ": " + error);
-    }
+    buffer_.reserve(kBufferBytes + kSnaplen + 16);
+    append_file_header();
   }
 
   ~CaptureFile() {
-    // pcap_dump_close flushes and fcloses the memstream; only then is the buffer ours to free.
-    pcap_dump_close(dumper_);
-    std::free(buffer_);
-    pcap_close(pcap_);
+    if (fd_ >= 0) {
+      try {
+        flush();
+      } catch (const std::exception&) {  // a destructor reports nothing; write_to/digest did
+      }
+      ::close(fd_);
+    }
   }
 
   CaptureFile(const CaptureFile&) = delete;
@@ -104,21 +114,104 @@ public:
       rem += kNsPerSec;
       --sec;
     }
-    pcap_pkthdr header{};
-    header.ts.tv_sec = static_cast<time_t>(sec);
-    header.ts.tv_usec = static_cast<suseconds_t>(rem / 1000);
-    header.len = static_cast<bpf_u_int32>(bytes.size());
-    header.caplen = static_cast<bpf_u_int32>(std::min<std::size_t>(bytes.size(), kSnaplen));
-    pcap_dump(reinterpret_cast<u_char*>(dumper_), &header, bytes.data());
+    const std::size_t caplen = std::min<std::size_t>(bytes.size(), kSnaplen);
+    // struct pcap_sf_pkthdr: 32-bit seconds and microseconds, caplen, len.
+    const std::uint32_t header[4] = {static_cast<std::uint32_t>(static_cast<std::int32_t>(sec)),
+                                     static_cast<std::uint32_t>(rem / 1000), static_cast<std::uint32_t>(caplen),
+                                     static_cast<std::uint32_t>(bytes.size())};
+    append(header, sizeof header);
+    append(bytes.data(), caplen);
     ++packet_count_;
+    if (buffer_.size() >= kBufferBytes) {
+      flush();
+    }
   }
 
-  // The file so far. Valid until the next record().
-  ByteView view() {
-    if (pcap_dump_flush(dumper_) != 0) {
-      throw std::runtime_error("capture " + name_ + ": flush failed");
+  // Hashes the bytes as they are written from now on; must be called before the first record.
+  // `store` false: the bytes are hashed only, never written anywhere.
+  void hash_live(bool store) {
+    live_hash_ = new_sha256();
+    if (!store) {
+      ::close(fd_);
+      fd_ = -1;
     }
-    return {reinterpret_cast<const std::uint8_t*>(buffer_), buffer_size_};
+  }
+  bool hashed_live() const { return live_hash_ != nullptr; }
+
+  // Writes out what is buffered (and feeds it to the live hash).
+  void flush() {
+    if (buffer_.empty()) {
+      return;
+    }
+    if (live_hash_ && EVP_DigestUpdate(live_hash_.get(), buffer_.data(), buffer_.size()) != 1) {
+      throw std::runtime_error("capture digest: update failed");
+    }
+    if (fd_ >= 0) {
+      const std::uint8_t* p = buffer_.data();
+      std::size_t left = buffer_.size();
+      while (left > 0) {
+        const ssize_t n = ::write(fd_, p, left);
+        if (n < 0 && errno == EINTR) {
+          continue;
+        }
+        if (n <= 0) {
+          const std::string where = path_.empty() ? "capture " + name_ + " (temporary file)" : path_.string();
+          throw InputError(where + ": cannot write: " + std::strerror(errno));
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+      }
+      file_size_ += buffer_.size();
+    }
+    buffer_.clear();
+  }
+
+  // Feeds the whole file to `ctx`: the live hash's state is copied in when this capture is hashed
+  // as it is written (only valid when it is the first in the digest's order).
+  void hash_into(EVP_MD_CTX* ctx) {
+    flush();
+    if (live_hash_) {
+      if (EVP_MD_CTX_copy_ex(ctx, live_hash_.get()) != 1) {
+        throw std::runtime_error("capture digest: copy failed");
+      }
+      return;
+    }
+    read_back([ctx](const std::uint8_t* data, std::size_t size) {
+      if (EVP_DigestUpdate(ctx, data, size) != 1) {
+        throw std::runtime_error("capture digest: update failed");
+      }
+    });
+  }
+
+  std::vector<std::uint8_t> bytes() {
+    if (fd_ < 0) {
+      throw std::logic_error("capture " + name_ + ": hashed only, not stored");
+    }
+    flush();
+    std::vector<std::uint8_t> out;
+    out.reserve(file_size_);
+    read_back([&out](const std::uint8_t* data, std::size_t size) { out.insert(out.end(), data, data + size); });
+    return out;
+  }
+
+  // Copies the file to `path` unless it is that file already.
+  void copy_to(const std::filesystem::path& path) {
+    if (fd_ < 0) {
+      throw std::logic_error("capture " + name_ + ": hashed only, not stored");
+    }
+    flush();
+    std::error_code ec;
+    if (!path_.empty() && std::filesystem::equivalent(path_, path, ec)) {
+      return;
+    }
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    read_back([&out](const std::uint8_t* data, std::size_t size) {
+      out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+    });
+    out.close();
+    if (!out) {
+      throw InputError(path.string() + ": cannot write: " + std::strerror(errno));
+    }
   }
 
   const std::string& name() const { return name_; }
@@ -126,17 +219,80 @@ public:
   std::size_t packet_count() const { return packet_count_; }
 
 private:
+  static constexpr std::size_t kBufferBytes = 256 * 1024;
+
+  using Sha256 = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+  static Sha256 new_sha256() {
+    Sha256 ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+      throw std::runtime_error("capture digest: SHA-256 unavailable");
+    }
+    return ctx;
+  }
+
+  void append(const void* data, std::size_t size) {
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    buffer_.insert(buffer_.end(), p, p + size);
+  }
+
+  // struct pcap_file_header as libpcap's pcap_dump_open writes it for microsecond timestamps.
+  void append_file_header() {
+    const std::uint32_t magic = 0xa1b2c3d4;
+    const std::uint16_t version[2] = {2, 4};
+    const std::int32_t thiszone = 0;
+    const std::uint32_t sigfigs = 0;
+    const std::uint32_t snaplen = kSnaplen;
+    const std::uint32_t linktype = static_cast<std::uint32_t>(link_type_);
+    append(&magic, 4);
+    append(version, 4);
+    append(&thiszone, 4);
+    append(&sigfigs, 4);
+    append(&snaplen, 4);
+    append(&linktype, 4);
+  }
+
+  template <typename Sink>
+  void read_back(Sink&& sink) {
+    std::vector<std::uint8_t> chunk(std::min<std::size_t>(file_size_, 1 << 20));
+    std::size_t offset = 0;
+    while (offset < file_size_) {
+      const std::size_t want = std::min(chunk.size(), file_size_ - offset);
+      const ssize_t n = ::pread(fd_, chunk.data(), want, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        throw std::runtime_error("capture " + name_ + ": cannot read back: " + std::strerror(errno));
+      }
+      sink(chunk.data(), static_cast<std::size_t>(n));
+      offset += static_cast<std::size_t>(n);
+    }
+  }
+
   std::string name_;
   LinkType link_type_;
+  std::filesystem::path path_;  // empty for a temporary file
+  int fd_ = -1;                 // -1 when hashed only
   std::size_t packet_count_ = 0;
-  pcap_t* pcap_ = nullptr;
-  pcap_dumper_t* dumper_ = nullptr;
-  std::FILE* stream_ = nullptr;  // owned by dumper_ once it exists
-  char* buffer_ = nullptr;
-  std::size_t buffer_size_ = 0;
+  std::size_t file_size_ = 0;  // bytes written to fd_
+  std::vector<std::uint8_t> buffer_;
+  Sha256 live_hash_{nullptr, &EVP_MD_CTX_free};
 };
 
+namespace {
+void create_capture_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    throw InputError(dir.string() + ": cannot create capture directory: " + ec.message());
+  }
+}
+}  // namespace
+
 CaptureSet::CaptureSet() = default;
+CaptureSet::CaptureSet(const std::filesystem::path& dir) : dir_(dir) {
+  create_capture_dir(dir);
+}
 CaptureSet::~CaptureSet() = default;
 CaptureSet::CaptureSet(CaptureSet&&) noexcept = default;
 CaptureSet& CaptureSet::operator=(CaptureSet&&) noexcept = default;
@@ -150,13 +306,30 @@ std::size_t CaptureSet::open(const std::string& name, LinkType link_type) {
       return i;
     }
   }
+  if (sealed_) {
+    throw std::logic_error("capture " + name + ": the capture set is sealed");
+  }
   // The name becomes NAME.pcap inside the capture directory: keep it a plain file name.
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
       name.find('\0') != std::string::npos) {
     throw std::invalid_argument("capture name '" + name + "' is not a plain file name");
   }
-  files_.push_back(std::make_unique<CaptureFile>(name, link_type));
+  (void)to_dlt(link_type);  // rejects an unknown link type
+  files_.push_back(std::make_unique<CaptureFile>(name, link_type, dir_));
   return files_.size() - 1;
+}
+
+void CaptureSet::seal() {
+  if (sealed_ || files_.empty()) {
+    sealed_ = true;
+    return;
+  }
+  sealed_ = true;
+  const auto first = std::min_element(files_.begin(), files_.end(),
+                                      [](const auto& a, const auto& b) { return a->name() < b->name(); });
+  if ((*first)->packet_count() == 0) {
+    (*first)->hash_live(dir_.has_value());
+  }
 }
 
 void CaptureSet::record(std::size_t capture, std::int64_t time_ns, ByteView bytes) {
@@ -176,33 +349,21 @@ std::size_t CaptureSet::size() const {
 }
 
 std::vector<std::uint8_t> CaptureSet::file_bytes(std::size_t capture) const {
-  ByteView bytes = files_.at(capture)->view();
-  return {bytes.begin(), bytes.end()};
+  return files_.at(capture)->bytes();
 }
 
 std::map<std::string, std::filesystem::path> CaptureSet::write_to(const std::filesystem::path& dir) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    throw InputError(dir.string() + ": cannot create capture directory: " + ec.message());
-  }
+  create_capture_dir(dir);
   std::map<std::string, std::filesystem::path> written;
   for (const auto& file : files_) {
     std::filesystem::path path = dir / (file->name() + ".pcap");
-    ByteView bytes = file->view();
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      throw InputError(path.string() + ": cannot write: " + std::strerror(errno));
-    }
+    file->copy_to(path);
     written.emplace(file->name(), std::move(path));
   }
   return written;
 }
 
 std::string CaptureSet::digest() const {
-  // view() only flushes the stream, so taking the digest leaves every capture as it was.
   std::vector<CaptureFile*> ordered;
   ordered.reserve(files_.size());
   for (const auto& file : files_) {
@@ -215,11 +376,10 @@ std::string CaptureSet::digest() const {
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("capture digest: SHA-256 unavailable");
   }
+  // The file hashed as it was written is the first in name order (seal() chose it), so its
+  // running state is where the digest of the concatenation starts.
   for (CaptureFile* file : ordered) {
-    ByteView bytes = file->view();
-    if (EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1) {
-      throw std::runtime_error("capture digest: update failed");
-    }
+    file->hash_into(ctx.get());
   }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
@@ -261,10 +421,11 @@ std::string ethertype_text(std::uint16_t ethertype) {
   }
 }
 
-class PcapReader {
+}  // namespace
+
+class PcapReader::Impl {
 public:
-  PcapReader(const std::filesystem::path& path, bool skip_non_ipv4)
-      : file_(path.string()), skip_non_ipv4_(skip_non_ipv4) {
+  Impl(const std::filesystem::path& path, bool skip_non_ipv4) : file_(path.string()), skip_non_ipv4_(skip_non_ipv4) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
       fail("cannot open: is a directory");
@@ -273,6 +434,8 @@ public:
     if (fp == nullptr) {
       fail(std::string("cannot open: ") + std::strerror(errno));
     }
+    // libpcap reads through stdio: a large buffer turns a read(2) per 4 KiB into one per MiB.
+    std::setvbuf(fp, nullptr, _IOFBF, 1 << 20);
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     // Nanosecond precision so that both microsecond and nanosecond files keep every digit.
     pcap_ = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
@@ -280,30 +443,32 @@ public:
       std::fclose(fp);  // on failure libpcap leaves the FILE to us
       fail("not a pcap file (" + std::string(errbuf) + ")");
     }
+    dlt_ = pcap_datalink(pcap_);
+    if (!is_raw(dlt_) && dlt_ != DLT_EN10MB && dlt_ != DLT_LINUX_SLL && dlt_ != kDltLinuxSll2) {
+      pcap_close(pcap_);
+      pcap_ = nullptr;
+      fail("unsupported link type " + link_type_name(dlt_) + " (DLT " + std::to_string(dlt_) +
+           "); expected RAW, Ethernet or Linux SLL");
+    }
   }
-  ~PcapReader() {
+  ~Impl() {
     if (pcap_ != nullptr) {
       pcap_close(pcap_);
     }
   }
-  PcapReader(const PcapReader&) = delete;
-  PcapReader& operator=(const PcapReader&) = delete;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
-  std::vector<PcapRecord> read_all() {
-    int dlt = pcap_datalink(pcap_);
-    if (!is_raw(dlt) && dlt != DLT_EN10MB && dlt != DLT_LINUX_SLL && dlt != kDltLinuxSll2) {
-      fail("unsupported link type " + link_type_name(dlt) + " (DLT " + std::to_string(dlt) +
-           "); expected RAW, Ethernet or Linux SLL");
-    }
-
-    std::vector<PcapRecord> records;
-    std::int64_t first_ns = 0;
-    for (std::size_t number = 1;; ++number) {
+  std::optional<PcapReader::Record> next() {
+    const int dlt = dlt_;
+    for (;;) {
+      const std::size_t number = ++number_;
       pcap_pkthdr* header = nullptr;
       const u_char* data = nullptr;
       int rc = pcap_next_ex(pcap_, &header, &data);
       if (rc == PCAP_ERROR_BREAK) {
-        break;  // end of file
+        --number_;
+        return std::nullopt;  // end of file
       }
       if (rc != 1) {
         // libpcap says "truncated dump file; tried to read N ... bytes, only got M" for a cut-off
@@ -317,7 +482,7 @@ public:
 
       std::int64_t time_ns = static_cast<std::int64_t>(header->ts.tv_sec) * kNsPerSec + header->ts.tv_usec;
       if (number == 1) {
-        first_ns = time_ns;
+        first_ns_ = time_ns;
       }
       ByteView frame{data, header->caplen};
       if (skip_non_ipv4_ && !carries_ipv4(dlt, frame)) {
@@ -325,9 +490,8 @@ public:
       }
       ByteView ip = strip_link_layer(dlt, frame, number);
       ip = check_ipv4(ip, number, *header, frame.size() - ip.size());
-      records.push_back(PcapRecord{time_ns - first_ns, {ip.begin(), ip.end()}});
+      return PcapReader::Record{time_ns - first_ns_, ip, number};
     }
-    return records;
   }
 
 private:
@@ -446,13 +610,26 @@ private:
   std::string file_;
   bool skip_non_ipv4_ = false;
   pcap_t* pcap_ = nullptr;
+  int dlt_ = 0;
+  std::size_t number_ = 0;
+  std::int64_t first_ns_ = 0;
 };
 
-}  // namespace
+PcapReader::PcapReader(const std::filesystem::path& path, NonIpv4Frames non_ipv4)
+    : impl_(std::make_unique<Impl>(path, non_ipv4 == NonIpv4Frames::skip)) {}
+PcapReader::~PcapReader() = default;
+
+std::optional<PcapReader::Record> PcapReader::next() {
+  return impl_->next();
+}
 
 std::vector<PcapRecord> read_ipv4_pcap(const std::filesystem::path& path, NonIpv4Frames non_ipv4) {
-  PcapReader reader(path, non_ipv4 == NonIpv4Frames::skip);
-  return reader.read_all();
+  PcapReader reader(path, non_ipv4);
+  std::vector<PcapRecord> records;
+  while (const auto record = reader.next()) {
+    records.push_back(PcapRecord{record->time_ns, {record->bytes.begin(), record->bytes.end()}});
+  }
+  return records;
 }
 
 }  // namespace tunlab

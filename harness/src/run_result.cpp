@@ -73,20 +73,14 @@ const AppObservations& app_of(const Observations& observed, const std::string& h
   return it == observed.apps.end() ? kNothing : it->second;
 }
 
-ExpectationResult judge(const Expectation& e, const Observations& observed) {
+ExpectationResult judge(const Expectation& e, const Observations& observed, const ExpectationTally::Count& tally) {
   ExpectationResult r;
   r.name = e.name;
   r.place = e.place.describe();
   switch (e.kind) {
     case ExpectKind::app_received: {
-      std::uint64_t n = 0;
-      std::uint64_t bytes = 0;
-      for (const auto& d : app_of(observed, e.host).datagrams) {
-        if (!e.port || d.port == *e.port) {
-          ++n;
-          bytes += d.bytes;
-        }
-      }
+      const std::uint64_t n = tally.matching;
+      const std::uint64_t bytes = tally.bytes;
       r.ok = count_ok(e, n) && (!e.bytes || bytes == *e.bytes);
       r.expected = fmt::format("received {}", count_text(e)) + (e.bytes ? fmt::format(", {} bytes", *e.bytes) : "");
       r.seen = fmt::format("received {}, {} bytes", n, bytes);
@@ -117,15 +111,8 @@ ExpectationResult judge(const Expectation& e, const Observations& observed) {
       break;
     }
     case ExpectKind::hop: {
-      std::uint64_t n = 0;
-      std::uint64_t total = 0;
-      auto it = observed.hops.find(e.hop);
-      if (it != observed.hops.end()) {
-        total = it->second.size();
-        for (const auto& packet : it->second) {
-          n += matches(e.outer, e.inner, packet) ? 1 : 0;
-        }
-      }
+      const std::uint64_t n = tally.matching;
+      const std::uint64_t total = tally.total;
       r.ok = count_ok(e, n);
       r.expected = fmt::format("{} matching packets at {}", count_text(e), e.hop);
       r.seen = fmt::format("{} matching of {} packets", n, total);
@@ -170,17 +157,10 @@ ExpectationResult judge(const Expectation& e, const Observations& observed) {
       break;
     }
     case ExpectKind::ordering: {
-      std::vector<std::uint64_t> order;
-      for (const auto& d : app_of(observed, e.host).datagrams) {
-        if (!e.port || d.port == *e.port) {
-          order.push_back(d.sent_order);
-        }
-      }
-      const auto first_out_of_order = std::is_sorted_until(order.begin(), order.end());
-      r.ok = first_out_of_order == order.end();
+      r.ok = !tally.out_of_order;
       r.expected = "datagrams in the order sent";
-      r.seen = r.ok ? fmt::format("{} datagrams in order", order.size())
-                    : fmt::format("datagram #{} arrived after #{}", *first_out_of_order, *(first_out_of_order - 1));
+      r.seen = r.ok ? fmt::format("{} datagrams in order", tally.matching)
+                    : fmt::format("datagram #{} arrived after #{}", tally.late, tally.earlier);
       break;
     }
   }
@@ -204,13 +184,95 @@ bool matches(const HeaderMatch& outer, const HeaderMatch& inner, ByteView ip_pac
   return header_matches(inner, ip->payload());
 }
 
-std::vector<ExpectationResult> evaluate_expectations(const scenario::Scenario& s, const Observations& observed) {
+ExpectationTally::ExpectationTally(const scenario::Scenario& s) : scenario_(&s), counts_(s.expectations.size()) {
+  const auto slot = [](std::vector<std::string>& names, std::vector<std::vector<std::size_t>>& lists,
+                       const std::string& name) -> std::vector<std::size_t>& {
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      names.push_back(name);
+      lists.emplace_back();
+      return lists.back();
+    }
+    return lists[static_cast<std::size_t>(it - names.begin())];
+  };
+  for (std::size_t i = 0; i < s.expectations.size(); ++i) {
+    const Expectation& e = s.expectations[i];
+    if (e.kind == ExpectKind::app_received || e.kind == ExpectKind::ordering) {
+      slot(hosts_, host_expectations_, e.host).push_back(i);
+    } else if (e.kind == ExpectKind::hop) {
+      slot(hops_, hop_expectations_, e.hop).push_back(i);
+    }
+  }
+}
+
+std::size_t ExpectationTally::host_slot(const std::string& host) const {
+  auto it = std::find(hosts_.begin(), hosts_.end(), host);
+  return it == hosts_.end() ? kUnwatched : static_cast<std::size_t>(it - hosts_.begin());
+}
+
+std::size_t ExpectationTally::hop_slot(const std::string& label) const {
+  auto it = std::find(hops_.begin(), hops_.end(), label);
+  return it == hops_.end() ? kUnwatched : static_cast<std::size_t>(it - hops_.begin());
+}
+
+void ExpectationTally::app_datagram(std::size_t slot, std::uint16_t port, std::size_t bytes, std::uint64_t sent_order) {
+  if (slot >= host_expectations_.size()) {
+    return;
+  }
+  for (std::size_t i : host_expectations_[slot]) {
+    const Expectation& e = scenario_->expectations[i];
+    if (e.port && port != *e.port) {
+      continue;
+    }
+    Count& c = counts_[i];
+    if (c.matching > 0 && !c.out_of_order && sent_order < c.last_order) {
+      c.out_of_order = true;
+      c.late = sent_order;
+      c.earlier = c.last_order;
+    }
+    ++c.matching;
+    c.bytes += bytes;
+    c.last_order = sent_order;
+  }
+}
+
+void ExpectationTally::hop_packet(std::size_t slot, ByteView ip_packet) {
+  if (slot >= hop_expectations_.size()) {
+    return;
+  }
+  for (std::size_t i : hop_expectations_[slot]) {
+    const Expectation& e = scenario_->expectations[i];
+    Count& c = counts_[i];
+    ++c.total;
+    c.matching += matches(e.outer, e.inner, ip_packet) ? 1 : 0;
+  }
+}
+
+std::vector<ExpectationResult> evaluate_expectations(const scenario::Scenario& s, const Observations& observed,
+                                                     const ExpectationTally& tally) {
   std::vector<ExpectationResult> results;
   results.reserve(s.expectations.size());
-  for (const Expectation& e : s.expectations) {
-    results.push_back(judge(e, observed));
+  for (std::size_t i = 0; i < s.expectations.size(); ++i) {
+    results.push_back(judge(s.expectations[i], observed, tally.count(i)));
   }
   return results;
+}
+
+std::vector<ExpectationResult> evaluate_expectations(const scenario::Scenario& s, const Observations& observed) {
+  ExpectationTally tally(s);
+  for (const auto& [host, app] : observed.apps) {
+    const std::size_t slot = tally.host_slot(host);
+    for (const auto& d : app.datagrams) {
+      tally.app_datagram(slot, d.port, d.bytes, d.sent_order);
+    }
+  }
+  for (const auto& [label, packets] : observed.hops) {
+    const std::size_t slot = tally.hop_slot(label);
+    for (const auto& packet : packets) {
+      tally.hop_packet(slot, packet);
+    }
+  }
+  return evaluate_expectations(s, observed, tally);
 }
 
 std::vector<std::string> watched_hops(const scenario::Scenario& s) {

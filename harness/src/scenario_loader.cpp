@@ -1192,7 +1192,7 @@ void Loader::load_traffic(const Value& list) {
     } else {
       m.missing("from", kind == "replay" ? " (replay defaults to left, which this topology lacks)" : "");
     }
-    if (auto v = m.get("count")) t.count = v->number_as<std::uint32_t>(1, 1'000'000);
+    if (auto v = m.get("count")) t.count = v->number_as<std::uint32_t>(1, 1'000'000'000);
     if (auto v = m.get("interval")) t.interval_ns = v->duration();
 
     const Value& body = m.require(kind);

@@ -1,5 +1,8 @@
 #include "tunlab/sim/accounting.hpp"
 
+#include <cstdint>
+#include <stdexcept>
+
 namespace tunlab::sim {
 
 std::uint32_t Accounting::inject() {
@@ -18,7 +21,7 @@ void Accounting::delivered(std::uint32_t origin) {
   set_fate(origin, Fate::delivered, DropReason::in_flight_at_end);
 }
 
-void Accounting::set_fate(std::uint32_t origin, Fate fate, DropReason reason, std::uint32_t app_reason) {
+void Accounting::set_fate(std::uint32_t origin, Fate fate, DropReason reason, std::uint16_t app_reason) {
   Record& record = fates_[origin - 1];
   if (fate == Fate::dropped && record.fate != Fate::in_flight) {
     return;
@@ -62,12 +65,15 @@ void Accounting::dropped(std::uint32_t origin, std::string_view reason) {
     ++index;
   }
   if (index == app_reasons_.size()) {
+    if (index + 1 > UINT16_MAX) {
+      throw std::length_error("an app B reported more than 65535 different drop reasons");
+    }
     app_reasons_.emplace_back(reason);
   }
   if (origin == 0 || origin > fates_.size()) {
     return;
   }
-  set_fate(origin, Fate::dropped, DropReason::in_flight_at_end, static_cast<std::uint32_t>(index + 1));
+  set_fate(origin, Fate::dropped, DropReason::in_flight_at_end, static_cast<std::uint16_t>(index + 1));
 }
 
 void Accounting::settle(std::uint32_t origin, DropReason reason) {

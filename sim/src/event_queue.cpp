@@ -9,27 +9,47 @@ Time EventQueue::next_time() const {
   return heap_.empty() ? now_ : heap_.front().at;
 }
 
-void EventQueue::push(Event&& event) {
-  assert(event.at >= now_ && "an event cannot be scheduled in the past");
-  event.sequence = next_sequence_++;
-  heap_.push_back(std::move(event));
+void EventQueue::push(Time at, std::uint64_t sequence, Event&& event) {
+  assert(at >= now_ && "an event cannot be scheduled in the past");
+  std::uint32_t slot = 0;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.push_back(std::move(event));
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = std::move(event);
+  }
+  heap_.push_back({at, sequence, slot});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
+  peak_size_ = std::max(peak_size_, heap_.size());
+}
+
+std::uint64_t EventQueue::reserve_sequences(std::uint64_t n) {
+  const std::uint64_t first = next_sequence_;
+  next_sequence_ += n;
+  return first;
+}
+
+void EventQueue::schedule_reserved(Time at, std::uint64_t sequence, std::function<void()> fn) {
+  assert(sequence < next_sequence_ && "the sequence number was not reserved");
+  Event event;
+  event.fn = std::move(fn);
+  push(at, sequence, std::move(event));
 }
 
 void EventQueue::schedule(Time at, std::function<void()> fn) {
   Event event;
-  event.at = at;
   event.fn = std::move(fn);
-  push(std::move(event));
+  push(at, next_sequence_++, std::move(event));
 }
 
 void EventQueue::schedule_packet(Time at, PacketEventHandler& handler, std::uint32_t arg, Packet&& packet) {
   Event event;
-  event.at = at;
   event.handler = &handler;
   event.arg = arg;
   event.packet = std::move(packet);
-  push(std::move(event));
+  push(at, next_sequence_++, std::move(event));
 }
 
 bool EventQueue::run_one() {
@@ -37,9 +57,11 @@ bool EventQueue::run_one() {
     return false;
   }
   std::pop_heap(heap_.begin(), heap_.end(), Later{});
-  Event event = std::move(heap_.back());
+  const Key key = heap_.back();
   heap_.pop_back();
-  now_ = event.at;
+  Event event = std::move(slots_[key.slot]);
+  free_slots_.push_back(key.slot);
+  now_ = key.at;
   if (event.handler != nullptr) {
     event.handler->handle_packet_event(event.arg, std::move(event.packet));
   } else {

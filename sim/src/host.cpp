@@ -355,8 +355,14 @@ void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
     drop(packet, DropReason::port_unreachable);
     return;
   }
-  app_log_.datagrams.push_back(
-      {network_.now(), protocol, port, payload, packet.origin, payload_digest(segment.last(payload))});
+  const AppLog::Datagram datagram{network_.now(), protocol,      port,
+                                  payload,        packet.origin, payload_digest(segment.last(payload))};
+  if (datagram_observer_) {
+    datagram_observer_(datagram);
+  }
+  if (keep_datagrams_) {
+    app_log_.datagrams.push_back(datagram);
+  }
   network_.accounting().delivered(packet.origin);
 }
 

@@ -212,8 +212,9 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
   return network;
 }
 
-void Network::enable_captures() {
+void Network::enable_captures(const std::optional<std::filesystem::path>& dir) {
   capturing_ = true;
+  captures_ = dir ? CaptureSet(*dir) : CaptureSet();
   for (auto& h : hosts_) {
     for (std::size_t i = 0; i < h->interface_count(); ++i) {
       Interface& iface = h->interface(i);
@@ -221,19 +222,38 @@ void Network::enable_captures() {
       iface.capture = static_cast<int>(captures_.open(iface.label, type));
     }
   }
+  captures_.seal();
 }
 
-bool Network::watch_hop(const std::string& label) {
+bool Network::observe_hop(const std::string& label, HopObserver observer) {
   for (auto& h : hosts_) {
     for (std::size_t i = 0; i < h->interface_count(); ++i) {
-      if (h->interface(i).label == label) {
-        h->interface(i).hop_logged = true;
-        hop_logs_[label];
+      Interface& iface = h->interface(i);
+      if (iface.label == label) {
+        if (iface.hop_observers < 0) {
+          iface.hop_observers = static_cast<int>(hop_observers_.size());
+          hop_observers_.emplace_back();
+        }
+        hop_observers_[static_cast<std::size_t>(iface.hop_observers)].push_back(std::move(observer));
         return true;
       }
     }
   }
   return false;
+}
+
+bool Network::watch_hop(const std::string& label) {
+  if (hop_logs_.count(label) != 0) {
+    return true;
+  }
+  std::vector<HopRecord>* log = &hop_logs_[label];  // map nodes stay put
+  if (!observe_hop(label, [log](Time at, Direction direction, std::uint32_t, ByteView ip) {
+        log->push_back({at, direction, std::vector<std::uint8_t>(ip.begin(), ip.end())});
+      })) {
+    hop_logs_.erase(label);
+    return false;
+  }
+  return true;
 }
 
 const std::vector<HopRecord>& Network::hop_records(const std::string& label) const {
@@ -262,7 +282,7 @@ void Network::observe(Host& host, Interface& iface, Direction direction, Packet&
       captures_.record(capture, now(), packet.bytes());
     }
   }
-  if (!tracer_ && !iface.hop_logged) {
+  if (!tracer_ && iface.hop_observers < 0) {
     return;
   }
   ByteView ip = packet.bytes();
@@ -275,8 +295,10 @@ void Network::observe(Host& host, Interface& iface, Direction direction, Packet&
   if (tracer_) {
     tracer_(now(), iface.label, direction, packet.origin, ip);
   }
-  if (iface.hop_logged) {
-    hop_logs_[iface.label].push_back({now(), direction, std::vector<std::uint8_t>(ip.begin(), ip.end())});
+  if (iface.hop_observers >= 0) {
+    for (const HopObserver& observer : hop_observers_[static_cast<std::size_t>(iface.hop_observers)]) {
+      observer(now(), direction, packet.origin, ip);
+    }
   }
 }
 

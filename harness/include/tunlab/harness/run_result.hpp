@@ -2,6 +2,7 @@
 // scenario's expectations are judged by one piece of code whichever backend ran it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -65,8 +66,49 @@ struct RunSummary {
   std::string to_json(int indent = 2) const;
 };
 
+// What the expectations that count or match need, counted as packets pass, so that a run keeps
+// no datagram or hop packet for them: per expectation, the matching datagrams (and their bytes)
+// and the order they arrived in, or the matching packets at a hop.
+class ExpectationTally {
+public:
+  explicit ExpectationTally(const scenario::Scenario& scenario);
+
+  // A slot per host / hop label the expectations look at (look them up once, then feed by slot).
+  static constexpr std::size_t kUnwatched = SIZE_MAX;
+  std::size_t host_slot(const std::string& host) const;  // kUnwatched when no expectation looks
+  std::size_t hop_slot(const std::string& label) const;
+
+  // An application of the host in `slot` received a datagram.
+  void app_datagram(std::size_t slot, std::uint16_t port, std::size_t bytes, std::uint64_t sent_order);
+  // An IPv4 packet passed the hop in `slot`.
+  void hop_packet(std::size_t slot, ByteView ip_packet);
+
+  struct Count {
+    std::uint64_t matching = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t total = 0;  // hop: every packet seen there
+    std::uint64_t last_order = 0;
+    bool out_of_order = false;
+    std::uint64_t late = 0;     // first datagram that arrived after a later-sent one ...
+    std::uint64_t earlier = 0;  // ... which arrived before it
+  };
+  const Count& count(std::size_t expectation) const { return counts_[expectation]; }
+
+private:
+  const scenario::Scenario* scenario_;
+  std::vector<Count> counts_;  // by expectation index
+  std::vector<std::string> hosts_;
+  std::vector<std::vector<std::size_t>> host_expectations_;
+  std::vector<std::string> hops_;
+  std::vector<std::vector<std::size_t>> hop_expectations_;
+};
+
 // Judges every expectation of `scenario` against `observed`.
 std::vector<ExpectationResult> evaluate_expectations(const scenario::Scenario& scenario, const Observations& observed);
+// The same, with datagrams and hop packets counted as they passed (`observed` then needs no
+// datagrams and no hops: ICMP errors, echo replies and the totals).
+std::vector<ExpectationResult> evaluate_expectations(const scenario::Scenario& scenario, const Observations& observed,
+                                                     const ExpectationTally& tally);
 
 // The hop labels ("left-eth0") the scenario's expectations look at.
 std::vector<std::string> watched_hops(const scenario::Scenario& scenario);

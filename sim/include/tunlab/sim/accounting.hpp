@@ -46,9 +46,9 @@ private:
   struct Record {
     Fate fate = Fate::in_flight;
     DropReason reason = DropReason::in_flight_at_end;
-    std::uint32_t app_reason = 0;  // 1 + index into app_reasons_, or 0 for `reason`
+    std::uint16_t app_reason = 0;  // 1 + index into app_reasons_, or 0 for `reason` (4 bytes a packet)
   };
-  void set_fate(std::uint32_t origin, Fate fate, DropReason reason, std::uint32_t app_reason = 0);
+  void set_fate(std::uint32_t origin, Fate fate, DropReason reason, std::uint16_t app_reason = 0);
 
   std::vector<Record> fates_;
   std::map<std::uint32_t, std::vector<std::uint32_t>> merged_into_;  // into -> from...

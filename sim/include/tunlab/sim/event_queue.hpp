@@ -27,10 +27,20 @@ public:
   Time now() const { return now_; }
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
+  // The most events the queue has held at once: what a run keeps in flight.
+  std::size_t peak_size() const { return peak_size_; }
   Time next_time() const;
 
   void schedule(Time at, std::function<void()> fn);
   void schedule_packet(Time at, PacketEventHandler& handler, std::uint32_t arg, Packet&& packet);
+
+  // Sets aside `n` consecutive sequence numbers, as if `n` events were scheduled now, and returns
+  // the first. Events scheduled later with schedule_reserved() and one of them run, among events
+  // of equal time, exactly where they would have run had they been scheduled now: so a source of
+  // many events (a traffic line) can schedule each only when the previous one runs.
+  std::uint64_t reserve_sequences(std::uint64_t n);
+  // Schedules `fn` with a sequence number from reserve_sequences(). Requires at >= now().
+  void schedule_reserved(Time at, std::uint64_t sequence, std::function<void()> fn);
 
   // Pops and runs the earliest event; advances the clock to its time. False when empty.
   bool run_one();
@@ -39,23 +49,29 @@ public:
 
 private:
   struct Event {
-    Time at = 0;
-    std::uint64_t sequence = 0;
     PacketEventHandler* handler = nullptr;
     std::uint32_t arg = 0;
     Packet packet;
     std::function<void()> fn;
   };
-  struct Later {
-    bool operator()(const Event& a, const Event& b) const {
-      return a.at != b.at ? a.at > b.at : a.sequence > b.sequence;
-    }
+  // The heap orders small keys; the events themselves stay put in slots_ (moving a Packet and a
+  // std::function at every sift step cost more than the rest of a hop).
+  struct Key {
+    Time at = 0;
+    std::uint64_t sequence = 0;
+    std::uint32_t slot = 0;
   };
-  void push(Event&& event);
+  struct Later {
+    bool operator()(const Key& a, const Key& b) const { return a.at != b.at ? a.at > b.at : a.sequence > b.sequence; }
+  };
+  void push(Time at, std::uint64_t sequence, Event&& event);
 
-  std::vector<Event> heap_;
+  std::vector<Key> heap_;
+  std::vector<Event> slots_;
+  std::vector<std::uint32_t> free_slots_;
   Time now_ = 0;
   std::uint64_t next_sequence_ = 0;
+  std::size_t peak_size_ = 0;
 };
 
 }  // namespace tunlab::sim

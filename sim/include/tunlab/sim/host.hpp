@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,13 @@ public:
   // A packet arrives on `interface` (from a link or written into a TUN/TAP device by app B).
   void receive(std::size_t interface, Packet&& packet);
 
+  // What the host's applications received. Datagrams are kept here only while keep_datagrams is
+  // on (the default); scenario runs judge them as they arrive, through the observer, and turn it
+  // off (a post_run hook that wants them turns it back on in pre_run).
   const AppLog& app_log() const { return app_log_; }
+  using DatagramObserver = std::function<void(const AppLog::Datagram&)>;
+  void set_datagram_observer(DatagramObserver observer) { datagram_observer_ = std::move(observer); }
+  void keep_datagrams(bool keep) { keep_datagrams_ = keep; }
   Reassembler& reassembler() { return reassembler_; }
 
   void handle_packet_event(std::uint32_t arg, Packet&& packet) override;
@@ -100,6 +107,8 @@ private:
   std::vector<SimUnderlay*> raw_ipip_;
   Reassembler reassembler_;
   AppLog app_log_;
+  DatagramObserver datagram_observer_;
+  bool keep_datagrams_ = true;
   std::uint16_t next_ip_id_ = 1;
   std::vector<Packet> fragments_;  // scratch for fragmentation, reused
 };

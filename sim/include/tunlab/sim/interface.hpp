@@ -30,8 +30,8 @@ struct Interface {
   Link* link = nullptr;
   int link_side = 0;
   SimDevice* device = nullptr;
-  int capture = -1;  // index in the network's CaptureSet, -1 when not capturing
-  bool hop_logged = false;
+  int capture = -1;        // index in the network's CaptureSet, -1 when not capturing
+  int hop_observers = -1;  // index in the network's hop observer lists, -1 when none
 
   // TAP only: resolved neighbours and packets waiting for ARP, keyed by next hop (host order).
   std::map<std::uint32_t, MacAddress> neighbours;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,15 +63,23 @@ public:
   AppB* find_tunnel(const std::string& host);
 
   EventQueue& events() { return events_; }
+  // Keeps `thing` alive as long as the network (e.g. a traffic source its events point at).
+  void keep_alive(std::shared_ptr<void> thing) { kept_alive_.push_back(std::move(thing)); }
   Time now() const { return events_.now(); }
   Accounting& accounting() { return accounting_; }
   std::uint64_t seed() const { return seed_; }
   Random random_stream(const std::string& name) const { return Random::derive(seed_, name); }
 
-  // Opens one capture per interface (call after building, before running).
-  void enable_captures();
+  // Opens one capture per interface (call after building, before running), streamed into
+  // DIR/HOST-IFACE.pcap as packets pass, or into temporary files without a directory.
+  void enable_captures(const std::optional<std::filesystem::path>& dir = std::nullopt);
   const CaptureSet& captures() const { return captures_; }
-  // Keeps every packet seen on `label` ("left-eth0") for hop expectations.
+  // Calls `observer` for every IPv4 packet seen on `label` ("left-eth0"), as it passes. False
+  // when no interface has that label.
+  using HopObserver = std::function<void(Time, Direction, std::uint32_t origin, ByteView ip_packet)>;
+  bool observe_hop(const std::string& label, HopObserver observer);
+  // Keeps every packet seen on `label`, for tests and tools that look at them afterwards (memory
+  // grows with the run: scenario runs count hop expectations as packets pass instead).
   bool watch_hop(const std::string& label);
   const std::vector<HopRecord>& hop_records(const std::string& label) const;
   // `origin` is the injected packet this one descends from (0 = the network's own: ICMP errors,
@@ -106,9 +115,11 @@ private:
   std::vector<std::unique_ptr<HostedApp>> apps_;
   bool capturing_ = false;
   CaptureSet captures_;
+  std::vector<std::vector<HopObserver>> hop_observers_;
   std::map<std::string, std::vector<HopRecord>> hop_logs_;
   Tracer tracer_;
   std::vector<std::uint32_t> corrupted_;  // sorted origins
+  std::vector<std::shared_ptr<void>> kept_alive_;
 };
 
 }  // namespace tunlab::sim

@@ -18,6 +18,10 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;  // default: the scenario's seed
   std::optional<std::filesystem::path> capture_dir;
   Network::Tracer tracer;  // per-hop trace, if wanted
+  // Runs once the network is built and the traffic scheduled, before it runs: e.g. to observe a
+  // hop as packets pass.
+  using PreRun = std::function<void(Network&)>;
+  PreRun pre_run;
   // Runs after the network has run, before the summary is returned: extra checks of a caller's.
   using PostRun = std::function<void(Network&, RunSummary&)>;
   PostRun post_run;
@@ -28,7 +32,7 @@ struct RunOptions {
 RunSummary run_scenario(const scenario::Scenario& scenario, const RunOptions& options);
 
 // Schedules the scenario's traffic on `network` (exposed for library users who build their own
-// runs). Returns, per origin, the size of the payload the application sent.
+// runs). Each traffic item is expanded as the run goes: one event per item waits in the queue.
 void schedule_traffic(const scenario::Scenario& scenario, Network& network);
 
 // One line per packet for the per-hop trace ("0.001000 left-eth0 out IPIP 18.12.0.92 > ...").

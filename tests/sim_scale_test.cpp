@@ -1,0 +1,138 @@
+// The simulator at scale: traffic expands as the run goes (the event queue holds what is in
+// flight, not every future packet), counts up to 10^9 are accepted and bounded by the virtual
+// clock, and the digest is the same whether captures stream to a folder or to temporary files.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/sim/scenario_runner.hpp"
+#include "tunlab/wire/packet_builder.hpp"
+
+namespace tunlab::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The seed topology with one UDP line from left to app C: `count` datagrams, `interval_ns` apart.
+scenario::Scenario udp_line(std::uint32_t count, scenario::Nanos interval_ns) {
+  scenario::Scenario s = scenario::seed_topology();
+  scenario::TrafficSpec t;
+  t.kind = scenario::TrafficKind::udp;
+  t.from = "left";
+  t.dst = Ipv4Address("10.0.0.22");
+  t.count = count;
+  t.interval_ns = interval_ns;
+  s.traffic.push_back(t);
+  return s;
+}
+
+struct Outcome {
+  RunSummary summary;
+  std::size_t peak_events = 0;
+};
+
+Outcome run(const scenario::Scenario& s, const RunOptions& base = {}) {
+  Outcome r;
+  RunOptions options = base;
+  options.post_run = [&r](Network& network, RunSummary&) { r.peak_events = network.events().peak_size(); };
+  r.summary = run_scenario(s, options);
+  return r;
+}
+
+TEST(SimScale, AMillionPacketTrafficLineKeepsOnlyItsNextPacketInTheQueue) {
+  // wan has no route to 192.0.2.1: each packet is dropped as soon as it is sent, so nothing is in
+  // flight and the queue needs one event (the line's next packet) whatever the count.
+  scenario::Scenario s = scenario::seed_topology();
+  scenario::TrafficSpec t;
+  t.kind = scenario::TrafficKind::raw;
+  t.from = "wan";
+  t.raw = build_udp({.src = Ipv4Address("18.13.0.1"), .dst = Ipv4Address("192.0.2.1"), .payload_size = 8}).to_vector();
+  t.count = 1'000'000;
+  t.interval_ns = 1'000;
+  s.traffic.push_back(t);
+  const Outcome r = run(s);
+  EXPECT_EQ(r.summary.injected, 1'000'000u);
+  EXPECT_EQ(r.summary.dropped.at("no-route"), 1'000'000u);
+  EXPECT_TRUE(r.summary.invariant_violations.empty());
+  EXPECT_LE(r.peak_events, 2u);
+}
+
+TEST(SimScale, TheQueueHoldsWhatIsInFlightNotWhatIsStillToBeSent) {
+  // 10 us apart over links of 1 ms: about 100 packets per link in flight, however long the line.
+  const Outcome shorter = run(udp_line(2'000, 10'000));
+  const Outcome longer = run(udp_line(8'000, 10'000));
+  EXPECT_EQ(shorter.summary.delivered, 2'000u);
+  EXPECT_EQ(longer.summary.delivered, 8'000u);
+  EXPECT_LT(longer.peak_events, 1'000u);
+  EXPECT_EQ(longer.peak_events, shorter.peak_events);
+}
+
+TEST(SimScale, EqualTimeEventsRunInTheOrderTheyWouldHaveUpFront) {
+  // Two lines at the same instants: line 0's packet is sent before line 1's every time, as when
+  // every packet was scheduled before the run (origins alternate 1, 2, 3 ...).
+  scenario::Scenario s = udp_line(50, 1'000'000);
+  s.traffic.push_back(s.traffic[0]);
+  s.traffic[1].dst_port = 9001;
+  scenario::Expectation order0;
+  order0.kind = scenario::ExpectKind::ordering;
+  order0.host = "right";
+  order0.port = 9000;
+  s.expectations.push_back(order0);
+  std::vector<std::uint32_t> origins;
+  RunOptions options;
+  options.tracer = [&origins](Time, const std::string& label, Direction direction, std::uint32_t origin, ByteView) {
+    if (label == "left-tun0" && direction == Direction::out) {
+      origins.push_back(origin);
+    }
+  };
+  const Outcome r = run(s, options);
+  ASSERT_EQ(origins.size(), 100u);
+  for (std::uint32_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(origins[i], i + 1);
+  }
+  EXPECT_TRUE(r.summary.passed());
+}
+
+TEST(SimScale, ACountOfABillionIsAccepted) {
+  const scenario::Scenario s = scenario::load_scenario_text(R"(
+name: billion
+topology: seed
+traffic:
+  - {from: left, count: 1000000000, interval: 1ns, udp: {dst: "10.0.0.22:9000"}}
+)",
+                                                            "billion.yaml");
+  EXPECT_EQ(s.traffic.at(0).count, 1'000'000'000u);
+}
+
+TEST(SimScale, ALineThatWouldOverflowTheVirtualClockIsBadInput) {
+  scenario::Scenario s = udp_line(1'000'000'000, 10'000'000'000'000);  // 10^9 x 10^4 s
+  try {
+    run(s);
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("does not fit the virtual clock"), std::string::npos) << error.what();
+  }
+}
+
+TEST(SimScale, CapturesStreamedToAFolderGiveTheDigestOfARunWithoutThem) {
+  const fs::path dir = fs::temp_directory_path() / ("tunlab-sim_scale_test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const scenario::Scenario s = udp_line(3'000, 1'000);
+  const Outcome plain = run(s);
+  RunOptions options;
+  options.capture_dir = dir;
+  const Outcome captured = run(s, options);
+  EXPECT_EQ(captured.summary.digest, plain.summary.digest);
+  ASSERT_EQ(captured.summary.captures.size(), 6u);
+  for (const auto& [name, path] : captured.summary.captures) {
+    EXPECT_GT(fs::file_size(path), 3'000u * 16) << name;
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tunlab::sim
