@@ -1,5 +1,6 @@
-// ICMP errors about the tunnel's outer packets (RFC 2003 §4-5, RFC 1191, RFC-NOTES "ICMP errors
-// about the tunnel"): what relay_icmp_error learns and what it sends back to the inner source.
+// ICMP errors about the tunnel's outer packets (RFC 2003 §4-5, RFC 1191; docs/rfc2003-ipip.md,
+// "ICMP errors about the tunnel", and docs/pmtu.md): what relay_icmp_error learns and what it
+// sends back to the inner source.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

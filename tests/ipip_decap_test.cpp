@@ -1,5 +1,5 @@
-// Decapsulation (RFC 2003 §3-4, RFC 6040 §4.2, RFC 6169, RFC-NOTES "Decapsulation 1-4" and
-// "Security"): what decapsulate() does with one packet from the raw IPIP socket.
+// Decapsulation (RFC 2003 §3-4, RFC 6040 §4.2, RFC 6169, docs/rfc2003-ipip.md,
+// "Decapsulation" and "Security"): what decapsulate() does with one packet from the raw IPIP socket.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Encapsulation (RFC 2003 §3, RFC 6040 §4.1, RFC-NOTES "Encapsulation 1-12"): the actions
+// Encapsulation (RFC 2003 §3, RFC 6040 §4.1, docs/rfc2003-ipip.md, encapsulation 1-12): the actions
 // encapsulate() appends for one packet read from tun0, checked field by field and byte by byte.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -213,7 +213,7 @@ TEST_F(RealTunnelTest, PingBinaryThroughTheTunnel) {
   EXPECT_TRUE(WIFEXITED(ping.status) && WEXITSTATUS(ping.status) == 0) << ping.output;
 }
 
-// RFC 2003 §4 / RFC-NOTES ICMP: the wan→right link is narrower than the tunnel assumed. wan
+// RFC 2003 §4 / docs/pmtu.md: the wan→right link is narrower than the tunnel assumed. wan
 // answers the outer packet with 3/4 (MTU 1400), the left engine relays 3/4 with MTU 1380 into
 // tun0, and app A's socket sees it.
 TEST_F(RealTunnelTest, OversizeDfGetsFragNeededAtAppA) {

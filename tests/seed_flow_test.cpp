@@ -122,7 +122,7 @@ TEST_F(SeedFlowTest, AnswersAnOversizeDfPacketWithFragNeededMtu1480AtAppA) {
 }
 
 TEST_F(SeedFlowTest, DropsPacketsThatMustNotBeTunnelledWithANamedReason) {
-  // Inner TTL 0 and an inner source equal to the tunnel's own endpoint (RFC-NOTES encap 8, 11).
+  // Inner TTL 0 and an inner source equal to the tunnel's own endpoint (docs/rfc2003-ipip.md, encapsulation 8, 11).
   Packet ttl_zero = build_udp({.src = Ipv4Address("10.0.0.12"),
                                .dst = Ipv4Address("10.0.0.22"),
                                .src_port = 1,

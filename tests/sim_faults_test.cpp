@@ -196,7 +196,7 @@ TEST(SimFaults, RandomReorderChangesArrivalOrderButDeliversEverything) {
 
 TEST(SimFaults, CorruptionNeverCrashesAndEndsInAChecksumDropOrANotedDelivery) {
   const std::set<std::string> checksum_reasons{"bad-ip-header", "bad-transport-checksum", "decap-inner-bad-checksum"};
-  // The decapsulator checks the inner version and IHL before the checksum (RFC-NOTES decap 2).
+  // The decapsulator checks the inner version and IHL before the checksum (docs/rfc2003-ipip.md, decapsulation 2).
   std::set<std::string> header_reasons = checksum_reasons;
   header_reasons.insert(
       {"decap-inner-bad-version", "decap-inner-bad-ihl", "decap-inner-too-short", "decap-inner-truncated"});

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tshark_check.sh [--exclude GLOB]... PATH...
 #
-# The oracle for DESIGN.md's capture contract: "every file opens in Wireshark/tshark without
+# The oracle for the capture contract (docs/contracts.md, "Captures"): "every file opens in Wireshark/tshark without
 # malformed-packet or bad-checksum warnings". PATH is a pcap file or a directory searched
 # recursively for *.pcap and *.pcapng. Directories listed in TUNLAB_TSHARK_DIRS (colon-separated)
 # are checked too, so CI can point it at every capture directory the suite wrote:

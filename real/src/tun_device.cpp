@@ -1,5 +1,5 @@
 // /dev/net/tun as a Device: TUNSETIFF, MTU/up through an ioctl socket in the device's namespace,
-// PI header handling and multi-queue fan-in (drivers/net/tun.c semantics, see RFC-NOTES.md).
+// PI header handling and multi-queue fan-in (drivers/net/tun.c; docs/linux-tun-and-raw-sockets.md, "TUN/TAP").
 #include "tunlab/real/tun_device.hpp"
 
 #include <fcntl.h>

@@ -90,7 +90,7 @@ std::optional<Ipv4View> checked_inner(const TunnelConfig& config, Packet& inner,
     return std::nullopt;
   }
   if (ip->src() == config.local || ip->src() == config.remote) {
-    // RFC 2003 §3.1 / RFC 6169: our own outer traffic coming back in would loop forever.
+    // RFC 2003 §3.2 / RFC 6169: our own outer traffic coming back in would loop forever.
     reason = DropReason::encap_inner_source_is_endpoint;
     return std::nullopt;
   }
@@ -209,7 +209,7 @@ void learn_path_mtu(const TunnelConfig& config, TunnelState& state, const Ipv4Vi
   // always path MTU - 20, and a forged tiny MTU cannot shrink the tunnel further (Linux clamps
   // harder still, to min_pmtu 552).
   mtu = std::max(mtu, kMinimumTunnelMtu + kOuterHeaderLength);
-  // RFC 1191 §6.3: a Datagram Too Big never raises the estimate; only expiry does.
+  // RFC 1191 §3: a Datagram Too Big never raises the estimate; only expiry (§6.3) does.
   const std::size_t current = tunnel_mtu(config, state, now_ns) + kOuterHeaderLength;
   state.path_mtu = std::min(mtu, current);
   state.path_mtu_learned_at_ns = now_ns;

@@ -62,7 +62,7 @@ struct RunSummary {
   std::map<std::string, std::map<std::string, std::uint64_t>> tunnel_counters;  // host -> counters
 
   bool passed() const;
-  // The JSON summary of DESIGN.md (contract fields first; more may be added).
+  // The JSON summary of docs/contracts.md (contract fields first; more may be added).
   std::string to_json(int indent = 2) const;
 };
 

@@ -208,7 +208,7 @@ struct Scenario {
   Nanos run_until_ns = 0;  // 0 = until the event queue drains
 };
 
-// The seed topology of DESIGN.md: left, wan, right, app B on both tun0s, app C on 10.0.0.22.
+// The seed topology (docs/contracts.md, "Seed topology"): left, wan, right, app B on both tun0s, app C on 10.0.0.22.
 // `wan_mtu` is the MTU of both wan links.
 Scenario seed_topology(std::size_t wan_mtu = 1500);
 

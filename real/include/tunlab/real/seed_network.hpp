@@ -1,4 +1,4 @@
-// The DESIGN.md seed topology in three fd-held network namespaces, with tun0 and the raw IPIP
+// The seed topology (docs/contracts.md) in three fd-held network namespaces, with tun0 and the raw IPIP
 // socket opened inside left and right, ready for a TunnelEngine on each side:
 //
 //   [left]                          [wan]  (ip_forward=1)              [right]
@@ -7,7 +7,7 @@
 //   default via 18.12.0.1           right 18.13.0.1/24                 default via 18.13.0.1
 //   10.0.0.0/24 dev tun0 (prefix route of the tun0 address)           10.0.0.0/24 dev tun0
 //
-// Interface names match DESIGN.md so captures are named left-eth0, wan-left, wan-right, ... on
+// Interface names match docs/contracts.md so captures are named left-eth0, wan-left, wan-right, ... on
 // both backends. Everything vanishes with this object or with the process (see netns.hpp).
 #pragma once
 

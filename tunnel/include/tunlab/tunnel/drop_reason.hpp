@@ -9,7 +9,7 @@
 namespace tunlab {
 
 #define TUNLAB_DROP_REASONS(X)                                        \
-  /* encapsulation (RFC 2003 §3, RFC-NOTES encapsulation 1-12) */    \
+  /* encapsulation (docs/rfc2003-ipip.md, encapsulation) */           \
   X(encap_not_ipv4, "encap-not-ipv4")                                 \
   X(encap_malformed_inner, "encap-malformed-inner")                   \
   X(encap_inner_ttl_zero, "encap-inner-ttl-zero")                     \
@@ -17,7 +17,7 @@ namespace tunlab {
   X(encap_too_big_df, "encap-too-big-df")                             \
   X(encap_route_loop, "encap-route-loop")                             \
   X(encap_send_failed, "encap-send-failed")                           \
-  /* decapsulation (RFC-NOTES decapsulation 1-4, security) */         \
+  /* decapsulation and security (docs/rfc2003-ipip.md) */             \
   X(decap_not_ipip, "decap-not-ipip")                                 \
   X(decap_malformed_outer, "decap-malformed-outer")                   \
   X(decap_unknown_peer, "decap-unknown-peer")                         \

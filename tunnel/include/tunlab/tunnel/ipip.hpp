@@ -35,7 +35,7 @@ struct TunnelState {
   std::int64_t path_mtu_learned_at_ns = 0;
 };
 
-// Tunnel MTU = path MTU - 20, never below 68 (RFC-NOTES encapsulation 7).
+// Tunnel MTU = path MTU - 20, never below 68 (docs/rfc2003-ipip.md, encapsulation 7).
 std::size_t tunnel_mtu(const TunnelConfig& config, const TunnelState& state, std::int64_t now_ns);
 
 // tun0 -> raw socket. Appends the actions for one packet read from the device.
