@@ -169,6 +169,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   if (options.tracer) {
     network->set_tracer(options.tracer);
   }
+  network->set_observer(options.observer);
   SentLog sent;
   schedule_traffic_logged(s, *network, &sent);
   network->run(s.run_until_ns > 0 ? s.run_until_ns : Network::kForever);

@@ -17,7 +17,8 @@ namespace tunlab::sim {
 struct RunOptions {
   std::optional<std::uint64_t> seed;  // default: the scenario's seed
   std::optional<std::filesystem::path> capture_dir;
-  Network::Tracer tracer;  // per-hop trace, if wanted
+  Network::Tracer tracer;           // per-hop trace, if wanted
+  RunObserver* observer = nullptr;  // sees every hop and drop as it happens (the report), if set
   // Runs after the network has run, before the summary is returned: extra checks of a caller's.
   using PostRun = std::function<void(Network&, RunSummary&)>;
   PostRun post_run;
