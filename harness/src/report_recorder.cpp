@@ -6,6 +6,7 @@
 // IPv4 header (source, destination, protocol, ID). An ICMP error is linked to the packet it
 // quotes, so selecting a packet also shows the errors it caused and their relay.
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <map>
 #include <optional>
@@ -58,10 +59,10 @@ struct RunRecorder::Impl {
     bool outgoing = false;
     std::uint32_t id = 0;
     std::size_t size = 0;
-    std::vector<std::uint8_t> head;
+    std::array<std::uint8_t, 128> head{};  // the first bytes: no allocation per hop
+    std::size_t head_size = 0;
     std::vector<std::size_t> hits;  // expectations it matched
   };
-  static constexpr std::size_t kHeadBytes = 128;
   // A packet being followed but not (yet) drawn: its hops wait here in case it is dropped.
   struct Pending {
     std::vector<RawHop> hops;
@@ -467,7 +468,8 @@ struct RunRecorder::Impl {
         ++expect_hits[i];
       }
     }
-    h.head.assign(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), kHeadBytes)));
+    h.head_size = std::min(bytes.size(), h.head.size());
+    std::copy_n(bytes.begin(), h.head_size, h.head.begin());
     if (p->detailed) {
       hops.push_back(std::move(h));
     } else {
@@ -481,7 +483,7 @@ struct RunRecorder::Impl {
     h["l"] = raw.lane;
     h["o"] = raw.outgoing ? 1 : 0;
     h["p"] = raw.id;
-    if (const auto ip = Ipv4View::parse(raw.head)) {
+    if (const auto ip = Ipv4View::parse(ByteView(raw.head.data(), raw.head_size))) {
       h["h"] = header_json(*ip);
       if (ip->protocol() == kProtoIpip && ip->fragment_offset_bytes() == 0) {
         if (auto inner = Ipv4View::parse(ip->payload())) {
