@@ -275,7 +275,8 @@ struct RunRecorder::Impl {
   }
 
   void remember_key(const HeaderKey& key, std::uint32_t id) {
-    if (id_of_key.emplace(key, id).second) {
+    // The latest packet with a header wins: the one a later hop most likely continues.
+    if (id_of_key.insert_or_assign(key, id).second) {
       key_order.push_back(key);
     }
     while (key_order.size() > 4 * (limits.recent_packets + limits.first_packets + limits.failed_packets)) {
