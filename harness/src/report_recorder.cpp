@@ -500,10 +500,10 @@ struct RunRecorder::Impl {
     return h;
   }
 
-  void drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, DropReason reason, ByteView bytes) {
+  void drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, std::string_view reason, ByteView bytes) {
     ++drop_count;
     last_ns = std::max(last_ns, at_ns);
-    const std::string why(to_string(reason));
+    const std::string why(reason);
     count_at(drop_time[why], bucket(at_ns));
     int lane = -1;
     if (!place.interface.empty()) {
@@ -525,7 +525,9 @@ struct RunRecorder::Impl {
     std::vector<std::size_t> hit;
     for (std::size_t i = 0; i < s.expectations.size(); ++i) {
       const scenario::Expectation& e = s.expectations[i];
-      if (e.kind == ExpectKind::dropped && (e.dropped_total || e.drops.count(reason) != 0)) {
+      DropReason known{};
+      const bool named = parse_drop_reason(why, known) && e.drops.count(known) != 0;
+      if (e.kind == ExpectKind::dropped && (e.dropped_total || named)) {
         hit.push_back(i);
         ++expect_hits[i];
       }
@@ -790,7 +792,7 @@ void RunRecorder::hop(std::int64_t at_ns, const std::string& label, bool outgoin
   impl_->hop(at_ns, label, outgoing, origin, ip);
 }
 
-void RunRecorder::drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, DropReason reason,
+void RunRecorder::drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, std::string_view reason,
                        ByteView ip) {
   impl_->drop(at_ns, place, origin, reason, ip);
 }
