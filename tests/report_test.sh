@@ -93,6 +93,16 @@ if ! grep -q '"diff":\["' "$work/diff.html"; then
   failed=1
 fi
 
+# Replay takes --report too (checked without rendering: the page is the run page above).
+expect_exit 0 "$tunlab" replay fixtures/mixed-100.pcap --json --report "$work/replay.html" >"$work/replay.json"
+python3 - "$work/replay.html" "$work/replay.json" <<'PY' || failed=1
+import json, re, sys
+html = open(sys.argv[1]).read()
+data = json.loads(re.search(r'id="tunlab-data">(.*?)</script>', html, re.S).group(1))
+if data["summary"] != json.load(open(sys.argv[2])) or len(data["run"]["packets"]) < 100:
+    sys.exit("FAIL: replay report: summary differs or packets missing")
+PY
+
 # A bad path is bad input: exit 2 with one line naming it.
 expect_exit 2 "$tunlab" run scenarios/seed-vpn.yaml --report /nonexistent-dir/x.html
 exit $failed

@@ -264,11 +264,13 @@ struct RunRecorder::Impl {
     id_of_origin[origin] = id;
     origin_order.push_back(origin);
     while (origin_order.size() > limits.recent_packets + limits.first_packets + limits.failed_packets) {
+      // Detailed packets stay findable (a late drop still lands on them); they are bounded.
       const auto it = id_of_origin.find(origin_order.front());
-      if (it != id_of_origin.end() && !packets.count(it->second)) {
-        id_of_origin.erase(it);
-      } else if (it != id_of_origin.end() && !packets.at(it->second).detailed) {
-        id_of_origin.erase(it);
+      if (it != id_of_origin.end()) {
+        const auto p = packets.find(it->second);
+        if (p == packets.end() || !p->second.detailed) {
+          id_of_origin.erase(it);
+        }
       }
       origin_order.pop_front();
     }
