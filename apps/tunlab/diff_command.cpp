@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "tunlab/harness/capture_diff.hpp"
+#include "tunlab/harness/report.hpp"
 
 namespace tunlab::cli {
 
@@ -11,8 +12,14 @@ void add_diff_command(CLI::App& app, int& exit_code) {
   CLI::App* diff = app.add_subcommand(
       "diff", "Compare two capture folders (e.g. sim vs real) after normalising IDs, checksums, timestamps");
   diff->add_option("dirs", *dirs, "DIR_A DIR_B")->required()->expected(2);
-  diff->callback([&exit_code, dirs] {
+  auto report_file = std::make_shared<std::string>();
+  diff->add_option("--report", *report_file,
+                   "Write a self-contained HTML page with both sides per interface and flow, differences marked");
+  diff->callback([&exit_code, dirs, report_file] {
     const auto differences = diff_capture_dirs((*dirs)[0], (*dirs)[1]);
+    if (!report_file->empty()) {
+      report::write_report(*report_file, report::render_diff_report((*dirs)[0], (*dirs)[1], differences));
+    }
     for (const CaptureDifference& d : differences) {
       fmt::print("{}: {}\n", d.capture, d.what);
     }

@@ -15,6 +15,7 @@
 #include "output.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/report.hpp"
 #include "tunlab/harness/scenario_loader.hpp"
 #include "tunlab/real/privileges.hpp"
 #include "tunlab/real/scenario_runner.hpp"
@@ -30,6 +31,7 @@ struct CommonOptions {
   std::optional<std::string> capture_dir;
   bool json = false;
   bool trace = false;
+  std::optional<std::string> report_file;
   bool hold_after_setup = false;  // real only: print "ready", wait for stdin (the kill test)
   const AppRegistry* apps = nullptr;
 };
@@ -41,6 +43,8 @@ void add_common(CLI::App& command, CommonOptions& o) {
   command.add_option("--capture", o.capture_dir, "Write one pcap per interface into DIR (HOST-IFACE.pcap)");
   command.add_flag("--json", o.json, "Print the JSON summary on stdout");
   command.add_flag("--trace", o.trace, "Print every packet at every hop (stderr with --json)");
+  command.add_option("--report", o.report_file,
+                     "Write a self-contained HTML report (topology, every hop, expectations, accounting) to FILE");
   // Hidden (empty group): holds a real run after setup until stdin has a line or closes.
   command.add_flag("--hold-after-setup", o.hold_after_setup)->group("");
 }
@@ -125,13 +129,21 @@ sim::Network::Tracer make_tracer(std::FILE* out) {
   };
 }
 
-int report(const RunSummary& summary, const CommonOptions& o) {
+int report(const RunSummary& summary, const CommonOptions& o, const report::RunRecorder* recorder) {
+  const std::string json = summary.to_json();
+  if (o.report_file && recorder != nullptr) {
+    report::write_report(*o.report_file, report::render_run_report(summary, json, *recorder));
+  }
   if (o.json) {
-    fmt::print("{}\n", summary.to_json());
+    fmt::print("{}\n", json);
   } else {
     print_human(stdout, summary);
   }
   return exit_code_of(summary);
+}
+
+std::unique_ptr<report::RunRecorder> recorder_for(const scenario::Scenario& s, const CommonOptions& o) {
+  return o.report_file ? std::make_unique<report::RunRecorder>(s) : nullptr;
 }
 
 int run_on_real(const scenario::Scenario& s, const CommonOptions& o, const real::RealRunOptions::PostRun& post_run) {
@@ -154,7 +166,9 @@ int run_on_real(const scenario::Scenario& s, const CommonOptions& o, const real:
     };
   }
   options.post_run = post_run;
-  return report(real::run_scenario_real(s, options), o);
+  const auto recorder = recorder_for(s, o);
+  options.observer = recorder.get();
+  return report(real::run_scenario_real(s, options), o, recorder.get());
 }
 
 int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const sim::RunOptions::PostRun& post_run,
@@ -174,7 +188,9 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const si
   }
   options.pre_run = pre_run;
   options.post_run = post_run;
-  return report(sim::run_scenario(s, options), o);
+  const auto recorder = recorder_for(s, o);
+  options.observer = recorder.get();
+  return report(sim::run_scenario(s, options), o, recorder.get());
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "scenario_writer.hpp"
 #include "shrink.hpp"
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/report.hpp"
 #include "tunlab/harness/scenario_loader.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 
@@ -40,6 +41,7 @@ struct SweepOptions {
   bool json = false;
   bool shrink = false;
   std::optional<std::string> shrink_out;
+  std::optional<std::string> report_file;
   FaultOverrides faults;
   const AppRegistry* apps = nullptr;
 };
@@ -223,6 +225,21 @@ ShrinkReport shrink_and_write(const SweepOptions& o, const scenario::Scenario& s
   return report;
 }
 
+// The report: the sweep's overview, and the first failing seed run once more with a recorder.
+void write_sweep_report(const std::string& path, const scenario::Scenario& s, const std::string& summary_json,
+                        std::optional<std::uint64_t> first_failing_seed) {
+  if (!first_failing_seed) {
+    report::write_report(path, report::render_sweep_report(summary_json));
+    return;
+  }
+  report::RunRecorder recorder(s);
+  sim::RunOptions options;
+  options.seed = *first_failing_seed;
+  options.observer = &recorder;
+  const RunSummary summary = sim::run_scenario(s, options);
+  report::write_report(path, report::render_sweep_report(summary_json, {&summary, &recorder}));
+}
+
 int sweep(const SweepOptions& o) {
   scenario::Scenario s = scenario::load_scenario_file(o.file);
   apply_fault_overrides(s, o.faults);
@@ -266,7 +283,8 @@ int sweep(const SweepOptions& o) {
   }
 
   const std::size_t passed = results.size() - failures.size();
-  if (o.json) {
+  std::string summary_json;  // what --json prints, and what the report embeds
+  {
     nlohmann::ordered_json j;
     j["scenario"] = s.name;
     j["file"] = o.file;
@@ -290,7 +308,14 @@ int sweep(const SweepOptions& o) {
                      {"verified", shrunk->verified},
                      {"first_failure", shrunk->verify_failure}};
     }
-    fmt::print("{}\n", j.dump(2));
+    summary_json = j.dump(2);
+  }
+  if (o.report_file) {
+    write_sweep_report(*o.report_file, s, summary_json,
+                       failures.empty() ? std::nullopt : std::optional(failures.front()->seed));
+  }
+  if (o.json) {
+    fmt::print("{}\n", summary_json);
   } else {
     fmt::print("sweep {}: seeds {}..{}\n", s.name, range.first, range.last);
     if (shard.active) {
@@ -331,6 +356,8 @@ void add_sweep_command(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   sweep_cmd->add_flag("--shrink", o->shrink,
                       "Shrink the first failing seed's faults to a minimal failing set and write it as a scenario");
   sweep_cmd->add_option("--shrink-out", o->shrink_out, "Where --shrink writes (default: SCENARIO-shrunk-seedN.yaml)");
+  sweep_cmd->add_option("--report", o->report_file,
+                        "Write a self-contained HTML report (failing seeds, failures by kind, the first failing run)");
   add_fault_options(*sweep_cmd, o->faults);
   sweep_cmd->footer(
       "Sharding: with GTEST_TOTAL_SHARDS and GTEST_SHARD_INDEX set, only seeds i with "

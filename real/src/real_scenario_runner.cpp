@@ -432,6 +432,13 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
 
   CaptureSet captures;
   RealHops hops;
+  struct Seen {
+    std::int64_t at_ns;
+    std::string label;
+    bool outgoing;
+    std::size_t index;  // into hops[label]
+  };
+  std::vector<Seen> observed_in_time;
   for (const CaptureSlot& slot : captures_) {
     const std::size_t index = captures.open(slot.label, slot.capture->link_type());
     auto& hop = hops[slot.label];
@@ -441,10 +448,22 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
           frame.bytes[12] == 0x86 && frame.bytes[13] == 0xdd) {
         continue;  // IPv6 is disabled; anything left of it is noise
       }
-      captures.record(index, std::max<std::int64_t>(0, frame.realtime_ns - start_realtime_ns_), frame.bytes);
+      const std::int64_t at_ns = std::max<std::int64_t>(0, frame.realtime_ns - start_realtime_ns_);
+      captures.record(index, at_ns, frame.bytes);
       if (!ip.empty()) {
         hop.push_back({frame.outgoing, std::vector<std::uint8_t>(ip.begin(), ip.end())});
+        if (options_.observer != nullptr) {
+          observed_in_time.push_back({at_ns, slot.label, frame.outgoing, hop.size() - 1});
+        }
       }
+    }
+  }
+  if (options_.observer != nullptr) {
+    // Captures are read one interface after another; the observer wants them in time order.
+    std::stable_sort(observed_in_time.begin(), observed_in_time.end(),
+                     [](const auto& x, const auto& y) { return x.at_ns < y.at_ns; });
+    for (const auto& seen : observed_in_time) {
+      options_.observer->hop(seen.at_ns, seen.label, seen.outgoing, 0, hops[seen.label][seen.index].bytes);
     }
   }
   for (const auto& [label, packets] : hops) {

@@ -87,7 +87,7 @@ std::optional<Ipv4Address> Host::source_for(Ipv4Address destination) const {
 }
 
 void Host::drop(const Packet& packet, DropReason reason) {
-  network_.accounting().dropped(packet.origin, reason);
+  network_.dropped(packet, reason, *this);
 }
 
 void Host::send_from_app(Packet&& packet) {

@@ -42,9 +42,12 @@ std::string Link::describe() const {
 }
 
 void Link::send(int side, Packet&& packet) {
-  Accounting& accounting = network_.accounting();
+  const End& from = ends_[side];
+  const auto drop = [&](DropReason reason) {
+    network_.dropped(packet, reason, *from.host, &from.host->interface(from.interface), true);
+  };
   if (!up_) {
-    accounting.dropped(packet.origin, DropReason::link_down);
+    drop(DropReason::link_down);
     return;
   }
   Direction& direction = directions_[side];
@@ -62,12 +65,12 @@ void Link::send(int side, Packet&& packet) {
     const bool lost = direction.random.chance(f.loss);
     if (nth(f.drop_nth)) {
       record(FaultKind::drop);
-      accounting.dropped(packet.origin, DropReason::fault_targeted);
+      drop(DropReason::fault_targeted);
       return;
     }
     if (lost) {
       record(FaultKind::drop);
-      accounting.dropped(packet.origin, DropReason::link_loss);
+      drop(DropReason::link_loss);
       return;
     }
     if (direction.random.chance(f.corrupt) || nth(f.corrupt_nth)) {
@@ -92,7 +95,7 @@ void Link::send(int side, Packet&& packet) {
     const Time start = std::max(now, direction.busy_until);
     if (spec_.queue_packets > 0 && serialisation > 0 &&
         static_cast<std::size_t>((start - now) / serialisation) >= spec_.queue_packets) {
-      accounting.dropped(packet.origin, DropReason::link_queue_overflow);
+      drop(DropReason::link_queue_overflow);
       return;
     }
     direction.busy_until = start + serialisation;
@@ -119,7 +122,8 @@ void Link::corrupt(Direction& direction, Packet& packet) {
 
 void Link::handle_packet_event(std::uint32_t arg, Packet&& packet) {
   if (!up_) {
-    network_.accounting().dropped(packet.origin, DropReason::link_down);
+    const End& sender = ends_[1 - arg];
+    network_.dropped(packet, DropReason::link_down, *sender.host, &sender.host->interface(sender.interface), true);
     return;
   }
   const End& to = ends_[arg];

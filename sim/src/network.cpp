@@ -90,7 +90,7 @@ SimDevice* Network::find_device(const std::string& host_name, const std::string&
 struct Network::HostedApp final : DropReporter {
   explicit HostedApp(Network& n, std::string h) : network(n), host(std::move(h)) {}
   void dropped(const Packet& packet, std::string_view reason) override {
-    network.accounting_.dropped(packet.origin, reason);
+    network.dropped(packet, reason, network.host(host));
   }
   Network& network;
   std::string host;
@@ -282,7 +282,7 @@ void Network::observe(Host& host, Interface& iface, Direction direction, Packet&
       captures_.record(capture, now(), packet.bytes());
     }
   }
-  if (!tracer_ && iface.hop_observers < 0) {
+  if (!tracer_ && iface.hop_observers < 0 && observer_ == nullptr) {
     return;
   }
   ByteView ip = packet.bytes();
@@ -295,10 +295,27 @@ void Network::observe(Host& host, Interface& iface, Direction direction, Packet&
   if (tracer_) {
     tracer_(now(), iface.label, direction, packet.origin, ip);
   }
+  if (observer_ != nullptr) {
+    observer_->hop(now(), iface.label, direction == Direction::out, packet.origin, ip);
+  }
   if (iface.hop_observers >= 0) {
     for (const HopObserver& observer : hop_observers_[static_cast<std::size_t>(iface.hop_observers)]) {
       observer(now(), direction, packet.origin, ip);
     }
+  }
+}
+
+void Network::dropped(const Packet& packet, DropReason reason, const Host& host, const Interface* interface,
+                      bool on_link) {
+  dropped(packet, to_string(reason), host, interface, on_link);
+}
+
+void Network::dropped(const Packet& packet, std::string_view reason, const Host& host, const Interface* interface,
+                      bool on_link) {
+  accounting_.dropped(packet.origin, reason);
+  if (observer_ != nullptr) {
+    const DropPlace place{host.name(), interface != nullptr ? interface->label : std::string(), on_link};
+    observer_->drop(now(), place, packet.origin, reason, packet.bytes());
   }
 }
 

@@ -292,6 +292,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   if (options.tracer) {
     network->set_tracer(options.tracer);
   }
+  network->set_observer(options.observer);
   schedule_traffic_logged(s, *network, &sent);
   if (options.pre_run) {
     options.pre_run(*network);

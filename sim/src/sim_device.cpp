@@ -39,12 +39,12 @@ void SimDevice::set_faults(const scenario::DeviceFaultSpec& faults, Random rando
 
 void SimDevice::deliver_from_stack(Packet&& packet) {
   if (!up_) {
-    network_.accounting().dropped(packet.origin, DropReason::device_down);
+    network_.dropped(packet, DropReason::device_down, host_, &host_.interface(interface_));
     return;
   }
   if (faults_.queue_limit > 0 && queue_.size() >= faults_.queue_limit) {
     // tun.c drops silently when txqueuelen is exceeded; we count it.
-    network_.accounting().dropped(packet.origin, DropReason::device_queue_full);
+    network_.dropped(packet, DropReason::device_queue_full, host_, &host_.interface(interface_));
     return;
   }
   queue_.push_back(std::move(packet));

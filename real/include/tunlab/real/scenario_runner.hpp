@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tunlab/harness/run_observer.hpp"
 #include "tunlab/harness/run_result.hpp"
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/tunnel/app_b.hpp"
@@ -44,6 +45,8 @@ struct RealRunOptions {
   PostRun post_run;
   // Where tunnels' apps come from (nullptr: the apps tunlab ships). Not owned; outlives the run.
   const AppRegistry* apps = nullptr;
+  // Sees every captured packet after the run, in capture-time order (the report), if set.
+  RunObserver* observer = nullptr;
 };
 
 // Throws InputError ("scenario X is sim-only: faults need netem (...)") for what veths cannot do

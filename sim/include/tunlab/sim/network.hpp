@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/run_observer.hpp"
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/accounting.hpp"
 #include "tunlab/sim/event_queue.hpp"
@@ -87,6 +88,16 @@ public:
   using Tracer =
       std::function<void(Time, const std::string& label, Direction, std::uint32_t origin, ByteView ip_packet)>;
   void set_tracer(Tracer tracer) { tracer_ = std::move(tracer); }
+  // Sees every hop and every drop as it happens (the report's recorder); not owned, may be null.
+  void set_observer(RunObserver* observer) { observer_ = observer; }
+
+  // Accounts a drop of `packet` and tells the observer where it happened: on `host`, at
+  // `interface` when known, on the link leaving `interface` when `on_link`.
+  void dropped(const Packet& packet, DropReason reason, const Host& host, const Interface* interface = nullptr,
+               bool on_link = false);
+  // The same with an app's own name for the reason (app B plug-ins name their drops).
+  void dropped(const Packet& packet, std::string_view reason, const Host& host, const Interface* interface = nullptr,
+               bool on_link = false);
 
   // Called by hosts for every packet crossing an interface. `link_bytes` is what a capture on
   // that interface holds (Ethernet frame or IP packet); `ip_packet` the IPv4 packet inside.
@@ -118,6 +129,7 @@ private:
   std::vector<std::vector<HopObserver>> hop_observers_;
   std::map<std::string, std::vector<HopRecord>> hop_logs_;
   Tracer tracer_;
+  RunObserver* observer_ = nullptr;
   std::vector<std::uint32_t> corrupted_;  // sorted origins
   std::vector<std::shared_ptr<void>> kept_alive_;
 };

@@ -1,0 +1,124 @@
+// RunRecorder: what a report keeps as packets pass (bounded detail, drops placed where they
+// happened, every hop counted) and the page it renders (the summary embedded verbatim).
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tunlab/harness/report.hpp"
+#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/sim/scenario_runner.hpp"
+
+namespace tunlab {
+namespace {
+
+scenario::Scenario lossy_seed(int count, const std::string& drops) {
+  return scenario::load_scenario_text(
+      "name: recorder\ntopology: seed\n"
+      "faults:\n  - {link: wan.right, drop_nth: [" +
+          drops +
+          "]}\n"
+          "traffic:\n  - {from: left, count: " +
+          std::to_string(count) + ", interval: 1ms, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n",
+      "recorder.yaml");
+}
+
+nlohmann::json record(const scenario::Scenario& s, report::RecorderLimits limits, RunSummary* summary = nullptr) {
+  report::RunRecorder recorder(s, limits);
+  sim::RunOptions options;
+  options.observer = &recorder;
+  const RunSummary result = sim::run_scenario(s, options);
+  if (summary != nullptr) {
+    *summary = result;
+  }
+  return nlohmann::json::parse(recorder.to_json());
+}
+
+TEST(RunRecorder, KeepsTheFirstPacketsAndEveryDroppedOneInDetailAndCountsAllHops) {
+  const scenario::Scenario s = lossy_seed(300, "50, 120, 250");
+  const nlohmann::json run = record(s, {.first_packets = 10, .failed_packets = 100, .recent_packets = 64});
+  EXPECT_EQ(run["counts"]["packets"], 300u);
+  EXPECT_EQ(run["counts"]["packets_detailed"], 13u);  // the first ten and the three dropped
+  // Six hops per delivered datagram, four before the link that dropped the others.
+  EXPECT_EQ(run["counts"]["hops"], 297u * 6 + 3 * 4);
+  EXPECT_EQ(run["counts"]["hops_detailed"], 10u * 6 + 3 * 4);
+  ASSERT_EQ(run["drops"].size(), 3u);
+  std::uint64_t lane_hops = 0;
+  for (const auto& lane : run["hist"]["lanes"]) {
+    for (const auto& n : lane["time"]) {
+      lane_hops += n.get<std::uint64_t>();
+    }
+  }
+  EXPECT_EQ(lane_hops, run["counts"]["hops"].get<std::uint64_t>());
+}
+
+TEST(RunRecorder, PlacesALinkDropOnTheLinkLeavingTheInterfaceThatSentIt) {
+  const nlohmann::json run = record(lossy_seed(3, "2"), {});
+  ASSERT_EQ(run["drops"].size(), 1u);
+  const nlohmann::json& drop = run["drops"][0];
+  EXPECT_EQ(drop["r"], "fault-targeted");
+  EXPECT_EQ(drop["host"], "wan");
+  EXPECT_EQ(drop["link"], 1);
+  EXPECT_EQ(run["topology"]["lanes"][drop["l"].get<std::size_t>()]["label"], "wan-right");
+  // The dropped datagram is the second one the scenario sent.
+  for (const auto& p : run["packets"]) {
+    if (p["id"] == drop["p"]) {
+      EXPECT_EQ(p["origin"], 2);
+      EXPECT_EQ(p["dropped"], "fault-targeted");
+    }
+  }
+}
+
+TEST(RunRecorder, OrdersLanesAlongThePathOfTheSeedTopology) {
+  const nlohmann::json run = record(lossy_seed(1, ""), {});
+  std::vector<std::string> labels;
+  for (const auto& lane : run["topology"]["lanes"]) {
+    labels.push_back(lane["label"]);
+  }
+  EXPECT_EQ(labels,
+            (std::vector<std::string>{"left-tun0", "left-eth0", "wan-left", "wan-right", "right-eth0", "right-tun0"}));
+}
+
+TEST(RunRecorder, LinksAnIcmpErrorToThePacketItQuotes) {
+  const scenario::Scenario s = scenario::load_scenario_file(TUNLAB_SOURCE_DIR "/scenarios/pmtu-wan-mtu-lowered.yaml");
+  const nlohmann::json run = record(s, {});
+  std::size_t errors = 0;
+  for (const auto& p : run["packets"]) {
+    if (p["k"] == "e") {
+      ++errors;
+      ASSERT_TRUE(p.contains("cause")) << p.dump();
+      for (const auto& q : run["packets"]) {
+        if (q["id"] == p["cause"]) {
+          EXPECT_EQ(q["k"], "d");
+        }
+      }
+    }
+  }
+  EXPECT_EQ(errors, 3u);  // wan's 3/4, its relay to app A, app B's own 3/4 for the second packet
+}
+
+TEST(RunReport, EmbedsTheSummaryVerbatimAndStaysInsideItsScriptElement) {
+  scenario::Scenario s = lossy_seed(2, "");
+  s.expectations.push_back({});
+  s.expectations.back().kind = scenario::ExpectKind::delivered;
+  s.expectations.back().name = "a name with </script> in it";
+  s.expectations.back().delivered = 2;
+  report::RunRecorder recorder(s);
+  sim::RunOptions options;
+  options.observer = &recorder;
+  const RunSummary summary = sim::run_scenario(s, options);
+  const std::string json = summary.to_json();
+  const std::string html = report::render_run_report(summary, json, recorder);
+  const std::string open = R"(<script type="application/json" id="tunlab-data">)";
+  const std::size_t begin = html.find(open);
+  ASSERT_NE(begin, std::string::npos);
+  const std::size_t end = html.find("</script>", begin);
+  const nlohmann::json data = nlohmann::json::parse(html.substr(begin + open.size(), end - begin - open.size()));
+  EXPECT_EQ(data["summary"], nlohmann::json::parse(json));
+  EXPECT_EQ(data["summary"]["expectations"][0]["name"], "a name with </script> in it");
+  EXPECT_EQ(html.find("http:"), std::string::npos);
+  EXPECT_EQ(html.find("https:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tunlab
