@@ -17,6 +17,9 @@ add_library(tunlab_crypto INTERFACE)
 target_link_libraries(tunlab_crypto INTERFACE ${LIBCRYPTO_LINK_LIBRARIES})
 
 pkg_check_modules(NLROUTE REQUIRED IMPORTED_TARGET libnl-route-3.0)
+# The daemon's privilege drop: libcap-ng (capabilities, user switch) and libseccomp (allow-list).
+pkg_check_modules(CAPNG REQUIRED IMPORTED_TARGET libcap-ng)
+pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 
 find_package(yaml-cpp REQUIRED)
 find_package(fmt REQUIRED)

@@ -96,9 +96,17 @@ def icmp_relay():
     print("3/0 quoting 8 inner bytes:", show(icmp_error(3, 0, short)))
 
 
+def pmtu_spoofed():
+    # Forged 3/4 errors "from wan" about left's tunnel, quoting the outer header and 8 bytes (the
+    # inner header's first 8). Outer ID 1 is the first packet left's tunnel sent; 0x7777 it never sent.
+    for ident, mtu in [(0x7777, 1000), (1, 68)]:
+        sent = b"".join(ipip(inner_udp(payload_len=500), ttl=64, ident=ident))
+        print(f"3/4 mtu {mtu} quoting outer id {ident:#x}:", show(icmp_error(3, 4, sent[:28], mtu=mtu)))
+
+
 if __name__ == "__main__":
     commands = {"ecn-decap": ecn_decap, "spoofed-outer-source": spoofed, "outer-fragments": outer_fragments,
-                "icmp-relay-rules": icmp_relay}
+                "icmp-relay-rules": icmp_relay, "pmtu-spoofed-icmp": pmtu_spoofed}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: craft.py {'|'.join(commands)}")
     commands[sys.argv[1]]()

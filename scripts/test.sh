@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite: builds the default and the ASan+UBSan presets (warnings are errors in both) and
-# runs every ctest in each. Root-only tests run when this runs as root and skip with a reason
-# otherwise. Every capture the suite writes is then decoded by tshark.
+# runs every ctest in each, then builds the fuzz preset and runs each fuzz target briefly.
+# Root-only tests run when this runs as root and skip with a reason otherwise. Every capture the
+# suite writes is then decoded by tshark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -16,3 +17,10 @@ for preset in default asan; do
   ctest --preset "$preset" -j "$jobs" --label-exclude root
   ctest --preset "$preset" --label-regex root
 done
+
+# Third stage: the libFuzzer targets (clang-14), each run on its seed corpus for a bounded number
+# of inputs (label fuzz; a few seconds each). Long runs: README "Hostile input and fuzzing".
+echo "== tunlab: build and fuzz, preset 'fuzz'"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$jobs"
+ctest --preset fuzz -j "$jobs" --label-regex fuzz

@@ -33,6 +33,9 @@ protected:
     config_.inner_address = kTunnelAddress;
     inner_ = test::make_udp_bytes(1480, {.src = kInnerSrc, .df = true});
     outer_ = test::wrap_outer(inner_, {.src = kLocal, .dst = kRemote, .df = true});
+    // The quoted outer packet (ID 1) is the last one this tunnel sent: a 3/4 about it is plausible.
+    state_.next_outer_id = 2;
+    state_.outer_ids_used = 1;
   }
   // The first `n` bytes of our outer packet, as a router would quote them.
   ByteView quote(std::size_t n) const { return ByteView(outer_).first(n); }
@@ -112,7 +115,16 @@ TEST_F(RelayIcmpError, FragNeededWithoutMtuUsesRfc1191Plateau) {
   expect_relayed(3, 4, 1472, ByteView(inner_).first(28));
 }
 
-TEST_F(RelayIcmpError, TinyMtuIsClampedSoTheTunnelMtuStays68) {
+TEST_F(RelayIcmpError, TinyMtuIsClampedToMinPmtu552) {
+  // Linux's net.ipv4.route.min_pmtu: a forged "MTU 40" leaves a 532-byte tunnel MTU, not 68.
+  EXPECT_EQ(relay(3, 4, 40, quote(kOuterPlusInnerHeaderPlus8)), RelayOutcome::relayed);
+  EXPECT_EQ(state_.path_mtu, 552u);
+  EXPECT_EQ(tunnel_mtu(config_, state_, kNow), 532u);
+  expect_relayed(3, 4, 532, ByteView(inner_).first(28));
+}
+
+TEST_F(RelayIcmpError, TinyMtuWithTheFloorLoweredStillKeepsTheTunnelMtuAt68) {
+  config_.min_pmtu = 0;
   EXPECT_EQ(relay(3, 4, 40, quote(kOuterPlusInnerHeaderPlus8)), RelayOutcome::relayed);
   EXPECT_EQ(state_.path_mtu, 88u);
   EXPECT_EQ(tunnel_mtu(config_, state_, kNow), 68u);

@@ -225,6 +225,8 @@ TEST_F(Encapsulate, MtuLoweredByReceivedFragNeeded) {
   // A router between the endpoints reports MTU 1400 for one of our outer packets.
   const Bytes outer = test::wrap_outer(test::make_udp_bytes(1480), {.src = kLocal, .dst = kRemote});
   const UnderlayError error{Ipv4Address("18.12.0.1"), 3, 4, 1400};
+  state_.next_outer_id = 2;  // ID 1, the quoted one, was the last sent: the 3/4 is plausible
+  state_.outer_ids_used = 1;
   TunnelActions ignored;
   relay_icmp_error(config_, state_, error, ByteView(outer).first(28), 1000, ignored);
   EXPECT_EQ(tunnel_mtu(config_, state_, 1000), 1380u);

@@ -452,8 +452,7 @@ TEST_P(Durations, Parse) {
 INSTANTIATE_TEST_SUITE_P(ScenarioLoader, Durations,
                          ::testing::Values(ValueCase{"0", 0}, ValueCase{"100ns", 100}, ValueCase{"250us", 250'000},
                                            ValueCase{"2ms", 2'000'000}, ValueCase{"1.5s", 1'500'000'000},
-                                           ValueCase{"0.000000001s", 1},
-                                           ValueCase{"9223372036s", 9'223'372'036'000'000'000}));
+                                           ValueCase{"0.000000001s", 1}, ValueCase{"86400s", 86'400'000'000'000}));
 
 class Rates : public ::testing::TestWithParam<std::pair<std::string, std::uint64_t>> {};
 TEST_P(Rates, Parse) {
@@ -671,7 +670,7 @@ TEST(ScenarioLoader, UnreadableFileIsAnInputError) {
     load_scenario_file(missing);
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()), missing.string() + ":1:1: document: cannot read the file (does it exist?)");
+    EXPECT_EQ(std::string(e.what()), missing.string() + ":1:1: document: cannot open: No such file or directory");
   }
 }
 

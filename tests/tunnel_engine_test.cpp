@@ -145,6 +145,10 @@ TEST_F(TunnelEngineTest, LearnsPathMtuFromFragNeededAndRelaysItToTheInnerSource)
   const test::Bytes outer =
       test::wrap_outer(inner, {.src = Ipv4Address("18.12.0.92"), .dst = Ipv4Address("18.13.0.91")});
   const test::Bytes quote(outer.begin(), outer.begin() + 20 + 28 + 8);
+  // The quoted outer packet (ID 1) is one the engine sent: only then is the 3/4 believed (RFC 5927).
+  EXPECT_CALL(device_, read).WillOnce(ReadPacket(inner)).WillOnce(ReadNothing());
+  EXPECT_CALL(underlay_, send).WillOnce(Return(IoResult{IoStatus::ok, inner.size()}));
+  engine_.poll_device(0);
   EXPECT_CALL(underlay_, receive)
       .WillOnce(ReceiveError({Ipv4Address("18.12.0.1"), 3, 4, 1400}, quote))
       .WillOnce(ReceiveNothing());

@@ -16,3 +16,6 @@ foreach(case IN ITEMS same_as_sim rootless_denied rootless_accessible)
   add_test(NAME real_demo_${case} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_demo_test.sh $<TARGET_FILE:tunlab> ${case})
   set_tests_properties(real_demo_${case} PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
 endforeach()
+add_test(NAME real_tunnel_drops_privileges
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_privileges_test.sh $<TARGET_FILE:tunlab>)
+set_tests_properties(real_tunnel_drops_privileges PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)

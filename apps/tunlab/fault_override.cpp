@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/input_limits.hpp"
 
 namespace tunlab::cli {
 
@@ -110,8 +111,9 @@ public:
         double value = 0;
         const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
         const double ns = value * scale;
-        if (error == std::errc() && end == number.data() + number.size() && value >= 0 && ns < 9e18 &&
-            ns == std::floor(ns)) {
+        // Bounded as scenario durations are, so sums of them never overflow virtual time.
+        if (error == std::errc() && end == number.data() + number.size() && value >= 0 &&
+            ns <= static_cast<double>(limits::kMaxDurationNs) && ns == std::floor(ns)) {
           return static_cast<scenario::Nanos>(ns);
         }
       }

@@ -30,6 +30,8 @@ struct TunnelArgs {
   bool pmtudisc = false;
   std::optional<std::string> address;
   std::string app = "ipip";
+  std::string min_pmtu = "552";
+  std::string user = "nobody";
 };
 
 [[noreturn]] void bad(const std::string& option, const std::string& value, const std::string& why) {
@@ -99,6 +101,11 @@ real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
     o.address_prefix = slash == std::string::npos ? 24 : parse_number("--address", cidr.substr(slash + 1), 1, 32);
     c.inner_address = *o.address;  // ICMP errors app B writes into the device come from it
   }
+  c.min_pmtu = parse_number("--min-pmtu", a.min_pmtu, kMinimumTunnelMtu + kOuterHeaderLength, 65535);
+  if (a.user.empty()) {
+    bad("--user", a.user, "a user name");
+  }
+  o.drop_privileges = real::PrivilegeDropOptions{.user = a.user, .seccomp = true};
   return o;
 }
 
@@ -131,6 +138,16 @@ void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps) 
                      "A.B.C.D[/N] (default /24): add this address to the device once the tunnel is ready "
                      "(like `ip addr add`; the device is up already). ICMP errors app B writes come from it");
   tunnel->add_option("--app", a->app, "The app B to run, by registered name (tunlab's own: ipip)")
+      ->capture_default_str();
+  tunnel
+      ->add_option("--min-pmtu", a->min_pmtu,
+                   "Never learn a path MTU below this from an ICMP 3/4 (Linux's min_pmtu; a forged "
+                   "'MTU 68' cannot shrink the tunnel)")
+      ->capture_default_str();
+  tunnel
+      ->add_option("--user", a->user,
+                   "Once the device, the socket and the address exist, run as this user with no "
+                   "capabilities, no_new_privs and a seccomp allow-list of system calls")
       ->capture_default_str();
   tunnel->callback([&exit_code, &apps, a] {
     real::TunnelDaemonOptions options = to_daemon_options(*a);

@@ -21,6 +21,7 @@
 #include <system_error>
 
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/input_limits.hpp"
 #include "tunlab/wire/byte_order.hpp"
 
 namespace tunlab {
@@ -426,12 +427,11 @@ std::string ethertype_text(std::uint16_t ethertype) {
 class PcapReader::Impl {
 public:
   Impl(const std::filesystem::path& path, bool skip_non_ipv4) : file_(path.string()), skip_non_ipv4_(skip_non_ipv4) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      fail("cannot open: is a directory");
-    }
-    std::FILE* fp = std::fopen(file_.c_str(), "rb");
+    // A FIFO or a device (/dev/zero) is refused before libpcap blocks on it or reads it forever.
+    const int fd = open_regular_file(path, limits::kMaxPcapBytes, file_);
+    std::FILE* fp = ::fdopen(fd, "rb");
     if (fp == nullptr) {
+      ::close(fd);
       fail(std::string("cannot open: ") + std::strerror(errno));
     }
     // libpcap reads through stdio: a large buffer turns a read(2) per 4 KiB into one per MiB.
@@ -480,10 +480,11 @@ public:
         fail_packet(number, "unreadable record (" + message + ")");
       }
 
-      std::int64_t time_ns = static_cast<std::int64_t>(header->ts.tv_sec) * kNsPerSec + header->ts.tv_usec;
+      const std::int64_t time_ns = checked_time(number, *header, first_ns_, previous_ns_);
       if (number == 1) {
         first_ns_ = time_ns;
       }
+      previous_ns_ = time_ns;
       ByteView frame{data, header->caplen};
       if (skip_non_ipv4_ && !carries_ipv4(dlt, frame)) {
         continue;
@@ -522,6 +523,30 @@ private:
   }
 
   [[noreturn]] void fail(const std::string& what) const { throw InputError(file_ + ": " + what); }
+
+  // The record's time in ns. Replay injects each packet at its offset from the first, so the
+  // offsets must be well-formed, never go backwards and stay within a run's longest time.
+  std::int64_t checked_time(std::size_t number, const pcap_pkthdr& header, std::int64_t first_ns,
+                            std::int64_t previous_ns) const {
+    // Opened with nanosecond precision: libpcap scales a microsecond file's fraction by 1000.
+    // The file's seconds are an unsigned 32-bit field, which libpcap hands over sign-extended.
+    const std::int64_t seconds = static_cast<std::uint32_t>(header.ts.tv_sec);
+    const auto fraction = static_cast<std::int64_t>(header.ts.tv_usec);
+    if (fraction < 0 || fraction >= kNsPerSec) {
+      fail_packet(number, "timestamp fraction " + std::to_string(fraction) + " ns is not below one second");
+    }
+    const std::int64_t time_ns = seconds * kNsPerSec + fraction;  // < 2^32 * 10^9 < 2^63
+    if (number > 1 && time_ns < previous_ns) {
+      fail_packet(number, "timestamp goes backwards (" + std::to_string(previous_ns - time_ns) +
+                              " ns before the packet before it)");
+    }
+    if (number > 1 && time_ns - first_ns > limits::kMaxDurationNs) {
+      fail_packet(number, "timestamp " + std::to_string((time_ns - first_ns) / kNsPerSec) +
+                              " s after the first packet, more than the " +
+                              std::to_string(limits::kMaxDurationNs / kNsPerSec) + " s a run may last");
+    }
+    return time_ns;
+  }
   [[noreturn]] void fail_packet(std::size_t number, const std::string& what) const {
     fail("packet " + std::to_string(number) + ": " + what);
   }
@@ -613,6 +638,7 @@ private:
   int dlt_ = 0;
   std::size_t number_ = 0;
   std::int64_t first_ns_ = 0;
+  std::int64_t previous_ns_ = 0;
 };
 
 PcapReader::PcapReader(const std::filesystem::path& path, NonIpv4Frames non_ipv4)

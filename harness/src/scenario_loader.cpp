@@ -99,9 +99,12 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/input_limits.hpp"
 
 namespace tunlab::scenario {
 
@@ -313,6 +316,17 @@ std::string quote(std::string_view text) {
 struct Source {
   std::string file;  // as shown in messages
   std::filesystem::path folder;
+  // Values visited so far: aliases can make a small file name a huge tree (see limits).
+  mutable std::uint64_t values = 0;
+  // Packets the traffic entries read so far send.
+  mutable std::uint64_t traffic_packets = 0;
+
+  void count_value(const YAML::Mark& mark) const {
+    if (++values > limits::kMaxYamlValues) {
+      fail(mark, "document",
+           fmt::format("more than {} values (aliases repeat too much); a scenario is smaller", limits::kMaxYamlValues));
+    }
+  }
 
   [[noreturn]] void fail(const YAML::Mark& mark, std::string_view field, std::string_view what) const {
     const int line = mark.is_null() ? 1 : mark.line + 1;
@@ -332,10 +346,13 @@ public:
       : source_(&source), node_(std::move(node)), path_(std::move(path)) {
     const YAML::Mark own = node_.Mark();
     mark_ = own.is_null() ? fallback : own;
+    source.count_value(mark_);
   }
   // The same, placed at `mark` whatever the node says.
   Value(const Source& source, YAML::Node node, std::string path, YAML::Mark mark, bool /*placed*/)
-      : source_(&source), node_(std::move(node)), path_(std::move(path)), mark_(mark) {}
+      : source_(&source), node_(std::move(node)), path_(std::move(path)), mark_(mark) {
+    source.count_value(mark_);
+  }
 
   const std::string& path() const { return path_; }
   const YAML::Mark& mark() const { return mark_; }
@@ -401,6 +418,10 @@ public:
     const auto value = parse_duration(scalar("a duration like 0, 250us, 2ms or 1.5s"));
     if (!value) {
       wrong("a duration like 0, 250us, 2ms or 1.5s");
+    }
+    if (*value > limits::kMaxDurationNs) {
+      fail(fmt::format("{} is longer than the {}s a run may last", node_.Scalar(),
+                       limits::kMaxDurationNs / 1'000'000'000));
     }
     return *value;
   }
@@ -1194,6 +1215,18 @@ void Loader::load_traffic(const Value& list) {
     }
     if (auto v = m.get("count")) t.count = v->number_as<std::uint32_t>(1, 1'000'000'000);
     if (auto v = m.get("interval")) t.interval_ns = v->duration();
+    // The last packet's time, at + (count - 1) * interval, stays within a run's longest time.
+    if (t.count > 1 && t.interval_ns > 0 &&
+        static_cast<std::uint64_t>(t.count - 1) >
+            static_cast<std::uint64_t>((limits::kMaxDurationNs - t.at_ns) / t.interval_ns)) {
+      item.fail(fmt::format("the last of {} packets would be sent after the {}s a run may last", t.count,
+                            limits::kMaxDurationNs / 1'000'000'000));
+    }
+    item.source().traffic_packets += t.count;
+    if (item.source().traffic_packets > limits::kMaxTrafficPackets) {
+      item.fail(fmt::format("the traffic entries so far send {} packets, more than the {} a scenario may send",
+                            item.source().traffic_packets, limits::kMaxTrafficPackets));
+    }
 
     const Value& body = m.require(kind);
     if (kind == "raw") {
@@ -1623,31 +1656,92 @@ Expectation Loader::load_expectation(const Value& item) {
   return e;
 }
 
+// Records where a second document starts, and nothing else.
+class DocumentStarts : public YAML::EventHandler {
+public:
+  std::size_t count = 0;
+  YAML::Mark first;
+  YAML::Mark second;
+  YAML::Mark second_content;  // where the second document's first node starts
+  bool second_has_content = false;
+  void OnDocumentStart(const YAML::Mark& mark) override { (++count == 1 ? first : second) = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { content(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { content(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    content(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    content(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    content(mark);
+  }
+  void OnMapEnd() override {}
+
+private:
+  void content(const YAML::Mark& mark) {
+    if (count == 2 && !second_has_content) {
+      second_content = mark;
+      second_has_content = true;
+    }
+  }
+};
+
+// A file with a second document (---) is refused: yaml-cpp's Load() would silently read only the
+// first. yaml-cpp 0.7's LoadAll() is not used to find out: on some inputs (a lone ",") its parser
+// reports a new document forever without consuming anything (yaml-cpp issue 1040), so LoadAll grows
+// without bound. Asking for exactly two documents is bounded whatever the parser does.
+void check_single_document(const Source& source, const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  if (!parser.HandleNextDocument(starts) || !parser.HandleNextDocument(starts)) {
+    return;
+  }
+  if (starts.second.pos <= starts.first.pos) {
+    // The parser started a "document" without reading a byte: it cannot read this text at all.
+    source.fail(starts.first, "yaml", "not a YAML document yaml-cpp can read (it reads nothing here)");
+  }
+  // Count the rest, bounded: each further document must start further on.
+  std::size_t documents = 2;
+  YAML::Mark last = starts.second;
+  while (documents < 1000 && parser.HandleNextDocument(starts)) {
+    if (starts.second.pos <= last.pos) {
+      break;
+    }
+    last = starts.second;
+    ++documents;
+  }
+  source.fail(starts.second_has_content ? starts.second_content : starts.second, "document",
+              fmt::format("the file holds {}{} YAML documents (---); a scenario is one", documents,
+                          documents == 1000 ? " or more" : ""));
+}
+
 }  // namespace
 
 Scenario load_scenario_text(const std::string& text, const std::filesystem::path& file_name) {
   Source source{file_name.string(), file_name.parent_path()};
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(text);
+    document = YAML::Load(text);
+    check_single_document(source, text);
+  } catch (const YAML::DeepRecursion& e) {
+    source.fail(e.mark, "yaml", fmt::format("nested more than {} levels deep; a scenario is flatter", e.depth()));
   } catch (const YAML::ParserException& e) {
     // e.msg is yaml-cpp's text without its "yaml-cpp: error at line..." prefix.
     source.fail(e.mark, "yaml", e.msg);
   } catch (const YAML::Exception& e) {
     source.fail(e.mark, "yaml", e.msg);
   }
-  if (documents.empty()) {
-    source.fail(YAML::Mark(), "document", "empty scenario file (expected a mapping with at least 'name')");
-  }
-  if (documents.size() > 1) {
-    // yaml-cpp's Load() would silently read only the first one.
-    source.fail(documents[1].Mark(), "document",
-                fmt::format("the file holds {} YAML documents (---); a scenario is one", documents.size()));
+  if (!document.IsDefined() || document.IsNull()) {
+    source.fail(document.Mark(), "document", "empty scenario file (expected a mapping with at least 'name')");
   }
   Scenario scenario;
   scenario.file = file_name;
   try {
-    Loader(source, scenario).load(documents.front());
+    Loader(source, scenario).load(document);
   } catch (const YAML::Exception& e) {
     // Reading a well-formed tree should never throw; if yaml-cpp does, it is still bad input.
     source.fail(e.mark, "yaml", e.msg);
@@ -1656,14 +1750,8 @@ Scenario load_scenario_text(const std::string& text, const std::filesystem::path
 }
 
 Scenario load_scenario_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::error_code error;
-  if (!in || std::filesystem::is_directory(path, error)) {
-    throw InputError(fmt::format("{}:1:1: document: cannot read the file (does it exist?)", path.string()));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_scenario_text(text.str(), path);
+  return load_scenario_text(
+      read_regular_file(path, limits::kMaxScenarioBytes, fmt::format("{}:1:1: document", path.string())), path);
 }
 
 }  // namespace tunlab::scenario

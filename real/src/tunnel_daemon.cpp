@@ -1,6 +1,9 @@
 // `tunlab tunnel`: TunDevice + RawIpipUnderlay + an app B under an EpollDriver.
 #include "tunlab/real/tunnel_daemon.hpp"
 
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
+
 #include <csignal>
 #include <exception>
 #include <memory>
@@ -15,11 +18,24 @@
 
 namespace tunlab::real {
 
-std::string counters_json(const AppCounters& counters, const DropTally& drops) {
+std::optional<std::uint64_t> socket_kernel_drops(int fd) {
+  std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+  socklen_t length = sizeof meminfo;
+  if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo, &length) != 0 || length <= SK_MEMINFO_DROPS * 4) {
+    return std::nullopt;
+  }
+  return meminfo[SK_MEMINFO_DROPS];
+}
+
+std::string counters_json(const AppCounters& counters, const DropTally& drops,
+                          std::optional<std::uint64_t> kernel_drops) {
   std::ostringstream json;
   json << '{';
   for (const auto& [name, value] : counters) {
     json << '"' << name << "\": " << value << ", ";
+  }
+  if (kernel_drops) {
+    json << "\"raw_socket_kernel_drops\": " << *kernel_drops << ", ";
   }
   json << "\"dropped\": {";
   bool first = true;
@@ -51,10 +67,12 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     }
     DropTally drops;
     AppB* app_ptr = nullptr;
+    int raw_fd = -1;
     driver.handle_signals({SIGINT, SIGTERM, SIGUSR1}, [&](int signo) {
       if (signo == SIGUSR1) {
         if (app_ptr != nullptr) {
-          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops) << std::endl;
+          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd))
+              << std::endl;
         }
         return;
       }
@@ -70,6 +88,7 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
       err << "tunlab tunnel: warning: the kernel ipip module is loaded; it also sees IPIP packets and "
              "answers those no kernel tunnel claims with ICMP port unreachable\n";
     }
+    raw_fd = underlay.poll_fd();
     const std::unique_ptr<AppB> app = apps.build(options.app, AppEnvironment{config, device, underlay, drops});
     app_ptr = app.get();
     const AppDriver app_driver(driver, *app, device, underlay);
@@ -80,9 +99,13 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
       address_add(here, options.device, *options.address, options.address_prefix);
       sysctl_write(here, "net/ipv4/conf/" + options.device + "/accept_local", "1");
     }
+    if (options.drop_privileges) {
+      // Everything that needs root is done: the device, the raw socket, the address.
+      drop_privileges(*options.drop_privileges);
+    }
     const std::int64_t forever = std::int64_t{365} * 24 * 3600 * 1'000'000'000;
     driver.run_for(std::chrono::nanoseconds(options.run_for_ns.value_or(forever)));
-    out << counters_json(app->counters(EpollDriver::now_ns()), drops) << std::endl;
+    out << counters_json(app->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd)) << std::endl;
     return 0;
   } catch (const std::exception& e) {
     err << "tunlab tunnel: " << e.what() << "\n";

@@ -91,9 +91,18 @@ void Host::drop(const Packet& packet, DropReason reason) {
 }
 
 void Host::send_from_app(Packet&& packet) {
-  if (!Ipv4View::parse(packet.bytes())) {
+  const auto ip = Ipv4View::parse(packet.bytes());
+  if (!ip) {
     drop(packet, DropReason::bad_ip_header);
     return;
+  }
+  if (ip->total_length() != packet.size()) {
+    // A whole packet handed to the stack (raw traffic, replay) goes out as Linux's IP_HDRINCL
+    // sends it: raw_send_hdrinc writes the buffer's length into the total length and recomputes
+    // the header checksum. Otherwise a total length below the bytes given could leave nothing to
+    // fragment and the packet would vanish.
+    store_be16(packet.data() + 2, static_cast<std::uint16_t>(packet.size()));
+    ipv4_edit::recompute_checksum(packet.mutable_bytes().first(ip->header_length()));
   }
   route_out(std::move(packet), false, SIZE_MAX);
 }
@@ -104,6 +113,11 @@ IoResult Host::send_local(Packet&& packet, std::size_t loop_interface) {
 
 IoResult Host::route_out(Packet&& packet, bool forwarded, std::size_t loop_interface) {
   const Ipv4View ip = *Ipv4View::parse(packet.bytes());
+  if (!forwarded && is_local_address(ip.dst_raw())) {
+    // Linux's local table routes a host's own addresses to itself (over lo), never out of tun0.
+    deliver_locally(SIZE_MAX, std::move(packet));
+    return {IoStatus::ok, 0};
+  }
   const Route* route = routes_.lookup(ip.dst_raw());
   if (route == nullptr) {
     if (forwarded) {
@@ -295,6 +309,17 @@ void Host::forward(std::size_t in_interface, Packet&& packet) {
 void Host::deliver_locally(std::size_t index, Packet&& packet) {
   const Ipv4View ip = *Ipv4View::parse(packet.bytes());
   if (ip.is_fragment()) {
+    // Linux's ip_frag_queue discards a fragment that would end past 65535 bytes.
+    if (ip.header_length() + ip.fragment_offset_bytes() + ip.payload().size() > 0xffff) {
+      drop(packet, DropReason::fragment_past_64k);
+      return;
+    }
+    // The 30 s reassembly timeout (ipfrag_time): datagrams that waited longer are dropped before a
+    // new fragment could complete them. Checked whenever a fragment arrives; those still waiting at
+    // the end of the run are settled as reassembly-incomplete.
+    reassembler_.expire(network_.now(), [this](std::uint32_t origin) {
+      network_.accounting().settle(origin, DropReason::reassembly_incomplete);
+    });
     Packet whole;
     std::vector<std::uint32_t> merged;
     if (!reassembler_.add(std::move(packet), network_.now(), whole, merged)) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tunlab/harness/input_limits.hpp"
 #include "tunlab/sim/host.hpp"
 #include "tunlab/sim/network.hpp"
 
@@ -93,6 +94,12 @@ void Link::send(int side, Packet&& packet) {
   if (spec_.rate_bps > 0) {
     const auto serialisation = static_cast<Time>(packet.size() * 8 * 1'000'000'000ULL / spec_.rate_bps);
     const Time start = std::max(now, direction.busy_until);
+    // A queue that would hold the packet for more than a run may last is full, however long the
+    // configured queue (this also keeps busy_until from overflowing at absurdly low rates).
+    if (start - now > limits::kMaxDurationNs) {
+      accounting.dropped(packet.origin, DropReason::link_queue_overflow);
+      return;
+    }
     if (spec_.queue_packets > 0 && serialisation > 0 &&
         static_cast<std::size_t>((start - now) / serialisation) >= spec_.queue_packets) {
       drop(DropReason::link_queue_overflow);

@@ -58,8 +58,8 @@ bool Reassembler::complete(const Datagram& datagram) const {
   std::sort(ranges.begin(), ranges.end());
   std::size_t covered = 0;
   for (const auto& [begin, end] : ranges) {
-    if (begin > covered) {
-      return false;
+    if (begin > covered || covered >= datagram.total_payload) {
+      break;
     }
     covered = std::max(covered, end);
   }
@@ -78,8 +78,15 @@ Packet Reassembler::join(Datagram& datagram) {
   for (const Packet& f : datagram.fragments) {
     const auto ip = *Ipv4View::parse(f.bytes());
     const ByteView payload = ip.payload();
+    // A fragment may reach past the end the last fragment gave (inconsistent or hostile
+    // fragments): only the bytes up to that end belong to the datagram.
+    const std::size_t offset = ip.fragment_offset_bytes();
+    if (offset >= datagram.total_payload) {
+      continue;
+    }
+    const std::size_t length = std::min(payload.size(), datagram.total_payload - offset);
     // Earlier data wins on overlap (RFC 815 leaves the choice open; Linux keeps the first too).
-    std::memcpy(whole.data() + header + ip.fragment_offset_bytes(), payload.data(), payload.size());
+    std::memcpy(whole.data() + header + offset, payload.data(), length);
   }
   const auto total = static_cast<std::uint16_t>(whole.size());
   std::uint8_t* h = whole.data();

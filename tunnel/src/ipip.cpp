@@ -27,10 +27,11 @@ void append_drop(TunnelActions& out, Packet&& packet, DropReason reason) {
   action.reason = reason;
 }
 
-void append_write(TunnelActions& out, Packet&& packet) {
+void append_write(TunnelActions& out, Packet&& packet, bool generated = false) {
   TunnelAction& action = out.emplace_back();
   action.kind = TunnelAction::Kind::write_device;
   action.packet = std::move(packet);
+  action.generated = generated;
 }
 
 void append_send(TunnelActions& out, const OuterHeader& outer, Packet&& packet) {
@@ -65,6 +66,7 @@ OuterHeader make_outer(const TunnelConfig& config, TunnelState& state, const Ipv
   outer.ttl = outer_ttl(config, inner.ttl());
   outer.tos = outer_tos(config, inner.tos());
   outer.id = state.next_outer_id++;  // RFC 6864: ours, wraps; never the inner ID
+  ++state.outer_ids_used;
   outer.df = config.pmtudisc || inner.df();
   return outer;
 }
@@ -87,6 +89,11 @@ std::optional<Ipv4View> checked_inner(const TunnelConfig& config, Packet& inner,
   }
   if (ip->ttl() == 0) {
     reason = DropReason::encap_inner_ttl_zero;
+    return std::nullopt;
+  }
+  if (ip->is_fragment() && ip->fragment_offset_bytes() + ip->total_length() > 0xffff) {
+    // Its refragments could not say where they belong (the 13-bit offset would wrap).
+    reason = DropReason::fragment_past_64k;
     return std::nullopt;
   }
   if (ip->src() == config.local || ip->src() == config.remote) {
@@ -176,6 +183,9 @@ std::optional<DropReason> check_inner(const TunnelConfig& config, Packet& inner)
   if (ip->ttl() == 0) {
     return DropReason::decap_inner_ttl_zero;
   }
+  if (ip->is_fragment() && ip->fragment_offset_bytes() + ip->total_length() > 0xffff) {
+    return DropReason::fragment_past_64k;
+  }
   if (config.reject_martian_inner &&
       (is_martian(ip->src_raw()) || ip->src() == config.local || ip->src() == config.remote)) {
     return DropReason::decap_inner_martian_source;
@@ -205,14 +215,21 @@ std::size_t plateau_below(std::size_t rejected_size) {
 void learn_path_mtu(const TunnelConfig& config, TunnelState& state, const Ipv4View& quoted_outer,
                     std::uint16_t reported, std::int64_t now_ns) {
   std::size_t mtu = reported != 0 ? reported : plateau_below(quoted_outer.total_length());
-  // Clamped so the tunnel MTU is never under the IPv4 minimum of 68: the relayed MTU is then
-  // always path MTU - 20, and a forged tiny MTU cannot shrink the tunnel further (Linux clamps
-  // harder still, to min_pmtu 552).
-  mtu = std::max(mtu, kMinimumTunnelMtu + kOuterHeaderLength);
+  // Never below min_pmtu (Linux's net.ipv4.route.min_pmtu, 552), nor below what keeps the tunnel
+  // MTU at the IPv4 minimum of 68: a forged tiny MTU cannot shrink the tunnel (RFC 5927 §7).
+  mtu = std::max({mtu, config.min_pmtu, kMinimumTunnelMtu + kOuterHeaderLength});
   // RFC 1191 §3: a Datagram Too Big never raises the estimate; only expiry (§6.3) does.
   const std::size_t current = tunnel_mtu(config, state, now_ns) + kOuterHeaderLength;
   state.path_mtu = std::min(mtu, current);
   state.path_mtu_learned_at_ns = now_ns;
+}
+
+// Is `id` one of the last config.pmtu_id_window outer IDs this tunnel used? IDs are handed out in
+// sequence (make_outer), so the IDs in flight are the window just below next_outer_id.
+bool recently_sent(const TunnelConfig& config, const TunnelState& state, std::uint16_t id) {
+  const std::uint64_t window = std::min<std::uint64_t>(config.pmtu_id_window, state.outer_ids_used);
+  const auto age = static_cast<std::uint16_t>(state.next_outer_id - id);  // 1 = the last one sent
+  return age >= 1 && age <= window;
 }
 
 // What to send the inner source for an error about the tunnel, per RFC 2003 §4. nullopt: nothing.
@@ -279,7 +296,7 @@ void encapsulate(const TunnelConfig& config, TunnelState& state, Packet&& inner,
     Packet error =
         build_icmp_error(config.inner_address, ip->src(), 3, 4, static_cast<std::uint16_t>(mtu), inner.bytes());
     error.origin = inner.origin;
-    append_write(out, std::move(error));
+    append_write(out, std::move(error), true);
   }
   append_drop(out, std::move(inner), DropReason::encap_too_big_df);
 }
@@ -337,6 +354,8 @@ std::string_view to_string(RelayOutcome outcome) {
       return "not-relayed";
     case RelayOutcome::foreign_quote:
       return "foreign-quote";
+    case RelayOutcome::implausible:
+      return "implausible";
     case RelayOutcome::malformed:
       return "malformed";
   }
@@ -354,6 +373,9 @@ RelayOutcome relay_icmp_error(const TunnelConfig& config, TunnelState& state, co
     return RelayOutcome::foreign_quote;
   }
   const bool frag_needed = error.type == 3 && error.code == 4;
+  if (frag_needed && !recently_sent(config, state, outer->id())) {
+    return RelayOutcome::implausible;
+  }
   if (frag_needed) {
     learn_path_mtu(config, state, *outer, error.mtu, now_ns);
   }
@@ -366,7 +388,8 @@ RelayOutcome relay_icmp_error(const TunnelConfig& config, TunnelState& state, co
     return frag_needed ? RelayOutcome::mtu_learned : RelayOutcome::not_relayed;
   }
   const auto mtu = frag_needed ? static_cast<std::uint16_t>(tunnel_mtu(config, state, now_ns)) : std::uint16_t{0};
-  append_write(out, build_icmp_error(config.inner_address, inner->src(), relay->type, relay->code, mtu, inner_bytes));
+  append_write(out, build_icmp_error(config.inner_address, inner->src(), relay->type, relay->code, mtu, inner_bytes),
+               true);
   return RelayOutcome::relayed;
 }
 

@@ -135,7 +135,7 @@ void TunnelEngine::carry_out(std::int64_t now_ns) {
         break;
       }
       case TunnelAction::Kind::write_device:
-        write_to_device(action.packet);
+        write_to_device(action.packet, action.generated);
         break;
       case TunnelAction::Kind::drop:
         drop(action.packet, action.reason);
@@ -145,14 +145,12 @@ void TunnelEngine::carry_out(std::int64_t now_ns) {
   actions_.clear();
 }
 
-void TunnelEngine::write_to_device(Packet& packet) {
+void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
   // ICMP errors app B writes back (frag-needed, relays) are the network's own packets: they are
-  // not the injected packet being delivered, so they lose its origin.
-  bool generated_here = false;
-  if (auto ip = Ipv4View::parse(packet.bytes());
-      ip && ip->protocol() == ipproto::kIcmp && ip->src() == config_.inner_address) {
+  // not the injected packet being delivered, so they lose its origin. A decapsulated packet keeps
+  // its origin whatever its source address says (a peer may send one from our inner address).
+  if (generated_here) {
     packet.origin = 0;
-    generated_here = true;
   }
   const std::uint32_t origin = packet.origin;
   if (device_.kind() == DeviceKind::tap) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "tunlab/real/drop_privileges.hpp"
 #include "tunlab/real/raw_ipip_underlay.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/device.hpp"
@@ -31,12 +32,20 @@ struct TunnelDaemonOptions {
   // The address appearing on the device therefore means the daemon is ready for traffic.
   std::optional<Ipv4Address> address;
   unsigned address_prefix = 24;
+  // When set, privileges are dropped once the device, the socket and the address exist (the CLI
+  // always sets it; tests running the daemon in their own process leave it unset).
+  std::optional<PrivilegeDropOptions> drop_privileges;
   // Stops after this long (tests); nullopt runs until SIGINT/SIGTERM.
   std::optional<std::int64_t> run_for_ns;
 };
 
-// One JSON object on one line: the app's counters and its drops by reason.
-std::string counters_json(const AppCounters& counters, const DropTally& drops);
+// One JSON object on one line: the app's counters, the raw socket's kernel-side drops when known
+// (packets the kernel dropped because the receive buffer was full), and its drops by reason.
+std::string counters_json(const AppCounters& counters, const DropTally& drops,
+                          std::optional<std::uint64_t> kernel_drops = std::nullopt);
+// Packets the kernel dropped on socket `fd` (SO_MEMINFO's SK_MEMINFO_DROPS: receive buffer
+// overflow, the count SO_RXQ_OVFL reports); nullopt if the kernel does not say.
+std::optional<std::uint64_t> socket_kernel_drops(int fd);
 
 // Runs until SIGINT/SIGTERM (or run_for_ns). Blocks SIGINT, SIGTERM and SIGUSR1 in the calling
 // thread (call it before starting threads). Writes counters JSON to `out` on SIGUSR1 and at exit;

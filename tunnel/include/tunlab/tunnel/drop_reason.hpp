@@ -32,6 +32,8 @@ namespace tunlab {
   X(decap_inner_martian_source, "decap-inner-martian-source")         \
   X(decap_inner_source_route, "decap-inner-source-route")             \
   X(decap_device_write_failed, "decap-device-write-failed")           \
+  /* fragments ending past 65535 bytes (RFC 791), anywhere */         \
+  X(fragment_past_64k, "fragment-past-64k")                           \
   /* device (TUN/TAP) */                                              \
   X(device_read_truncated, "device-read-truncated")                   \
   X(device_down, "device-down")                                       \

@@ -23,6 +23,8 @@ struct TunnelAction {
   OuterHeader outer;
   Packet packet;
   DropReason reason = DropReason::encap_malformed_inner;
+  // write_device: an ICMP error app B made (frag-needed, a relay), not a packet it carried.
+  bool generated = false;
 };
 
 // Reused by the caller between packets so the steady state allocates nothing.
@@ -30,8 +32,9 @@ using TunnelActions = std::vector<TunnelAction>;
 
 // Soft state of one tunnel endpoint.
 struct TunnelState {
-  std::uint16_t next_outer_id = 1;  // RFC 6864: generated here, never copied from the inner header
-  std::size_t path_mtu = 0;         // 0 = nothing learned; use config.underlay_mtu
+  std::uint16_t next_outer_id = 1;   // RFC 6864: generated here, never copied from the inner header
+  std::uint64_t outer_ids_used = 0;  // outer packets made so far (how far back IDs are ours)
+  std::size_t path_mtu = 0;          // 0 = nothing learned; use config.underlay_mtu
   std::int64_t path_mtu_learned_at_ns = 0;
 };
 
@@ -51,6 +54,7 @@ enum class RelayOutcome {
   mtu_learned,    // 3/4: path MTU updated; the quote was too short to relay (next packet gets it)
   not_relayed,    // a type/code RFC 2003 §4 says not to relay (3/3, 3/5, redirect, quench ...)
   foreign_quote,  // the quoted outer header is not one of ours: ignored
+  implausible,    // 3/4 quoting an outer ID we did not send recently (RFC 5927): ignored
   malformed,      // the quote is too short to say whose packet it was
 };
 std::string_view to_string(RelayOutcome outcome);

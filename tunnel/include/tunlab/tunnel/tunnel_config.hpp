@@ -32,6 +32,12 @@ struct TunnelConfig {
   std::size_t underlay_mtu = 1500;
   // How long a learned path MTU holds before it expires back to underlay_mtu (Linux: 10 min).
   std::int64_t pmtu_expiry_ns = 600'000'000'000;
+  // A 3/4 never teaches a path MTU below this (Linux net.ipv4.route.min_pmtu, 552): one forged
+  // "MTU 68" must not shrink the tunnel to 48 bytes of payload (RFC 5927 §7).
+  std::size_t min_pmtu = 552;
+  // A 3/4 is believed only when its quoted outer ID is one of the last this many IDs the tunnel
+  // sent (RFC 5927 §7: check what the quote lets you check). IDs are sequential, so this is a window.
+  std::uint16_t pmtu_id_window = 8192;
 
   // RFC 6169: refuse inner packets from martian sources (0/8, 127/8, 224/4, 255.255.255.255).
   bool reject_martian_inner = true;

@@ -70,7 +70,7 @@ private:
   void carry_out(std::int64_t now_ns);
   void drop(const Packet& packet, DropReason reason);
   bool handle_tap_frame(Packet& frame);
-  void write_to_device(Packet& packet);
+  void write_to_device(Packet& packet, bool generated_here);
 
   TunnelConfig config_;
   Device& device_;
