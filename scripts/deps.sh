@@ -9,7 +9,8 @@ build_packages=(
   libtins-dev libpcap-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libnl-3-dev libnl-route-3-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_packages=(tshark tcpdump iperf3 socat python3 python3-scapy iproute2 iputils-ping util-linux clang-format)
+test_packages=(tshark tcpdump iperf3 socat python3 python3-scapy iproute2 iputils-ping util-linux clang-format
+               libxml2-utils)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "fault_override.hpp"
+#include "junit.hpp"
 #include "output.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
@@ -27,6 +28,7 @@ struct CommonOptions {
   std::optional<std::uint64_t> seed;
   std::optional<std::string> capture_dir;
   bool json = false;
+  std::optional<std::string> junit;
   bool trace = false;
   bool hold_after_setup = false;  // real only: print "ready", wait for stdin (the kill test)
   const AppRegistry* apps = nullptr;
@@ -38,6 +40,7 @@ void add_common(CLI::App& command, CommonOptions& o) {
   command.add_option("--seed", o.seed, "Seed for every random fault stream (default: the scenario's)");
   command.add_option("--capture", o.capture_dir, "Write one pcap per interface into DIR (HOST-IFACE.pcap)");
   command.add_flag("--json", o.json, "Print the JSON summary on stdout");
+  command.add_option("--junit", o.junit, "Also write the result as JUnit XML to FILE (one testcase per expectation)");
   command.add_flag("--trace", o.trace, "Print every packet at every hop (stderr with --json)");
   // Hidden (empty group): holds a real run after setup until stdin has a line or closes.
   command.add_flag("--hold-after-setup", o.hold_after_setup)->group("");
@@ -77,6 +80,9 @@ sim::Network::Tracer make_tracer(std::FILE* out) {
 }
 
 int report(const RunSummary& summary, const CommonOptions& o) {
+  if (o.junit) {
+    write_junit(*o.junit, junit_of_run(summary));
+  }
   if (o.json) {
     fmt::print("{}\n", summary.to_json());
   } else {
@@ -87,7 +93,7 @@ int report(const RunSummary& summary, const CommonOptions& o) {
 
 int run_on_real(const scenario::Scenario& s, const CommonOptions& o, const real::RealRunOptions::PostRun& post_run) {
   if (const auto reason = real::privilege_skip_reason()) {
-    throw InputError("--backend real: " + *reason);
+    throw InputError("--backend real: real backend unavailable: " + *reason);
   }
   real::RealRunOptions options;
   options.seed = o.seed;
