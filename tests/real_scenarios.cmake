@@ -28,3 +28,9 @@ add_test(NAME real_vs_sim_kernel_ipip
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_vs_sim_test.sh $<TARGET_FILE:tunlab>
                  ${PROJECT_SOURCE_DIR}/examples/external-ipip/seed-kernel-ipip.yaml)
 set_tests_properties(real_vs_sim_kernel_ipip PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 120)
+# Tunnel commands that fail to start, never attach, or must be stopped (external_tunnel_test.sh).
+foreach(case early_exit no_attach stopped)
+  add_test(NAME real_external_tunnel_${case}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/external_tunnel_test.sh $<TARGET_FILE:tunlab> ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(real_external_tunnel_${case} PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
+endforeach()
