@@ -59,10 +59,12 @@ extract() {  # extract NAME: the fenced block after "<!-- consumer: NAME -->" in
 step "the README's example"
 mkdir -p "$work/readme"
 for name in CMakeLists.txt my_tunnel_test.cpp build; do
-  extract "$name" >"$work/readme/$name"
-  [[ -s $work/readme/$name ]] || fail "README.md has no '<!-- consumer: $name -->' block"
+  extract "$name" >"$work/readme/$name.block"
+  [[ -s $work/readme/$name.block ]] || fail "README.md has no '<!-- consumer: $name -->' block"
 done
-(cd "$work/readme" && bash -euo pipefail build) >"$work/readme.log" 2>&1 ||
+mv "$work/readme/CMakeLists.txt.block" "$work/readme/CMakeLists.txt"
+mv "$work/readme/my_tunnel_test.cpp.block" "$work/readme/my_tunnel_test.cpp"
+(cd "$work/readme" && bash -euo pipefail build.block) >"$work/readme.log" 2>&1 ||
   fail "the README's example: $(grep -E 'rror|FAIL|Failed' "$work/readme.log" | head -20)"
 grep -q 'tunlab_seed-vpn' "$work/readme.log" || fail "tunlab_add_scenario_tests registered no tunlab_seed-vpn test"
 grep -q 'PlainIpip.CarriesTheSeedNetworksTrafficAndDropsWhatDoesNotFit .*Passed' "$work/readme.log" ||
