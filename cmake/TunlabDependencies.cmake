@@ -26,8 +26,11 @@ find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 
+# GoogleTest: required for tunlab's tests; otherwise tunlab::testing is built only if it is there.
 if(TUNLAB_BUILD_TESTS)
   find_package(GTest REQUIRED)
+else()
+  find_package(GTest QUIET)
 endif()
 if(TUNLAB_BUILD_BENCH)
   find_package(benchmark REQUIRED)

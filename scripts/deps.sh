@@ -10,7 +10,8 @@ build_packages=(
   libnl-3-dev libnl-route-3-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-ng-dev libseccomp-dev
   clang-14 libclang-rt-14-dev
 )
-test_packages=(tshark tcpdump iperf3 socat python3 python3-scapy iproute2 iputils-ping util-linux clang-format chromium)
+test_packages=(tshark tcpdump iperf3 socat python3 python3-scapy iproute2 iputils-ping util-linux clang-format
+               chromium libxml2-utils)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

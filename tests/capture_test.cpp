@@ -70,8 +70,13 @@ Bytes handmade_pcap(std::uint32_t linktype, const std::vector<RawRecord>& record
       out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
     }
   };
+  auto le16 = [&out](std::uint16_t v) {
+    out.push_back(static_cast<std::uint8_t>(v));
+    out.push_back(static_cast<std::uint8_t>(v >> 8));
+  };
   le32(magic);
-  out.insert(out.end(), {2, 0, 4, 0});  // version 2.4
+  le16(2);  // version 2.4
+  le16(4);
   le32(0);
   le32(0);
   le32(65535);

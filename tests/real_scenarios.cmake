@@ -16,3 +16,21 @@ add_test(NAME real_run_sigkill_leaves_nothing
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_run_kill_test.sh $<TARGET_FILE:tunlab>
                  ${PROJECT_SOURCE_DIR}/scenarios/seed-vpn.yaml)
 set_tests_properties(real_run_sigkill_leaves_nothing PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
+# App B as an external program: examples/external-ipip's Python IPIP tunnel on both ends, on real
+# namespaces, against the simulator's run of tunlab's engine (captures must agree).
+add_test(NAME real_vs_sim_external_ipip
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_vs_sim_test.sh $<TARGET_FILE:tunlab>
+                 ${PROJECT_SOURCE_DIR}/examples/external-ipip/seed-external.yaml)
+set_tests_properties(real_vs_sim_external_ipip PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 120)
+# `app: kernel-ipip` on the right end: tunlab's engine against the kernel's own ipip device.
+# Skipped with the reason where the kernel has no ipip module.
+add_test(NAME real_vs_sim_kernel_ipip
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_vs_sim_test.sh $<TARGET_FILE:tunlab>
+                 ${PROJECT_SOURCE_DIR}/examples/external-ipip/seed-kernel-ipip.yaml)
+set_tests_properties(real_vs_sim_kernel_ipip PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 120)
+# Tunnel commands that fail to start, never attach, or must be stopped (external_tunnel_test.sh).
+foreach(case early_exit no_attach stopped)
+  add_test(NAME real_external_tunnel_${case}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/external_tunnel_test.sh $<TARGET_FILE:tunlab> ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(real_external_tunnel_${case} PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
+endforeach()

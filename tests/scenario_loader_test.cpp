@@ -242,7 +242,7 @@ TEST(ScenarioLoader, FullExampleParsesIntoExactlyTheExpectedModel) {
   extra.ttl = 17;
   extra.reject_martian_inner = false;
   extra.underlay_mtu = 1500;
-  e.tunnels.push_back(TunnelSpec{"extra", "tap0", extra, "ipip", ""});
+  e.tunnels.push_back(TunnelSpec{"extra", "tap0", extra, "ipip", "", "", false});
 
   LinkFaultSpec lf;
   lf.from = {"wan", "right"};

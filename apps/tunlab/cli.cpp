@@ -2,9 +2,12 @@
 // (and on real namespaces), run the seed demo, and run app B as a real tunnel. See README.md.
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "tunlab/cli/cli.hpp"
@@ -12,8 +15,23 @@
 
 namespace tunlab::cli {
 
+namespace {
+
+// With --json anywhere on the line, bad input also answers on stdout, as JSON, so a CI step that
+// parses stdout gets {"error": ...} instead of nothing. The line on stderr stays.
+int bad_input(const std::string& message, bool json) {
+  fmt::print(stderr, "tunlab: {}\n", message);
+  if (json) {
+    fmt::print("{}\n", nlohmann::json{{"error", message}}.dump());
+  }
+  return kExitBadInput;
+}
+
+}  // namespace
+
 int run(int argc, char** argv, const AppRegistry& apps) {
   CLI::App app{"tunlab: a deterministic simulator and test harness for a user-space IPIP tunnel"};
+  app.set_version_flag("--version", "tunlab " TUNLAB_VERSION);
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
   int exit_code = kExitOk;
@@ -22,22 +40,26 @@ int run(int argc, char** argv, const AppRegistry& apps) {
   add_diff_command(app, exit_code);
   add_sweep_command(app, exit_code, apps);
   add_tunnel_command(app, exit_code, apps);
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    json = json || std::string_view(argv[i]) == "--json";
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "tunlab: {}\n", e.what());
+    const int code = bad_input(e.what(), json);
     fmt::print(stderr, "Run 'tunlab --help' for usage.\n");
-    return kExitBadInput;
+    return code;
   } catch (const InputError& e) {
-    fmt::print(stderr, "tunlab: {}\n", e.what());
-    return kExitBadInput;
+    return bad_input(e.what(), json);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "tunlab: error: {}\n", e.what());
-    return kExitBadInput;
+    return bad_input(std::string("error: ") + e.what(), json);
   }
   return exit_code;
 }

@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "fault_override.hpp"
+#include "junit.hpp"
 #include "output.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
@@ -30,6 +31,7 @@ struct CommonOptions {
   std::optional<std::uint64_t> seed;
   std::optional<std::string> capture_dir;
   bool json = false;
+  std::optional<std::string> junit;
   bool trace = false;
   std::optional<std::string> report_file;
   bool hold_after_setup = false;  // real only: print "ready", wait for stdin (the kill test)
@@ -42,6 +44,7 @@ void add_common(CLI::App& command, CommonOptions& o) {
   command.add_option("--seed", o.seed, "Seed for every random fault stream (default: the scenario's)");
   command.add_option("--capture", o.capture_dir, "Write one pcap per interface into DIR (HOST-IFACE.pcap)");
   command.add_flag("--json", o.json, "Print the JSON summary on stdout");
+  command.add_option("--junit", o.junit, "Also write the result as JUnit XML to FILE (one testcase per expectation)");
   command.add_flag("--trace", o.trace, "Print every packet at every hop (stderr with --json)");
   command.add_option("--report", o.report_file,
                      "Write a self-contained HTML report (topology, every hop, expectations, accounting) to FILE");
@@ -131,6 +134,9 @@ sim::Network::Tracer make_tracer(std::FILE* out) {
 
 int report(const RunSummary& summary, const CommonOptions& o, const report::RunRecorder* recorder) {
   const std::string json = summary.to_json();
+  if (o.junit) {
+    write_junit(*o.junit, junit_of_run(summary));
+  }
   if (o.report_file && recorder != nullptr) {
     report::write_report(*o.report_file, report::render_run_report(summary, json, *recorder));
   }
@@ -148,7 +154,7 @@ std::unique_ptr<report::RunRecorder> recorder_for(const scenario::Scenario& s, c
 
 int run_on_real(const scenario::Scenario& s, const CommonOptions& o, const real::RealRunOptions::PostRun& post_run) {
   if (const auto reason = real::privilege_skip_reason()) {
-    throw InputError("--backend real: " + *reason);
+    throw InputError("--backend real: real backend unavailable: " + *reason);
   }
   real::RealRunOptions options;
   options.seed = o.seed;

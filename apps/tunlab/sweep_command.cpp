@@ -23,6 +23,7 @@
 
 #include "commands.hpp"
 #include "fault_override.hpp"
+#include "junit.hpp"
 #include "scenario_writer.hpp"
 #include "shrink.hpp"
 #include "tunlab/harness/input_error.hpp"
@@ -39,6 +40,7 @@ struct SweepOptions {
   std::string seeds;
   unsigned jobs = 0;
   bool json = false;
+  std::optional<std::string> junit;
   bool shrink = false;
   std::optional<std::string> shrink_out;
   std::optional<std::string> report_file;
@@ -283,6 +285,22 @@ int sweep(const SweepOptions& o) {
   }
 
   const std::size_t passed = results.size() - failures.size();
+  if (o.junit) {
+    // One testcase per seed, so a dashboard shows which seeds fail and how to rerun each.
+    JunitSuite suite;
+    suite.name = s.name + " sweep";
+    for (const SeedResult& r : results) {
+      JunitCase c;
+      c.name = fmt::format("seed {}", r.seed);
+      c.classname = fmt::format("tunlab.{}.sweep", s.name);
+      if (!r.passed) {
+        c.failure = r.failure;
+        c.failure_text = repro_line(o, r.seed);
+      }
+      suite.cases.push_back(std::move(c));
+    }
+    write_junit(*o.junit, suite);
+  }
   std::string summary_json;  // what --json prints, and what the report embeds
   {
     nlohmann::ordered_json j;
@@ -353,6 +371,7 @@ void add_sweep_command(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   sweep_cmd->add_option("--seeds", o->seeds, "Seeds A..B (inclusive), e.g. 1..1000")->required();
   sweep_cmd->add_option("--jobs", o->jobs, "Worker threads (default: one per CPU)")->check(CLI::Range(1u, 1024u));
   sweep_cmd->add_flag("--json", o->json, "Print a JSON summary on stdout");
+  sweep_cmd->add_option("--junit", o->junit, "Also write JUnit XML to FILE (one testcase per seed)");
   sweep_cmd->add_flag("--shrink", o->shrink,
                       "Shrink the first failing seed's faults to a minimal failing set and write it as a scenario");
   sweep_cmd->add_option("--shrink-out", o->shrink_out, "Where --shrink writes (default: SCENARIO-shrunk-seedN.yaml)");

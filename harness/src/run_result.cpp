@@ -1,6 +1,8 @@
 #include "tunlab/harness/run_result.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -16,38 +18,136 @@ using scenario::Expectation;
 using scenario::ExpectKind;
 using scenario::HeaderMatch;
 
-bool header_matches(const HeaderMatch& m, ByteView bytes) {
+template <typename T>
+std::string field_text(const T& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value ? "true" : "false";
+  } else if constexpr (std::is_same_v<T, Ipv4Address>) {
+    return value.to_string();
+  } else {
+    return std::to_string(static_cast<std::uint64_t>(value));
+  }
+}
+
+// Compares `bytes` (an IPv4 packet) with `m`, calling miss(field, seen, wanted) for every field
+// that differs (seen is "none" where the packet has no such field) until miss returns false.
+// The one place a match rule is written: matching stops at the first miss, explaining collects them.
+template <typename Miss>
+void compare_header(const HeaderMatch& m, ByteView bytes, Miss&& miss) {
   const auto ip = Ipv4View::parse(bytes);
   if (!ip) {
-    return false;
+    miss("ipv4", std::string("not a valid IPv4 packet"), std::string("an IPv4 packet"));
+    return;
   }
-  if ((m.src && ip->src() != *m.src) || (m.dst && ip->dst() != *m.dst) ||
-      (m.protocol && ip->protocol() != *m.protocol) || (m.ttl && ip->ttl() != *m.ttl) ||
-      (m.tos && ip->tos() != *m.tos) || (m.ecn && ip->ecn() != *m.ecn) || (m.dscp && ip->dscp() != *m.dscp) ||
-      (m.df && ip->df() != *m.df) || (m.total_length && ip->total_length() != *m.total_length)) {
-    return false;
+  const auto check = [&](std::string_view field, const auto& want, const auto& seen) {
+    if (want && *want != seen) {
+      return miss(field, field_text(seen), field_text(*want));
+    }
+    return true;
+  };
+  if (!check("src", m.src, ip->src()) || !check("dst", m.dst, ip->dst()) ||
+      !check("proto", m.protocol, ip->protocol()) || !check("ttl", m.ttl, ip->ttl()) ||
+      !check("tos", m.tos, ip->tos()) || !check("ecn", m.ecn, ip->ecn()) || !check("dscp", m.dscp, ip->dscp()) ||
+      !check("df", m.df, ip->df()) || !check("length", m.total_length, ip->total_length())) {
+    return;
   }
   const ByteView payload = ip->payload();
   if (m.dst_port) {
     if ((ip->protocol() != ipproto::kUdp && ip->protocol() != ipproto::kTcp) || payload.size() < 4 ||
         ip->fragment_offset_bytes() != 0) {
-      return false;
-    }
-    if (static_cast<std::uint16_t>(payload[2] << 8 | payload[3]) != *m.dst_port) {
-      return false;
+      if (!miss("dst_port", std::string("none"), field_text(*m.dst_port))) {
+        return;
+      }
+    } else if (!check("dst_port", m.dst_port,
+                      std::uint64_t{static_cast<std::uint16_t>(payload[2] << 8 | payload[3])})) {
+      return;
     }
   }
   if (m.icmp_type || m.icmp_code || m.icmp_mtu) {
     IcmpInfo icmp;
     if (ip->protocol() != ipproto::kIcmp || !parse_icmp(payload, icmp)) {
-      return false;
+      miss("icmp", std::string("none"), std::string("an ICMP message"));
+      return;
     }
-    if ((m.icmp_type && icmp.type != *m.icmp_type) || (m.icmp_code && icmp.code != *m.icmp_code) ||
-        (m.icmp_mtu && icmp.mtu != *m.icmp_mtu)) {
-      return false;
+    if (!check("icmp_type", m.icmp_type, icmp.type) || !check("icmp_code", m.icmp_code, icmp.code) ||
+        !check("icmp_mtu", m.icmp_mtu, icmp.mtu)) {
+      return;
     }
   }
-  return true;
+}
+
+bool header_matches(const HeaderMatch& m, ByteView bytes) {
+  bool ok = true;
+  compare_header(m, bytes, [&ok](std::string_view, const std::string&, const std::string&) { return ok = false; });
+  return ok;
+}
+
+// Every field of `m` and `inner` the packet does not have, as "ttl 64 (want 7)".
+std::vector<std::string> mismatches(const HeaderMatch& outer, const HeaderMatch& inner, ByteView bytes) {
+  std::vector<std::string> out;
+  const auto collect = [&out](std::string_view prefix) {
+    return [&out, prefix](std::string_view field, const std::string& seen, const std::string& want) {
+      out.push_back(fmt::format("{}{} {} (want {})", prefix, field, seen, want));
+      return true;
+    };
+  };
+  compare_header(outer, bytes, collect(""));
+  if (!inner.empty()) {
+    const auto ip = Ipv4View::parse(bytes);
+    if (!ip || ip->protocol() != ipproto::kIpip || ip->is_fragment()) {
+      out.emplace_back("inner: none (not a whole IPIP packet)");
+    } else {
+      compare_header(inner, ip->payload(), collect("inner "));
+    }
+  }
+  return out;
+}
+
+// The fields a hop expectation can look at, for one packet ("src 18.12.0.92 dst ... len 112").
+std::string header_fields(ByteView bytes) {
+  const auto ip = Ipv4View::parse(bytes);
+  if (!ip) {
+    return fmt::format("{} bytes, not IPv4", bytes.size());
+  }
+  std::string text =
+      fmt::format("src {} dst {} proto {} ttl {} tos 0x{:02x} df {} len {}", ip->src().to_string(),
+                  ip->dst().to_string(), ip->protocol(), ip->ttl(), ip->tos(), ip->df() ? 1 : 0, ip->total_length());
+  const ByteView payload = ip->payload();
+  IcmpInfo icmp;
+  if ((ip->protocol() == ipproto::kUdp || ip->protocol() == ipproto::kTcp) && payload.size() >= 4 &&
+      ip->fragment_offset_bytes() == 0) {
+    text += fmt::format(" dst_port {}", static_cast<std::uint16_t>(payload[2] << 8 | payload[3]));
+  } else if (ip->protocol() == ipproto::kIcmp && parse_icmp(payload, icmp)) {
+    text += fmt::format(" icmp {}/{}{}", icmp.type, icmp.code, icmp.mtu != 0 ? fmt::format(" mtu {}", icmp.mtu) : "");
+  } else if (ip->protocol() == ipproto::kIpip && !ip->is_fragment()) {
+    text += " [" + header_fields(payload) + "]";
+  }
+  return text;
+}
+
+// For a failed hop expectation: the (at most 3) packets that came closest, fewest differing
+// fields first (ties in capture order), each with its fields and what differs.
+std::string closest_packets(const Expectation& e, const std::vector<std::vector<std::uint8_t>>& packets) {
+  std::vector<std::pair<std::size_t, std::size_t>> ranked;  // (differing fields, index)
+  std::vector<std::vector<std::string>> misses(packets.size());
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    misses[i] = mismatches(e.outer, e.inner, packets[i]);
+    if (!misses[i].empty()) {
+      ranked.emplace_back(misses[i].size(), i);
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string text;
+  for (std::size_t k = 0; k < std::min<std::size_t>(3, ranked.size()); ++k) {
+    const std::size_t i = ranked[k].second;
+    std::string differs;
+    for (const std::string& m : misses[i]) {
+      differs += (differs.empty() ? "" : ", ") + m;
+    }
+    text += fmt::format("{}packet {}: {} -- differs: {}", text.empty() ? "" : "; ", i + 1, header_fields(packets[i]),
+                        differs);
+  }
+  return text;
 }
 
 std::string count_text(const Expectation& e) {
@@ -116,6 +216,12 @@ ExpectationResult judge(const Expectation& e, const Observations& observed, cons
       r.ok = count_ok(e, n);
       r.expected = fmt::format("{} matching packets at {}", count_text(e), e.hop);
       r.seen = fmt::format("{} matching of {} packets", n, total);
+      // Too few matched: show what did pass the hop, so the reader sees which field was off.
+      if (!r.ok && n < e.count.value_or(e.at_least.value_or(1)) && it != observed.hops.end()) {
+        if (const std::string closest = closest_packets(e, it->second); !closest.empty()) {
+          r.seen += "; closest: " + closest;
+        }
+      }
       break;
     }
     case ExpectKind::dropped: {

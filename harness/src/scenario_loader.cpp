@@ -33,7 +33,11 @@
 //   tunnels:                  # app B on a tun/tap interface. seed: `host` naming a seed tunnel
 //     - host: left            #   modifies it (given fields only); otherwise a new tunnel.
 //       app: ipip             # the app B to run (default ipip: tunlab's engine; others are
-//                             #   registered by the program that runs the scenario)
+//                             #   registered by the program that runs the scenario). kernel-ipip:
+//                             #   on real, the kernel's ipip device (the simulator runs ipip)
+//       command: "my-vpn --dev {dev} --local {local} --remote {remote}"   # instead of app: on
+//                             #   real, app B is this program, run in the host's namespace;
+//                             #   also {inner} {host} {mtu} {scenario_dir}. Sim runs ipip.
 //       device: tun0          # required for new tunnels; a tun or tap interface of the host
 //       local: 18.12.0.92     # required for new tunnels; an address of the host
 //       remote: 18.13.0.91    # required for new tunnels
@@ -948,8 +952,8 @@ void Loader::load_links(const Value& list) {
 
 void Loader::load_tunnels(const Value& list) {
   for (const Value& item : list.items("a list of tunnels")) {
-    const Map m(item, {"host", "app", "device", "local", "remote", "inner_address", "ttl", "tos", "ecn", "pmtudisc",
-                       "underlay_mtu", "pmtu_expiry", "reject_martian_inner"});
+    const Map m(item, {"host", "app", "command", "device", "local", "remote", "inner_address", "ttl", "tos", "ecn",
+                       "pmtudisc", "underlay_mtu", "pmtu_expiry", "reject_martian_inner"});
     const Value& host_value = m.require("host");
     HostSpec& host = host_named(host_value, host_value.text());
     std::optional<std::size_t> index;
@@ -968,7 +972,7 @@ void Loader::load_tunnels(const Value& list) {
           m.missing(key, " (a new tunnel needs device, local and remote)");
         }
       }
-      s_.tunnels.push_back(TunnelSpec{host.name, "", TunnelConfig{}, "ipip", ""});
+      s_.tunnels.push_back(TunnelSpec{host.name, "", TunnelConfig{}, "ipip", "", "", false});
       underlay_mtu_given_.push_back(false);
       tunnel_values_.push_back(std::nullopt);
       index = s_.tunnels.size() - 1;
@@ -986,8 +990,34 @@ void Loader::load_tunnels(const Value& list) {
       if (!well_formed) {
         v->wrong("an app name (lower-case letters, digits and '-'), e.g. ipip");
       }
-      tunnel.app = name;
-      tunnel.app_place = v->place().describe();
+      if (name == "kernel-ipip") {
+        tunnel.kernel_ipip = true;  // the simulator keeps tunlab's engine in its place
+      } else {
+        tunnel.app = name;
+        tunnel.app_place = v->place().describe();
+      }
+    }
+    if (auto v = m.get("command")) {
+      if (m.has("app")) {
+        v->fail("give either app or command, not both (a command is app B as a program of its own)");
+      }
+      tunnel.command = v->text();
+      if (tunnel.command.find_first_not_of(" \t") == std::string::npos) {
+        v->wrong("a command line, e.g. \"my-vpn --dev {dev} --local {local} --remote {remote}\"");
+      }
+      for (std::size_t open = tunnel.command.find('{'); open != std::string::npos;
+           open = tunnel.command.find('{', open + 1)) {
+        const std::size_t close = tunnel.command.find('}', open);
+        const std::string name = tunnel.command.substr(open + 1, close == std::string::npos ? 0 : close - open - 1);
+        static constexpr std::string_view kPlaceholders[] = {"dev",  "local", "remote",      "inner",
+                                                             "host", "mtu",   "scenario_dir"};
+        if (std::find(std::begin(kPlaceholders), std::end(kPlaceholders), name) == std::end(kPlaceholders)) {
+          v->fail(
+              fmt::format("unknown placeholder {{{}}} (known: {{dev}} {{local}} {{remote}} {{inner}} {{host}} "
+                          "{{mtu}} {{scenario_dir}})",
+                          name));
+        }
+      }
     }
     if (auto v = m.get("device")) {
       tunnel.device = v->text();

@@ -11,6 +11,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/ipip.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
@@ -108,6 +109,27 @@ void veth_create(const Netns& ns, const std::string& name, const Netns& peer_ns,
     rtnl_link_put(peer);
     if (const int err = rtnl_link_add(sock.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0) {
       fail(ns, "create veth '" + name + "' with peer '" + peer_name + "' in '" + peer_ns.label() + "'", err);
+    }
+  });
+}
+
+void ipip_link_create(const Netns& ns, const std::string& name, Ipv4Address local, Ipv4Address remote, std::uint8_t ttl,
+                      std::uint8_t tos) {
+  run_in(ns, [&] {
+    SockPtr sock = connect_route(ns);
+    LinkPtr link(rtnl_link_ipip_alloc());
+    if (!link) {
+      throw std::bad_alloc();
+    }
+    rtnl_link_set_name(link.get(), name.c_str());
+    // libnl takes addresses in network byte order.
+    rtnl_link_ipip_set_local(link.get(), htonl(to_host_order(local)));
+    rtnl_link_ipip_set_remote(link.get(), htonl(to_host_order(remote)));
+    rtnl_link_ipip_set_ttl(link.get(), ttl);
+    rtnl_link_ipip_set_tos(link.get(), tos);
+    rtnl_link_ipip_set_pmtudisc(link.get(), 0);
+    if (const int err = rtnl_link_add(sock.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0) {
+      fail(ns, "create ipip device '" + name + "'", err);
     }
   });
 }

@@ -179,8 +179,12 @@ void RealRun::setup() {
     observed_.apps[host.name];
   }
   for (RealTunnel& tunnel : topology_->tunnels()) {
-    app_drivers_.push_back(std::make_unique<AppDriver>(driver_, *tunnel.app, *tunnel.device, *tunnel.underlay));
+    if (tunnel.app) {
+      app_drivers_.push_back(std::make_unique<AppDriver>(driver_, *tunnel.app, *tunnel.device, *tunnel.underlay));
+    }
   }
+  // Tunnel commands last but for the captures: traffic starts once each has attached.
+  topology_->start_external(std::chrono::seconds(10));
   // Captures last, so setup traffic (there is none with IPv6 off, but ARP may start) is minimal.
   for (const auto& host : s_.hosts) {
     for (const auto& iface : host.interfaces) {
@@ -369,7 +373,7 @@ bool RealRun::accounted() const {
   std::uint64_t engine_icmp = 0;
   for (const RealTunnel& t : topology_->tunnels()) {
     // Apps that answer into their device count it under this name (tunlab's engine does).
-    engine_icmp += counter_or_zero(t.app->counters(EpollDriver::now_ns()), "icmp_sent_to_inner");
+    engine_icmp += t.app ? counter_or_zero(t.app->counters(EpollDriver::now_ns()), "icmp_sent_to_inner") : 0;
   }
   return delivered + dropped_so_far() >= injected_ && echo_replies_ >= echo_requests_sent_delivered_ &&
          icmp_errors_arrived_ >= kernel_icmp_errors_sent_ + engine_icmp;
@@ -395,6 +399,16 @@ RunSummary RealRun::run() {
   }
   const bool settled =
       driver_.run_until([this] { return accounted(); }, options_.settle_timeout) == EpollDriver::Outcome::predicate_met;
+  // A tunnel program that ended before being told to is a failure of the run, whatever it sent.
+  for (RealTunnel& t : topology_->tunnels()) {
+    if (t.external) {
+      if (const auto how = t.external->exited()) {
+        violations_.push_back(
+            fmt::format("tunnel command on {} {} during the run: {}", t.host, *how, t.external->command()));
+      }
+      t.external->stop();
+    }
+  }
   // Whatever is still queued on a socket happened before the last observation; read it all.
   for (CaptureSlot& slot : captures_) {
     slot.capture->drain();
@@ -487,6 +501,9 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
   summary.expectations = evaluate_expectations(s_, observed_);
 
   for (const RealTunnel& t : topology_->tunnels()) {
+    if (!t.app) {
+      continue;  // a program or the kernel: its counters are its own
+    }
     auto& counters = summary.tunnel_counters[t.host];
     for (const auto& [name, value] : t.app->counters(EpollDriver::now_ns())) {
       counters[name] = value;

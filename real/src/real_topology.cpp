@@ -2,6 +2,7 @@
 #include "tunlab/real/real_topology.hpp"
 #include "tunlab/wire/routing_table.hpp"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "tunlab/harness/input_error.hpp"
@@ -22,6 +23,22 @@ bool on_a_link(const scenario::Scenario& s, const std::string& host, const std::
 
 // The prefix route the kernel adds with an address ("10.0.0.0/24 dev tun0"): the model lists it
 // too sometimes, and adding it again would fail with EEXIST.
+// `app: kernel-ipip`: the kernel's ipip device in place of the TUN device, with the tunnel's
+// endpoints and TTL/TOS modes. Where the kernel has no ipip module, InputError with the reason
+// (the root tests skip on it).
+void make_kernel_ipip(const Netns& ns, const scenario::InterfaceSpec& iface, const scenario::TunnelSpec& t) {
+  const std::uint8_t ttl = t.config.ttl_mode == TtlMode::inherit ? 0 : t.config.ttl;
+  const std::uint8_t tos = t.config.tos_mode == TosMode::copy ? 1 : t.config.tos;
+  try {
+    ipip_link_create(ns, iface.name, t.config.local, t.config.remote, ttl, tos);
+  } catch (const std::runtime_error& e) {
+    const bool loaded = std::filesystem::exists("/sys/module/ipip");
+    throw InputError(std::string("app: kernel-ipip on ") + t.host + ": kernel-ipip unavailable: " +
+                     (loaded ? "" : "the kernel has no ipip module (no /sys/module/ipip, not loadable here); ") +
+                     e.what());
+  }
+}
+
 bool is_connected_route(const scenario::HostSpec& host, const scenario::RouteSpec& route) {
   if (route.via) {
     return false;
@@ -61,7 +78,7 @@ RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps)
                          " is on no link; the real backend makes interfaces only as veth pairs");
       }
     }
-    build_host_interfaces(host);
+    build_host_interfaces(host, s);
   }
   for (const auto& host : s.hosts) {
     add_routes(host);
@@ -69,12 +86,21 @@ RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps)
   for (const auto& spec : s.tunnels) {
     RealTunnel tunnel;
     tunnel.host = spec.host;
+    if (!spec.command.empty()) {
+      commands_.push_back({tunnels_.size(), spec.device, expand_tunnel_command(spec, s)});
+      tunnels_.push_back(std::move(tunnel));
+      continue;
+    }
+    if (spec.kernel_ipip) {
+      tunnel.kernel_ipip = true;  // the device is the kernel's ipip link (build_host_interfaces)
+      tunnels_.push_back(std::move(tunnel));
+      continue;
+    }
     tunnel.device = devices_.at(spec.host + "." + spec.device).get();
     tunnel.underlay = run_in(ns(spec.host), [&] {
       return std::make_unique<RawIpipUnderlay>(
           RawIpipOptions{spec.config.local, spec.config.remote, PeerFilter::engine});
     });
-    tunnel.drops = std::make_unique<DropTally>();
     try {
       tunnel.app = apps.build(spec.app, AppEnvironment{spec.config, *tunnel.device, *tunnel.underlay, *tunnel.drops});
     } catch (const std::invalid_argument& e) {
@@ -84,18 +110,49 @@ RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps)
   }
 }
 
+void RealTopology::start_external(std::chrono::milliseconds timeout) {
+  for (const Command& c : commands_) {
+    RealTunnel& tunnel = tunnels_[c.tunnel];
+    tunnel.external = std::make_unique<ExternalTunnel>(ns(tunnel.host), tunnel.host, c.device, c.line);
+  }
+  for (const Command& c : commands_) {
+    tunnels_[c.tunnel].external->wait_attached(timeout);
+  }
+}
+
+const scenario::TunnelSpec* RealTopology::outside_tunnel_on(const scenario::Scenario& s, const std::string& host,
+                                                            const std::string& device) const {
+  for (const auto& t : s.tunnels) {
+    if (t.host == host && t.device == device && (!t.command.empty() || t.kernel_ipip)) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
 RealTopology::~RealTopology() {
-  // Apps first (they reference devices and underlays), then devices, then namespaces.
+  // Programs and apps first (they use devices and underlays), then devices, then namespaces.
   tunnels_.clear();
   devices_.clear();
 }
 
-void RealTopology::build_host_interfaces(const scenario::HostSpec& host) {
+void RealTopology::build_host_interfaces(const scenario::HostSpec& host, const scenario::Scenario& s) {
   const Netns& here = ns(host.name);
   for (const auto& iface : host.interfaces) {
+    const scenario::TunnelSpec* outside = outside_tunnel_on(s, host.name, iface.name);
     if (iface.kind == scenario::InterfaceKind::ethernet) {
       link_set_mtu(here, iface.name, iface.mtu);
       link_set_up(here, iface.name, true);
+    } else if (outside != nullptr && outside->kernel_ipip) {
+      make_kernel_ipip(here, iface, *outside);
+      link_set_mtu(here, iface.name, iface.mtu);
+      link_set_up(here, iface.name, true);
+    } else if (outside != nullptr) {
+      // The program attaches to it by name; until then it has no carrier.
+      create_persistent_tun(here, iface.name, iface.kind == scenario::InterfaceKind::tap);
+      link_set_mtu(here, iface.name, iface.mtu);
+      link_set_up(here, iface.name, true);
+      allow_local_source(here, iface.name);
     } else {
       auto device = run_in(here, [&] {
         TunOptions options;

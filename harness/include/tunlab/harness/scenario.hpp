@@ -77,6 +77,12 @@ struct TunnelSpec {
   TunnelConfig config;
   std::string app = "ipip";  // the app B a runner builds for it, by registered name
   std::string app_place;     // file:line:col of `app:`, for "unknown app" errors
+  // Real backend only, app B from outside tunlab: `command` is a program run in the host's
+  // namespace (placeholders {dev} {local} {remote} {inner} {host} {mtu} {scenario_dir}), and
+  // kernel_ipip (`app: kernel-ipip`) the kernel's own ipip device. The simulator runs `app`
+  // (tunlab's engine) in their place, so a sim-vs-real diff compares them with tunlab's engine.
+  std::string command;
+  bool kernel_ipip = false;
 };
 
 // Seeded faults on one direction of a link: the direction leaving `from` (host.iface).

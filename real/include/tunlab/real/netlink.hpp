@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,11 @@ namespace tunlab::real {
 // the peer), both down. Both names must be free in their namespaces. A veth disappears with
 // either namespace.
 void veth_create(const Netns& ns, const std::string& name, const Netns& peer_ns, const std::string& peer_name);
+// The kernel's own ipip device `name` in `ns` (like `ip link add NAME type ipip local L remote R
+// ttl T tos T`), down. ttl 0 = inherit the inner TTL; tos 1 = inherit the inner TOS. Throws
+// std::system_error; EOPNOTSUPP means the kernel has no ipip module.
+void ipip_link_create(const Netns& ns, const std::string& name, Ipv4Address local, Ipv4Address remote, std::uint8_t ttl,
+                      std::uint8_t tos);
 // The interface must exist in `ns`. Throws std::system_error naming the interface otherwise.
 void link_set_up(const Netns& ns, const std::string& ifname, bool up);
 void link_set_mtu(const Netns& ns, const std::string& ifname, std::size_t mtu);

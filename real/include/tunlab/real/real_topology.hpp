@@ -7,12 +7,14 @@
 // the process (netns.hpp), so a SIGKILLed run leaves nothing behind.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "tunlab/harness/scenario.hpp"
+#include "tunlab/real/external_tunnel.hpp"
 #include "tunlab/real/netns.hpp"
 #include "tunlab/real/raw_ipip_underlay.hpp"
 #include "tunlab/real/tun_device.hpp"
@@ -21,19 +23,26 @@
 
 namespace tunlab::real {
 
+// One tunnel's app B: built from the registry over a TunDevice and a RawIpipUnderlay (app,
+// device and underlay set), or from outside tunlab: a program (`external`; the device is a
+// persistent one it attaches to) or the kernel's ipip device (`kernel_ipip`); those have no app,
+// device or underlay here, and report no drops or counters.
 struct RealTunnel {
   std::string host;
   TunDevice* device = nullptr;
   std::unique_ptr<RawIpipUnderlay> underlay;
-  std::unique_ptr<DropTally> drops;  // the app's drops by reason
+  std::unique_ptr<DropTally> drops = std::make_unique<DropTally>();  // the app's drops by reason
   std::unique_ptr<AppB> app;
+  std::unique_ptr<ExternalTunnel> external;
+  bool kernel_ipip = false;
 };
 
 class RealTopology {
 public:
   // Builds everything; throws (tearing down what was built) on failure, InputError for model
   // features namespaces cannot express (an ethernet interface on no link).
-  // Unknown app names throw InputError naming the scenario's place.
+  // Unknown app names throw InputError naming the scenario's place. Tunnel commands are started
+  // here; start_and_wait_external() waits for them to attach.
   RealTopology(const scenario::Scenario& scenario, const AppRegistry& apps);
   ~RealTopology();
   RealTopology(const RealTopology&) = delete;
@@ -42,9 +51,14 @@ public:
   const Netns& ns(const std::string& host) const { return *namespaces_.at(host); }
   const std::vector<std::string>& host_names() const { return host_names_; }
   std::vector<RealTunnel>& tunnels() { return tunnels_; }
+  // Starts every tunnel command and returns once each has attached to its device (throws with
+  // the reason when one exits first or does not attach within `timeout`).
+  void start_external(std::chrono::milliseconds timeout);
 
 private:
-  void build_host_interfaces(const scenario::HostSpec& host);
+  void build_host_interfaces(const scenario::HostSpec& host, const scenario::Scenario& scenario);
+  const scenario::TunnelSpec* outside_tunnel_on(const scenario::Scenario& scenario, const std::string& host,
+                                                const std::string& device) const;
   void add_routes(const scenario::HostSpec& host);
 
   std::vector<std::string> host_names_;
@@ -52,6 +66,12 @@ private:
   // Devices are keyed "host.iface"; apps point into them, so they are destroyed after.
   std::map<std::string, std::unique_ptr<TunDevice>> devices_;
   std::vector<RealTunnel> tunnels_;
+  struct Command {
+    std::size_t tunnel = 0;  // index into tunnels_
+    std::string device;
+    std::string line;  // placeholders filled in
+  };
+  std::vector<Command> commands_;
 };
 
 }  // namespace tunlab::real

@@ -1,0 +1,132 @@
+#include "junit.hpp"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "tunlab/harness/input_error.hpp"
+
+namespace tunlab::cli {
+
+namespace {
+
+// XML 1.0 text: the five special characters escaped, and control characters other than tab,
+// newline and carriage return (which XML cannot carry at all) written as '?'.
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+          out += '?';
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out;
+}
+
+std::string utc_timestamp() {
+  const time_t now = ::time(nullptr);
+  tm utc{};
+  ::gmtime_r(&now, &utc);
+  std::array<char, 32> text{};
+  ::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%S", &utc);
+  return text.data();
+}
+
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0') {
+    return "localhost";
+  }
+  return name.data();
+}
+
+}  // namespace
+
+JunitSuite junit_of_run(const RunSummary& summary) {
+  JunitSuite suite;
+  suite.name = summary.scenario;
+  suite.seconds = static_cast<double>(summary.virtual_time_ns) / 1e9;
+  const std::string classname = fmt::format("tunlab.{}.{}", summary.scenario, summary.backend);
+  for (const ExpectationResult& r : summary.expectations) {
+    JunitCase c;
+    c.name = r.name;
+    c.classname = classname;
+    if (!r.ok) {
+      c.failure = fmt::format("expected {}; seen {}", r.expected, r.seen);
+      c.failure_text = r.place.empty() ? *c.failure : fmt::format("{}: {}", r.place, *c.failure);
+    }
+    suite.cases.push_back(std::move(c));
+  }
+  JunitCase invariants;
+  invariants.name = "accounting invariants";
+  invariants.classname = classname;
+  if (!summary.invariant_violations.empty()) {
+    invariants.failure = summary.invariant_violations.front();
+    for (const std::string& v : summary.invariant_violations) {
+      invariants.failure_text += v + "\n";
+    }
+  }
+  suite.cases.push_back(std::move(invariants));
+  return suite;
+}
+
+std::string junit_xml(const JunitSuite& suite) {
+  std::size_t failures = 0;
+  for (const JunitCase& c : suite.cases) {
+    failures += c.failure ? 1 : 0;
+  }
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
+  xml += fmt::format(
+      "  <testsuite name=\"{}\" package=\"tunlab\" id=\"0\" timestamp=\"{}\" hostname=\"{}\" tests=\"{}\" "
+      "failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.6f}\">\n    <properties/>\n",
+      xml_escape(suite.name), utc_timestamp(), xml_escape(host_name()), suite.cases.size(), failures, suite.seconds);
+  for (const JunitCase& c : suite.cases) {
+    xml += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\"", xml_escape(c.name),
+                       xml_escape(c.classname), c.seconds);
+    if (c.failure) {
+      xml += fmt::format(">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>\n",
+                         xml_escape(*c.failure), xml_escape(c.failure_text));
+    } else {
+      xml += "/>\n";
+    }
+  }
+  xml += "    <system-out/>\n    <system-err/>\n  </testsuite>\n</testsuites>\n";
+  return xml;
+}
+
+void write_junit(const std::filesystem::path& path, const JunitSuite& suite) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << junit_xml(suite);
+  out.close();
+  if (!out) {
+    throw InputError(fmt::format("--junit {}: cannot write: {}", path.string(), std::strerror(errno)));
+  }
+}
+
+}  // namespace tunlab::cli
