@@ -217,6 +217,7 @@ ExpectationResult judge(const Expectation& e, const Observations& observed, cons
       r.expected = fmt::format("{} matching packets at {}", count_text(e), e.hop);
       r.seen = fmt::format("{} matching of {} packets", n, total);
       // Too few matched: show what did pass the hop, so the reader sees which field was off.
+      const auto it = observed.hops.find(e.hop);
       if (!r.ok && n < e.count.value_or(e.at_least.value_or(1)) && it != observed.hops.end()) {
         if (const std::string closest = closest_packets(e, it->second); !closest.empty()) {
           r.seen += "; closest: " + closest;

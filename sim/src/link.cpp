@@ -97,7 +97,7 @@ void Link::send(int side, Packet&& packet) {
     // A queue that would hold the packet for more than a run may last is full, however long the
     // configured queue (this also keeps busy_until from overflowing at absurdly low rates).
     if (start - now > limits::kMaxDurationNs) {
-      accounting.dropped(packet.origin, DropReason::link_queue_overflow);
+      drop(DropReason::link_queue_overflow);
       return;
     }
     if (spec_.queue_packets > 0 && serialisation > 0 &&

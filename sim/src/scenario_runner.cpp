@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 
 #include "tunlab/harness/capture.hpp"
@@ -248,10 +249,19 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
 
   // Expectations that count or match are tallied as packets pass; nothing is kept for them.
   ExpectationTally tally(s);
+  // A bounded sample of each watched hop, so a failed hop expectation can show the closest
+  // packets that did pass there without keeping every packet.
+  constexpr std::size_t kHopSample = 64;
+  std::map<std::string, std::vector<std::vector<std::uint8_t>>> hop_samples;
   for (const std::string& hop : watched_hops(s)) {
     const std::size_t slot = tally.hop_slot(hop);
-    if (!network->observe_hop(
-            hop, [&tally, slot](Time, Direction, std::uint32_t, ByteView ip) { tally.hop_packet(slot, ip); })) {
+    auto* sample = &hop_samples[hop];
+    if (!network->observe_hop(hop, [&tally, slot, sample](Time, Direction, std::uint32_t, ByteView ip) {
+          tally.hop_packet(slot, ip);
+          if (sample->size() < kHopSample) {
+            sample->emplace_back(ip.begin(), ip.end());
+          }
+        })) {
       for (const auto& e : s.expectations) {
         if (e.hop == hop) {
           throw InputError(e.place.describe() + ": expect.hop: no interface '" + hop + "' (names are HOST-IFACE)");
@@ -329,6 +339,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   }
 
   Observations observed;
+  observed.hops = std::move(hop_samples);
   observed.injected = summary.injected;
   observed.delivered = summary.delivered;
   observed.dropped = summary.dropped;
