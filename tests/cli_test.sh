@@ -13,7 +13,8 @@ mkdir -p "$out"
 fail() { echo "FAIL [$case]: $*" >&2; exit 1; }
 json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$1" "$2"; }
 
-# expect_bad_input FILE WANT...: replay exits 2 with exactly one line on stderr containing every WANT.
+# expect_bad_input FILE WANT...: replay exits 2 with exactly one line on stderr containing every WANT;
+# with --json, stdout is no summary but {"error": the same message}.
 expect_bad_input() {
   local pcap=$1
   shift
@@ -24,7 +25,8 @@ expect_bad_input() {
   for want in "$@"; do
     grep -qF -- "$want" "$out/stderr" || fail "stderr lacks '$want': $(cat "$out/stderr")"
   done
-  [[ ! -s "$out/stdout" ]] || fail "bad input still printed a summary"
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert list(d) == ["error"], d; assert "tunlab: " + d["error"] == open(sys.argv[2]).read().strip(), d' \
+    "$out/stdout" "$out/stderr" || fail "stdout is not {\"error\": the stderr line}: $(cat "$out/stdout")"
 }
 
 # replay_ok FILE: exit 0, every packet delivered, byte-identical at right-tun0, all captures present.
