@@ -403,6 +403,15 @@ TEST(HostileTraffic, RawPacketWhoseTotalLengthIsBelowItsBytesIsSentWholeAsLinuxD
   EXPECT_EQ(summary.dropped.count("protocol-unreachable"), 1u);
 }
 
+TEST(HostileTraffic, RawDatagramWhoseTotalLengthIsBelowItsBytesIsDeliveredAsItWasSent) {
+  // Found by fuzz_simulation: the payload invariant compared the delivered datagram (the whole
+  // 303 bytes, as IP_HDRINCL sends it) with the 32 bytes the total length announced.
+  const std::string raw = hex(packet({.payload = 283, .total = 60, .payload_bytes = udp_segment(283)}));
+  const RunSummary summary = run_text(seed_scenario(fmt::format("traffic:\n  - {{from: left, raw: \"{}\"}}\n", raw)));
+  EXPECT_EQ(summary.delivered, 1u);
+  expect_every_packet_accounted(summary);
+}
+
 // ---- 8. fragments near the 64 KiB end ----------------------------------------------------------------
 
 TEST(HostileTraffic, InnerFragmentEndingPast65535IsDroppedBeforeItIsRefragmented) {

@@ -90,20 +90,20 @@ void Host::drop(const Packet& packet, DropReason reason) {
   network_.dropped(packet, reason, *this);
 }
 
-void Host::send_from_app(Packet&& packet) {
+void Host::as_sent_by_app(Packet& packet) {
   const auto ip = Ipv4View::parse(packet.bytes());
-  if (!ip) {
-    drop(packet, DropReason::bad_ip_header);
-    return;
-  }
-  if (ip->total_length() != packet.size()) {
-    // A whole packet handed to the stack (raw traffic, replay) goes out as Linux's IP_HDRINCL
-    // sends it: raw_send_hdrinc writes the buffer's length into the total length and recomputes
-    // the header checksum. Otherwise a total length below the bytes given could leave nothing to
-    // fragment and the packet would vanish.
+  if (ip && ip->total_length() != packet.size() && packet.size() <= 0xffff) {
     store_be16(packet.data() + 2, static_cast<std::uint16_t>(packet.size()));
     ipv4_edit::recompute_checksum(packet.mutable_bytes().first(ip->header_length()));
   }
+}
+
+void Host::send_from_app(Packet&& packet) {
+  if (!Ipv4View::parse(packet.bytes())) {
+    drop(packet, DropReason::bad_ip_header);
+    return;
+  }
+  as_sent_by_app(packet);
   route_out(std::move(packet), false, SIZE_MAX);
 }
 

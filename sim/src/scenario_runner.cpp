@@ -68,6 +68,7 @@ private:
 
 void inject(Network& network, Host& host, Packet&& packet, SentLog* sent) {
   packet.origin = network.accounting().inject();
+  Host::as_sent_by_app(packet);  // what the application's bytes become, before they are logged
   if (sent != nullptr) {
     sent->sent(packet.origin, packet.bytes());
   }

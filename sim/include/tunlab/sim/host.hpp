@@ -63,7 +63,12 @@ public:
   void attach_raw_ipip(SimUnderlay& socket) { raw_ipip_.push_back(&socket); }
 
   // An application on this host sends a whole IPv4 packet (app A's socket, or a replayed one).
+  // It goes out as Linux's IP_HDRINCL send makes it (as_sent_by_app).
   void send_from_app(Packet&& packet);
+  // What Linux's raw_send_hdrinc does to a whole packet an application hands over: the total
+  // length becomes the number of bytes given and the header checksum is recomputed. Otherwise a
+  // total length below the bytes could leave nothing to fragment and the packet would vanish.
+  static void as_sent_by_app(Packet& packet);
   // A locally generated packet leaves through the stack. The result tells a raw socket sender
   // about EMSGSIZE, a route loop through `loop_interface`, or no route.
   IoResult send_local(Packet&& packet, std::size_t loop_interface = SIZE_MAX);
