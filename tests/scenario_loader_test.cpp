@@ -440,6 +440,31 @@ links:
   EXPECT_EQ(s.tunnels[1].config.underlay_mtu, 1400u);
 }
 
+TEST(ScenarioLoader, UnderlayMtuFollowsTheRouteTheSimulatedStackWouldTakeOnATie) {
+  // A route as long as a connected subnet: the stack adds connected routes first and keeps the
+  // first on a tie, so packets to 192.0.2.9 leave through eth0 (MTU 1400), not eth1 (1300).
+  const Scenario s = load_scenario_text(R"(
+name: tie
+topology: custom
+hosts:
+  - name: a
+    interfaces:
+      - {name: eth0, address: 192.0.2.1/24, mtu: 1400}
+      - {name: eth1, address: 198.51.100.1/24, mtu: 1300}
+      - {name: tun0, kind: tun, address: 10.9.0.1/24}
+    routes:
+      - {to: 192.0.2.0/24, dev: eth1}
+tunnels:
+  - {host: a, device: tun0, local: 192.0.2.1, remote: 192.0.2.9}
+)",
+                                        "tie.yaml");
+  ASSERT_EQ(s.tunnels.size(), 1u);
+  EXPECT_EQ(s.tunnels[0].config.underlay_mtu, 1400u);
+  const InterfaceSpec* egress = egress_interface(s.hosts[0], Ipv4Address("192.0.2.9"));
+  ASSERT_NE(egress, nullptr);
+  EXPECT_EQ(egress->name, "eth0");
+}
+
 struct ValueCase {
   std::string text;
   Nanos ns;

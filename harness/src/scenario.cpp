@@ -98,7 +98,9 @@ RoutingTable routing_table_of(const HostSpec& host) {
 }
 
 const InterfaceSpec* egress_interface(const HostSpec& host, Ipv4Address dst) {
-  const Route* route = routing_table_of(host).lookup(dst);
+  // The table outlives the lookup: a route points into it.
+  const RoutingTable table = routing_table_of(host);
+  const Route* route = table.lookup(dst);
   return route == nullptr ? nullptr : &host.interfaces[route->interface];
 }
 
