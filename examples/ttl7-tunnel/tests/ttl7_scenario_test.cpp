@@ -47,14 +47,12 @@ TEST(Ttl7Scenario, EveryPacketOnTheWanCarriesTtl7FromTheLeftApp) {
   std::vector<std::vector<std::uint8_t>> wan_left;
   tunlab::sim::RunOptions options;
   options.apps = &apps;
-  options.post_run = [&](tunlab::sim::Network& network, tunlab::RunSummary&) {
-    for (const auto& record : network.hop_records("wan-left")) {
-      wan_left.push_back(record.bytes);
-    }
+  // Runs stream: a test that wants a hop's packets watches the hop as they pass.
+  options.pre_run = [&](tunlab::sim::Network& network) {
+    ASSERT_TRUE(
+        network.observe_hop("wan-left", [&](tunlab::sim::Time, tunlab::sim::Direction, std::uint32_t,
+                                            tunlab::ByteView ip) { wan_left.emplace_back(ip.begin(), ip.end()); }));
   };
-  s.expectations.push_back({});
-  s.expectations.back().kind = tunlab::scenario::ExpectKind::hop;
-  s.expectations.back().hop = "wan-left";
   const tunlab::RunSummary summary = tunlab::sim::run_scenario(s, options);
   EXPECT_EQ(summary.delivered, 5u) << summary.to_json();
   ASSERT_EQ(wan_left.size(), 5u);

@@ -15,8 +15,10 @@ namespace limits {
 inline constexpr std::int64_t kMaxDurationNs = 86'400'000'000'000;
 inline constexpr std::uintmax_t kMaxScenarioBytes = 1u << 20;  // 1 MiB of YAML
 inline constexpr std::uintmax_t kMaxPcapBytes = 1u << 30;      // 1 GiB of pcap
-// Packets all the traffic entries of one scenario may send (YAML aliases can repeat an entry).
-inline constexpr std::uint64_t kMaxTrafficPackets = 1'000'000;
+// Packets all the traffic entries of one scenario may send (YAML aliases can repeat an entry):
+// runs stream in flat memory, so the bound is the 32-bit origin tag each packet gets (0 is the
+// network's own packets, and one more is kept free).
+inline constexpr std::uint64_t kMaxTrafficPackets = 4'294'967'294;
 // YAML values the loader will visit (aliases let a small file name a tree of billions of values).
 inline constexpr std::uint64_t kMaxYamlValues = 1'000'000;
 }  // namespace limits
