@@ -11,43 +11,11 @@
 #include <fmt/format.h>
 
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/markup_escape.hpp"
 
 namespace tunlab::cli {
 
 namespace {
-
-// XML 1.0 text: the five special characters escaped, and control characters other than tab,
-// newline and carriage return (which XML cannot carry at all) written as '?'.
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char ch : text) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
-          out += '?';
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out;
-}
 
 std::string utc_timestamp() {
   const time_t now = ::time(nullptr);
@@ -105,13 +73,14 @@ std::string junit_xml(const JunitSuite& suite) {
   xml += fmt::format(
       "  <testsuite name=\"{}\" package=\"tunlab\" id=\"0\" timestamp=\"{}\" hostname=\"{}\" tests=\"{}\" "
       "failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.6f}\">\n    <properties/>\n",
-      xml_escape(suite.name), utc_timestamp(), xml_escape(host_name()), suite.cases.size(), failures, suite.seconds);
+      markup_escape(suite.name), utc_timestamp(), markup_escape(host_name()), suite.cases.size(), failures,
+      suite.seconds);
   for (const JunitCase& c : suite.cases) {
-    xml += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\"", xml_escape(c.name),
-                       xml_escape(c.classname), c.seconds);
+    xml += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\"", markup_escape(c.name),
+                       markup_escape(c.classname), c.seconds);
     if (c.failure) {
       xml += fmt::format(">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>\n",
-                         xml_escape(*c.failure), xml_escape(c.failure_text));
+                         markup_escape(*c.failure), markup_escape(c.failure_text));
     } else {
       xml += "/>\n";
     }

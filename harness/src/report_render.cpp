@@ -10,6 +10,7 @@
 #include "report_json.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/markup_escape.hpp"
 #include "tunlab/harness/report.hpp"
 
 namespace tunlab::report {
@@ -36,29 +37,6 @@ std::string script_safe(std::string_view json) {
   return out;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 void replace_once(std::string& text, std::string_view marker, const std::string& with) {
   const std::size_t at = text.find(marker);
   if (at != std::string::npos) {
@@ -68,7 +46,7 @@ void replace_once(std::string& text, std::string_view marker, const std::string&
 
 std::string page(const std::string& title, const std::string& data) {
   std::string html = kReportTemplate;
-  replace_once(html, kTitleMarker, html_escape(title));
+  replace_once(html, kTitleMarker, markup_escape(title));
   replace_once(html, kDataMarker, data);
   return html;
 }

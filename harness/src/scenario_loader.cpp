@@ -109,6 +109,7 @@
 
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/input_limits.hpp"
+#include "tunlab/tunnel/app_b.hpp"
 
 namespace tunlab::scenario {
 
@@ -984,10 +985,7 @@ void Loader::load_tunnels(const Value& list) {
       // Which apps exist is the runner's to say (projects register their own); the loader checks
       // the name's form and keeps the place for the runner's "unknown app" line.
       const std::string name = v->text();
-      const bool well_formed = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
-        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
-      });
-      if (!well_formed) {
+      if (!AppRegistry::valid_name(name)) {
         v->wrong("an app name (lower-case letters, digits and '-'), e.g. ipip");
       }
       if (name == "kernel-ipip") {

@@ -128,8 +128,7 @@ private:
 };
 
 void RealRun::setup() {
-  const AppRegistry builtin = options_.apps == nullptr ? AppRegistry::with_builtin_apps() : AppRegistry{};
-  topology_ = std::make_unique<RealTopology>(s_, options_.apps == nullptr ? builtin : *options_.apps);
+  topology_ = std::make_unique<RealTopology>(s_, AppRegistry::or_builtin(options_.apps));
   // Ports each host's apps must listen on: wherever the traffic goes (inside IPIP too), unless
   // the host lists its ports, as the simulator's listen does.
   std::map<std::string, std::set<std::uint16_t>> udp_ports;

@@ -59,8 +59,7 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
       return 2;
     }
     EpollDriver driver;
-    const AppRegistry builtin = options.apps == nullptr ? AppRegistry::with_builtin_apps() : AppRegistry{};
-    const AppRegistry& apps = options.apps == nullptr ? builtin : *options.apps;
+    const AppRegistry& apps = AppRegistry::or_builtin(options.apps);
     if (apps.find(options.app) == nullptr) {
       err << "tunlab tunnel: --app: unknown app '" << options.app << "'\n";
       return 2;

@@ -156,7 +156,6 @@ AppB* Network::find_tunnel(const std::string& host_name) {
 
 std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std::uint64_t seed,
                                                 const AppRegistry* apps) {
-  const AppRegistry builtin = apps == nullptr ? AppRegistry::with_builtin_apps() : AppRegistry{};
   auto network = std::make_unique<Network>(seed);
   for (const scenario::HostSpec& spec : s.hosts) {
     Host& h = network->add_host(spec.name, spec.forwarding);
@@ -175,7 +174,7 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
     network->add_link(link);
   }
   for (const scenario::TunnelSpec& tunnel : s.tunnels) {
-    network->add_tunnel(tunnel, apps == nullptr ? builtin : *apps);
+    network->add_tunnel(tunnel, AppRegistry::or_builtin(apps));
   }
   for (const scenario::LinkFaultSpec& fault : s.link_faults) {
     Link* link = network->find_link(fault.from);

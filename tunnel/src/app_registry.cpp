@@ -8,12 +8,6 @@ namespace tunlab {
 
 namespace {
 
-bool valid_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
-
 std::unique_ptr<AppB> build_engine(const AppEnvironment& env) {
   auto engine = std::make_unique<TunnelEngine>(env.config, env.device, env.underlay);
   DropReporter* drops = &env.drops;
@@ -23,6 +17,17 @@ std::unique_ptr<AppB> build_engine(const AppEnvironment& env) {
 }
 
 }  // namespace
+
+bool AppRegistry::valid_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+const AppRegistry& AppRegistry::builtin() {
+  static const AppRegistry apps = with_builtin_apps();
+  return apps;
+}
 
 AppRegistry AppRegistry::with_builtin_apps() {
   AppRegistry registry;

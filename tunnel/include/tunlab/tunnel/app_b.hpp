@@ -81,6 +81,12 @@ public:
 
   // "ipip": TunnelEngine.
   static AppRegistry with_builtin_apps();
+  // One immutable registry of the built-in apps, for callers that were given none.
+  static const AppRegistry& builtin();
+  // `apps`, or builtin() when null: how every runner reads its optional registry.
+  static const AppRegistry& or_builtin(const AppRegistry* apps) { return apps != nullptr ? *apps : builtin(); }
+  // Whether `name` has the form of an app name: lower-case letters, digits and '-'.
+  static bool valid_name(std::string_view name);
 
   // Throws std::invalid_argument for a name already taken or not of [a-z0-9-]+.
   void add(std::string name, AppFactory factory);
