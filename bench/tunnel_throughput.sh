@@ -18,8 +18,8 @@
 # Usage: bench/tunnel_throughput.sh [TUNLAB] [-t SECONDS] [--only PATH,PATH...]
 #   TUNLAB   the tunlab binary (default build/tunlab)
 #   -t       seconds per iperf3 test (default 5)
-#   --only   a comma-separated subset of: veth,tunlab,tunlab-tap,tunlab-nooffload,tunlab-superpacket,
-#            socat,tinc,openvpn,wireguard-go
+#   --only   a comma-separated subset of: veth,tunlab,tunlab-nooffload,tunlab-tap,socat,tinc,
+#            openvpn,wireguard-go
 # TUNLAB_MODES (environment) overrides the tunlab modes: "name:extra args;name:extra args".
 #
 # Nothing outside the two namespaces is touched: every device lives in them, the processes are
@@ -256,7 +256,7 @@ run_tunlab() {
   fi
   stop_all
 }
-modes=${TUNLAB_MODES:-"tunlab:;tunlab-tap:--tap"}
+modes=${TUNLAB_MODES:-"tunlab:;tunlab-nooffload:--offload off;tunlab-tap:--tap"}
 IFS=';' read -r -a mode_list <<<"$modes"
 for mode in "${mode_list[@]}"; do
   name=${mode%%:*}

@@ -28,6 +28,7 @@ struct TunnelArgs {
   std::string tos = "copy";
   std::string ecn = "normal";
   bool pmtudisc = false;
+  std::string offload = "on";
   std::optional<std::string> address;
   std::string app = "ipip";
 };
@@ -92,6 +93,7 @@ real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
   c.ecn_mode = a.ecn == "compat" ? EcnMode::compat : EcnMode::normal;
   c.pmtudisc = a.pmtudisc;
   o.app = a.app;
+  o.offloads = a.offload == "on";
   if (a.address) {
     const std::string& cidr = *a.address;
     const std::size_t slash = cidr.find('/');
@@ -127,6 +129,11 @@ void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps) 
       ->check(CLI::IsMember({"normal", "compat"}))
       ->capture_default_str();
   tunnel->add_flag("--pmtudisc", a->pmtudisc, "Set the outer DF always (otherwise only when the inner DF is set)");
+  tunnel->add_option("--offload", a->offload,
+                     "on: TSO reads split into segments here, received TCP segments coalesced into GSO "
+                     "writes (each outer packet is still one RFC 2003 packet); off: one packet per read and write")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   tunnel->add_option("--address", a->address,
                      "A.B.C.D[/N] (default /24): add this address to the device once the tunnel is ready "
                      "(like `ip addr add`; the device is up already). ICMP errors app B writes come from it");

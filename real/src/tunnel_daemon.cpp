@@ -15,7 +15,7 @@
 
 namespace tunlab::real {
 
-std::string counters_json(const AppCounters& counters, const DropTally& drops) {
+std::string counters_json(const AppCounters& counters, const DropTally& drops, std::string_view offloads) {
   std::ostringstream json;
   json << '{';
   for (const auto& [name, value] : counters) {
@@ -27,7 +27,11 @@ std::string counters_json(const AppCounters& counters, const DropTally& drops) {
     json << (first ? "" : ", ") << '"' << reason << "\": " << count;
     first = false;
   }
-  json << "}}";
+  json << '}';
+  if (!offloads.empty()) {
+    json << ", \"offloads\": \"" << offloads << '"';
+  }
+  json << '}';
   return json.str();
 }
 
@@ -51,10 +55,11 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     }
     DropTally drops;
     AppB* app_ptr = nullptr;
+    std::string offloads;
     driver.handle_signals({SIGINT, SIGTERM, SIGUSR1}, [&](int signo) {
       if (signo == SIGUSR1) {
         if (app_ptr != nullptr) {
-          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops) << std::endl;
+          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops, offloads) << std::endl;
         }
         return;
       }
@@ -64,7 +69,11 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     tun_options.name = options.device;
     tun_options.kind = options.kind;
     tun_options.mtu = config.underlay_mtu - kOuterHeaderLength;
+    tun_options.offloads = options.offloads;
     TunDevice device(tun_options);
+    const DeviceOffloads accepted = device.offloads();
+    offloads = accepted.super_packet_reads ? (accepted.gso_writes ? "tso+gso" : "tso")
+                                           : (accepted.gso_writes ? "gso" : "off");
     RawIpipUnderlay underlay(RawIpipOptions{config.local, config.remote, options.filter});
     if (kernel_ipip_loaded()) {
       err << "tunlab tunnel: warning: the kernel ipip module is loaded; it also sees IPIP packets and "
@@ -82,7 +91,7 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     }
     const std::int64_t forever = std::int64_t{365} * 24 * 3600 * 1'000'000'000;
     driver.run_for(std::chrono::nanoseconds(options.run_for_ns.value_or(forever)));
-    out << counters_json(app->counters(EpollDriver::now_ns()), drops) << std::endl;
+    out << counters_json(app->counters(EpollDriver::now_ns()), drops, offloads) << std::endl;
     return 0;
   } catch (const std::exception& e) {
     err << "tunlab tunnel: " << e.what() << "\n";

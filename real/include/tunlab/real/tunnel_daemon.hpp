@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "tunlab/real/raw_ipip_underlay.hpp"
 #include "tunlab/tunnel/app_b.hpp"
@@ -26,6 +27,10 @@ struct TunnelDaemonOptions {
   std::string app = std::string(AppRegistry::kDefaultApp);
   const AppRegistry* apps = nullptr;  // nullptr: the apps tunlab ships
   PeerFilter filter = PeerFilter::engine;
+  // TUN segmentation offloads (TunOptions::offloads): TSO super-packets read and split into
+  // segments before encapsulation, received TCP segments coalesced into GSO writes. The wire
+  // sees the same RFC 2003 packets either way; what the kernel refuses stays off.
+  bool offloads = true;
   // When set, added to the device (with its prefix route) after the device, the raw socket and
   // the app exist, with accept_local=1 on the device for the ICMP errors app B writes from it.
   // The address appearing on the device therefore means the daemon is ready for traffic.
@@ -35,8 +40,9 @@ struct TunnelDaemonOptions {
   std::optional<std::int64_t> run_for_ns;
 };
 
-// One JSON object on one line: the app's counters and its drops by reason.
-std::string counters_json(const AppCounters& counters, const DropTally& drops);
+// One JSON object on one line: the app's counters and its drops by reason, and with `offloads`
+// (DeviceOffloads in words: "tso+gso", "tso", "gso" or "off") what the device accepted.
+std::string counters_json(const AppCounters& counters, const DropTally& drops, std::string_view offloads = {});
 
 // Runs until SIGINT/SIGTERM (or run_for_ns). Blocks SIGINT, SIGTERM and SIGUSR1 in the calling
 // thread (call it before starting threads). Writes counters JSON to `out` on SIGUSR1 and at exit;
