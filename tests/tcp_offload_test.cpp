@@ -140,8 +140,8 @@ TEST(SegmentTcp4, WrapsTheIpv4IdAndTheSequenceNumber) {
   ASSERT_EQ(3u, segment_tcp4(packet_of(tcp_packet(0, 600, spec)), 256, pool));
   EXPECT_EQ(0x0000, pool[1][4] << 8 | pool[1][5]);
   EXPECT_EQ(0x0001, pool[2][4] << 8 | pool[2][5]);
-  EXPECT_EQ(0x00000000u, static_cast<std::uint32_t>(pool[1][24] << 24 | pool[1][25] << 16 | pool[1][26] << 8 |
-                                                    pool[1][27]));
+  EXPECT_EQ(0x00000000u,
+            static_cast<std::uint32_t>(pool[1][24] << 24 | pool[1][25] << 16 | pool[1][26] << 8 | pool[1][27]));
 }
 
 TEST(SegmentTcp4, RefusesWhatIsNotAWholeTcpIpv4Packet) {
@@ -184,7 +184,8 @@ TEST(TcpCoalescer, MergesOneFlowIntoASuperPacketThatSegmentsBackToTheOriginals) 
   std::mt19937 rng(7);
   for (int round = 0; round < 100; ++round) {
     const std::size_t mss = std::uniform_int_distribution<std::size_t>(1, 1460)(rng);
-    const std::size_t count = std::uniform_int_distribution<std::size_t>(2, std::min<std::size_t>(40, 65000 / mss))(rng);
+    const std::size_t count =
+        std::uniform_int_distribution<std::size_t>(2, std::min<std::size_t>(40, 65000 / mss))(rng);
     const std::size_t last = std::uniform_int_distribution<std::size_t>(1, mss)(rng);
     TcpSpec spec;
     spec.id = static_cast<std::uint16_t>(rng());

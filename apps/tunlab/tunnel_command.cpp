@@ -129,9 +129,10 @@ void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps) 
       ->check(CLI::IsMember({"normal", "compat"}))
       ->capture_default_str();
   tunnel->add_flag("--pmtudisc", a->pmtudisc, "Set the outer DF always (otherwise only when the inner DF is set)");
-  tunnel->add_option("--offload", a->offload,
-                     "on: TSO reads split into segments here, received TCP segments coalesced into GSO "
-                     "writes (each outer packet is still one RFC 2003 packet); off: one packet per read and write")
+  tunnel
+      ->add_option("--offload", a->offload,
+                   "on: TSO reads split into segments here, received TCP segments coalesced into GSO "
+                   "writes (each outer packet is still one RFC 2003 packet); off: one packet per read and write")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
   tunnel->add_option("--address", a->address,

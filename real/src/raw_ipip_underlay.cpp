@@ -186,7 +186,8 @@ void RawIpipUnderlay::send_batch(std::span<OuterSend> batch) {
     const int sent = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);
     if (sent > 0) {
       for (int i = 0; i < sent; ++i) {
-        batch[done + static_cast<std::size_t>(i)].result = {IoStatus::ok, messages[static_cast<std::size_t>(i)].msg_len};
+        batch[done + static_cast<std::size_t>(i)].result = {IoStatus::ok,
+                                                            messages[static_cast<std::size_t>(i)].msg_len};
       }
       done += static_cast<std::size_t>(sent);
       // The rest of this gather already carries its outer header: send those on their own

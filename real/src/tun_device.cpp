@@ -16,8 +16,8 @@
 #include <cstring>
 #include <system_error>
 
-#include "tunlab/wire/ipv4.hpp"
 #include "tunlab/real/vnet_header.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::real {
 
@@ -170,8 +170,8 @@ void TunDevice::enable_offloads(int fd) {
   // IPv6 packet (encap-not-ipv4), just in one piece.
   const unsigned long features = kTunOffloadChecksum | kTunOffloadTso4 | kTunOffloadTso6;
   if (::ioctl(fd, TUNSETOFFLOAD, features) != 0) {
-    offload_note_ = "TUNSETOFFLOAD(CSUM|TSO4|TSO6) refused (" + std::string(std::strerror(errno)) +
-                    "): no super-packet reads";
+    offload_note_ =
+        "TUNSETOFFLOAD(CSUM|TSO4|TSO6) refused (" + std::string(std::strerror(errno)) + "): no super-packet reads";
     return;
   }
   offloads_.super_packet_reads = true;
@@ -403,8 +403,8 @@ IoResult TunDevice::write_queue(std::size_t queue, ByteView packet, const Offloa
   if (n < 0) {
     return from_errno(errno);
   }
-  const std::size_t written = static_cast<std::size_t>(n) - (options_.packet_info ? kPiLength : 0) -
-                              (vnet_header_ ? kVnetHeaderLength : 0);
+  const std::size_t written =
+      static_cast<std::size_t>(n) - (options_.packet_info ? kPiLength : 0) - (vnet_header_ ? kVnetHeaderLength : 0);
   return {IoStatus::ok, written};
 }
 

@@ -72,8 +72,8 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     tun_options.offloads = options.offloads;
     TunDevice device(tun_options);
     const DeviceOffloads accepted = device.offloads();
-    offloads = accepted.super_packet_reads ? (accepted.gso_writes ? "tso+gso" : "tso")
-                                           : (accepted.gso_writes ? "gso" : "off");
+    offloads =
+        accepted.super_packet_reads ? (accepted.gso_writes ? "tso+gso" : "tso") : (accepted.gso_writes ? "gso" : "off");
     RawIpipUnderlay underlay(RawIpipOptions{config.local, config.remote, options.filter});
     if (kernel_ipip_loaded()) {
       err << "tunlab tunnel: warning: the kernel ipip module is loaded; it also sees IPIP packets and "

@@ -131,11 +131,11 @@ void TunnelEngine::handle_from_device(Packet&& packet, std::int64_t now_ns) {
 void TunnelEngine::handle_super_packet(Packet&& packet, std::int64_t now_ns) {
   // Only TCP over IPv4 is split: IPv6 is not tunnelled (the segments would all be dropped as
   // encap-not-ipv4 anyway) and UDP super-packets are never offered.
-  const std::size_t count = packet.offload.gso_type == GsoType::tcpv4
-                                ? segment_tcp4(packet, packet.offload.segment_size, segments_)
-                                : 0;
+  const std::size_t count =
+      packet.offload.gso_type == GsoType::tcpv4 ? segment_tcp4(packet, packet.offload.segment_size, segments_) : 0;
   if (count == 0) {
-    drop(packet, packet.offload.gso_type == GsoType::tcpv6 ? DropReason::encap_not_ipv4 : DropReason::encap_bad_offload);
+    drop(packet,
+         packet.offload.gso_type == GsoType::tcpv6 ? DropReason::encap_not_ipv4 : DropReason::encap_bad_offload);
     return;
   }
   ++counters_.device_super_packets_read;
@@ -373,8 +373,8 @@ bool TunnelEngine::handle_tap_frame(Packet& frame) {
       return false;
     }
     frame.offload.checksum_start = static_cast<std::uint16_t>(frame.offload.checksum_start - kEthernetHeader);
-    frame.offload.header_length =
-        static_cast<std::uint16_t>(frame.offload.header_length - std::min<std::size_t>(frame.offload.header_length, kEthernetHeader));
+    frame.offload.header_length = static_cast<std::uint16_t>(
+        frame.offload.header_length - std::min<std::size_t>(frame.offload.header_length, kEthernetHeader));
   }
   return true;
 }

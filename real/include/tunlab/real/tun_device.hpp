@@ -76,7 +76,7 @@ private:
   bool gso_write_accepted();
 
   std::optional<std::array<std::uint8_t, 6>> hardware_address_;  // tap: SIOCGIFHWADDR
-  bool vnet_header_ = false;  // IFF_VNET_HDR: 10 bytes before every packet on the fd
+  bool vnet_header_ = false;                                     // IFF_VNET_HDR: 10 bytes before every packet on the fd
   DeviceOffloads offloads_;
   std::string offload_note_;
   TunOptions options_;

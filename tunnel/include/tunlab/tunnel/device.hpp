@@ -5,9 +5,9 @@
 
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <cstddef>
 #include <span>
 #include <string_view>
 

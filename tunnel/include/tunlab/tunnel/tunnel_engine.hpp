@@ -36,12 +36,12 @@ struct TunnelCounters {
   std::uint64_t path_mtu_updates = 0;
   std::uint64_t tap_arp_replies = 0;
   // Segmentation offloads (only with a Device whose offloads() are on; see device.hpp).
-  std::uint64_t device_super_packets_read = 0;    // TSO super-packets read and split
-  std::uint64_t device_segments_from_super = 0;   // the segments they were split into
-  std::uint64_t device_checksums_completed = 0;   // partial-checksum packets completed
-  std::uint64_t device_super_packets_written = 0; // GRO-coalesced GSO writes
-  std::uint64_t device_segments_coalesced = 0;    // the segments those writes carried
-  std::uint64_t device_gso_write_refusals = 0;    // GSO writes the kernel refused (then per segment)
+  std::uint64_t device_super_packets_read = 0;     // TSO super-packets read and split
+  std::uint64_t device_segments_from_super = 0;    // the segments they were split into
+  std::uint64_t device_checksums_completed = 0;    // partial-checksum packets completed
+  std::uint64_t device_super_packets_written = 0;  // GRO-coalesced GSO writes
+  std::uint64_t device_segments_coalesced = 0;     // the segments those writes carried
+  std::uint64_t device_gso_write_refusals = 0;     // GSO writes the kernel refused (then per segment)
   DropCounters drops;
 };
 
