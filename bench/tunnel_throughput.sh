@@ -9,6 +9,10 @@
 #     |  wireguard-go                                         |
 #   veth0 192.168.77.1/24 ============== veth ============== veth0 192.168.77.2/24
 #
+# tunlab modes: tunlab (default: RFC-strict, offloads on), tunlab-nooffload (--offload off: one
+# packet per TUN read and write, batched raw socket), tunlab-tap (--tap), tunlab-super
+# (--super-packets, the opt-in mode that is not RFC-strict).
+#
 # Per path: iperf3 TCP with 1 and 4 streams (receiver's Gbit/s), UDP with 64-byte and 1400-byte IP
 # packets at unlimited rate (-b 0; received packets per second, from the server's report), and the
 # CPU each tunnel process used during each test (utime + stime from /proc/PID/stat, in % of one
@@ -18,8 +22,8 @@
 # Usage: bench/tunnel_throughput.sh [TUNLAB] [-t SECONDS] [--only PATH,PATH...]
 #   TUNLAB   the tunlab binary (default build/tunlab)
 #   -t       seconds per iperf3 test (default 5)
-#   --only   a comma-separated subset of: veth,tunlab,tunlab-nooffload,tunlab-tap,socat,tinc,
-#            openvpn,wireguard-go
+#   --only   a comma-separated subset of: veth,tunlab,tunlab-nooffload,tunlab-tap,tunlab-super,
+#            socat,tinc,openvpn,wireguard-go
 # TUNLAB_MODES (environment) overrides the tunlab modes: "name:extra args;name:extra args".
 #
 # Nothing outside the two namespaces is touched: every device lives in them, the processes are
@@ -256,7 +260,7 @@ run_tunlab() {
   fi
   stop_all
 }
-modes=${TUNLAB_MODES:-"tunlab:;tunlab-nooffload:--offload off;tunlab-tap:--tap"}
+modes=${TUNLAB_MODES:-"tunlab:;tunlab-nooffload:--offload off;tunlab-tap:--tap;tunlab-super:--super-packets"}
 IFS=';' read -r -a mode_list <<<"$modes"
 for mode in "${mode_list[@]}"; do
   name=${mode%%:*}

@@ -120,7 +120,7 @@ transfer() {
   local receiver=$!
   pids+=("$receiver")
   wait_for 5 "receiver on $address:$port" bash -c "ip netns exec $to ss -Hltn 'sport = :$port' | grep -q LISTEN"
-  ip netns exec "$from" timeout 60 dumpcap -q -i veth0 -c 3000 -s 256 -w "$tmp/$name.pcap" 2>"$tmp/$name.cap.err" &
+  ip netns exec "$from" timeout 60 dumpcap -q -i veth0 -c 3000 -w "$tmp/$name.pcap" 2>"$tmp/$name.cap.err" &
   local capture=$!
   pids+=("$capture")
   wait_for 10 "dumpcap on veth0 in $from" grep -q "Capturing on" "$tmp/$name.cap.err"

@@ -156,6 +156,50 @@ TEST(SegmentTcp4, RefusesWhatIsNotAWholeTcpIpv4Packet) {
   EXPECT_EQ(0u, segment_tcp4(packet_of(fragment), 100, pool));
 }
 
+// --- super-packet mode ---------------------------------------------------------------------------
+
+TEST(FillTcp4Checksum, GivesASuperPacketTheChecksumLibtinsComputes) {
+  const Bytes expected = tcp_packet(0, 20000, {});
+  Bytes partial = expected;
+  partial[36] = 0xab;
+  partial[37] = 0xcd;
+  Packet packet = packet_of(partial);
+  ASSERT_TRUE(fill_tcp4_checksum(packet));
+  EXPECT_TRUE(bytes_equal(expected, packet.bytes()));
+  Packet udp = packet_of(test::make_udp_bytes(100));
+  EXPECT_FALSE(fill_tcp4_checksum(udp));
+}
+
+TEST(DescribeTcp4SuperPacket, TurnsAWholePacketAboveTheMtuIntoAGsoWriteOfMtuSizedSegments) {
+  const Bytes whole = tcp_packet(0, 20000, {});
+  Packet packet = packet_of(whole);
+  ASSERT_TRUE(describe_tcp4_super_packet(packet, 1420));
+  EXPECT_EQ(GsoType::tcpv4, packet.offload.gso_type);
+  EXPECT_EQ(1420u - 52u, packet.offload.segment_size);
+  EXPECT_EQ(52u, packet.offload.header_length);
+  Packet completed = packet;
+  ASSERT_TRUE(complete_checksum(completed.mutable_bytes(), 20, 16));
+  EXPECT_TRUE(bytes_equal(whole, completed.bytes()));  // the partial sum completes to the original
+  std::vector<Packet> pool;
+  const std::size_t count = segment_tcp4(packet, packet.offload.segment_size, pool);
+  ASSERT_EQ((20000u + 1367u) / 1368u, count);
+  for (std::size_t i = 0; i < count; ++i) {
+    EXPECT_LE(pool[i].size(), 1420u);
+    EXPECT_TRUE(checksums_ok(pool[i].bytes())) << "segment " << i;
+  }
+}
+
+TEST(DescribeTcp4SuperPacket, LeavesACorruptOrSmallPacketAlone) {
+  Bytes corrupt = tcp_packet(0, 5000, {});
+  corrupt[3000] ^= 0x10;
+  Packet packet = packet_of(corrupt);
+  EXPECT_FALSE(describe_tcp4_super_packet(packet, 1420));
+  EXPECT_FALSE(packet.offload.is_super_packet());
+  EXPECT_TRUE(bytes_equal(corrupt, packet.bytes()));
+  Packet small = packet_of(tcp_packet(0, 1000, {}));
+  EXPECT_FALSE(describe_tcp4_super_packet(small, 1420));
+}
+
 // --- coalescing --------------------------------------------------------------------------------
 
 // `count` consecutive segments of one flow, `mss` payload bytes each (the last `last` bytes).

@@ -16,6 +16,7 @@
 
 #include "tunlab/real/tun_device.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::real {
 
@@ -138,7 +139,49 @@ IoResult RawIpipUnderlay::send_result(int err) {
   return result;
 }
 
+bool RawIpipUnderlay::needs_fragments(const OuterHeader& outer, const Packet& inner) {
+  return outer.fragment_size != 0 && !outer.df && inner.size() + kOuterHeaderLength > outer.fragment_size;
+}
+
+IoResult RawIpipUnderlay::send_fragments(const OuterHeader& outer, Packet&& inner) {
+  // What the kernel does for a datagram above the MTU without IP_HDRINCL (ip_fragment), done
+  // here so the outer ID, TTL and TOS stay the encapsulator's.
+  if (!prepend_outer(outer, inner)) {
+    return {IoStatus::invalid_packet, 0, 0, EMSGSIZE};
+  }
+  fragments_.clear();
+  fragment_ipv4(inner, outer.fragment_size, fragments_);
+  std::array<mmsghdr, kBatch> messages{};
+  std::array<iovec, kBatch> iovs{};
+  const sockaddr_in to = to_sockaddr(outer.dst);
+  std::size_t sent = 0;
+  while (sent < fragments_.size()) {
+    const std::size_t count = std::min(kBatch, fragments_.size() - sent);
+    for (std::size_t i = 0; i < count; ++i) {
+      Packet& fragment = fragments_[sent + i];
+      iovs[i] = {fragment.data(), fragment.size()};
+      messages[i] = mmsghdr{};
+      messages[i].msg_hdr.msg_name = const_cast<sockaddr_in*>(&to);
+      messages[i].msg_hdr.msg_namelen = sizeof to;
+      messages[i].msg_hdr.msg_iov = &iovs[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);
+    if (n <= 0 && errno != EAGAIN) {
+      n = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);  // a stale error, see send()
+    }
+    if (n <= 0) {
+      return send_result(errno);  // the peer cannot reassemble it now: the whole datagram is lost
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  return {IoStatus::ok, inner.size()};
+}
+
 IoResult RawIpipUnderlay::send(const OuterHeader& outer, Packet&& inner) {
+  if (needs_fragments(outer, inner)) {
+    return send_fragments(outer, std::move(inner));
+  }
   if (!prepend_outer(outer, inner)) {
     return {IoStatus::invalid_packet, 0, 0, EMSGSIZE};
   }
@@ -167,6 +210,9 @@ void RawIpipUnderlay::send_batch(std::span<OuterSend> batch) {
     std::size_t count = 0;
     while (done + count < batch.size() && count < kBatch) {
       OuterSend& entry = batch[done + count];
+      if (needs_fragments(entry.outer, entry.inner)) {
+        break;  // sent on its own below
+      }
       if (!prepend_outer(entry.outer, entry.inner)) {
         break;
       }
@@ -180,7 +226,9 @@ void RawIpipUnderlay::send_batch(std::span<OuterSend> batch) {
       ++count;
     }
     if (count == 0) {
-      batch[done++].result = {IoStatus::invalid_packet, 0, 0, EMSGSIZE};
+      OuterSend& entry = batch[done++];
+      entry.result = needs_fragments(entry.outer, entry.inner) ? send_fragments(entry.outer, std::move(entry.inner))
+                                                               : IoResult{IoStatus::invalid_packet, 0, 0, EMSGSIZE};
       continue;
     }
     const int sent = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);

@@ -74,6 +74,12 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     const DeviceOffloads accepted = device.offloads();
     offloads =
         accepted.super_packet_reads ? (accepted.gso_writes ? "tso+gso" : "tso") : (accepted.gso_writes ? "gso" : "off");
+    if (config.super_packets && !(accepted.super_packet_reads && accepted.gso_writes)) {
+      err << "tunlab tunnel: --super-packets: this kernel refused the offloads it needs (TSO reads and GSO "
+             "writes; "
+          << device.offload_note() << ")\n";
+      return 2;
+    }
     RawIpipUnderlay underlay(RawIpipOptions{config.local, config.remote, options.filter});
     if (kernel_ipip_loaded()) {
       err << "tunlab tunnel: warning: the kernel ipip module is loaded; it also sees IPIP packets and "

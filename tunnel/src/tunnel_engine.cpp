@@ -129,6 +129,14 @@ void TunnelEngine::handle_from_device(Packet&& packet, std::int64_t now_ns) {
 }
 
 void TunnelEngine::handle_super_packet(Packet&& packet, std::int64_t now_ns) {
+  if (config_.super_packets && packet.offload.gso_type == GsoType::tcpv4 && fill_tcp4_checksum(packet)) {
+    // Super-packet mode: the whole super-packet is one inner packet (see TunnelConfig).
+    packet.offload = OffloadInfo{};
+    ++counters_.device_super_packets_read;
+    encapsulate_super_packet(config_, state_, std::move(packet), now_ns, actions_);
+    carry_out(now_ns);
+    return;
+  }
   // Only TCP over IPv4 is split: IPv6 is not tunnelled (the segments would all be dropped as
   // encap-not-ipv4 anyway) and UDP super-packets are never offered.
   const std::size_t count =
@@ -200,10 +208,11 @@ void TunnelEngine::carry_out(std::int64_t now_ns) {
         break;
       }
       case TunnelAction::Kind::write_device:
-        if (coalesce_) {
+        if (coalesce_ && action.packet.size() <= device_.mtu()) {
           coalescer_.add(std::move(action.packet));
           break;
         }
+        flush_device_writes();
         // Sends gathered so far leave first: every side effect keeps the order of the actions.
         flush_sends(now_ns);
         write_to_device(action.packet);
@@ -272,6 +281,16 @@ void TunnelEngine::write_to_device(Packet& packet) {
     generated_here = true;
   }
   const std::uint32_t origin = packet.origin;
+  if (!packet.offload.is_super_packet() && packet.size() > device_.mtu() && device_.offloads().gso_writes &&
+      describe_tcp4_super_packet(packet, device_.mtu())) {
+    // A whole TCP super-packet from a peer in super-packet mode (reassembled by the kernel from
+    // outer fragments): larger than the device MTU, so it can only go in as a GSO write, or as
+    // its segments if the kernel refuses that.
+    if (!coalesce_) {
+      write_segments(packet, origin);
+      return;
+    }
+  }
   const bool super = packet.offload.is_super_packet();
   if (super && device_.kind() == DeviceKind::tap) {
     // The offsets count from the start of what is written: the frame.

@@ -101,6 +101,40 @@ std::size_t segment_tcp4(const Packet& super, std::uint16_t segment_size, std::v
   return count;
 }
 
+bool fill_tcp4_checksum(Packet& packet) {
+  if (tcp4_header_length(packet.bytes()) == 0) {
+    return false;
+  }
+  const std::size_t ihl = static_cast<std::size_t>(packet[0] & 0x0f) * 4;
+  store_be16(packet.data() + ihl + kTcpChecksumAt, 0);
+  store_be16(packet.data() + ihl + kTcpChecksumAt, tcp4_checksum(packet.bytes(), ihl));
+  return true;
+}
+
+bool describe_tcp4_super_packet(Packet& packet, std::size_t mtu) {
+  const std::size_t header_length = tcp4_header_length(packet.bytes());
+  if (header_length == 0 || mtu <= header_length || packet.size() <= mtu) {
+    return false;
+  }
+  const auto segment_size = static_cast<std::uint16_t>(mtu - header_length);
+  const std::size_t ihl = static_cast<std::size_t>(packet[0] & 0x0f) * 4;
+  if (tcp4_checksum(packet.bytes(), ihl) != 0) {
+    return false;
+  }
+  const auto ip = Ipv4View::parse(packet.bytes());
+  store_be16(packet.data() + ihl + kTcpChecksumAt,
+             fold_uncomplemented(pseudo_header_sum(ip->src(), ip->dst(), ipproto::kTcp, packet.size() - ihl)));
+  OffloadInfo& offload = packet.offload;
+  offload = OffloadInfo{};
+  offload.gso_type = GsoType::tcpv4;
+  offload.needs_checksum = true;
+  offload.header_length = static_cast<std::uint16_t>(header_length);
+  offload.segment_size = segment_size;
+  offload.checksum_start = static_cast<std::uint16_t>(ihl);
+  offload.checksum_offset = static_cast<std::uint16_t>(kTcpChecksumAt);
+  return true;
+}
+
 void TcpCoalescer::add(Packet&& packet) {
   const std::size_t header_length = tcp4_header_length(packet.bytes());
   // Only plain data segments coalesce: IPv4 without options (as GRO), payload, ACK or ACK|PSH,

@@ -82,6 +82,9 @@ private:
   // Writes the outer header in front of `inner` (IP_HDRINCL); false when it cannot be sent.
   static bool prepend_outer(const OuterHeader& outer, Packet& inner);
   IoResult send_result(int err);
+  // Super-packet mode: an outer datagram above outer.fragment_size goes out as fragments.
+  static bool needs_fragments(const OuterHeader& outer, const Packet& inner);
+  IoResult send_fragments(const OuterHeader& outer, Packet&& inner);
 
   RawIpipOptions options_;
   int fd_ = -1;
@@ -89,6 +92,7 @@ private:
   std::vector<std::uint8_t> scratch_;
   // recvmmsg slots: kBatch buffers of 64 KiB (a reassembled outer datagram may be that big);
   // [next_slot_, filled_slots_) hold received packets not yet handed out.
+  std::vector<Packet> fragments_;  // send_fragments' pieces, reused
   std::vector<std::uint8_t> slots_;
   std::vector<std::size_t> slot_lengths_;
   std::size_t next_slot_ = 0;

@@ -22,6 +22,10 @@ struct OuterHeader {
   std::uint8_t tos = 0;
   std::uint16_t id = 0;
   bool df = false;
+  // Super-packet mode only (TunnelConfig::super_packets): the outer datagram may exceed the path
+  // MTU and the underlay sends it as RFC 791 fragments of at most this many bytes, as the kernel
+  // would without IP_HDRINCL. 0: send it whole (every RFC 2003 packet).
+  std::uint16_t fragment_size = 0;
 };
 
 // An ICMP error about a packet this socket sent (IP_RECVERR / MSG_ERRQUEUE on Linux).

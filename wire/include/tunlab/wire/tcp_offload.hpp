@@ -31,6 +31,17 @@ bool complete_checksum(MutableByteView packet, std::size_t start, std::size_t of
 // or segment_size is 0. A super-packet whose payload fits one segment yields one packet.
 std::size_t segment_tcp4(const Packet& super, std::uint16_t segment_size, std::vector<Packet>& pool);
 
+// Makes a whole TCP/IPv4 packet (any size up to 65535) carry a full, valid TCP checksum,
+// computed from scratch (a TSO super-packet's field holds only a partial sum). False when the
+// bytes are not a well-formed unfragmented TCP/IPv4 packet.
+bool fill_tcp4_checksum(Packet& packet);
+
+// Describes a whole TCP/IPv4 packet larger than `mtu` as a super-packet for a GSO write, in
+// segments of at most `mtu` bytes, the way TcpCoalescer::flush hands one out. Requires a valid
+// TCP checksum (a corrupt packet is left alone, for the kernel to drop). False, packet
+// unchanged, otherwise.
+bool describe_tcp4_super_packet(Packet& packet, std::size_t mtu);
+
 // Coalesces the inner TCP segments of one receive batch, flow by flow, into super-packets for
 // one GSO write each (the reverse of segment_tcp4). A segment joins the flow's open
 // super-packet when, as in the kernel's GRO: IPv4 without options or fragmentation, same
