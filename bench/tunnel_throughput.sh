@@ -424,7 +424,9 @@ def f(v, unit):
     if v is None:
         return "-"
     return f"{v:.2f}" if unit == "g" else f"{v:.0f}"
-print(f"\niperf3 -t {seconds}, overlay MTU 1420; CPU = % of one core per tunnel process (side a/side b)\n")
+import os
+print(f"\niperf3 -t {seconds}, overlay MTU 1420; CPU = % of one core per tunnel process (side a/side b); "
+      f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
 print("| path | " + " | ".join(h for _, h in tests) + " | CPU tcp1 | CPU udp64 |")
 print("|---|" + "---|" * (len(tests) + 2))
 for r in rows:
@@ -443,6 +445,28 @@ for r in rows:
         b = best[t]
         cells.append(f"{ratio(r[t], veth.get(t))} / {ratio(r[t], b[0] if b else None)}")
     print(f"| {r['path']} | " + " | ".join(cells) + " |")
+# On a shared machine a tunnel process may get a fraction of a core; what it does with the CPU
+# it gets (both sides' processes together) is the steadier comparison.
+def per_core(r, t):
+    try:
+        total = sum(float(x) for x in r["cpu"][t].split("/")) / 100
+    except Exception:
+        return None
+    return r[t] / total if r[t] is not None and total > 0 else None
+print("\nPer core of tunnel-process CPU (sum of both sides)\n")
+print("| path | TCP 1 stream Gbit/s per core | UDP 64 B kpps per core | UDP 1400 B kpps per core | TCP 1 per core vs best peer | UDP 64 per core vs best peer |")
+print("|---|---|---|---|---|---|")
+best_core = {}
+for t in ("tcp1", "udp64", "udp1400"):
+    vals = [(per_core(by[p], t), p) for p in peers if p in by and per_core(by[p], t) is not None]
+    best_core[t] = max(vals) if vals else None
+for r in rows:
+    if r["path"] == "veth":
+        continue
+    e = {t: per_core(r, t) for t in ("tcp1", "udp64", "udp1400")}
+    print(f"| {r['path']} | {f(e['tcp1'], 'g')} | {f(e['udp64'], 'k')} | {f(e['udp1400'], 'k')} | "
+          f"{ratio(e['tcp1'], best_core['tcp1'][0] if best_core['tcp1'] else None)} | "
+          f"{ratio(e['udp64'], best_core['udp64'][0] if best_core['udp64'] else None)} |")
 print("\nbest peer per test: " + ", ".join(f"{t} {best[t][1]}" if best[t] else f"{t} -" for t, _ in tests))
 for s in skipped:
     print(f"skipped {s}")

@@ -373,7 +373,7 @@ TEST(EncapsulateSuperPacket, AppliesTheInnerChecksOfEveryPacket) {
   EXPECT_EQ(DropReason::encap_inner_source_is_endpoint, actions[0].reason);
 }
 
-TEST(Encapsulate, LeavesFragmentSizeZeroOnEveryRfc2003Packet) {
+TEST(EncapsulateRfc2003, LeavesFragmentSizeZeroOnEveryPacket) {
   TunnelConfig config = default_config();
   TunnelState state;
   TunnelActions actions;
