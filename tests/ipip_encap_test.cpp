@@ -333,3 +333,56 @@ TEST_F(Encapsulate, SteadyStateAppendsWithoutGrowingTheActions) {
 
 }  // namespace
 }  // namespace tunlab
+
+namespace tunlab {
+namespace {
+
+// --- super-packet mode (opt-in; TunnelConfig::super_packets) ---------------------------------
+
+TEST(EncapsulateSuperPacket, SendsTheWholePacketWithOuterDfClearAndFragmentsAtThePathMtu) {
+  TunnelConfig config = default_config();
+  config.super_packets = true;
+  config.underlay_mtu = 1440;
+  TunnelState state;
+  test::IpSpec spec;
+  spec.df = true;
+  spec.tos = 0x2a;  // DSCP 10, ECT(0): copied with ECN, as encapsulate() does
+  const Bytes inner = test::make_raw_ip_bytes(30000, spec);
+  TunnelActions actions;
+  encapsulate_super_packet(config, state, Packet(inner), 0, actions);
+  ASSERT_EQ(1u, actions.size());
+  ASSERT_EQ(TunnelAction::Kind::send_outer, actions[0].kind);
+  EXPECT_TRUE(bytes_equal(inner, actions[0].packet.bytes()));
+  const OuterHeader& outer = actions[0].outer;
+  EXPECT_FALSE(outer.df) << "the trade of this mode: the outer datagram is fragmented";
+  EXPECT_EQ(1440u, outer.fragment_size);
+  EXPECT_EQ(0x2a, outer.tos);
+  EXPECT_EQ(64, outer.ttl);
+  EXPECT_EQ(1, outer.id);
+  EXPECT_EQ(kRemote, outer.dst);
+}
+
+TEST(EncapsulateSuperPacket, AppliesTheInnerChecksOfEveryPacket) {
+  TunnelConfig config = default_config();
+  config.super_packets = true;
+  TunnelState state;
+  test::IpSpec spec;
+  spec.src = kLocal;  // a loop: the inner source is our own endpoint
+  TunnelActions actions;
+  encapsulate_super_packet(config, state, Packet(test::make_raw_ip_bytes(3000, spec)), 0, actions);
+  ASSERT_EQ(1u, actions.size());
+  EXPECT_EQ(TunnelAction::Kind::drop, actions[0].kind);
+  EXPECT_EQ(DropReason::encap_inner_source_is_endpoint, actions[0].reason);
+}
+
+TEST(EncapsulateRfc2003, LeavesFragmentSizeZeroOnEveryPacket) {
+  TunnelConfig config = default_config();
+  TunnelState state;
+  TunnelActions actions;
+  encapsulate(config, state, Packet(test::make_udp_bytes(1000)), 0, actions);
+  ASSERT_EQ(1u, actions.size());
+  EXPECT_EQ(0u, actions[0].outer.fragment_size);
+}
+
+}  // namespace
+}  // namespace tunlab

@@ -19,3 +19,14 @@ endforeach()
 add_test(NAME real_tunnel_drops_privileges
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_privileges_test.sh $<TARGET_FILE:tunlab>)
 set_tests_properties(real_tunnel_drops_privileges PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
+# 200 MB each way through two daemons, SHA-256 compared, wire captures checked by tshark: TUN and
+# TAP, with offloads (the default) and without.
+foreach(mode IN ITEMS tun tap)
+  foreach(offload IN ITEMS on off)
+    add_test(NAME real_tunnel_transfer_${mode}_offload_${offload}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_transfer_test.sh $<TARGET_FILE:tunlab> ${mode}
+                     --offload ${offload})
+    set_tests_properties(real_tunnel_transfer_${mode}_offload_${offload}
+                         PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
+  endforeach()
+endforeach()

@@ -28,6 +28,8 @@ struct TunnelArgs {
   std::string tos = "copy";
   std::string ecn = "normal";
   bool pmtudisc = false;
+  std::string offload = "on";
+  bool super_packets = false;
   std::optional<std::string> address;
   std::string app = "ipip";
   std::string min_pmtu = "552";
@@ -94,6 +96,18 @@ real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
   c.ecn_mode = a.ecn == "compat" ? EcnMode::compat : EcnMode::normal;
   c.pmtudisc = a.pmtudisc;
   o.app = a.app;
+  o.offloads = a.offload == "on";
+  if (a.super_packets) {
+    // The mode sends whole super-packets in fragmented outer datagrams: it needs the offloads
+    // that produce super-packets, and cannot honour an outer DF on every packet.
+    if (!o.offloads) {
+      bad("--super-packets", "on", "needs --offload on (the super-packets come from the device's TSO)");
+    }
+    if (a.pmtudisc) {
+      bad("--super-packets", "on", "sends outer fragments, which --pmtudisc (outer DF always) forbids");
+    }
+    c.super_packets = true;
+  }
   if (a.address) {
     const std::string& cidr = *a.address;
     const std::size_t slash = cidr.find('/');
@@ -134,6 +148,16 @@ void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps) 
       ->check(CLI::IsMember({"normal", "compat"}))
       ->capture_default_str();
   tunnel->add_flag("--pmtudisc", a->pmtudisc, "Set the outer DF always (otherwise only when the inner DF is set)");
+  tunnel
+      ->add_option("--offload", a->offload,
+                   "on: TSO reads split into segments here, received TCP segments coalesced into GSO "
+                   "writes (each outer packet is still one RFC 2003 packet); off: one packet per read and write")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  tunnel->add_flag("--super-packets", a->super_packets,
+                   "Opt-in, both ends: send each TCP super-packet whole in one outer datagram, fragmented at the "
+                   "path MTU (outer DF clear even for inner DF; no frag-needed to the inner sender); not RFC 2003 "
+                   "strict");
   tunnel->add_option("--address", a->address,
                      "A.B.C.D[/N] (default /24): add this address to the device once the tunnel is ready "
                      "(like `ip addr add`; the device is up already). ICMP errors app B writes come from it");

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
 #include "tunlab/real/tun_device.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::real {
 
@@ -85,6 +87,8 @@ RawIpipUnderlay::RawIpipUnderlay(const RawIpipOptions& options) : options_(optio
     throw;
   }
   scratch_.resize(kMaxIpPacket);
+  slots_.resize(kBatch * kMaxIpPacket);
+  slot_lengths_.resize(kBatch);
 }
 
 RawIpipUnderlay::~RawIpipUnderlay() {
@@ -107,10 +111,10 @@ std::optional<std::uint32_t> RawIpipUnderlay::path_mtu() {
   return static_cast<std::uint32_t>(mtu);
 }
 
-IoResult RawIpipUnderlay::send(const OuterHeader& outer, Packet&& inner) {
+bool RawIpipUnderlay::prepend_outer(const OuterHeader& outer, Packet& inner) {
   const std::size_t total = inner.size() + kOuterHeaderLength;
   if (total > kMaxIpPacket) {
-    return {IoStatus::invalid_packet, 0, 0, EMSGSIZE};
+    return false;
   }
   std::uint8_t* header = inner.push_front(kOuterHeaderLength);
   Ipv4HeaderFields fields;
@@ -122,6 +126,65 @@ IoResult RawIpipUnderlay::send(const OuterHeader& outer, Packet&& inner) {
   fields.id = outer.id;
   fields.df = outer.df;
   write_ipv4_header(MutableByteView(header, kOuterHeaderLength), fields, static_cast<std::uint16_t>(total));
+  return true;
+}
+
+IoResult RawIpipUnderlay::send_result(int err) {
+  IoResult result{tun_errno_status(err), 0, 0, err};
+  if (err == EMSGSIZE) {
+    result.mtu = path_mtu().value_or(0);
+  } else if (err == EINVAL) {
+    result.status = IoStatus::error;  // not a TUN version check: a malformed send
+  }
+  return result;
+}
+
+bool RawIpipUnderlay::needs_fragments(const OuterHeader& outer, const Packet& inner) {
+  return outer.fragment_size != 0 && !outer.df && inner.size() + kOuterHeaderLength > outer.fragment_size;
+}
+
+IoResult RawIpipUnderlay::send_fragments(const OuterHeader& outer, Packet&& inner) {
+  // What the kernel does for a datagram above the MTU without IP_HDRINCL (ip_fragment), done
+  // here so the outer ID, TTL and TOS stay the encapsulator's.
+  if (!prepend_outer(outer, inner)) {
+    return {IoStatus::invalid_packet, 0, 0, EMSGSIZE};
+  }
+  fragments_.clear();
+  fragment_ipv4(inner, outer.fragment_size, fragments_);
+  std::array<mmsghdr, kBatch> messages{};
+  std::array<iovec, kBatch> iovs{};
+  const sockaddr_in to = to_sockaddr(outer.dst);
+  std::size_t sent = 0;
+  while (sent < fragments_.size()) {
+    const std::size_t count = std::min(kBatch, fragments_.size() - sent);
+    for (std::size_t i = 0; i < count; ++i) {
+      Packet& fragment = fragments_[sent + i];
+      iovs[i] = {fragment.data(), fragment.size()};
+      messages[i] = mmsghdr{};
+      messages[i].msg_hdr.msg_name = const_cast<sockaddr_in*>(&to);
+      messages[i].msg_hdr.msg_namelen = sizeof to;
+      messages[i].msg_hdr.msg_iov = &iovs[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);
+    if (n <= 0 && errno != EAGAIN) {
+      n = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);  // a stale error, see send()
+    }
+    if (n <= 0) {
+      return send_result(errno);  // the peer cannot reassemble it now: the whole datagram is lost
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  return {IoStatus::ok, inner.size()};
+}
+
+IoResult RawIpipUnderlay::send(const OuterHeader& outer, Packet&& inner) {
+  if (needs_fragments(outer, inner)) {
+    return send_fragments(outer, std::move(inner));
+  }
+  if (!prepend_outer(outer, inner)) {
+    return {IoStatus::invalid_packet, 0, 0, EMSGSIZE};
+  }
   const sockaddr_in to = to_sockaddr(outer.dst);
   ssize_t n = ::sendto(fd_, inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   if (n < 0 && errno != EAGAIN) {
@@ -132,16 +195,66 @@ IoResult RawIpipUnderlay::send(const OuterHeader& outer, Packet&& inner) {
     n = ::sendto(fd_, inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   }
   if (n < 0) {
-    const int err = errno;
-    IoResult result{tun_errno_status(err), 0, 0, err};
-    if (err == EMSGSIZE) {
-      result.mtu = path_mtu().value_or(0);
-    } else if (err == EINVAL) {
-      result.status = IoStatus::error;  // not a TUN version check: a malformed send
-    }
-    return result;
+    return send_result(errno);
   }
   return {IoStatus::ok, static_cast<std::size_t>(n)};
+}
+
+void RawIpipUnderlay::send_batch(std::span<OuterSend> batch) {
+  std::array<mmsghdr, kBatch> messages{};
+  std::array<iovec, kBatch> iovs{};
+  std::array<sockaddr_in, kBatch> targets{};
+  std::size_t done = 0;
+  while (done < batch.size()) {
+    // Gather up to kBatch sendable entries from `done` on; an unsendable one ends the gather.
+    std::size_t count = 0;
+    while (done + count < batch.size() && count < kBatch) {
+      OuterSend& entry = batch[done + count];
+      if (needs_fragments(entry.outer, entry.inner)) {
+        break;  // sent on its own below
+      }
+      if (!prepend_outer(entry.outer, entry.inner)) {
+        break;
+      }
+      targets[count] = to_sockaddr(entry.outer.dst);
+      iovs[count] = {entry.inner.data(), entry.inner.size()};
+      messages[count] = mmsghdr{};
+      messages[count].msg_hdr.msg_name = &targets[count];
+      messages[count].msg_hdr.msg_namelen = sizeof targets[count];
+      messages[count].msg_hdr.msg_iov = &iovs[count];
+      messages[count].msg_hdr.msg_iovlen = 1;
+      ++count;
+    }
+    if (count == 0) {
+      OuterSend& entry = batch[done++];
+      entry.result = needs_fragments(entry.outer, entry.inner) ? send_fragments(entry.outer, std::move(entry.inner))
+                                                               : IoResult{IoStatus::invalid_packet, 0, 0, EMSGSIZE};
+      continue;
+    }
+    const int sent = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);
+    if (sent > 0) {
+      for (int i = 0; i < sent; ++i) {
+        batch[done + static_cast<std::size_t>(i)].result = {IoStatus::ok,
+                                                            messages[static_cast<std::size_t>(i)].msg_len};
+      }
+      done += static_cast<std::size_t>(sent);
+      // The rest of this gather already carries its outer header: send those on their own
+      // round, without prepending again.
+      for (std::size_t i = static_cast<std::size_t>(sent); i < count; ++i) {
+        batch[done + i - static_cast<std::size_t>(sent)].inner.pull_front(kOuterHeaderLength);
+      }
+      continue;
+    }
+    // The first message failed: a stale pending error (see send()) or a real one. send() retries
+    // once the same way; its outer header is already in place, so take it off first.
+    OuterSend& first = batch[done];
+    first.inner.pull_front(kOuterHeaderLength);
+    for (std::size_t i = 1; i < count; ++i) {
+      batch[done + i].inner.pull_front(kOuterHeaderLength);
+    }
+    first.result = send(first.outer, std::move(first.inner));
+    ++done;
+  }
 }
 
 UnderlayEvent RawIpipUnderlay::receive_error(Packet& out, UnderlayError& error, bool& retry) {
@@ -202,29 +315,52 @@ UnderlayEvent RawIpipUnderlay::receive_error(Packet& out, UnderlayError& error, 
   return UnderlayEvent::error;
 }
 
+bool RawIpipUnderlay::refill() {
+  std::array<mmsghdr, kBatch> messages{};
+  std::array<iovec, kBatch> iovs{};
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    iovs[i] = {slots_.data() + i * kMaxIpPacket, kMaxIpPacket};
+    messages[i].msg_hdr.msg_iov = &iovs[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+  }
+  const int n = ::recvmmsg(fd_, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+  if (n <= 0) {
+    if (n == 0) {
+      errno = EAGAIN;
+    }
+    return false;
+  }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+    slot_lengths_[i] = messages[i].msg_len;
+  }
+  next_slot_ = 0;
+  filled_slots_ = static_cast<std::size_t>(n);
+  return true;
+}
+
 UnderlayEvent RawIpipUnderlay::receive(Packet& out, UnderlayError& error) {
   // Bounded: each turn consumes one queued item or stops.
   for (int turn = 0; turn < 64; ++turn) {
-    bool retry = false;
-    if (receive_error(out, error, retry) == UnderlayEvent::error) {
-      return UnderlayEvent::error;
-    }
-    if (retry) {
-      continue;
-    }
-    sockaddr_in from{};
-    socklen_t from_len = sizeof from;
-    const ssize_t n =
-        ::recvfrom(fd_, scratch_.data(), scratch_.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) {
-        return UnderlayEvent::nothing;
+    if (next_slot_ == filled_slots_) {
+      bool retry = false;
+      if (receive_error(out, error, retry) == UnderlayEvent::error) {
+        return UnderlayEvent::error;
       }
-      // With IP_RECVERR a queued ICMP error also sets the socket's pending error, which the next
-      // recv reports once (EMSGSIZE, EHOSTUNREACH, ...): the details are on the error queue.
-      continue;
+      if (retry) {
+        continue;
+      }
+      if (!refill()) {
+        if (errno == EAGAIN || errno == EINTR) {
+          return UnderlayEvent::nothing;
+        }
+        // With IP_RECVERR a queued ICMP error also sets the socket's pending error, which the
+        // next recv reports once (EMSGSIZE, EHOSTUNREACH, ...): the details are on the error
+        // queue.
+        continue;
+      }
     }
-    const ByteView bytes(scratch_.data(), static_cast<std::size_t>(n));
+    const std::size_t slot = next_slot_++;
+    const ByteView bytes(slots_.data() + slot * kMaxIpPacket, slot_lengths_[slot]);
     if (options_.filter == PeerFilter::userspace) {
       const auto view = Ipv4View::parse(bytes);
       if (!view || view->src() != options_.remote || view->dst() != options_.local) {
@@ -234,6 +370,7 @@ UnderlayEvent RawIpipUnderlay::receive(Packet& out, UnderlayError& error) {
     }
     out.assign(bytes);
     out.origin = 0;
+    out.offload = OffloadInfo{};
     return UnderlayEvent::packet;
   }
   return UnderlayEvent::nothing;

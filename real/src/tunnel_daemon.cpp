@@ -28,7 +28,7 @@ std::optional<std::uint64_t> socket_kernel_drops(int fd) {
 }
 
 std::string counters_json(const AppCounters& counters, const DropTally& drops,
-                          std::optional<std::uint64_t> kernel_drops) {
+                          std::optional<std::uint64_t> kernel_drops, std::string_view offloads) {
   std::ostringstream json;
   json << '{';
   for (const auto& [name, value] : counters) {
@@ -43,7 +43,11 @@ std::string counters_json(const AppCounters& counters, const DropTally& drops,
     json << (first ? "" : ", ") << '"' << reason << "\": " << count;
     first = false;
   }
-  json << "}}";
+  json << '}';
+  if (!offloads.empty()) {
+    json << ", \"offloads\": \"" << offloads << '"';
+  }
+  json << '}';
   return json.str();
 }
 
@@ -67,10 +71,11 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     DropTally drops;
     AppB* app_ptr = nullptr;
     int raw_fd = -1;
+    std::string offloads;
     driver.handle_signals({SIGINT, SIGTERM, SIGUSR1}, [&](int signo) {
       if (signo == SIGUSR1) {
         if (app_ptr != nullptr) {
-          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd))
+          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads)
               << std::endl;
         }
         return;
@@ -81,7 +86,17 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     tun_options.name = options.device;
     tun_options.kind = options.kind;
     tun_options.mtu = config.underlay_mtu - kOuterHeaderLength;
+    tun_options.offloads = options.offloads;
     TunDevice device(tun_options);
+    const DeviceOffloads accepted = device.offloads();
+    offloads =
+        accepted.super_packet_reads ? (accepted.gso_writes ? "tso+gso" : "tso") : (accepted.gso_writes ? "gso" : "off");
+    if (config.super_packets && !(accepted.super_packet_reads && accepted.gso_writes)) {
+      err << "tunlab tunnel: --super-packets: this kernel refused the offloads it needs (TSO reads and GSO "
+             "writes; "
+          << device.offload_note() << ")\n";
+      return 2;
+    }
     RawIpipUnderlay underlay(RawIpipOptions{config.local, config.remote, options.filter});
     if (kernel_ipip_loaded()) {
       err << "tunlab tunnel: warning: the kernel ipip module is loaded; it also sees IPIP packets and "
@@ -104,7 +119,8 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     }
     const std::int64_t forever = std::int64_t{365} * 24 * 3600 * 1'000'000'000;
     driver.run_for(std::chrono::nanoseconds(options.run_for_ns.value_or(forever)));
-    out << counters_json(app->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd)) << std::endl;
+    out << counters_json(app->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads)
+        << std::endl;
     return 0;
   } catch (const std::exception& e) {
     err << "tunlab tunnel: " << e.what() << "\n";

@@ -272,6 +272,21 @@ std::size_t tunnel_mtu(const TunnelConfig& config, const TunnelState& state, std
   return std::max(kMinimumTunnelMtu, path > kOuterHeaderLength ? path - kOuterHeaderLength : 0);
 }
 
+void encapsulate_super_packet(const TunnelConfig& config, TunnelState& state, Packet&& inner, std::int64_t now_ns,
+                              TunnelActions& out) {
+  DropReason reason{};
+  const auto ip = checked_inner(config, inner, reason);
+  if (!ip) {
+    append_drop(out, std::move(inner), reason);
+    return;
+  }
+  OuterHeader outer = make_outer(config, state, *ip);
+  // The trade this mode makes: the outer datagram is fragmented on the way, so no outer DF.
+  outer.df = false;
+  outer.fragment_size = static_cast<std::uint16_t>(tunnel_mtu(config, state, now_ns) + kOuterHeaderLength);
+  append_send(out, outer, std::move(inner));
+}
+
 void encapsulate(const TunnelConfig& config, TunnelState& state, Packet&& inner, std::int64_t now_ns,
                  TunnelActions& out) {
   DropReason reason{};

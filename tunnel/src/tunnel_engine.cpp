@@ -1,5 +1,6 @@
 #include "tunlab/tunnel/tunnel_engine.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tunlab/wire/byte_order.hpp"
@@ -14,7 +15,9 @@ constexpr std::uint16_t kEtherTypeArp = 0x0806;
 
 }  // namespace
 
-std::vector<std::pair<std::string_view, std::uint64_t>> counter_fields(const TunnelCounters& c) {
+namespace {
+
+std::vector<std::pair<std::string_view, std::uint64_t>> base_counter_fields(const TunnelCounters& c) {
   return {{"device_packets_read", c.device_packets_read},
           {"device_bytes_read", c.device_bytes_read},
           {"device_packets_written", c.device_packets_written},
@@ -31,6 +34,27 @@ std::vector<std::pair<std::string_view, std::uint64_t>> counter_fields(const Tun
           {"drops", c.drops.total()}};
 }
 
+}  // namespace
+
+std::vector<std::pair<std::string_view, std::uint64_t>> counter_fields(const TunnelCounters& c) {
+  auto fields = base_counter_fields(c);
+  const std::vector<std::pair<std::string_view, std::uint64_t>> offload = {
+      {"device_super_packets_read", c.device_super_packets_read},
+      {"device_segments_from_super", c.device_segments_from_super},
+      {"device_checksums_completed", c.device_checksums_completed},
+      {"device_super_packets_written", c.device_super_packets_written},
+      {"device_segments_coalesced", c.device_segments_coalesced},
+      {"device_gso_write_refusals", c.device_gso_write_refusals}};
+  for (const auto& field : offload) {
+    if (field.second != 0) {
+      // Before "drops", which stays last.
+      fields.insert(fields.end() - 1, offload.begin(), offload.end());
+      break;
+    }
+  }
+  return fields;
+}
+
 AppCounters TunnelEngine::counters(std::int64_t now_ns) const {
   AppCounters out;
   for (const auto& [name, value] : counter_fields(counters_)) {
@@ -45,11 +69,19 @@ TunnelEngine::TunnelEngine(TunnelConfig config, Device& device, Underlay& underl
   // Encapsulation yields at most a few actions per packet unless it fragments; reserving here
   // keeps the per-packet path free of allocations.
   actions_.reserve(16);
+  send_batch_.resize(std::max<std::size_t>(1, underlay_.send_batch_size()));
+  send_notes_.resize(send_batch_.size());
+  coalesce_ = device_.offloads().gso_writes;
+  if (const auto mac = device_.hardware_address(); mac && device_.kind() == DeviceKind::tap) {
+    tap_peer_mac_ = *mac;
+    tap_peer_known_ = true;
+  }
 }
 
 std::size_t TunnelEngine::poll_device(std::int64_t now_ns, std::size_t budget) {
   std::size_t handled = 0;
   while (handled < budget) {
+    read_buffer_.offload = OffloadInfo{};
     const IoResult result = device_.read(read_buffer_);
     if (result.status == IoStatus::would_block) {
       ++counters_.device_eagain;
@@ -70,6 +102,7 @@ std::size_t TunnelEngine::poll_device(std::int64_t now_ns, std::size_t budget) {
     counters_.device_bytes_read += read_buffer_.size();
     handle_from_device(std::move(read_buffer_), now_ns);
   }
+  flush_sends(now_ns);
   return handled;
 }
 
@@ -77,14 +110,64 @@ void TunnelEngine::handle_from_device(Packet&& packet, std::int64_t now_ns) {
   if (device_.kind() == DeviceKind::tap && !handle_tap_frame(packet)) {
     return;
   }
+  if (packet.offload.is_super_packet()) {
+    handle_super_packet(std::move(packet), now_ns);
+    return;
+  }
+  if (packet.offload.needs_checksum) {
+    // The stack left the transport checksum to the device (TUN_F_CSUM): complete it, or the
+    // packet leaves with a checksum every receiver drops.
+    if (!complete_checksum(packet.mutable_bytes(), packet.offload.checksum_start, packet.offload.checksum_offset)) {
+      drop(packet, DropReason::encap_bad_offload);
+      return;
+    }
+    ++counters_.device_checksums_completed;
+    packet.offload = OffloadInfo{};
+  }
   encapsulate(config_, state_, std::move(packet), now_ns, actions_);
   carry_out(now_ns);
+}
+
+void TunnelEngine::handle_super_packet(Packet&& packet, std::int64_t now_ns) {
+  if (config_.super_packets && packet.offload.gso_type == GsoType::tcpv4 && fill_tcp4_checksum(packet)) {
+    // Super-packet mode: the whole super-packet is one inner packet (see TunnelConfig).
+    packet.offload = OffloadInfo{};
+    ++counters_.device_super_packets_read;
+    encapsulate_super_packet(config_, state_, std::move(packet), now_ns, actions_);
+    carry_out(now_ns);
+    return;
+  }
+  // Only TCP over IPv4 is split: IPv6 is not tunnelled (the segments would all be dropped as
+  // encap-not-ipv4 anyway) and UDP super-packets are never offered.
+  const std::size_t count =
+      packet.offload.gso_type == GsoType::tcpv4 ? segment_tcp4(packet, packet.offload.segment_size, segments_) : 0;
+  if (count == 0) {
+    drop(packet,
+         packet.offload.gso_type == GsoType::tcpv6 ? DropReason::encap_not_ipv4 : DropReason::encap_bad_offload);
+    return;
+  }
+  ++counters_.device_super_packets_read;
+  counters_.device_segments_from_super += count;
+  // Path MTU: segments that do not fit the tunnel with DF set get one frag-needed for the
+  // super-packet (the first segment's, exactly what a single packet of that size gets), not one
+  // per segment; the rest die with the same reason. Without DF each segment is fragmented.
+  const bool df = (segments_[0][6] & 0x40) != 0;
+  const bool too_big = segments_[0].size() > tunnel_mtu(now_ns);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i != 0 && df && too_big) {
+      drop(segments_[i], DropReason::encap_too_big_df);
+      continue;
+    }
+    encapsulate(config_, state_, std::move(segments_[i]), now_ns, actions_);
+    carry_out(now_ns);
+  }
 }
 
 std::size_t TunnelEngine::poll_underlay(std::int64_t now_ns, std::size_t budget) {
   std::size_t handled = 0;
   UnderlayError error;
-  while (handled < budget) {
+  // Past the budget only to drain what the underlay already holds (see Underlay::buffered).
+  while (handled < budget || underlay_.buffered() != 0) {
     const UnderlayEvent event = underlay_.receive(receive_buffer_, error);
     if (event == UnderlayEvent::nothing) {
       break;
@@ -106,6 +189,8 @@ std::size_t TunnelEngine::poll_underlay(std::int64_t now_ns, std::size_t budget)
     }
     carry_out(now_ns);
   }
+  flush_sends(now_ns);
+  flush_device_writes();
   return handled;
 }
 
@@ -113,36 +198,77 @@ void TunnelEngine::carry_out(std::int64_t now_ns) {
   for (TunnelAction& action : actions_) {
     switch (action.kind) {
       case TunnelAction::Kind::send_outer: {
-        const Packet& inner = action.packet;
-        const std::uint32_t origin = inner.origin;
-        const std::size_t inner_size = inner.size();
-        const IoResult result = underlay_.send(action.outer, std::move(action.packet));
-        if (result.ok()) {
-          ++counters_.outer_packets_sent;
-          counters_.outer_bytes_sent += inner_size + kOuterHeaderLength;
-          break;
+        send_notes_[pending_sends_] = SendNote{action.packet.size(), action.packet.origin};
+        OuterSend& entry = send_batch_[pending_sends_++];
+        entry.outer = action.outer;
+        entry.inner = std::move(action.packet);
+        if (pending_sends_ == send_batch_.size()) {
+          flush_sends(now_ns);
         }
-        Packet lost;
-        lost.origin = origin;
-        if (result.status == IoStatus::message_too_big && result.mtu != 0) {
-          // The local route's MTU is below what we assumed: learn it, as a 3/4 would teach us.
-          state_.path_mtu = result.mtu;
-          state_.path_mtu_learned_at_ns = now_ns;
-          ++counters_.path_mtu_updates;
-        }
-        drop(lost,
-             result.status == IoStatus::route_loop ? DropReason::encap_route_loop : DropReason::encap_send_failed);
         break;
       }
       case TunnelAction::Kind::write_device:
+        if (coalesce_ && !action.generated && action.packet.size() <= device_.mtu()) {
+          coalescer_.add(std::move(action.packet));
+          break;
+        }
+        flush_device_writes();
+        // Sends gathered so far leave first: every side effect keeps the order of the actions.
+        flush_sends(now_ns);
         write_to_device(action.packet, action.generated);
         break;
       case TunnelAction::Kind::drop:
+        flush_sends(now_ns);
         drop(action.packet, action.reason);
         break;
     }
   }
   actions_.clear();
+}
+
+void TunnelEngine::flush_sends(std::int64_t now_ns) {
+  if (pending_sends_ == 0) {
+    return;
+  }
+  const std::size_t count = pending_sends_;
+  pending_sends_ = 0;
+  underlay_.send_batch(std::span<OuterSend>(send_batch_.data(), count));
+  for (std::size_t i = 0; i < count; ++i) {
+    const IoResult& result = send_batch_[i].result;
+    const SendNote& note = send_notes_[i];
+    if (result.ok()) {
+      ++counters_.outer_packets_sent;
+      counters_.outer_bytes_sent += note.inner_size + kOuterHeaderLength;
+      continue;
+    }
+    Packet lost;
+    lost.origin = note.origin;
+    if (result.status == IoStatus::message_too_big && result.mtu != 0) {
+      // The local route's MTU is below what we assumed: learn it, as a 3/4 would teach us.
+      state_.path_mtu = result.mtu;
+      state_.path_mtu_learned_at_ns = now_ns;
+      ++counters_.path_mtu_updates;
+    }
+    drop(lost, result.status == IoStatus::route_loop ? DropReason::encap_route_loop : DropReason::encap_send_failed);
+  }
+}
+
+void TunnelEngine::flush_device_writes() {
+  coalescer_.flush([this](Packet&& packet) { write_to_device(packet, false); });
+}
+
+void TunnelEngine::write_segments(Packet& super, std::uint32_t origin) {
+  const std::size_t count = segment_tcp4(super, super.offload.segment_size, segments_);
+  if (count == 0) {
+    Packet lost;
+    lost.origin = origin;
+    drop(lost, DropReason::decap_device_write_failed);
+    return;
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    segments_[i].offload = OffloadInfo{};
+    write_to_device(segments_[i], false);
+  }
 }
 
 void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
@@ -153,6 +279,22 @@ void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
     packet.origin = 0;
   }
   const std::uint32_t origin = packet.origin;
+  if (!packet.offload.is_super_packet() && packet.size() > device_.mtu() && device_.offloads().gso_writes &&
+      describe_tcp4_super_packet(packet, device_.mtu())) {
+    // A whole TCP super-packet from a peer in super-packet mode (reassembled by the kernel from
+    // outer fragments): larger than the device MTU, so it can only go in as a GSO write, or as
+    // its segments if the kernel refuses that.
+    if (!coalesce_) {
+      write_segments(packet, origin);
+      return;
+    }
+  }
+  const bool super = packet.offload.is_super_packet();
+  if (super && device_.kind() == DeviceKind::tap) {
+    // The offsets count from the start of what is written: the frame.
+    packet.offload.header_length = static_cast<std::uint16_t>(packet.offload.header_length + kEthernetHeader);
+    packet.offload.checksum_start = static_cast<std::uint16_t>(packet.offload.checksum_start + kEthernetHeader);
+  }
   if (device_.kind() == DeviceKind::tap) {
     std::uint8_t* frame = packet.push_front(kEthernetHeader);
     if (tap_peer_known_) {
@@ -164,10 +306,31 @@ void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
     frame[12] = static_cast<std::uint8_t>(kEtherTypeIpv4 >> 8);
     frame[13] = static_cast<std::uint8_t>(kEtherTypeIpv4 & 0xff);
   }
-  const IoResult result = device_.write_packet(std::move(packet));
+  const OffloadInfo offload = packet.offload;
+  const std::size_t size = packet.size();
+  // The device may consume the packet; a refused GSO write needs it again.
+  const IoResult result = super ? device_.write_gso(packet) : device_.write_packet(std::move(packet));
   if (result.ok()) {
     ++counters_.device_packets_written;
     counters_.icmp_sent_to_inner += generated_here ? 1 : 0;
+    if (super) {
+      ++counters_.device_super_packets_written;
+      const std::size_t payload = size - offload.header_length;
+      counters_.device_segments_coalesced += (payload + offload.segment_size - 1) / offload.segment_size;
+    }
+    return;
+  }
+  if (super && result.status == IoStatus::invalid_packet) {
+    // The kernel refuses GSO writes (Linux 6.6.44 did for a short last segment): stop
+    // coalescing and write this one's segments one by one.
+    ++counters_.device_gso_write_refusals;
+    coalesce_ = false;
+    if (device_.kind() == DeviceKind::tap) {
+      packet.pull_front(kEthernetHeader);
+      packet.offload.header_length = static_cast<std::uint16_t>(packet.offload.header_length - kEthernetHeader);
+      packet.offload.checksum_start = static_cast<std::uint16_t>(packet.offload.checksum_start - kEthernetHeader);
+    }
+    write_segments(packet, origin);
     return;
   }
   ++counters_.device_write_errors;
@@ -220,6 +383,16 @@ bool TunnelEngine::handle_tap_frame(Packet& frame) {
     return false;
   }
   frame.pull_front(kEthernetHeader);
+  if (frame.offload.needs_checksum || frame.offload.is_super_packet()) {
+    // The kernel counts offsets from the frame's start; the engine's packet is the IP packet.
+    if (frame.offload.checksum_start < kEthernetHeader) {
+      drop(frame, DropReason::encap_bad_offload);
+      return false;
+    }
+    frame.offload.checksum_start = static_cast<std::uint16_t>(frame.offload.checksum_start - kEthernetHeader);
+    frame.offload.header_length = static_cast<std::uint16_t>(
+        frame.offload.header_length - std::min<std::size_t>(frame.offload.header_length, kEthernetHeader));
+  }
   return true;
 }
 

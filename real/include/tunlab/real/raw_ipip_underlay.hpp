@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "tunlab/tunnel/underlay.hpp"
@@ -54,11 +55,16 @@ public:
   // IP_HDRINCL Linux keeps a non-zero ID and only chooses one when it is 0 (raw_send_hdrinc).
   // message_too_big carries the route's MTU (local device or learned path MTU).
   IoResult send(const OuterHeader& outer, Packet&& inner) override;
+  // sendmmsg: the whole batch in one system call where the kernel takes it all.
+  std::size_t send_batch_size() const override { return kBatch; }
+  void send_batch(std::span<OuterSend> batch) override;
   // Error-queue entries first (ICMP errors from the network; the kernel's own local EMSGSIZE
   // notes are skipped, send() already reported them), then packets. For an error, `out` holds
-  // the quoted bytes starting with the outer header we sent.
+  // the quoted bytes starting with the outer header we sent. Packets arrive through recvmmsg,
+  // up to kBatch per system call; the error queue is looked at before each such call.
   UnderlayEvent receive(Packet& out, UnderlayError& error) override;
   int poll_fd() const override { return fd_; }
+  std::size_t buffered() const override { return filled_slots_ - next_slot_; }
 
   // The kernel's current MTU for the route to `remote` (IP_MTU on a connected UDP socket that
   // is re-connected for each query, so a freshly learned path MTU shows).
@@ -67,13 +73,30 @@ public:
   std::uint64_t foreign_dropped() const { return foreign_dropped_; }
   std::uint64_t local_errors_skipped() const { return local_errors_skipped_; }
 
+  static constexpr std::size_t kBatch = 64;
+
 private:
   UnderlayEvent receive_error(Packet& out, UnderlayError& error, bool& retry);
+  // One recvmmsg into the slots; false when nothing was waiting.
+  bool refill();
+  // Writes the outer header in front of `inner` (IP_HDRINCL); false when it cannot be sent.
+  static bool prepend_outer(const OuterHeader& outer, Packet& inner);
+  IoResult send_result(int err);
+  // Super-packet mode: an outer datagram above outer.fragment_size goes out as fragments.
+  static bool needs_fragments(const OuterHeader& outer, const Packet& inner);
+  IoResult send_fragments(const OuterHeader& outer, Packet&& inner);
 
   RawIpipOptions options_;
   int fd_ = -1;
   int mtu_probe_fd_ = -1;  // UDP socket in the same namespace, only for IP_MTU
   std::vector<std::uint8_t> scratch_;
+  // recvmmsg slots: kBatch buffers of 64 KiB (a reassembled outer datagram may be that big);
+  // [next_slot_, filled_slots_) hold received packets not yet handed out.
+  std::vector<Packet> fragments_;  // send_fragments' pieces, reused
+  std::vector<std::uint8_t> slots_;
+  std::vector<std::size_t> slot_lengths_;
+  std::size_t next_slot_ = 0;
+  std::size_t filled_slots_ = 0;
   std::uint64_t foreign_dropped_ = 0;
   std::uint64_t local_errors_skipped_ = 0;
 };

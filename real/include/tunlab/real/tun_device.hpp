@@ -24,6 +24,10 @@ struct TunOptions {
   // Bytes read() accepts per packet (link header included, PI excluded); a longer packet is
   // truncated. 0: 65535 + an Ethernet header, so nothing is ever cut by accident.
   std::size_t read_buffer = 0;
+  // Ask for segmentation offloads: IFF_VNET_HDR, then TUNSETOFFLOAD(CSUM | TSO4 | TSO6), then a
+  // probe GSO write. Whatever the kernel refuses is simply off (offloads() says what is on); the
+  // device works either way.
+  bool offloads = false;
 };
 
 class TunDevice final : public Device {
@@ -39,8 +43,13 @@ public:
   std::string_view name() const override { return name_; }
   DeviceKind kind() const override { return options_.kind; }
   std::size_t mtu() const override { return mtu_; }
+  DeviceOffloads offloads() const override { return offloads_; }
+  std::optional<std::array<std::uint8_t, 6>> hardware_address() const override { return hardware_address_; }
   IoResult read(Packet& out) override;
   IoResult write(ByteView packet) override;
+  IoResult write_gso(const Packet& packet) override;
+  // Why an offload requested in TunOptions is off (empty when all are on or none was asked).
+  const std::string& offload_note() const { return offload_note_; }
   // Reads round-robin over the queues until every queue would block or out is full.
   std::size_t read_batch(std::span<Packet> out) override;
   // Spreads the packets over the queues; stops at the first failure.
@@ -52,7 +61,7 @@ public:
   int queue_fd(std::size_t queue) const { return queue_fds_.at(queue); }
   // Reads/writes one specific queue (tests; per-queue worker threads).
   IoResult read_queue(std::size_t queue, Packet& out);
-  IoResult write_queue(std::size_t queue, ByteView packet);
+  IoResult write_queue(std::size_t queue, ByteView packet, const OffloadInfo& offload = {});
 
   // Administrative state and MTU, through a control socket opened in the device's namespace at
   // construction, so they are safe to call from any thread.
@@ -63,7 +72,13 @@ public:
 
 private:
   std::size_t read_capacity() const;
+  void enable_offloads(int fd);
+  bool gso_write_accepted();
 
+  std::optional<std::array<std::uint8_t, 6>> hardware_address_;  // tap: SIOCGIFHWADDR
+  bool vnet_header_ = false;                                     // IFF_VNET_HDR: 10 bytes before every packet on the fd
+  DeviceOffloads offloads_;
+  std::string offload_note_;
   TunOptions options_;
   std::string name_;
   std::size_t mtu_ = 0;

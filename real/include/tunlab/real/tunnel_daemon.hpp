@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "tunlab/real/drop_privileges.hpp"
 #include "tunlab/real/raw_ipip_underlay.hpp"
@@ -27,6 +28,10 @@ struct TunnelDaemonOptions {
   std::string app = std::string(AppRegistry::kDefaultApp);
   const AppRegistry* apps = nullptr;  // nullptr: the apps tunlab ships
   PeerFilter filter = PeerFilter::engine;
+  // TUN segmentation offloads (TunOptions::offloads): TSO super-packets read and split into
+  // segments before encapsulation, received TCP segments coalesced into GSO writes. The wire
+  // sees the same RFC 2003 packets either way; what the kernel refuses stays off.
+  bool offloads = true;
   // When set, added to the device (with its prefix route) after the device, the raw socket and
   // the app exist, with accept_local=1 on the device for the ICMP errors app B writes from it.
   // The address appearing on the device therefore means the daemon is ready for traffic.
@@ -40,9 +45,10 @@ struct TunnelDaemonOptions {
 };
 
 // One JSON object on one line: the app's counters, the raw socket's kernel-side drops when known
-// (packets the kernel dropped because the receive buffer was full), and its drops by reason.
+// (packets the kernel dropped because the receive buffer was full), its drops by reason, and with
+// `offloads` (DeviceOffloads in words: "tso+gso", "tso", "gso" or "off") what the device accepted.
 std::string counters_json(const AppCounters& counters, const DropTally& drops,
-                          std::optional<std::uint64_t> kernel_drops = std::nullopt);
+                          std::optional<std::uint64_t> kernel_drops = std::nullopt, std::string_view offloads = {});
 // Packets the kernel dropped on socket `fd` (SO_MEMINFO's SK_MEMINFO_DROPS: receive buffer
 // overflow, the count SO_RXQ_OVFL reports); nullopt if the kernel does not say.
 std::optional<std::uint64_t> socket_kernel_drops(int fd);

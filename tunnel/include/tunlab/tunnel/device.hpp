@@ -3,7 +3,11 @@
 // ever sees this interface.
 #pragma once
 
+#include <array>
+#include <cerrno>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -14,6 +18,19 @@ namespace tunlab {
 
 enum class DeviceKind { tun, tap };
 
+// What a device's segmentation offloads allow (Linux: IFF_VNET_HDR + TUNSETOFFLOAD). Everything
+// is off unless a backend turns it on, so a Device that knows nothing of offloads behaves as
+// before.
+struct DeviceOffloads {
+  // read() may return a TCP super-packet (packet.offload.gso_type tcpv4, larger than the MTU) or
+  // a packet whose transport checksum is partial (offload.needs_checksum); the caller segments
+  // and completes them before the bytes go anywhere.
+  bool super_packet_reads = false;
+  // write_packet() accepts a TCP super-packet described by packet.offload (needs_checksum, the
+  // pseudo-header sum in the checksum field), which the stack takes as one packet.
+  bool gso_writes = false;
+};
+
 class Device {
 public:
   virtual ~Device() = default;
@@ -22,17 +39,32 @@ public:
   virtual std::string_view name() const = 0;
   // tun: each packet is an IPv4/IPv6 packet; tap: each packet is an Ethernet frame.
   virtual DeviceKind kind() const = 0;
-  // The MTU of the interface; a TUN read never returns more than this (no GSO here).
+  // The MTU of the interface; a read never returns more than this, except a super-packet when
+  // offloads().super_packet_reads.
   virtual std::size_t mtu() const = 0;
+  virtual DeviceOffloads offloads() const { return {}; }
+  // tap: the interface's own MAC, when the backend knows it. Frames app B writes must carry it
+  // (or the MAC the host stack sends from) as destination: the kernel's TCP drops segments that
+  // arrived in a broadcast frame, so writing before the stack has sent anything needs it.
+  virtual std::optional<std::array<std::uint8_t, 6>> hardware_address() const { return std::nullopt; }
 
   // Reads one whole packet into `out` without blocking. would_block when the queue is empty;
   // truncated when the packet was longer than the read buffer (the kernel drops the rest).
+  // Sets out.offload (default-constructed for an ordinary packet).
   virtual IoResult read(Packet& out) = 0;
   // Writes one whole packet. The caller passes exactly one IP packet (tun) or frame (tap).
   virtual IoResult write(ByteView packet) = 0;
   // The same, for a caller that no longer needs the packet: the simulator moves it instead of
-  // copying, which keeps its per-hop path free of allocations.
+  // copying, which keeps its per-hop path free of allocations. packet.offload is ignored.
   virtual IoResult write_packet(Packet&& packet) { return write(packet.bytes()); }
+  // Writes a TCP super-packet described by packet.offload as one packet (a GSO write). Only when
+  // offloads().gso_writes; the packet is left as it was, because a kernel that refuses GSO
+  // writes answers invalid_packet (EINVAL, as Linux 6.6.44 did for a short last segment) and the
+  // caller then writes the segments one by one. The default refuses.
+  virtual IoResult write_gso(const Packet& packet) {
+    (void)packet;
+    return {IoStatus::invalid_packet, 0, 0, EINVAL};
+  }
 
   // Batching: reads up to out.size() packets and returns how many were read (0 = would block).
   // Backends with a faster path (multi-queue, recvmmsg-style) override these.

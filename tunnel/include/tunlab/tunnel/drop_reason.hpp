@@ -17,6 +17,7 @@ namespace tunlab {
   X(encap_too_big_df, "encap-too-big-df")                             \
   X(encap_route_loop, "encap-route-loop")                             \
   X(encap_send_failed, "encap-send-failed")                           \
+  X(encap_bad_offload, "encap-bad-offload")                           \
   /* decapsulation and security (docs/rfc2003-ipip.md) */             \
   X(decap_not_ipip, "decap-not-ipip")                                 \
   X(decap_malformed_outer, "decap-malformed-outer")                   \

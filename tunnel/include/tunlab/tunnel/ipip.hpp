@@ -45,6 +45,11 @@ std::size_t tunnel_mtu(const TunnelConfig& config, const TunnelState& state, std
 void encapsulate(const TunnelConfig& config, TunnelState& state, Packet&& inner, std::int64_t now_ns,
                  TunnelActions& out);
 
+// Super-packet mode (config.super_packets): one TCP super-packet with a complete checksum, sent
+// whole. The inner checks and the TOS/ECN, TTL and ID rules are encapsulate()'s; the outer DF is
+// clear and fragment_size is the path MTU, so the underlay sends outer fragments.
+void encapsulate_super_packet(const TunnelConfig& config, TunnelState& state, Packet&& inner, std::int64_t now_ns,
+                              TunnelActions& out);
 // raw socket -> tun0. `outer` is a whole received outer packet. Appends write_device or drop.
 void decapsulate(const TunnelConfig& config, Packet&& outer, TunnelActions& out);
 

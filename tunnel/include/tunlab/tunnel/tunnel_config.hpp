@@ -39,6 +39,13 @@ struct TunnelConfig {
   // sent (RFC 5927 §7: check what the quote lets you check). IDs are sequential, so this is a window.
   std::uint16_t pmtu_id_window = 8192;
 
+  // Opt-in super-packet mode (`tunlab tunnel --super-packets`): a TCP super-packet read from the
+  // device leaves as ONE inner packet in one outer datagram, which the underlay fragments at the
+  // path MTU; the peer's kernel reassembles it and the peer writes it back as one GSO write.
+  // Departs from RFC 2003: outer DF clear even when the inner DF is set, inner packets larger
+  // than the tunnel MTU on the wire, no frag-needed to the inner sender. Both ends must be tunlab.
+  bool super_packets = false;
+
   // RFC 6169: refuse inner packets from martian sources (0/8, 127/8, 224/4, 255.255.255.255).
   bool reject_martian_inner = true;
 };

@@ -17,6 +17,7 @@
 #include "tunlab/tunnel/ipip.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
 #include "tunlab/tunnel/underlay.hpp"
+#include "tunlab/wire/tcp_offload.hpp"
 
 namespace tunlab {
 
@@ -34,10 +35,19 @@ struct TunnelCounters {
   std::uint64_t icmp_not_relayed = 0;
   std::uint64_t path_mtu_updates = 0;
   std::uint64_t tap_arp_replies = 0;
+  // Segmentation offloads (only with a Device whose offloads() are on; see device.hpp).
+  std::uint64_t device_super_packets_read = 0;     // TSO super-packets read and split
+  std::uint64_t device_segments_from_super = 0;    // the segments they were split into
+  std::uint64_t device_checksums_completed = 0;    // partial-checksum packets completed
+  std::uint64_t device_super_packets_written = 0;  // GRO-coalesced GSO writes
+  std::uint64_t device_segments_coalesced = 0;     // the segments those writes carried
+  std::uint64_t device_gso_write_refusals = 0;     // GSO writes the kernel refused (then per segment)
   DropCounters drops;
 };
 
-// Every scalar counter by name, in declaration order: what summaries and the daemon print.
+// Every scalar counter by name, in declaration order: what summaries and the daemon print. The
+// offload counters appear only once one of them is non-zero, so summaries of runs without
+// offloads stay as they were.
 std::vector<std::pair<std::string_view, std::uint64_t>> counter_fields(const TunnelCounters& counters);
 
 class TunnelEngine final : public AppB {
@@ -49,8 +59,13 @@ public:
   TunnelEngine(TunnelConfig config, Device& device, Underlay& underlay);
 
   // Reads and handles up to `budget` packets from the device. Returns how many were handled.
+  // Outer packets go to the underlay in batches (Underlay::send_batch), all sent before this
+  // returns. A TSO super-packet is split here into the segments the kernel would have sent, and
+  // each segment is encapsulated on its own, so every RFC 2003 rule applies per segment.
   std::size_t poll_device(std::int64_t now_ns, std::size_t budget = 64);
-  // Receives and handles up to `budget` packets or errors from the underlay.
+  // Receives and handles up to `budget` packets or errors from the underlay. With a device that
+  // takes GSO writes, the decapsulated TCP segments of the batch are coalesced per flow
+  // (TcpCoalescer) and written as super-packets; everything is written before this returns.
   std::size_t poll_underlay(std::int64_t now_ns, std::size_t budget = 64);
 
   // AppB: the drivers' entry points, with the budgets above.
@@ -67,10 +82,14 @@ public:
 
 private:
   void handle_from_device(Packet&& packet, std::int64_t now_ns);
+  void handle_super_packet(Packet&& packet, std::int64_t now_ns);
   void carry_out(std::int64_t now_ns);
+  void flush_sends(std::int64_t now_ns);
+  void flush_device_writes();
   void drop(const Packet& packet, DropReason reason);
   bool handle_tap_frame(Packet& frame);
   void write_to_device(Packet& packet, bool generated_here);
+  void write_segments(Packet& super, std::uint32_t origin);
 
   TunnelConfig config_;
   Device& device_;
@@ -80,6 +99,17 @@ private:
   TunnelActions actions_;
   Packet read_buffer_;
   Packet receive_buffer_;
+  // Outer packets waiting for one send_batch; [0, pending_sends_) in use.
+  std::vector<OuterSend> send_batch_;
+  struct SendNote {
+    std::size_t inner_size = 0;
+    std::uint32_t origin = 0;
+  };
+  std::vector<SendNote> send_notes_;  // what the engine must know of each after the send
+  std::size_t pending_sends_ = 0;
+  std::vector<Packet> segments_;  // reused by segment_tcp4
+  TcpCoalescer coalescer_;
+  bool coalesce_ = false;  // the device takes GSO writes and has not refused one
   DropObserver drop_observer_;
   // TAP: the MAC the host stack uses on tap0, learned from its frames; ours is fixed.
   std::array<std::uint8_t, 6> tap_peer_mac_{};

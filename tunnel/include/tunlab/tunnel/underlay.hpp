@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <utility>
 
 #include "tunlab/tunnel/io_result.hpp"
 #include "tunlab/wire/ipv4.hpp"
@@ -20,6 +22,10 @@ struct OuterHeader {
   std::uint8_t tos = 0;
   std::uint16_t id = 0;
   bool df = false;
+  // Super-packet mode only (TunnelConfig::super_packets): the outer datagram may exceed the path
+  // MTU and the underlay sends it as RFC 791 fragments of at most this many bytes, as the kernel
+  // would without IP_HDRINCL. 0: send it whole (every RFC 2003 packet).
+  std::uint16_t fragment_size = 0;
 };
 
 // An ICMP error about a packet this socket sent (IP_RECVERR / MSG_ERRQUEUE on Linux).
@@ -32,12 +38,29 @@ struct UnderlayError {
 
 enum class UnderlayEvent { nothing, packet, error };
 
+// One entry of a batched send: what send() takes, and what it answered.
+struct OuterSend {
+  OuterHeader outer;
+  Packet inner;
+  IoResult result;
+};
+
 class Underlay {
 public:
   virtual ~Underlay() = default;
 
   // Sends `inner` behind an outer IPv4 header (protocol 4) with exactly `outer`'s fields.
   virtual IoResult send(const OuterHeader& outer, Packet&& inner) = 0;
+  // Sends every entry in order, as send() would (the inner packets are consumed), and sets each
+  // entry's result. Backends with a cheaper path (sendmmsg) override it.
+  // How many sends the caller may gather before calling send_batch: 1 (the default) sends each at
+  // once, which keeps a simulator's event order exactly as with send().
+  virtual std::size_t send_batch_size() const { return 1; }
+  virtual void send_batch(std::span<OuterSend> batch) {
+    for (OuterSend& entry : batch) {
+      entry.result = send(entry.outer, std::move(entry.inner));
+    }
+  }
 
   // Receives without blocking. packet: `out` holds a whole outer packet (outer header + inner),
   // already reassembled. error: `error` is filled in and `out` holds the quoted bytes (the
@@ -45,6 +68,9 @@ public:
   virtual UnderlayEvent receive(Packet& out, UnderlayError& error) = 0;
 
   virtual int poll_fd() const { return -1; }
+  // Packets the backend already took from the kernel (a recvmmsg batch) and not yet handed out
+  // by receive(). The fd does not poll readable for them, so a caller must drain them.
+  virtual std::size_t buffered() const { return 0; }
 };
 
 }  // namespace tunlab
