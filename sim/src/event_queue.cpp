@@ -22,7 +22,30 @@ void EventQueue::push(Time at, std::uint64_t sequence, Event&& event) {
   }
   heap_.push_back({at, sequence, slot});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
-  peak_size_ = std::max(peak_size_, heap_.size());
+  peak_size_ = std::max(peak_size_, size());
+}
+
+EventQueue::Lane EventQueue::open_lane() {
+  lanes_.emplace_back();
+  return static_cast<Lane>(lanes_.size() - 1);
+}
+
+void EventQueue::schedule_packet(Lane lane, Time at, PacketEventHandler& handler, std::uint32_t arg, Packet&& packet) {
+  std::deque<LaneEvent>& events = lanes_.at(lane);
+  if (!events.empty() && at < events.back().at) {
+    schedule_packet(at, handler, arg, std::move(packet));
+    return;
+  }
+  assert(at >= now_ && "an event cannot be scheduled in the past");
+  const std::uint64_t sequence = next_sequence_++;
+  events.push_back({at, sequence, &handler, arg, std::move(packet)});
+  if (events.size() == 1) {
+    heap_.push_back({at, sequence, kLaneBit | lane});
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
+  } else {
+    ++in_lanes_;
+  }
+  peak_size_ = std::max(peak_size_, size());
 }
 
 std::uint64_t EventQueue::reserve_sequences(std::uint64_t n) {
@@ -59,6 +82,19 @@ bool EventQueue::run_one() {
   std::pop_heap(heap_.begin(), heap_.end(), Later{});
   const Key key = heap_.back();
   heap_.pop_back();
+  if ((key.slot & kLaneBit) != 0) {
+    std::deque<LaneEvent>& events = lanes_[key.slot & ~kLaneBit];
+    LaneEvent event = std::move(events.front());
+    events.pop_front();
+    if (!events.empty()) {
+      --in_lanes_;
+      heap_.push_back({events.front().at, events.front().sequence, key.slot});
+      std::push_heap(heap_.begin(), heap_.end(), Later{});
+    }
+    now_ = key.at;
+    event.handler->handle_packet_event(event.arg, std::move(event.packet));
+    return true;
+  }
   Event event = std::move(slots_[key.slot]);
   free_slots_.push_back(key.slot);
   now_ = key.at;

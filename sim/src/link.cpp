@@ -11,6 +11,9 @@ namespace tunlab::sim {
 Link::Link(Network& network, End a, End b, const scenario::LinkSpec& spec)
     : network_(network), ends_{a, b}, spec_(spec) {
   set_mtu(spec.mtu);
+  for (Direction& direction : directions_) {
+    direction.lane = network_.events().open_lane();
+  }
 }
 
 void Link::set_mtu(std::size_t mtu) {
@@ -112,9 +115,9 @@ void Link::send(int side, Packet&& packet) {
   if (duplicate) {
     Packet copy(packet.bytes());
     copy.origin = packet.origin;
-    network_.events().schedule_packet(departure + delay, *this, other, std::move(copy));
+    network_.events().schedule_packet(direction.lane, departure + delay, *this, other, std::move(copy));
   }
-  network_.events().schedule_packet(departure + delay, *this, other, std::move(packet));
+  network_.events().schedule_packet(direction.lane, departure + delay, *this, other, std::move(packet));
 }
 
 void Link::corrupt(Direction& direction, Packet& packet) {

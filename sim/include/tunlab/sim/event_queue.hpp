@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <vector>
 
@@ -26,13 +27,23 @@ class EventQueue {
 public:
   Time now() const { return now_; }
   bool empty() const { return heap_.empty(); }
-  std::size_t size() const { return heap_.size(); }
+  std::size_t size() const { return heap_.size() + in_lanes_; }
   // The most events the queue has held at once: what a run keeps in flight.
   std::size_t peak_size() const { return peak_size_; }
   Time next_time() const;
 
   void schedule(Time at, std::function<void()> fn);
   void schedule_packet(Time at, PacketEventHandler& handler, std::uint32_t arg, Packet&& packet);
+
+  // A FIFO lane for a source whose events are mostly scheduled in time order (a link direction:
+  // fixed latency). An event that is not earlier than the lane's last one waits in the lane and
+  // only the lane's head sits in the heap, so the heap holds lanes, not every packet in flight.
+  // The run order is exactly what schedule_packet() would give: (time, sequence) order, because a
+  // lane is kept sorted by both; an event earlier than the lane's last one (jitter, reordering)
+  // goes into the heap on its own.
+  using Lane = std::uint32_t;
+  Lane open_lane();
+  void schedule_packet(Lane lane, Time at, PacketEventHandler& handler, std::uint32_t arg, Packet&& packet);
 
   // Sets aside `n` consecutive sequence numbers, as if `n` events were scheduled now, and returns
   // the first. Events scheduled later with schedule_reserved() and one of them run, among events
@@ -59,7 +70,15 @@ private:
   struct Key {
     Time at = 0;
     std::uint64_t sequence = 0;
-    std::uint32_t slot = 0;
+    std::uint32_t slot = 0;  // an index into slots_, or kLaneBit | the lane
+  };
+  static constexpr std::uint32_t kLaneBit = 0x8000'0000;
+  struct LaneEvent {
+    Time at = 0;
+    std::uint64_t sequence = 0;
+    PacketEventHandler* handler = nullptr;
+    std::uint32_t arg = 0;
+    Packet packet;
   };
   struct Later {
     bool operator()(const Key& a, const Key& b) const { return a.at != b.at ? a.at > b.at : a.sequence > b.sequence; }
@@ -69,6 +88,8 @@ private:
   std::vector<Key> heap_;
   std::vector<Event> slots_;
   std::vector<std::uint32_t> free_slots_;
+  std::vector<std::deque<LaneEvent>> lanes_;
+  std::size_t in_lanes_ = 0;  // events waiting in lanes behind their heads
   Time now_ = 0;
   std::uint64_t next_sequence_ = 0;
   std::size_t peak_size_ = 0;

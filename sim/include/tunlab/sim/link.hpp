@@ -55,6 +55,7 @@ private:
     std::uint64_t packets = 0;
     Time busy_until = 0;
     std::vector<FaultEvent> events;
+    EventQueue::Lane lane = 0;  // packets in flight this way, in arrival order
   };
   void corrupt(Direction& direction, Packet& packet);
 
