@@ -10,12 +10,14 @@
 #        libnl (the config is read with libnl hidden)
 # Only the consumers are compiled here (ccache when present).
 #
-# Usage: install_test.sh SOURCE_DIR BUILD_DIR WORK_DIR
+# Usage: install_test.sh SOURCE_DIR BUILD_DIR WORK_DIR [CONSUMER_FLAGS]
+#   CONSUMER_FLAGS: what a pkg-config consumer adds for this build (-fsanitize=... for ASan builds)
 set -uo pipefail
 src=$(realpath "$1")
 build=$(realpath "$2")
 mkdir -p "$3"
 work=$(realpath "$3")
+read -ra consumer_flags <<<"${4:-}"
 
 fail() {
   echo "FAIL [install]: $*" >&2
@@ -46,7 +48,7 @@ pkg-config --cflags --libs tunlab-real >/dev/null || fail "tunlab-real.pc does n
 printf '#include "tunlab/wire/ipv4_address.hpp"\nint main() { return tunlab::Ipv4Address("10.0.0.1").to_string() == "10.0.0.1" ? 0 : 1; }\n' \
   >"$work/pc.cpp"
 # shellcheck disable=SC2046
-g++ "$work/pc.cpp" -o "$work/pc" $(pkg-config --cflags --libs tunlab) || fail "a program built with pkg-config flags"
+g++ "${consumer_flags[@]}" "$work/pc.cpp" -o "$work/pc" $(pkg-config --cflags --libs tunlab) || fail "a program built with pkg-config flags"
 "$work/pc" || fail "the pkg-config program failed"
 
 extract() {  # extract NAME: the fenced block after "<!-- consumer: NAME -->" in README.md
