@@ -176,15 +176,15 @@ rss_flat() {
     return 1
   fi
 }
-rss_ok=1
-rss_flat a "${rss_a[@]}" || rss_ok=0
-rss_flat b "${rss_b[@]}" || rss_ok=0
-((rss_ok)) || fail "VmRSS not flat"
+# Every verdict is taken before the test fails, so a failure still shows the counters.
+problems=()
+rss_flat a "${rss_a[@]}" || problems+=("VmRSS of daemon a not flat")
+rss_flat b "${rss_b[@]}" || problems+=("VmRSS of daemon b not flat")
 
 # Traffic: every ping answered, a non-zero TCP throughput.
 ping_line=$(grep -E '[0-9]+ packets transmitted' "$tmp/ping.out")
 echo "ping: $ping_line"
-grep -Eq ' 0% packet loss' <<<"$ping_line" || fail "ping lost packets: $ping_line"
+grep -Eq ' 0% packet loss' <<<"$ping_line" || problems+=("ping lost packets: $ping_line")
 iperf_summary() {
   python3 - "$1" <<'EOF'
 import json, sys
@@ -197,7 +197,7 @@ print(f"{rate / 1e6:.0f} Mbit/s received, {end['sum_received']['bytes']} bytes, 
       f"{end['sum_sent'].get('retransmits', 0)} retransmits")
 EOF
 }
-iperf=$(iperf_summary "$tmp/iperf3.json") || fail "iperf3: $iperf"
+iperf=$(iperf_summary "$tmp/iperf3.json") || problems+=("iperf3: $iperf")
 echo "iperf3: $iperf"
 
 # The counters, once the last packets in flight have landed: ask both daemons (SIGUSR1) until
@@ -210,15 +210,25 @@ snapshot() {
   kill -USR1 "${!pid_var}"
   wait_for 5 "counters from daemon $side" bash -c "(( \$(grep -c '^{\"device_packets_read\"' $tmp/$side.out) > $before ))"
 }
-veth_stats() { ip -n "$1" -s -j link show veth0 >"$tmp/$2.veth.json"; }
-# reconcile MODE A_JSON B_JSON VETH_A VETH_B: MODE "settled" checks only that both directions'
-# outer packets have landed; "final" checks everything and prints the reconciliation.
+# link_stats NS SIDE [DEV...]: the kernel's counters of each device to $tmp/SIDE.DEV.json.
+link_stats() {
+  local ns=$1 side=$2 dev
+  shift 2
+  for dev in "$@"; do
+    ip -n "$ns" -s -j link show "$dev" >"$tmp/$side.$dev.json" || fail "ip -s link show $dev in $ns"
+  done
+}
+# reconcile MODE A_JSON B_JSON STATS_DIR: MODE "settled" checks only that both directions' outer
+# packets have landed; "final" checks everything and prints the reconciliation. STATS_DIR holds
+# link_stats' files for veth0 (and tun0, taken before the daemons exit: tun0 goes with them).
 reconcile() {
   python3 - "$@" <<'EOF'
 import json, sys
-mode, a_line, b_line, veth_a, veth_b = sys.argv[1:]
+mode, a_line, b_line, stats_dir = sys.argv[1:]
 daemons = {"a": json.loads(a_line), "b": json.loads(b_line)}
-veth = {"a": json.load(open(veth_a))[0]["stats64"], "b": json.load(open(veth_b))[0]["stats64"]}
+def link(side, dev):
+    return json.load(open(f"{stats_dir}/{side}.{dev}.json"))[0]["stats64"]
+veth = {side: link(side, "veth0") for side in daemons}
 problems = []
 
 def cross(src, dst):
@@ -281,6 +291,18 @@ for side, c in daemons.items():
         problems.append(f"daemon {side}: decapsulation: received {received} outer packets, "
                         f"wrote {units_written} packets/segments + decap drops {decap_drops} = "
                         f"{units_written + decap_drops}")
+    # The kernel's side of tun0: what it handed app B (tx) and took from it (rx), one count per
+    # super-packet as in the daemon's counters; tx dropped = packets the stack routed to tun0
+    # that never reached app B (its queue was full), a loss the daemon cannot see.
+    tun = link(side, "tun0")
+    if tun["tx"]["packets"] != get("device_packets_read"):
+        problems.append(f"daemon {side}: tun0 handed out {tun['tx']['packets']} packets, the daemon read "
+                        f"{get('device_packets_read')}")
+    if tun["rx"]["packets"] != get("device_packets_written"):
+        problems.append(f"daemon {side}: tun0 took {tun['rx']['packets']} packets, the daemon wrote "
+                        f"{get('device_packets_written')}")
+    print(f"daemon {side}: tun0 tx {tun['tx']['packets']} (dropped before app B: {tun['tx']['dropped']}), "
+          f"rx {tun['rx']['packets']} (dropped {tun['rx']['dropped']})")
     print(f"daemon {side}: read {get('device_packets_read')} - super {get('device_super_packets_read')} "
           f"+ segments {get('device_segments_from_super')} = {units_read} = outer sent {sent} + encap drops "
           f"{encap_drops}; outer received {received} = written {get('device_packets_written')} - super "
@@ -300,9 +322,9 @@ EOF
 landed() {
   snapshot a
   snapshot b
-  veth_stats "$a" a
-  veth_stats "$b" b
-  reconcile settled "$(tail -n 1 "$tmp/a.out")" "$(tail -n 1 "$tmp/b.out")" "$tmp/a.veth.json" "$tmp/b.veth.json"
+  link_stats "$a" a veth0 tun0
+  link_stats "$b" b veth0 tun0
+  reconcile settled "$(tail -n 1 "$tmp/a.out")" "$(tail -n 1 "$tmp/b.out")" "$tmp"
 }
 # Bounded: each round waits for both daemons' answers; after 10 s the final reconciliation below
 # reports whatever is still missing.
@@ -323,12 +345,10 @@ final_a=$(tail -n 1 "$tmp/a.out")
 final_b=$(tail -n 1 "$tmp/b.out")
 echo "counters a: $final_a"
 echo "counters b: $final_b"
-veth_stats "$a" a
-veth_stats "$b" b
-accounting=$(reconcile final "$final_a" "$final_b" "$tmp/a.veth.json" "$tmp/b.veth.json")
-ok=$?
-echo "$accounting"
-((ok == 0)) || fail "the counters do not reconcile"
+link_stats "$a" a veth0
+link_stats "$b" b veth0
+reconcile final "$final_a" "$final_b" "$tmp" || problems+=("the counters do not reconcile")
+((${#problems[@]} == 0)) || fail "$(printf '%s; ' "${problems[@]}")"
 
 sent_a=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["outer_packets_sent"])' "$final_a")
 sent_b=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["outer_packets_sent"])' "$final_b")
