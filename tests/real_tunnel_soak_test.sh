@@ -50,10 +50,27 @@ done
 
 tmp=$(mktemp -d)
 pids=()
+sleeper=
+exited() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+  [[ -z $state || $state == Z ]]
+}
+# ours PID: a child of this script still (a PID already waited for may belong to someone else now).
+ours() { [[ $(awk '{print $4}' "/proc/$1/stat" 2>/dev/null) == "$$" ]]; }
+# TERM first: the daemons exit on it, and `timeout` passes it on to iperf3 or ping (a KILL would
+# end only `timeout` and leave its command running); KILL whatever is left after 5 s.
 cleanup() {
   {
+    local pid deadline=$((SECONDS + 5))
+    for pid in "${pids[@]}" ${sleeper:+"$sleeper"}; do
+      ours "$pid" && kill -TERM "$pid"
+    done
     for pid in "${pids[@]}"; do
-      kill -KILL "$pid"
+      while ours "$pid" && ! exited "$pid" && ((SECONDS < deadline)); do
+        sleep 0.05 # poll interval; bounded by the deadline above
+      done
+      ours "$pid" && ! exited "$pid" && kill -KILL "$pid"
     done
     wait
   } 2>/dev/null
@@ -73,11 +90,6 @@ wait_for() {
     ((SECONDS < deadline)) || fail "timed out after ${seconds}s waiting for $what"
     sleep 0.05 # poll interval; the condition above is what we wait for
   done
-}
-exited() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-  [[ -z $state || $state == Z ]]
 }
 device_ready() {
   local ns=$1 address=$2 pid=$3
@@ -140,7 +152,13 @@ sample_times=()
 for ((t = warmup; t < duration; t += interval)); do
   now_us=${EPOCHREALTIME/./}
   wait_us=$((start_us + t * 1000000 - now_us))
-  ((wait_us <= 0)) || sleep "$((wait_us / 1000000)).$(printf '%06d' $((wait_us % 1000000)))"
+  if ((wait_us > 0)); then
+    # In the background and waited for, so that INT or TERM reach their trap at once.
+    sleep "$((wait_us / 1000000)).$(printf '%06d' $((wait_us % 1000000)))" &
+    sleeper=$!
+    wait "$sleeper"
+    sleeper=
+  fi
   for side in a b; do
     pid_var=pid_$side
     exited "${!pid_var}" && fail "daemon $side exited during the soak: $(cat "$tmp/$side.err")"
