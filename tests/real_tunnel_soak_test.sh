@@ -17,7 +17,13 @@
 #     over, ends no more than 5% above its first sample (all samples are printed);
 #   - accounting, from the counters JSON each daemon prints on SIGUSR1 and at exit: every packet
 #     each daemon took in is accounted for, per side (the identities at reconcile() below), and
-#     what one daemon sent the other received or the kernel counted as dropped on the way.
+#     what one daemon sent the other received or the kernel counted as dropped on the way; and
+#     tun0's own counts (`ip -s link`) against each daemon's reads and writes.
+#
+# The identities are stated in TSO/GSO segments, so they hold with the default offloads (what
+# ctest runs) and with --offload off. Offloads off, on a 2-core machine, one saturating TCP
+# stream outruns app B: tun0's queue overflows (its tx dropped), the TCP sender retransmits, and
+# pings queued behind it are lost too; the counters still reconcile, the ping check fails.
 #
 # Usage: real_tunnel_soak_test.sh TUNLAB [SECONDS [TUNNEL OPTIONS...]]
 set -uo pipefail
