@@ -30,3 +30,7 @@ foreach(mode IN ITEMS tun tap)
                          PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
   endforeach()
 endforeach()
+# A bounded soak: iperf3 and ping at once through two daemons for 60 s (the script's second
+# argument), VmRSS flat within 5%, every counter reconciled (see the script).
+add_test(NAME real_tunnel_soak COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_soak_test.sh $<TARGET_FILE:tunlab> 60)
+set_tests_properties(real_tunnel_soak PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 240 RUN_SERIAL TRUE)
