@@ -39,22 +39,28 @@ scenario "$work/run.yaml" "$packets"
 scenario "$work/big.yaml" "$big"
 
 base_seconds=
-printf '%-44s %10s %12s %8s %10s\n' "work" "time (s)" "packets/s" "ratio" "peak RSS"
+base_cpu=
+# CPU time (user + system) next to wall time: on a shared machine the CPU ratio is the steadier one.
+printf '%-44s %10s %12s %8s %9s %9s %10s\n' "work" "time (s)" "packets/s" "ratio" "CPU (s)" "CPU ratio" "peak RSS"
 measure() {  # measure LABEL PACKETS COMMAND...: one run, timed by /usr/bin/time
   local label=$1 count=$2
   shift 2
   rm -rf "$work/captures" "$work/out.pcap"
-  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || {
+  /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || {
     echo "scale_bench: '$label' failed:" >&2
     tail -5 "$work/stdout" "$work/stderr" >&2
     exit 1
   }
-  read -r seconds rss_kb <"$work/time"
+  read -r seconds rss_kb user system <"$work/time"
+  cpu=$(awk -v u="$user" -v s="$system" 'BEGIN { c = u + s; if (c <= 0) c = 0.01; print c }')
   [[ -n $base_seconds ]] || base_seconds=$seconds
+  [[ -n $base_cpu ]] || base_cpu=$cpu
   last_seconds=$seconds
-  awk -v l="$label" -v s="$seconds" -v n="$count" -v b="$base_seconds" -v r="$rss_kb" 'BEGIN {
+  last_cpu=$cpu
+  awk -v l="$label" -v s="$seconds" -v n="$count" -v b="$base_seconds" -v r="$rss_kb" -v c="$cpu" \
+    -v bc="$base_cpu" 'BEGIN {
     if (s <= 0) s = 0.01
-    printf "%-44s %10.2f %12.0f %7.1fx %7.0f MB\n", l, s, n / s, s / b, r / 1024 }'
+    printf "%-44s %10.2f %12.0f %7.1fx %9.2f %8.1fx %7.0f MB\n", l, s, n / s, s / b, c, c / bc, r / 1024 }'
 }
 
 measure "libtins copy of the pcap ($packets)" "$packets" "$copy" copy "$work/in.pcap" "$work/out.pcap"
@@ -62,7 +68,10 @@ measure "tunlab replay ($packets)" "$packets" "$tunlab" replay "$work/in.pcap"
 measure "tunlab replay --capture ($packets)" "$packets" "$tunlab" replay "$work/in.pcap" --capture "$work/captures"
 measure "tunlab run ($packets datagrams)" "$packets" "$tunlab" run "$work/run.yaml"
 run_seconds=$last_seconds
+run_cpu=$last_cpu
 measure "tunlab run --capture ($packets datagrams)" "$packets" "$tunlab" run "$work/run.yaml" --capture "$work/captures"
 measure "tunlab run ($big datagrams)" "$big" "$tunlab" run "$work/big.yaml"
-awk -v big="$last_seconds" -v small="$run_seconds" -v nb="$big" -v ns="$packets" 'BEGIN {
-  printf "run of %d datagrams / run of %d: %.1fx the time for %.0fx the datagrams\n", nb, ns, big / small, nb / ns }'
+awk -v big="$last_seconds" -v small="$run_seconds" -v bigc="$last_cpu" -v smallc="$run_cpu" -v nb="$big" \
+  -v ns="$packets" 'BEGIN {
+  printf "run of %d datagrams / run of %d: %.1fx the time (%.1fx the CPU time) for %.0fx the datagrams\n",
+    nb, ns, big / small, bigc / smallc, nb / ns }'
