@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/wire/ethernet.hpp"
 
 namespace tunlab {
 namespace {
@@ -46,7 +47,7 @@ Bytes udp_packet(std::size_t payload_size, std::uint16_t id) {
 
 Bytes ethernet_frame(const Bytes& ip) {
   Tins::EthernetII frame = Tins::EthernetII("02:00:00:00:00:22", "02:00:00:00:00:12") / Tins::RawPDU(ip);
-  frame.payload_type(0x0800);
+  frame.payload_type(ethertype::kIpv4);
   return frame.serialize();
 }
 

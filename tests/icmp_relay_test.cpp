@@ -10,6 +10,7 @@
 
 #include "test_packets.hpp"
 #include "tunlab/tunnel/ipip.hpp"
+#include "tunlab/wire/icmp.hpp"
 
 namespace tunlab {
 namespace {
@@ -50,7 +51,7 @@ protected:
     ip.id(0);
     Tins::ICMP icmp(static_cast<Tins::ICMP::Flags>(type));
     icmp.code(code);
-    if (type == 3 && code == 4) {
+    if (type == icmp::kDestUnreachable && code == icmp::kFragNeeded) {
       icmp.mtu(mtu);
     }
     ip /= icmp / Tins::RawPDU(inner_quote.begin(), inner_quote.end());

@@ -269,55 +269,6 @@ TEST(MaySendIcmpError, NotAboutGarbage) {
   EXPECT_FALSE(may_send_icmp_error_about(ByteView(garbage).first(10)));
 }
 
-// --- parse_icmp -------------------------------------------------------------------------------------
-
-TEST(ParseIcmp, ShorterThanHeaderIsRejected) {
-  const std::uint8_t seven[] = {3, 4, 0, 0, 0, 0, 5};
-  IcmpInfo info;
-  EXPECT_FALSE(parse_icmp(seven, info));
-  EXPECT_FALSE(parse_icmp({}, info));
-}
-
-TEST(ParseIcmp, FragNeededGivesMtuAndQuote) {
-  const std::uint8_t message[] = {3, 4, 0xaa, 0xbb, 0, 0, 0x05, 0x8c, 0x45, 0x00, 0x01};
-  IcmpInfo info;
-  ASSERT_TRUE(parse_icmp(message, info));
-  EXPECT_EQ(info.type, 3);
-  EXPECT_EQ(info.code, 4);
-  EXPECT_EQ(info.mtu, 1420);
-  ASSERT_EQ(info.quoted.size(), 3u);
-  EXPECT_EQ(info.quoted.data(), message + 8);
-}
-
-TEST(ParseIcmp, EchoGivesIdentAndSequenceAndNoQuote) {
-  const std::uint8_t message[] = {8, 0, 0x12, 0x34, 0xbe, 0xef, 0x00, 0x2a, 1, 2, 3};
-  IcmpInfo info;
-  info.mtu = 99;  // must be reset
-  ASSERT_TRUE(parse_icmp(message, info));
-  EXPECT_EQ(info.type, 8);
-  EXPECT_EQ(info.ident, 0xbeef);
-  EXPECT_EQ(info.sequence, 42);
-  EXPECT_EQ(info.mtu, 0);
-  EXPECT_TRUE(info.quoted.empty());
-}
-
-TEST(ParseIcmp, TimeExceededQuotesAndHasNoMtu) {
-  const std::uint8_t message[] = {11, 0, 0, 0, 0, 0, 0x05, 0x8c, 0x45};
-  IcmpInfo info;
-  ASSERT_TRUE(parse_icmp(message, info));
-  EXPECT_EQ(info.mtu, 0);
-  EXPECT_EQ(info.quoted.size(), 1u);
-}
-
-TEST(ParseIcmp, RoundTripsBuildIcmpError) {
-  const Bytes offending = test::make_udp_bytes(64);
-  const Packet error = build_icmp_error(kDst, kSrc, 3, 4, 1280, offending);
-  IcmpInfo info;
-  ASSERT_TRUE(parse_icmp(error.bytes().subspan(20), info));
-  EXPECT_EQ(info.mtu, 1280);
-  EXPECT_TRUE(bytes_equal(offending, info.quoted));
-}
-
 // --- fragment_ipv4 ------------------------------------------------------------------------------------
 
 TEST(FragmentIpv4, ThreePiecesWithRightOffsetsAndFlags) {

@@ -4,6 +4,8 @@
 
 #include "test_packets.hpp"
 #include "tunlab/testing/packet_matchers.hpp"
+#include "tunlab/wire/icmp.hpp"
+#include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::testing {
 namespace {
@@ -39,13 +41,14 @@ TEST(PacketMatchersTest, HeaderFieldMatchersSayWhatTheySaw) {
 }
 
 TEST(PacketMatchersTest, IcmpErrorChecksTypeCodeAndMtu) {
-  const Packet frag_needed = build_icmp_error(Ipv4Address("10.0.0.12"), Ipv4Address("10.0.0.12"), 3, 4, 1480,
-                                              test::make_udp_bytes(1500, {.df = true}));
-  EXPECT_THAT(frag_needed, IsIcmpError(3, 4, 1480));
-  EXPECT_THAT(frag_needed, IsIcmpError(3, 4, 0));
-  EXPECT_THAT(frag_needed, Not(IsIcmpError(3, 4, 1380)));
-  EXPECT_THAT(frag_needed, Not(IsIcmpError(11, 0, 0)));
-  EXPECT_THAT(kInner, Not(IsIcmpError(3, 4, 0)));
+  const Packet frag_needed =
+      build_icmp_error(Ipv4Address("10.0.0.12"), Ipv4Address("10.0.0.12"), icmp::kDestUnreachable, icmp::kFragNeeded,
+                       1480, test::make_udp_bytes(1500, {.df = true}));
+  EXPECT_THAT(frag_needed, IsIcmpError(icmp::kDestUnreachable, icmp::kFragNeeded, 1480));
+  EXPECT_THAT(frag_needed, IsIcmpError(icmp::kDestUnreachable, icmp::kFragNeeded, 0));
+  EXPECT_THAT(frag_needed, Not(IsIcmpError(icmp::kDestUnreachable, icmp::kFragNeeded, 1380)));
+  EXPECT_THAT(frag_needed, Not(IsIcmpError(icmp::kTimeExceeded, icmp::kTtlExceeded, 0)));
+  EXPECT_THAT(kInner, Not(IsIcmpError(icmp::kDestUnreachable, icmp::kFragNeeded, 0)));
 }
 
 }  // namespace

@@ -106,12 +106,12 @@ TEST_F(SeedFlowTest, AnswersAnOversizeDfPacketWithFragNeededMtu1480AtAppA) {
   // 1488 bytes fit tun0's MTU of 1500, so app B sees the packet, but not the tunnel MTU of 1480.
   const auto back = seen("left-tun0", Direction::in);
   ASSERT_THAT(back, ::testing::SizeIs(1));
-  EXPECT_THAT(back[0], testing::IsIcmpError(3, 4, 1480));
-  IcmpInfo icmp;
-  ASSERT_TRUE(parse_icmp(Ipv4View::parse(back[0])->payload(), icmp));
-  EXPECT_EQ(icmp.type, 3);
-  EXPECT_EQ(icmp.code, 4);
-  EXPECT_EQ(icmp.mtu, 1480);
+  EXPECT_THAT(back[0], testing::IsIcmpError(icmp::kDestUnreachable, icmp::kFragNeeded, 1480));
+  const auto icmp = IcmpView::parse(Ipv4View::parse(back[0])->payload());
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type(), icmp::kDestUnreachable);
+  EXPECT_EQ(icmp->code(), icmp::kFragNeeded);
+  EXPECT_EQ(icmp->next_hop_mtu(), 1480);
   EXPECT_TRUE(test::checksums_ok(back[0]));
   EXPECT_THAT(seen("left-eth0", Direction::out), ::testing::IsEmpty());
   const AppLog& app_a = network_->host("left").app_log();

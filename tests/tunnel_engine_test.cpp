@@ -8,6 +8,7 @@
 #include "test_packets.hpp"
 #include "tunlab/testing/mocks.hpp"
 #include "tunlab/tunnel/tunnel_engine.hpp"
+#include "tunlab/wire/ethernet.hpp"
 
 namespace tunlab {
 namespace {
@@ -223,7 +224,7 @@ TEST_F(TapEngineTest, StripsTheEthernetHeaderBeforeEncapsulatingAndAddsItWhenDec
   const test::Bytes inner = test::make_udp_bytes(100);
   Tins::EthernetII frame(Tins::HWAddress<6>(kTapEngineMac.data()), host_mac_);
   frame /= Tins::RawPDU(inner);
-  frame.payload_type(0x0800);
+  frame.payload_type(ethertype::kIpv4);
   EXPECT_CALL(device_, read).WillOnce(ReadPacket(test::serialize(frame))).WillOnce(ReadNothing());
   test::Bytes sent;
   EXPECT_CALL(underlay_, send).WillOnce(Invoke([&](const OuterHeader&, Packet&& p) {
@@ -244,7 +245,7 @@ TEST_F(TapEngineTest, StripsTheEthernetHeaderBeforeEncapsulatingAndAddsItWhenDec
   ASSERT_EQ(written.size(), back.size() + 14);
   Tins::EthernetII out(written.data(), static_cast<std::uint32_t>(written.size()));
   EXPECT_EQ(out.dst_addr(), host_mac_);  // learned from the host's frame
-  EXPECT_EQ(out.payload_type(), 0x0800);
+  EXPECT_EQ(out.payload_type(), ethertype::kIpv4);
   EXPECT_TRUE(test::bytes_equal(back, test::Bytes(written.begin() + 14, written.end())));
 }
 

@@ -22,6 +22,7 @@
 #include "tunlab/real/privileges.hpp"
 #include "tunlab/real/tun_device.hpp"
 #include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::cli {
 
@@ -63,7 +64,7 @@ bool send_as_app_a(const Packet& packet, int udp, int icmp) {
   const bool is_udp = ip->protocol() == ipproto::kUdp;
   // The UDP socket writes its own 8-byte header; the raw ICMP socket takes the ICMP message whole.
   const ByteView data = is_udp ? transport.subspan(8) : transport;
-  const std::uint16_t port = is_udp ? static_cast<std::uint16_t>(transport[2] << 8 | transport[3]) : 0;
+  const std::uint16_t port = is_udp ? UdpView::parse(transport)->dst_port() : 0;
   const sockaddr_in to = sockaddr_of(ip->dst(), port);
   const ssize_t n =
       ::sendto(is_udp ? udp : icmp, data.data(), data.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);

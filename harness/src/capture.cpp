@@ -23,6 +23,7 @@
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/input_limits.hpp"
 #include "tunlab/wire/byte_order.hpp"
+#include "tunlab/wire/ethernet.hpp"
 
 namespace tunlab {
 
@@ -40,6 +41,12 @@ constexpr int kLinktypeRaw = 101;
 constexpr int kDltRawAlt = 12;
 constexpr int kDltIpv4 = 228;
 constexpr int kDltLinuxSll2 = 276;
+// Linux cooked captures: the protocol (an EtherType) of SLL sits after the packet type, ARPHRD
+// type and 10 bytes of address fields; SLL2 leads with it.
+constexpr std::size_t kSllHeader = 16;
+constexpr std::size_t kSllProtocol = 14;
+constexpr std::size_t kSll2Header = 20;
+constexpr std::size_t kSll2Protocol = 0;
 
 bool is_raw(int dlt) {
   return dlt == DLT_RAW || dlt == kDltRawAlt || dlt == kLinktypeRaw || dlt == kDltIpv4;
@@ -411,11 +418,11 @@ std::string ethertype_text(std::uint16_t ethertype) {
   std::snprintf(text, sizeof text, "ethertype 0x%04x", ethertype);
   std::string out = text;
   switch (ethertype) {
-    case 0x0806:
+    case ethertype::kArp:
       return out + ", ARP";
-    case 0x86dd:
+    case ethertype::kIpv6:
       return out + ", IPv6";
-    case 0x8100:
+    case ethertype::kVlan:
       return out + ", a second 802.1Q tag";
     default:
       return out;
@@ -501,23 +508,25 @@ private:
   static bool carries_ipv4(int dlt, ByteView frame) {
     std::size_t offset = 0;
     if (dlt == DLT_EN10MB) {
-      if (frame.size() < 14) {
+      const auto ethernet = EthernetView::parse(frame);
+      if (!ethernet) {
         return false;
       }
-      offset = be16(frame.data() + 12) == 0x8100 ? 18 : 14;
-      if (frame.size() < offset || be16(frame.data() + offset - 2) != 0x0800) {
+      const bool tagged = ethernet->ethertype() == ethertype::kVlan;
+      if ((tagged ? ethernet->tagged_ethertype() : ethernet->ethertype()) != ethertype::kIpv4) {
         return false;
       }
+      offset = EthernetView::kHeader + (tagged ? EthernetView::kVlanTag : 0);
     } else if (dlt == DLT_LINUX_SLL) {
-      if (frame.size() < 16 || be16(frame.data() + 14) != 0x0800) {
+      if (frame.size() < kSllHeader || be16(frame.data() + kSllProtocol) != ethertype::kIpv4) {
         return false;
       }
-      offset = 16;
+      offset = kSllHeader;
     } else if (dlt == kDltLinuxSll2) {
-      if (frame.size() < 20 || be16(frame.data()) != 0x0800) {
+      if (frame.size() < kSll2Header || be16(frame.data() + kSll2Protocol) != ethertype::kIpv4) {
         return false;
       }
-      offset = 20;
+      offset = kSll2Header;
     }
     return frame.size() > offset && (frame[offset] >> 4) == 4;
   }
@@ -561,34 +570,35 @@ private:
   ByteView strip_link_layer(int dlt, ByteView frame, std::size_t number) const {
     switch (dlt) {
       case DLT_EN10MB: {
-        need(frame, 14, number, "Ethernet");
-        std::size_t offset = 14;
-        std::uint16_t ethertype = be16(frame.data() + 12);
-        if (ethertype == 0x8100) {  // one 802.1Q tag
-          need(frame, 18, number, "802.1Q");
-          ethertype = be16(frame.data() + 16);
-          offset = 18;
+        need(frame, EthernetView::kHeader, number, "Ethernet");
+        const EthernetView ethernet = *EthernetView::parse(frame);
+        std::size_t offset = EthernetView::kHeader;
+        std::uint16_t type = ethernet.ethertype();
+        if (type == ethertype::kVlan) {  // one 802.1Q tag
+          need(frame, EthernetView::kHeader + EthernetView::kVlanTag, number, "802.1Q");
+          type = *ethernet.tagged_ethertype();
+          offset += EthernetView::kVlanTag;
         }
-        if (ethertype != 0x0800) {
-          fail_packet(number, "not an IPv4 packet (" + ethertype_text(ethertype) + ")");
+        if (type != ethertype::kIpv4) {
+          fail_packet(number, "not an IPv4 packet (" + ethertype_text(type) + ")");
         }
         return frame.subspan(offset);
       }
       case DLT_LINUX_SLL: {
-        need(frame, 16, number, "Linux SLL");
-        std::uint16_t protocol = be16(frame.data() + 14);
-        if (protocol != 0x0800) {
+        need(frame, kSllHeader, number, "Linux SLL");
+        std::uint16_t protocol = be16(frame.data() + kSllProtocol);
+        if (protocol != ethertype::kIpv4) {
           fail_packet(number, "not an IPv4 packet (SLL protocol 0x" + hex16(protocol) + ")");
         }
-        return frame.subspan(16);
+        return frame.subspan(kSllHeader);
       }
       case kDltLinuxSll2: {
-        need(frame, 20, number, "Linux SLL2");
-        std::uint16_t protocol = be16(frame.data());
-        if (protocol != 0x0800) {
+        need(frame, kSll2Header, number, "Linux SLL2");
+        std::uint16_t protocol = be16(frame.data() + kSll2Protocol);
+        if (protocol != ethertype::kIpv4) {
           fail_packet(number, "not an IPv4 packet (SLL2 protocol 0x" + hex16(protocol) + ")");
         }
-        return frame.subspan(20);
+        return frame.subspan(kSll2Header);
       }
       default:  // RAW and IPv4 carry the IP packet from the first byte
         return frame;

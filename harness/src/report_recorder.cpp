@@ -19,8 +19,9 @@
 
 #include "report_json.hpp"
 #include "tunlab/harness/report.hpp"
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
-#include "tunlab/wire/packet_builder.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::report {
 
@@ -308,16 +309,17 @@ struct RunRecorder::Impl {
     if (ip) {
       const Ipv4View in = innermost(*ip);
       p.first = header_json(in);
-      if (in.protocol() == kProtoIcmp && p.first.contains("it")) {
+      if (in.protocol() == ipproto::kIcmp && p.first.contains("it")) {
         const auto type = p.first["it"].get<int>();
-        p.kind = is_icmp_error(static_cast<std::uint8_t>(type)) ? 'e' : (type == 0 || type == 8 ? 'p' : 'o');
+        p.kind = is_icmp_error_type(static_cast<std::uint8_t>(type))        ? 'e'
+                 : (type == icmp::kEchoReply || type == icmp::kEchoRequest) ? 'p'
+                                                                            : 'o';
       } else {
-        p.kind = in.protocol() == kProtoUdp || in.protocol() == kProtoTcp ? 'd' : 'o';
+        p.kind = in.protocol() == ipproto::kUdp || in.protocol() == ipproto::kTcp ? 'd' : 'o';
       }
       if (p.kind == 'e') {
-        IcmpInfo icmp;
-        if (parse_icmp(in.payload(), icmp)) {
-          if (auto quoted = Ipv4View::parse(icmp.quoted)) {
+        if (const auto icmp = IcmpView::parse(in.payload())) {
+          if (auto quoted = Ipv4View::parse(icmp->quoted())) {
             for (const HeaderKey& k : {key_of(innermost(*quoted)), key_of(*quoted)}) {
               if (const auto it = id_of_key.find(k); it != id_of_key.end()) {
                 p.cause = it->second;
@@ -397,8 +399,8 @@ struct RunRecorder::Impl {
   std::vector<std::size_t> expectations_of_hop(const Lane& lane, bool outgoing, const Ipv4View& ip) const {
     std::vector<std::size_t> hit;
     const Ipv4View in = innermost(ip);
-    IcmpInfo icmp;
-    const bool icmp_ok = in.protocol() == kProtoIcmp && !in.is_fragment() && parse_icmp(in.payload(), icmp);
+    const auto icmp =
+        in.protocol() == ipproto::kIcmp && !in.is_fragment() ? IcmpView::parse(in.payload()) : std::nullopt;
     for (std::size_t i = 0; i < s.expectations.size(); ++i) {
       const scenario::Expectation& e = s.expectations[i];
       bool match = false;
@@ -408,18 +410,20 @@ struct RunRecorder::Impl {
           break;
         case ExpectKind::app_received:
         case ExpectKind::ordering:
-          if (delivery_hop(e.host, lane, outgoing) && (in.protocol() == kProtoUdp || in.protocol() == kProtoTcp) &&
-              in.fragment_offset_bytes() == 0 && in.payload().size() >= 4) {
-            match = !e.port || be16(in.payload(), 2) == *e.port;
+          if (const auto ports = transport_ports(in.payload());
+              delivery_hop(e.host, lane, outgoing) &&
+              (in.protocol() == ipproto::kUdp || in.protocol() == ipproto::kTcp) && in.fragment_offset_bytes() == 0 &&
+              ports) {
+            match = !e.port || ports->dst == *e.port;
           }
           break;
         case ExpectKind::app_icmp:
-          match = delivery_hop(e.host, lane, outgoing) && icmp_ok && is_icmp_error(icmp.type) &&
-                  (!e.icmp_type || *e.icmp_type == icmp.type) && (!e.icmp_code || *e.icmp_code == icmp.code) &&
-                  (!e.icmp_mtu || *e.icmp_mtu == icmp.mtu);
+          match = delivery_hop(e.host, lane, outgoing) && icmp && icmp->is_error() &&
+                  (!e.icmp_type || *e.icmp_type == icmp->type()) && (!e.icmp_code || *e.icmp_code == icmp->code()) &&
+                  (!e.icmp_mtu || *e.icmp_mtu == icmp->next_hop_mtu());
           break;
         case ExpectKind::app_echo_reply:
-          match = delivery_hop(e.host, lane, outgoing) && icmp_ok && icmp.type == 0;
+          match = delivery_hop(e.host, lane, outgoing) && icmp && icmp->type() == icmp::kEchoReply;
           break;
         default:
           break;
@@ -441,12 +445,12 @@ struct RunRecorder::Impl {
     const std::optional<Ipv4View> ip = Ipv4View::parse(bytes);
     std::size_t proto = 5;
     if (ip) {
-      proto = ip->is_fragment()              ? 4
-              : ip->protocol() == kProtoIpip ? 0
-              : ip->protocol() == kProtoUdp  ? 1
-              : ip->protocol() == kProtoTcp  ? 2
-              : ip->protocol() == kProtoIcmp ? 3
-                                             : 5;
+      proto = ip->is_fragment()                  ? 4
+              : ip->protocol() == ipproto::kIpip ? 0
+              : ip->protocol() == ipproto::kUdp  ? 1
+              : ip->protocol() == ipproto::kTcp  ? 2
+              : ip->protocol() == ipproto::kIcmp ? 3
+                                                 : 5;
     }
     ++lane_proto[li][proto];
 
@@ -488,7 +492,7 @@ struct RunRecorder::Impl {
     h["p"] = raw.id;
     if (const auto ip = Ipv4View::parse(ByteView(raw.head.data(), raw.head_size))) {
       h["h"] = header_json(*ip);
-      if (ip->protocol() == kProtoIpip && ip->fragment_offset_bytes() == 0) {
+      if (ip->protocol() == ipproto::kIpip && ip->fragment_offset_bytes() == 0) {
         if (auto inner = Ipv4View::parse(ip->payload())) {
           h["i"] = header_json(*inner);
         }

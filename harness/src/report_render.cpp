@@ -83,7 +83,7 @@ Json packet_json(const PcapRecord& record) {
   p["t"] = record.time_ns;
   if (const auto ip = Ipv4View::parse(record.bytes)) {
     p["h"] = header_json(*ip);
-    if (ip->protocol() == kProtoIpip && ip->fragment_offset_bytes() == 0) {
+    if (ip->protocol() == ipproto::kIpip && ip->fragment_offset_bytes() == 0) {
       if (auto inner = Ipv4View::parse(ip->payload())) {
         p["i"] = header_json(*inner);
       }

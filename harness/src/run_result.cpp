@@ -7,8 +7,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
-#include "tunlab/wire/packet_builder.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab {
 
@@ -53,24 +54,24 @@ void compare_header(const HeaderMatch& m, ByteView bytes, Miss&& miss) {
   }
   const ByteView payload = ip->payload();
   if (m.dst_port) {
-    if ((ip->protocol() != ipproto::kUdp && ip->protocol() != ipproto::kTcp) || payload.size() < 4 ||
+    const auto ports = transport_ports(payload);
+    if ((ip->protocol() != ipproto::kUdp && ip->protocol() != ipproto::kTcp) || !ports ||
         ip->fragment_offset_bytes() != 0) {
       if (!miss("dst_port", std::string("none"), field_text(*m.dst_port))) {
         return;
       }
-    } else if (!check("dst_port", m.dst_port,
-                      std::uint64_t{static_cast<std::uint16_t>(payload[2] << 8 | payload[3])})) {
+    } else if (!check("dst_port", m.dst_port, std::uint64_t{ports->dst})) {
       return;
     }
   }
   if (m.icmp_type || m.icmp_code || m.icmp_mtu) {
-    IcmpInfo icmp;
-    if (ip->protocol() != ipproto::kIcmp || !parse_icmp(payload, icmp)) {
+    const auto icmp = ip->protocol() == ipproto::kIcmp ? IcmpView::parse(payload) : std::nullopt;
+    if (!icmp) {
       miss("icmp", std::string("none"), std::string("an ICMP message"));
       return;
     }
-    if (!check("icmp_type", m.icmp_type, icmp.type) || !check("icmp_code", m.icmp_code, icmp.code) ||
-        !check("icmp_mtu", m.icmp_mtu, icmp.mtu)) {
+    if (!check("icmp_type", m.icmp_type, icmp->type()) || !check("icmp_code", m.icmp_code, icmp->code()) ||
+        !check("icmp_mtu", m.icmp_mtu, icmp->next_hop_mtu())) {
       return;
     }
   }
@@ -113,12 +114,14 @@ std::string header_fields(ByteView bytes) {
       fmt::format("src {} dst {} proto {} ttl {} tos 0x{:02x} df {} len {}", ip->src().to_string(),
                   ip->dst().to_string(), ip->protocol(), ip->ttl(), ip->tos(), ip->df() ? 1 : 0, ip->total_length());
   const ByteView payload = ip->payload();
-  IcmpInfo icmp;
-  if ((ip->protocol() == ipproto::kUdp || ip->protocol() == ipproto::kTcp) && payload.size() >= 4 &&
+  const auto ports = transport_ports(payload);
+  const auto icmp = IcmpView::parse(payload);
+  if ((ip->protocol() == ipproto::kUdp || ip->protocol() == ipproto::kTcp) && ports &&
       ip->fragment_offset_bytes() == 0) {
-    text += fmt::format(" dst_port {}", static_cast<std::uint16_t>(payload[2] << 8 | payload[3]));
-  } else if (ip->protocol() == ipproto::kIcmp && parse_icmp(payload, icmp)) {
-    text += fmt::format(" icmp {}/{}{}", icmp.type, icmp.code, icmp.mtu != 0 ? fmt::format(" mtu {}", icmp.mtu) : "");
+    text += fmt::format(" dst_port {}", ports->dst);
+  } else if (ip->protocol() == ipproto::kIcmp && icmp) {
+    const std::uint16_t mtu = icmp->next_hop_mtu();
+    text += fmt::format(" icmp {}/{}{}", icmp->type(), icmp->code(), mtu != 0 ? fmt::format(" mtu {}", mtu) : "");
   } else if (ip->protocol() == ipproto::kIpip && !ip->is_fragment()) {
     text += " [" + header_fields(payload) + "]";
   }

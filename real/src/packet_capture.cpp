@@ -12,11 +12,13 @@
 #include <cstring>
 #include <system_error>
 
+#include "tunlab/wire/ethernet.hpp"
+
 namespace tunlab::real {
 
 namespace {
 
-constexpr std::size_t kEthernetHeader = 14;
+constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
 constexpr std::size_t kMaxFrame = 65535 + kEthernetHeader;
 
 [[noreturn]] void throw_errno(const std::string& what, int err = errno) {
@@ -100,10 +102,11 @@ ByteView PacketCapture::ipv4_of(const CapturedFrame& frame) const {
   if (link_type_ == LinkType::raw) {
     return !bytes.empty() && (bytes[0] >> 4) == 4 ? bytes : ByteView{};
   }
-  if (bytes.size() <= kEthernetHeader || bytes[12] != 0x08 || bytes[13] != 0x00) {
+  const auto ethernet = EthernetView::parse(bytes);
+  if (!ethernet || ethernet->payload().empty() || ethernet->ethertype() != ethertype::kIpv4) {
     return {};
   }
-  return bytes.subspan(kEthernetHeader);
+  return ethernet->payload();
 }
 
 }  // namespace tunlab::real

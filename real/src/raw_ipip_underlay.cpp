@@ -16,6 +16,7 @@
 
 #include "tunlab/real/tun_device.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab::real {
@@ -291,7 +292,9 @@ UnderlayEvent RawIpipUnderlay::receive_error(Packet& out, UnderlayError& error, 
   error.reporter = Ipv4Address(offender.sin_addr.s_addr);
   error.type = ee->ee_type;
   error.code = ee->ee_code;
-  error.mtu = ee->ee_type == 3 && ee->ee_code == 4 ? static_cast<std::uint16_t>(ee->ee_info) : 0;
+  error.mtu = ee->ee_type == icmp::kDestUnreachable && ee->ee_code == icmp::kFragNeeded
+                  ? static_cast<std::uint16_t>(ee->ee_info)
+                  : 0;
   const std::size_t quoted = static_cast<std::size_t>(n);
   // With IP_HDRINCL, raw_err() queues the ICMP quote from the offending packet's IP header on,
   // so the bytes already start with the outer header we sent (verified by real_tunnel_test).

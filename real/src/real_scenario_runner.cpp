@@ -34,7 +34,11 @@
 #include "tunlab/real/real_apps.hpp"
 #include "tunlab/real/real_topology.hpp"
 #include "tunlab/tunnel/drop_reason.hpp"
+#include "tunlab/wire/ethernet.hpp"
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/packet_builder.hpp"
+#include "tunlab/wire/tcp.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::real {
 
@@ -49,28 +53,24 @@ std::int64_t realtime_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-bool is_icmp_error_type(std::uint8_t type) {
-  return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-}
-
 // The drop reason a kernel's ICMP error stands for; nullopt for messages that are no drop (a
 // redirect still forwards the packet).
 std::optional<DropReason> reason_of_icmp(std::uint8_t type, std::uint8_t code) {
-  if (type == 11) {
-    return code == 1 ? DropReason::reassembly_incomplete : DropReason::ttl_exceeded;
+  if (type == icmp::kTimeExceeded) {
+    return code == icmp::kReassemblyTimeExceeded ? DropReason::reassembly_incomplete : DropReason::ttl_exceeded;
   }
-  if (type != 3) {
+  if (type != icmp::kDestUnreachable) {
     return std::nullopt;
   }
   switch (code) {
-    case 0:
-    case 1:
+    case icmp::kNetUnreachable:
+    case icmp::kHostUnreachable:
       return DropReason::no_route;
-    case 2:
+    case icmp::kProtocolUnreachable:
       return DropReason::protocol_unreachable;
-    case 3:
+    case icmp::kPortUnreachable:
       return DropReason::port_unreachable;
-    case 4:
+    case icmp::kFragNeeded:
       return DropReason::fragmentation_needed;
     default:
       return std::nullopt;
@@ -144,10 +144,11 @@ void RealRun::setup() {
     while (ip && ip->protocol() == ipproto::kIpip && ip->fragment_offset_bytes() == 0) {
       ip = Ipv4View::parse(ip->payload());
     }
-    if (!ip || ip->fragment_offset_bytes() != 0 || ip->payload().size() < 4) {
+    const auto ports = ip ? transport_ports(ip->payload()) : std::nullopt;
+    if (!ports || ip->fragment_offset_bytes() != 0) {
       continue;
     }
-    const auto port = static_cast<std::uint16_t>(ip->payload()[2] << 8 | ip->payload()[3]);
+    const std::uint16_t port = ports->dst;
     for (const auto& host : s_.hosts) {
       if (!is_local(host.name, ip->dst_raw())) {
         continue;
@@ -164,7 +165,7 @@ void RealRun::setup() {
     for (const PlannedSend& p : plan) {
       const auto ip = Ipv4View::parse(p.packet.bytes());
       if (p.host == host.name && p.kind == TrafficKind::udp && is_local(host.name, ip->src_raw())) {
-        apps->udp_sender(ip->src(), static_cast<std::uint16_t>(ip->payload()[0] << 8 | ip->payload()[1]));
+        apps->udp_sender(ip->src(), UdpView::parse(ip->payload())->src_port());
       }
     }
     for (const int fd : apps->fds()) {
@@ -219,10 +220,10 @@ void RealRun::inject(const PlannedSend& planned) {
   if (const auto key = delivery_key(planned.packet.bytes())) {
     awaiting_[*key].push_back(index);
     const auto ip = Ipv4View::parse(planned.packet.bytes());
-    if (ip->protocol() == ipproto::kIcmp && ip->payload().size() >= 8) {
-      if (ip->payload()[0] == 8) {
+    if (const auto icmp = ip->protocol() == ipproto::kIcmp ? IcmpView::parse(ip->payload()) : std::nullopt) {
+      if (icmp->type() == icmp::kEchoRequest) {
         echo_requests_.insert(index);
-      } else if (is_icmp_error_type(ip->payload()[0])) {
+      } else if (icmp->is_error()) {
         injected_icmp_errors_.insert(*key);
       }
     }
@@ -236,9 +237,8 @@ void RealRun::send(const PlannedSend& planned) {
   const auto ip = Ipv4View::parse(bytes);
   int err = 0;
   if (planned.kind == TrafficKind::udp && is_local(planned.host, ip->src_raw())) {
-    const ByteView udp = ip->payload();
-    err = apps.send_udp(ip->src(), static_cast<std::uint16_t>(udp[0] << 8 | udp[1]), ip->dst(),
-                        static_cast<std::uint16_t>(udp[2] << 8 | udp[3]), udp.subspan(8), planned.options);
+    const UdpView udp = *UdpView::parse(ip->payload());
+    err = apps.send_udp(ip->src(), udp.src_port(), ip->dst(), udp.dst_port(), udp.payload(), planned.options);
   } else if (planned.kind == TrafficKind::icmp_echo) {
     err = apps.send_icmp(ip->dst(), ip->payload(), planned.options);
   } else {
@@ -288,11 +288,10 @@ void RealRun::on_arrival(const std::string& host, const AppArrival& arrival) {
     }
     case AppArrival::Kind::tcp_packet: {
       const auto ip = Ipv4View::parse(arrival.bytes);
-      if (!ip || ip->payload().size() < 20) {
+      const auto tcp = ip ? TcpView::parse(ip->payload()) : std::nullopt;
+      if (!tcp) {
         return;
       }
-      const ByteView tcp = ip->payload();
-      const std::size_t offset = std::min<std::size_t>(tcp.size(), (tcp[12] >> 4) * 4u);
       const auto key = delivery_key(arrival.bytes);
       std::uint64_t order = 0;
       if (key) {
@@ -301,28 +300,27 @@ void RealRun::on_arrival(const std::string& host, const AppArrival& arrival) {
         }
         mark_delivered(*key);
       }
-      app.datagrams.push_back(
-          {ipproto::kTcp, static_cast<std::uint16_t>(tcp[2] << 8 | tcp[3]), tcp.size() - offset, order});
+      app.datagrams.push_back({ipproto::kTcp, tcp->dst_port(), tcp->payload().size(), order});
       return;
     }
     case AppArrival::Kind::icmp_packet: {
       const auto ip = Ipv4View::parse(arrival.bytes);
-      IcmpInfo icmp;
-      if (!ip || !parse_icmp(ip->payload(), icmp)) {
+      const auto icmp = ip ? IcmpView::parse(ip->payload()) : std::nullopt;
+      if (!icmp) {
         return;
       }
       if (const auto key = delivery_key(arrival.bytes)) {
         mark_delivered(*key);
       }
-      if (icmp.type == 0) {
+      if (icmp->type() == icmp::kEchoReply) {
         ++app.echo_replies;
         ++echo_replies_;
-      } else if (is_icmp_error_type(icmp.type)) {
+      } else if (icmp->is_error()) {
         ++icmp_errors_arrived_;
-        const auto quoted = Ipv4View::parse(icmp.quoted);
+        const auto quoted = Ipv4View::parse(icmp->quoted());
         // As in the simulator: errors about IPIP packets belong to app B's raw socket.
         if (!(quoted && quoted->protocol() == ipproto::kIpip && has_tunnel(host))) {
-          app.icmp_errors.push_back({icmp.type, icmp.code, icmp.mtu});
+          app.icmp_errors.push_back({icmp->type(), icmp->code(), icmp->next_hop_mtu()});
         }
       }
       return;
@@ -341,16 +339,15 @@ void RealRun::scan_captures() {
         continue;
       }
       const auto ip = Ipv4View::parse(slot.capture->ipv4_of(frame));
-      IcmpInfo icmp;
-      if (!ip || ip->protocol() != ipproto::kIcmp || !is_local(slot.host, ip->src_raw()) ||
-          !parse_icmp(ip->payload(), icmp) || !is_icmp_error_type(icmp.type)) {
+      const auto icmp = ip && ip->protocol() == ipproto::kIcmp ? IcmpView::parse(ip->payload()) : std::nullopt;
+      if (!icmp || !is_local(slot.host, ip->src_raw()) || !icmp->is_error()) {
         continue;
       }
       if (const auto key = delivery_key(ip->bytes()); key && injected_icmp_errors_.count(*key) != 0) {
         continue;  // a scenario's raw ICMP error, not the kernel's
       }
       ++kernel_icmp_errors_sent_;
-      if (const auto reason = reason_of_icmp(icmp.type, icmp.code)) {
+      if (const auto reason = reason_of_icmp(icmp->type(), icmp->code())) {
         kernel_drops_.add(*reason);
       }
     }
@@ -457,8 +454,9 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
     auto& hop = hops[slot.label];
     for (const CapturedFrame& frame : slot.capture->frames()) {
       const ByteView ip = slot.capture->ipv4_of(frame);
-      if (slot.capture->link_type() == LinkType::ethernet && ip.empty() && frame.bytes.size() >= 14 &&
-          frame.bytes[12] == 0x86 && frame.bytes[13] == 0xdd) {
+      const auto ethernet = EthernetView::parse(frame.bytes);
+      if (slot.capture->link_type() == LinkType::ethernet && ip.empty() && ethernet &&
+          ethernet->ethertype() == ethertype::kIpv6) {
         continue;  // IPv6 is disabled; anything left of it is noise
       }
       const std::int64_t at_ns = std::max<std::int64_t>(0, frame.realtime_ns - start_realtime_ns_);

@@ -2,11 +2,16 @@
 #include "traffic_plan.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/traffic.hpp"
+#include "tunlab/wire/byte_order.hpp"
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/packet_builder.hpp"
+#include "tunlab/wire/tcp.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::real {
 
@@ -84,24 +89,29 @@ std::optional<std::string> delivery_key(ByteView ip_packet) {
   const ByteView l4 = ip->payload();
   switch (ip->protocol()) {
     case ipproto::kUdp:
-      if (l4.size() >= 8) {
-        return udp_delivery_key(static_cast<std::uint16_t>(l4[2] << 8 | l4[3]), l4.subspan(8));
+      if (const auto udp = UdpView::parse(l4)) {
+        return udp_delivery_key(udp->dst_port(), udp->payload());
       }
       break;
     case ipproto::kTcp:
-      if (l4.size() >= 20) {
-        const std::size_t offset = std::min<std::size_t>(l4.size(), (l4[12] >> 4) * 4u);
-        std::string key = "tcp/" + std::to_string(l4[2] << 8 | l4[3]) + "/";
-        append(key, l4.subspan(4, 4));  // sequence number
-        append(key, l4.subspan(offset));
+      if (const auto tcp = TcpView::parse(l4)) {
+        std::string key = "tcp/" + std::to_string(tcp->dst_port()) + "/";
+        std::array<std::uint8_t, 4> seq{};
+        store_be32(seq.data(), tcp->seq());
+        append(key, seq);
+        append(key, tcp->payload());
         return key;
       }
       break;
     case ipproto::kIcmp:
-      if (l4.size() >= 8) {
+      if (const auto icmp = IcmpView::parse(l4)) {
         std::string key = "icmp/";
-        append(key, l4.first(2));    // type, code
-        append(key, l4.subspan(4));  // identifier/sequence or unused/mtu, then the body
+        const std::array<std::uint8_t, 2> type_code{icmp->type(), icmp->code()};
+        std::array<std::uint8_t, 4> rest{};  // identifier/sequence or unused/mtu
+        store_be32(rest.data(), icmp->rest_of_header());
+        append(key, type_code);
+        append(key, rest);
+        append(key, icmp->payload());
         return key;
       }
       break;

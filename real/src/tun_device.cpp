@@ -17,6 +17,8 @@
 #include <system_error>
 
 #include "tunlab/real/vnet_header.hpp"
+#include "tunlab/wire/byte_order.hpp"
+#include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::real {
@@ -24,9 +26,7 @@ namespace tunlab::real {
 namespace {
 
 constexpr std::size_t kPiLength = 4;  // struct tun_pi: u16 flags, be16 proto
-constexpr std::size_t kDefaultReadBuffer = 65535 + 14;
-constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
-constexpr std::uint16_t kEtherTypeIpv6 = 0x86dd;
+constexpr std::size_t kDefaultReadBuffer = 65535 + EthernetView::kHeader;
 
 [[noreturn]] void throw_errno(const std::string& what, int err = errno) {
   throw std::system_error(err, std::generic_category(), what);
@@ -205,12 +205,11 @@ bool TunDevice::gso_write_accepted() {
   probe.offload.checksum_start = 20;
   probe.offload.checksum_offset = 16;
   if (options_.kind == DeviceKind::tap) {
-    std::uint8_t* frame = probe.push_front(14);
-    std::memset(frame, 0, 12);
-    frame[0] = 0x02;  // to a locally administered unicast MAC nobody has
-    frame[12] = 0x08;
-    probe.offload.header_length = static_cast<std::uint16_t>(probe.offload.header_length + 14);
-    probe.offload.checksum_start = static_cast<std::uint16_t>(probe.offload.checksum_start + 14);
+    // To a locally administered unicast MAC nobody has.
+    write_ethernet_header({probe.push_front(EthernetView::kHeader), EthernetView::kHeader}, {0x02, 0, 0, 0, 0, 0}, {},
+                          ethertype::kIpv4);
+    probe.offload.header_length = static_cast<std::uint16_t>(probe.offload.header_length + EthernetView::kHeader);
+    probe.offload.checksum_start = static_cast<std::uint16_t>(probe.offload.checksum_start + EthernetView::kHeader);
   }
   const IoResult result = write_queue(0, probe.bytes(), probe.offload);
   if (result.ok()) {
@@ -385,12 +384,11 @@ IoResult TunDevice::write_queue(std::size_t queue, ByteView packet, const Offloa
     std::uint16_t proto = 0;
     if (options_.kind == DeviceKind::tun) {
       const std::uint8_t version = packet.empty() ? 0 : packet[0] >> 4;
-      proto = version == 6 ? kEtherTypeIpv6 : kEtherTypeIpv4;
-    } else if (packet.size() >= 14) {
-      proto = static_cast<std::uint16_t>(packet[12] << 8 | packet[13]);
+      proto = version == 6 ? ethertype::kIpv6 : ethertype::kIpv4;
+    } else if (const auto ethernet = EthernetView::parse(packet)) {
+      proto = ethernet->ethertype();
     }
-    pi[2] = static_cast<std::uint8_t>(proto >> 8);
-    pi[3] = static_cast<std::uint8_t>(proto & 0xff);
+    store_be16(pi + 2, proto);
     iov[iov_count++] = {pi, kPiLength};
   }
   if (vnet_header_) {

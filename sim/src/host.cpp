@@ -8,22 +8,24 @@
 #include "tunlab/sim/payload_digest.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
+#include "tunlab/wire/arp.hpp"
 #include "tunlab/wire/byte_order.hpp"
+#include "tunlab/wire/ethernet.hpp"
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/packet_builder.hpp"
+#include "tunlab/wire/tcp.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::sim {
 
 namespace {
 
-constexpr std::size_t kEthernetHeader = 14;
-constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
-constexpr std::uint16_t kEtherTypeArp = 0x0806;
-constexpr MacAddress kBroadcastMac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
 
 // Verifies the UDP/TCP checksum of a whole (reassembled) packet; a UDP checksum of 0 means none.
 bool transport_checksum_ok(const Ipv4View& ip) {
   const ByteView segment = ip.payload();
-  if (ip.protocol() == ipproto::kUdp && segment.size() >= 8 && segment[6] == 0 && segment[7] == 0) {
+  if (const auto udp = UdpView::parse(segment); ip.protocol() == ipproto::kUdp && udp && udp->checksum() == 0) {
     return true;
   }
   return internet_checksum(segment, pseudo_header_sum(ip.src(), ip.dst(), ip.protocol(), segment.size())) == 0;
@@ -121,7 +123,7 @@ IoResult Host::route_out(Packet&& packet, bool forwarded, std::size_t loop_inter
   const Route* route = routes_.lookup(ip.dst_raw());
   if (route == nullptr) {
     if (forwarded) {
-      send_icmp_error(3, 0, 0, as_received(packet), SIZE_MAX);
+      send_icmp_error(icmp::kDestUnreachable, icmp::kNetUnreachable, 0, as_received(packet), SIZE_MAX);
     }
     drop(packet, DropReason::no_route);
     return {IoStatus::no_route};
@@ -142,7 +144,8 @@ IoResult Host::route_out(Packet&& packet, bool forwarded, std::size_t loop_inter
   }
   if (ip.df()) {
     if (forwarded) {
-      send_icmp_error(3, 4, static_cast<std::uint16_t>(out.mtu), as_received(packet), SIZE_MAX);
+      send_icmp_error(icmp::kDestUnreachable, icmp::kFragNeeded, static_cast<std::uint16_t>(out.mtu),
+                      as_received(packet), SIZE_MAX);
       drop(packet, DropReason::fragmentation_needed);
       return {IoStatus::message_too_big, 0, static_cast<std::uint32_t>(out.mtu)};
     }
@@ -183,14 +186,12 @@ void Host::transmit_on_tap(std::size_t index, std::uint32_t next_hop, Packet&& p
     auto& waiting = out.awaiting_arp[next_hop];
     waiting.push_back(std::move(packet));
     if (waiting.size() == 1) {
-      send_arp(index, 1, kBroadcastMac, next_hop);
+      send_arp(index, arp::kRequest, kBroadcastMac, next_hop);
     }
     return;
   }
-  std::uint8_t* frame = packet.push_front(kEthernetHeader);
-  std::memcpy(frame, known->second.data(), 6);
-  std::memcpy(frame + 6, out.mac.data(), 6);
-  store_be16(frame + 12, kEtherTypeIpv4);
+  write_ethernet_header({packet.push_front(kEthernetHeader), kEthernetHeader}, known->second, out.mac,
+                        ethertype::kIpv4);
   network_.observe(*this, out, Direction::out, packet);
   if (out.device != nullptr) {
     out.device->deliver_from_stack(std::move(packet));
@@ -199,21 +200,12 @@ void Host::transmit_on_tap(std::size_t index, std::uint32_t next_hop, Packet&& p
 
 void Host::send_arp(std::size_t index, std::uint16_t operation, const MacAddress& target_mac, std::uint32_t target_ip) {
   Interface& out = interfaces_[index];
-  Packet frame = Packet::with_size(kEthernetHeader + 28);
-  std::uint8_t* f = frame.data();
-  std::memcpy(f, target_mac.data(), 6);
-  std::memcpy(f + 6, out.mac.data(), 6);
-  store_be16(f + 12, kEtherTypeArp);
-  std::uint8_t* arp = f + kEthernetHeader;
-  store_be16(arp, 1);
-  store_be16(arp + 2, kEtherTypeIpv4);
-  arp[4] = 6;
-  arp[5] = 4;
-  store_be16(arp + 6, operation);
-  std::memcpy(arp + 8, out.mac.data(), 6);
-  store_be32(arp + 14, out.address);
-  std::memcpy(arp + 18, operation == 1 ? MacAddress{}.data() : target_mac.data(), 6);
-  store_be32(arp + 24, target_ip);
+  Packet frame = build_arp_frame({.operation = operation,
+                                  .sender_mac = out.mac,
+                                  .sender_ip = from_host_order(out.address),
+                                  .target_mac = operation == arp::kRequest ? MacAddress{} : target_mac,
+                                  .target_ip = from_host_order(target_ip)},
+                                 target_mac);
   network_.observe(*this, out, Direction::out, frame);
   if (out.device != nullptr) {
     out.device->deliver_from_stack(std::move(frame));
@@ -241,20 +233,18 @@ void Host::receive(std::size_t index, Packet&& packet) {
 
 void Host::receive_ethernet_frame(std::size_t index, Packet&& frame) {
   Interface& in = interfaces_[index];
-  if (frame.size() < kEthernetHeader) {
+  const auto ethernet = EthernetView::parse(frame.bytes());
+  if (!ethernet) {
     drop(frame, DropReason::bad_ip_header);
     return;
   }
-  const std::uint16_t ether_type = load_be16(frame.data() + 12);
-  if (ether_type == kEtherTypeArp && frame.size() >= kEthernetHeader + 28) {
-    const std::uint8_t* arp = frame.data() + kEthernetHeader;
-    MacAddress sender{};
-    std::memcpy(sender.data(), arp + 8, 6);
-    const std::uint32_t sender_ip = load_be32(arp + 14);
-    const std::uint32_t target_ip = load_be32(arp + 24);
+  const auto message = ethernet->ethertype() == ethertype::kArp ? ArpView::parse(ethernet->payload()) : std::nullopt;
+  if (message) {
+    const MacAddress sender = message->sender_mac();
+    const std::uint32_t sender_ip = to_host_order(message->sender_ip());
     in.neighbours[sender_ip] = sender;
-    if (load_be16(arp + 6) == 1 && target_ip == in.address) {
-      send_arp(index, 2, sender, sender_ip);
+    if (message->operation() == arp::kRequest && to_host_order(message->target_ip()) == in.address) {
+      send_arp(index, arp::kReply, sender, sender_ip);
     }
     auto waiting = in.awaiting_arp.find(sender_ip);
     if (waiting != in.awaiting_arp.end()) {
@@ -266,7 +256,7 @@ void Host::receive_ethernet_frame(std::size_t index, Packet&& frame) {
     }
     return;
   }
-  if (ether_type != kEtherTypeIpv4) {
+  if (ethernet->ethertype() != ethertype::kIpv4) {
     drop(frame, DropReason::bad_ip_header);
     return;
   }
@@ -298,7 +288,7 @@ void Host::receive_ip(std::size_t index, Packet&& packet) {
 void Host::forward(std::size_t in_interface, Packet&& packet) {
   const std::uint8_t ttl = packet[8];
   if (ttl <= 1) {
-    send_icmp_error(11, 0, 0, packet, in_interface);
+    send_icmp_error(icmp::kTimeExceeded, icmp::kTtlExceeded, 0, packet, in_interface);
     drop(packet, DropReason::ttl_exceeded);
     return;
   }
@@ -334,7 +324,7 @@ void Host::deliver_locally(std::size_t index, Packet&& packet) {
   switch (protocol) {
     case ipproto::kIpip:
       if (raw_ipip_.empty()) {
-        send_icmp_error(3, 2, 0, packet, index);
+        send_icmp_error(icmp::kDestUnreachable, icmp::kProtocolUnreachable, 0, packet, index);
         drop(packet, DropReason::protocol_unreachable);
         return;
       }
@@ -352,7 +342,7 @@ void Host::deliver_locally(std::size_t index, Packet&& packet) {
       deliver_transport(std::move(packet), protocol);
       return;
     default:
-      send_icmp_error(3, 2, 0, packet, index);
+      send_icmp_error(icmp::kDestUnreachable, icmp::kProtocolUnreachable, 0, packet, index);
       drop(packet, DropReason::protocol_unreachable);
   }
 }
@@ -360,22 +350,19 @@ void Host::deliver_locally(std::size_t index, Packet&& packet) {
 void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
   const Ipv4View ip = *Ipv4View::parse(packet.bytes());
   const ByteView segment = ip.payload();
-  const std::size_t header = protocol == ipproto::kUdp ? 8 : 20;
-  if (segment.size() < header || !transport_checksum_ok(ip)) {
+  const auto udp = protocol == ipproto::kUdp ? UdpView::parse(segment) : std::nullopt;
+  const auto tcp = protocol == ipproto::kTcp ? TcpView::parse(segment) : std::nullopt;
+  if ((!udp && !tcp) || !transport_checksum_ok(ip)) {
     drop(packet, DropReason::bad_checksum);
     return;
   }
-  const std::uint16_t port = load_be16(segment.data() + 2);
-  std::size_t payload = segment.size() - header;
-  if (protocol == ipproto::kTcp) {
-    const std::size_t data_offset = static_cast<std::size_t>(segment[12] >> 4) * 4;
-    payload = segment.size() >= data_offset ? segment.size() - data_offset : 0;
-  }
+  const std::uint16_t port = udp ? udp->dst_port() : tcp->dst_port();
+  const std::size_t payload = udp ? udp->payload().size() : tcp->payload().size();
   const bool listening =
       udp_listen_.empty() || std::find(udp_listen_.begin(), udp_listen_.end(), port) != udp_listen_.end();
   if (!listening) {
     if (protocol == ipproto::kUdp) {
-      send_icmp_error(3, 3, 0, packet, SIZE_MAX);
+      send_icmp_error(icmp::kDestUnreachable, icmp::kPortUnreachable, 0, packet, SIZE_MAX);
     }
     drop(packet, DropReason::port_unreachable);
     return;
@@ -393,17 +380,19 @@ void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
 
 void Host::deliver_icmp(std::size_t index, Packet&& packet) {
   const Ipv4View ip = *Ipv4View::parse(packet.bytes());
-  IcmpInfo icmp;
-  if (!parse_icmp(ip.payload(), icmp) || internet_checksum(ip.payload()) != 0) {
+  const auto icmp = IcmpView::parse(ip.payload());
+  if (!icmp || !icmp->checksum_ok()) {
     drop(packet, DropReason::bad_checksum);
     return;
   }
-  if (icmp.type == 8) {
+  if (icmp->type() == icmp::kEchoRequest) {
+    // Echo replies carry the request's data (RFC 792).
     Packet reply = build_icmp_echo({.src = ip.dst(),
                                     .dst = ip.src(),
-                                    .ident = icmp.ident,
-                                    .sequence = icmp.sequence,
-                                    .payload_size = ip.payload().size() - 8,
+                                    .ident = icmp->ident(),
+                                    .sequence = icmp->sequence(),
+                                    .payload_size = icmp->payload().size(),
+                                    .data = icmp->payload(),
                                     .reply = true,
                                     .tos = ip.tos(),
                                     .ttl = 64,
@@ -412,31 +401,25 @@ void Host::deliver_icmp(std::size_t index, Packet&& packet) {
                                     // pmtudisc is IP_PMTUDISC_DONT: a reply never carries DF,
                                     // whatever the request had (seen on the real backend).
                                     .df = false});
-    // Echo replies carry the request's payload (RFC 792).
-    std::memcpy(reply.data() + 28, ip.payload().data() + 8, ip.payload().size() - 8);
-    reply.data()[22] = 0;
-    reply.data()[23] = 0;
-    const std::uint16_t sum = internet_checksum(reply.bytes().subspan(20));
-    store_be16(reply.data() + 22, sum);
     network_.accounting().delivered(packet.origin);
     route_out(std::move(reply), false, SIZE_MAX);
     return;
   }
-  if (icmp.type == 0) {
+  if (icmp->type() == icmp::kEchoReply) {
     ++app_log_.echo_replies;
     network_.accounting().delivered(packet.origin);
     return;
   }
-  if (icmp.type == 3 || icmp.type == 11 || icmp.type == 12 || icmp.type == 4 || icmp.type == 5) {
-    const auto quoted = Ipv4View::parse(icmp.quoted);
+  if (icmp->is_error()) {
+    const auto quoted = Ipv4View::parse(icmp->quoted());
     if (quoted && quoted->protocol() == ipproto::kIpip && !raw_ipip_.empty()) {
       // IP_RECVERR: errors about protocol-4 packets go to the raw sockets' error queues.
-      const UnderlayError error{ip.src(), icmp.type, icmp.code, icmp.mtu};
+      const UnderlayError error{ip.src(), icmp->type(), icmp->code(), icmp->next_hop_mtu()};
       for (SimUnderlay* socket : raw_ipip_) {
-        socket->deliver_error(error, Packet(icmp.quoted));
+        socket->deliver_error(error, Packet(icmp->quoted()));
       }
     } else {
-      app_log_.icmp_errors.push_back({network_.now(), icmp.type, icmp.code, icmp.mtu});
+      app_log_.icmp_errors.push_back({network_.now(), icmp->type(), icmp->code(), icmp->next_hop_mtu()});
     }
     network_.accounting().delivered(packet.origin);
     return;

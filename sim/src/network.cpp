@@ -1,15 +1,15 @@
 #include "tunlab/sim/network.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/wire/ethernet.hpp"
 
 namespace tunlab::sim {
 
 namespace {
-constexpr std::size_t kEthernetHeader = 14;
+constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
 }  // namespace
 
 Network::Network(std::uint64_t seed) : seed_(seed) {}
@@ -270,11 +270,9 @@ void Network::observe(Host& host, Interface& iface, Direction direction, Packet&
       // Simulated links carry IP packets; the capture shows the Ethernet frame a veth would.
       const Link::End& peer_end = iface.link->end(1 - iface.link_side);
       const MacAddress& peer = peer_end.host->interface(peer_end.interface).mac;
-      std::uint8_t* frame = packet.push_front(kEthernetHeader);
-      std::memcpy(frame, direction == Direction::out ? peer.data() : iface.mac.data(), 6);
-      std::memcpy(frame + 6, direction == Direction::out ? iface.mac.data() : peer.data(), 6);
-      frame[12] = 0x08;
-      frame[13] = 0x00;
+      const bool out = direction == Direction::out;
+      write_ethernet_header({packet.push_front(kEthernetHeader), kEthernetHeader}, out ? peer : iface.mac,
+                            out ? iface.mac : peer, ethertype::kIpv4);
       captures_.record(capture, now(), packet.bytes());
       packet.pull_front(kEthernetHeader);
     } else {
@@ -286,10 +284,11 @@ void Network::observe(Host& host, Interface& iface, Direction direction, Packet&
   }
   ByteView ip = packet.bytes();
   if (framed) {
-    if (ip.size() < kEthernetHeader || ip[12] != 0x08 || ip[13] != 0x00) {
+    const auto ethernet = EthernetView::parse(ip);
+    if (!ethernet || ethernet->ethertype() != ethertype::kIpv4) {
       return;  // ARP and other non-IP frames are in the capture only
     }
-    ip = ip.subspan(kEthernetHeader);
+    ip = ethernet->payload();
   }
   if (tracer_) {
     tracer_(now(), iface.label, direction, packet.origin, ip);

@@ -11,7 +11,10 @@
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/traffic.hpp"
 #include "tunlab/sim/payload_digest.hpp"
-#include "tunlab/wire/packet_builder.hpp"
+#include "tunlab/wire/icmp.hpp"
+#include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/tcp.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::sim {
 
@@ -215,24 +218,20 @@ std::string describe_packet(ByteView bytes) {
     case ipproto::kIpip:
       return "IPIP " + text + " [" + describe_packet(payload) + "]";
     case ipproto::kUdp:
-      if (payload.size() >= 8) {
+      if (const auto udp = UdpView::parse(payload)) {
         return "UDP " + text +
-               fmt::format(" {} > {} payload {}", payload[0] << 8 | payload[1], payload[2] << 8 | payload[3],
-                           payload.size() - 8);
+               fmt::format(" {} > {} payload {}", udp->src_port(), udp->dst_port(), udp->payload().size());
       }
       break;
     case ipproto::kTcp:
-      if (payload.size() >= 20) {
-        return "TCP " + text +
-               fmt::format(" {} > {} flags 0x{:02x}", payload[0] << 8 | payload[1], payload[2] << 8 | payload[3],
-                           payload[13]);
+      if (const auto tcp = TcpView::parse(payload)) {
+        return "TCP " + text + fmt::format(" {} > {} flags 0x{:02x}", tcp->src_port(), tcp->dst_port(), tcp->flags());
       }
       break;
     case ipproto::kIcmp: {
-      IcmpInfo icmp;
-      if (parse_icmp(payload, icmp)) {
-        return fmt::format("ICMP {}/{}{} ", icmp.type, icmp.code,
-                           icmp.type == 3 && icmp.code == 4 ? fmt::format(" mtu {}", icmp.mtu) : "") +
+      if (const auto icmp = IcmpView::parse(payload)) {
+        return fmt::format("ICMP {}/{}{} ", icmp->type(), icmp->code(),
+                           icmp->is_frag_needed() ? fmt::format(" mtu {}", icmp->next_hop_mtu()) : "") +
                text;
       }
       break;

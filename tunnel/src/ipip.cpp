@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab {
@@ -238,25 +239,25 @@ struct RelayAs {
   std::uint8_t code;
 };
 std::optional<RelayAs> relay_as(std::uint8_t type, std::uint8_t code) {
-  if (type == 3) {
+  if (type == icmp::kDestUnreachable) {
     switch (code) {
-      case 0:
-      case 1:
-      case 4:
-        return RelayAs{3, code};
-      case 2:
+      case icmp::kNetUnreachable:
+      case icmp::kHostUnreachable:
+      case icmp::kFragNeeded:
+        return RelayAs{icmp::kDestUnreachable, code};
+      case icmp::kProtocolUnreachable:
         // The remote endpoint does not speak IPIP: to the inner source its destination is unreachable
         // (RFC 2003 §4 allows 3/0 or 3/1; 3/1 as the far end, not a network, refused it).
-        return RelayAs{3, 1};
+        return RelayAs{icmp::kDestUnreachable, icmp::kHostUnreachable};
       default:
         // 3/3 (our protocol has no ports), 3/5 (we never source-route outer packets) and others say
         // nothing true about the inner destination.
         return std::nullopt;
     }
   }
-  if (type == 11) {
+  if (type == icmp::kTimeExceeded) {
     // The outer TTL is ours, not the sender's: tell it the destination is unreachable instead.
-    return RelayAs{3, 1};
+    return RelayAs{icmp::kDestUnreachable, icmp::kHostUnreachable};
   }
   // Redirects and source quench concern the underlay hop only. A parameter problem is relayed by
   // RFC 2003 only when its pointer falls in inner fields copied to the outer header; we copy none
@@ -308,8 +309,8 @@ void encapsulate(const TunnelConfig& config, TunnelState& state, Packet&& inner,
   // RFC 2003 §5.1 / RFC 1191: tell the sender the tunnel MTU, unless the packet is itself one we
   // must never answer (an ICMP error, a broadcast ...).
   if (may_send_icmp_error_about(inner.bytes())) {
-    Packet error =
-        build_icmp_error(config.inner_address, ip->src(), 3, 4, static_cast<std::uint16_t>(mtu), inner.bytes());
+    Packet error = build_icmp_error(config.inner_address, ip->src(), icmp::kDestUnreachable, icmp::kFragNeeded,
+                                    static_cast<std::uint16_t>(mtu), inner.bytes());
     error.origin = inner.origin;
     append_write(out, std::move(error), true);
   }
@@ -387,7 +388,7 @@ RelayOutcome relay_icmp_error(const TunnelConfig& config, TunnelState& state, co
   if (outer->src() != config.local || outer->dst() != config.remote || outer->protocol() != ipproto::kIpip) {
     return RelayOutcome::foreign_quote;
   }
-  const bool frag_needed = error.type == 3 && error.code == 4;
+  const bool frag_needed = error.type == icmp::kDestUnreachable && error.code == icmp::kFragNeeded;
   if (frag_needed && !recently_sent(config, state, outer->id())) {
     return RelayOutcome::implausible;
   }

@@ -1,17 +1,15 @@
 #include "tunlab/tunnel/tunnel_engine.hpp"
 
 #include <algorithm>
-#include <cstring>
 
-#include "tunlab/wire/byte_order.hpp"
+#include "tunlab/wire/arp.hpp"
+#include "tunlab/wire/ethernet.hpp"
 
 namespace tunlab {
 
 namespace {
 
-constexpr std::size_t kEthernetHeader = 14;
-constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
-constexpr std::uint16_t kEtherTypeArp = 0x0806;
+constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
 
 }  // namespace
 
@@ -296,15 +294,8 @@ void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
     packet.offload.checksum_start = static_cast<std::uint16_t>(packet.offload.checksum_start + kEthernetHeader);
   }
   if (device_.kind() == DeviceKind::tap) {
-    std::uint8_t* frame = packet.push_front(kEthernetHeader);
-    if (tap_peer_known_) {
-      std::memcpy(frame, tap_peer_mac_.data(), 6);
-    } else {
-      std::memset(frame, 0xff, 6);
-    }
-    std::memcpy(frame + 6, kTapEngineMac.data(), 6);
-    frame[12] = static_cast<std::uint8_t>(kEtherTypeIpv4 >> 8);
-    frame[13] = static_cast<std::uint8_t>(kEtherTypeIpv4 & 0xff);
+    write_ethernet_header({packet.push_front(kEthernetHeader), kEthernetHeader},
+                          tap_peer_known_ ? tap_peer_mac_ : kBroadcastMac, kTapEngineMac, ethertype::kIpv4);
   }
   const OffloadInfo offload = packet.offload;
   const std::size_t size = packet.size();
@@ -340,45 +331,36 @@ void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
 }
 
 bool TunnelEngine::handle_tap_frame(Packet& frame) {
-  if (frame.size() < kEthernetHeader) {
+  const auto ethernet = EthernetView::parse(frame.bytes());
+  if (!ethernet) {
     drop(frame, DropReason::encap_malformed_inner);
     return false;
   }
-  const std::uint16_t ether_type = load_be16(frame.data() + 12);
-  std::memcpy(tap_peer_mac_.data(), frame.data() + 6, 6);
+  tap_peer_mac_ = ethernet->src();
   tap_peer_known_ = true;
-  if (ether_type == kEtherTypeArp) {
+  if (ethernet->ethertype() == ethertype::kArp) {
     // App B stands in for every address behind the tunnel (proxy ARP), so the host stack sends
     // all tunnelled traffic to our MAC.
-    constexpr std::size_t kArpLength = 28;
-    if (frame.size() < kEthernetHeader + kArpLength) {
+    if (ethernet->payload().size() < ArpView::kLength) {
       drop(frame, DropReason::encap_malformed_inner);
       return false;
     }
-    std::uint8_t* arp = frame.data() + kEthernetHeader;
-    const bool is_ipv4_request = load_be16(arp) == 1 && load_be16(arp + 2) == kEtherTypeIpv4 && arp[4] == 6 &&
-                                 arp[5] == 4 && load_be16(arp + 6) == 1;
-    if (!is_ipv4_request || std::memcmp(arp + 14, arp + 24, 4) == 0) {
-      return false;  // a reply, or a gratuitous ARP: nothing to answer
+    const auto request = ArpView::parse(ethernet->payload());
+    if (!request || request->operation() != arp::kRequest || request->sender_ip() == request->target_ip()) {
+      return false;  // not Ethernet/IPv4, a reply, or a gratuitous ARP: nothing to answer
     }
-    std::array<std::uint8_t, 10> requester{};
-    std::memcpy(requester.data(), arp + 8, 10);  // sender MAC + sender IP
-    std::array<std::uint8_t, 4> target_ip{};
-    std::memcpy(target_ip.data(), arp + 24, 4);
-    arp[7] = 2;  // reply
-    std::memcpy(arp + 8, kTapEngineMac.data(), 6);
-    std::memcpy(arp + 14, target_ip.data(), 4);
-    std::memcpy(arp + 18, requester.data(), 10);
-    std::memcpy(frame.data(), requester.data(), 6);
-    std::memcpy(frame.data() + 6, kTapEngineMac.data(), 6);
-    frame.resize(kEthernetHeader + kArpLength);
-    frame.origin = 0;
-    if (device_.write_packet(std::move(frame)).ok()) {
+    Packet reply = build_arp_frame({.operation = arp::kReply,
+                                    .sender_mac = kTapEngineMac,
+                                    .sender_ip = request->target_ip(),
+                                    .target_mac = request->sender_mac(),
+                                    .target_ip = request->sender_ip()},
+                                   request->sender_mac());
+    if (device_.write_packet(std::move(reply)).ok()) {
       ++counters_.tap_arp_replies;
     }
     return false;
   }
-  if (ether_type != kEtherTypeIpv4) {
+  if (ethernet->ethertype() != ethertype::kIpv4) {
     drop(frame, DropReason::encap_not_ipv4);
     return false;
   }

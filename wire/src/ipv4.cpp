@@ -2,12 +2,14 @@
 
 #include <arpa/inet.h>
 
+#include "tunlab/wire/byte_order.hpp"
+
 namespace tunlab {
 
 std::uint32_t checksum_partial(ByteView bytes, std::uint32_t sum) {
   std::size_t i = 0;
   for (; i + 1 < bytes.size(); i += 2) {
-    sum += static_cast<std::uint32_t>(bytes[i] << 8 | bytes[i + 1]);
+    sum += std::uint32_t{load_be16(bytes.data() + i)};
   }
   if (i < bytes.size()) {
     sum += static_cast<std::uint32_t>(bytes[i] << 8);
@@ -67,7 +69,7 @@ namespace ipv4_edit {
 namespace {
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from m to m'.
 void update_checksum(MutableByteView header, std::uint16_t old_word, std::uint16_t new_word) {
-  const std::uint16_t old_checksum = static_cast<std::uint16_t>(header[10] << 8 | header[11]);
+  const std::uint16_t old_checksum = load_be16(header.data() + 10);
   std::uint32_t sum =
       static_cast<std::uint16_t>(~old_checksum) + static_cast<std::uint16_t>(~old_word) + std::uint32_t{new_word};
   const std::uint16_t updated = checksum_fold(sum);
@@ -77,15 +79,15 @@ void update_checksum(MutableByteView header, std::uint16_t old_word, std::uint16
 }  // namespace
 
 void set_ttl(MutableByteView header, std::uint8_t ttl) {
-  const auto old_word = static_cast<std::uint16_t>(header[8] << 8 | header[9]);
+  const auto old_word = load_be16(header.data() + 8);
   header[8] = ttl;
-  update_checksum(header, old_word, static_cast<std::uint16_t>(header[8] << 8 | header[9]));
+  update_checksum(header, old_word, load_be16(header.data() + 8));
 }
 
 void set_tos(MutableByteView header, std::uint8_t tos) {
-  const auto old_word = static_cast<std::uint16_t>(header[0] << 8 | header[1]);
+  const auto old_word = load_be16(header.data());
   header[1] = tos;
-  update_checksum(header, old_word, static_cast<std::uint16_t>(header[0] << 8 | header[1]));
+  update_checksum(header, old_word, load_be16(header.data()));
 }
 
 void recompute_checksum(MutableByteView header) {

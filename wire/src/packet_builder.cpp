@@ -4,21 +4,19 @@
 #include <cstring>
 
 #include "tunlab/wire/byte_order.hpp"
+#include "tunlab/wire/tcp.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab {
 
 namespace {
 
 constexpr std::size_t kIpHeader = 20;
-constexpr std::size_t kUdpHeader = 8;
-constexpr std::size_t kIcmpHeader = 8;
-constexpr std::size_t kTcpHeader = 20;
+constexpr std::size_t kUdpHeader = UdpView::kHeader;
+constexpr std::size_t kIcmpHeader = IcmpView::kHeader;
+constexpr std::size_t kTcpHeader = TcpView::kMinHeader;
 // RFC 1812 §4.3.2.3: an ICMP error, IP header included, stays within the minimum reassembly size.
 constexpr std::size_t kIcmpErrorLimit = 576;
-
-std::uint16_t get16(ByteView b, std::size_t at) {
-  return load_be16(b.data() + at);
-}
 
 // Byte i = high byte ^ low byte of (seed' + i * golden ratio): deterministic, seed-dependent, and
 // not a short cycle, so a reordered or shifted payload never compares equal by accident.
@@ -38,10 +36,6 @@ Packet start_packet(std::size_t total, const Ipv4HeaderFields& fields) {
 
 bool is_multicast_or_reserved(std::uint32_t host_order) {
   return (host_order >> 28) >= 0xe;
-}
-
-bool is_icmp_error_type(std::uint8_t type) {
-  return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
 // Options a non-first fragment carries: only those with the copy flag (RFC 791 §3.1). Returns the
@@ -115,7 +109,8 @@ Packet build_udp(const UdpSpec& spec) {
 }
 
 Packet build_icmp_echo(const IcmpEchoSpec& spec) {
-  const std::size_t icmp_length = kIcmpHeader + spec.payload_size;
+  const std::size_t data_size = spec.data.empty() ? spec.payload_size : spec.data.size();
+  const std::size_t icmp_length = kIcmpHeader + data_size;
   Packet packet = start_packet(kIpHeader + icmp_length, {.src = spec.src,
                                                          .dst = spec.dst,
                                                          .protocol = ipproto::kIcmp,
@@ -124,14 +119,18 @@ Packet build_icmp_echo(const IcmpEchoSpec& spec) {
                                                          .id = spec.id,
                                                          .df = spec.df});
   std::uint8_t* icmp = packet.data() + kIpHeader;
-  icmp[0] = spec.reply ? 0 : 8;
+  icmp[0] = spec.reply ? icmp::kEchoReply : icmp::kEchoRequest;
   icmp[1] = 0;
   store_be16(icmp + 2, 0);
   store_be16(icmp + 4, spec.ident);
   store_be16(icmp + 6, spec.sequence);
   // The payload depends on the sequence only: a kernel ping socket rewrites the identifier, and the
   // real backend's echo requests must carry the same bytes as the simulator's.
-  fill_pattern({icmp + kIcmpHeader, spec.payload_size}, spec.sequence);
+  if (spec.data.empty()) {
+    fill_pattern({icmp + kIcmpHeader, data_size}, spec.sequence);
+  } else {
+    std::memcpy(icmp + kIcmpHeader, spec.data.data(), data_size);
+  }
   store_be16(icmp + 2, internet_checksum({icmp, icmp_length}));
   return packet;
 }
@@ -176,7 +175,7 @@ Packet build_icmp_error(Ipv4Address src, Ipv4Address dst, std::uint8_t type, std
   icmp[1] = code;
   store_be16(icmp + 2, 0);
   store_be16(icmp + 4, 0);
-  store_be16(icmp + 6, type == 3 && code == 4 ? mtu : 0);
+  store_be16(icmp + 6, type == icmp::kDestUnreachable && code == icmp::kFragNeeded ? mtu : 0);
   if (quote != 0) {
     std::memcpy(icmp + kIcmpHeader, offending.data(), quote);
   }
@@ -203,29 +202,9 @@ bool may_send_icmp_error_about(ByteView offending) {
   }
   if (ip->protocol() == ipproto::kIcmp) {
     const ByteView rest = offending.subspan(ip->header_length());
-    if (!rest.empty() && is_icmp_error_type(rest[0])) {
+    if (!rest.empty() && is_icmp_error_type(rest[0])) {  // the type alone decides, header or not
       return false;
     }
-  }
-  return true;
-}
-
-bool parse_icmp(ByteView ip_payload, IcmpInfo& out) {
-  if (ip_payload.size() < kIcmpHeader) {
-    return false;
-  }
-  out = IcmpInfo{};
-  out.type = ip_payload[0];
-  out.code = ip_payload[1];
-  if (out.type == 3 && out.code == 4) {
-    out.mtu = get16(ip_payload, 6);
-  }
-  if (out.type == 0 || out.type == 8) {
-    out.ident = get16(ip_payload, 4);
-    out.sequence = get16(ip_payload, 6);
-  }
-  if (is_icmp_error_type(out.type)) {
-    out.quoted = ip_payload.subspan(kIcmpHeader);
   }
   return true;
 }

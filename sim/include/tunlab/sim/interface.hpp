@@ -9,14 +9,13 @@
 #include <vector>
 
 #include "tunlab/harness/scenario.hpp"
+#include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/packet.hpp"
 
 namespace tunlab::sim {
 
 class Link;
 class SimDevice;
-
-using MacAddress = std::array<std::uint8_t, 6>;
 
 struct Interface {
   std::string name;   // eth0

@@ -8,6 +8,8 @@
 
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet.hpp"
+#include "tunlab/wire/tcp.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::sim {
 
@@ -41,18 +43,16 @@ inline std::optional<ByteView> transport_payload(ByteView ip_packet) {
     return std::nullopt;
   }
   const ByteView segment = ip->payload();
-  std::size_t header = 0;
   if (ip->protocol() == ipproto::kUdp) {
-    header = 8;
-  } else if (ip->protocol() == ipproto::kTcp && segment.size() >= 20) {
-    header = static_cast<std::size_t>(segment[12] >> 4) * 4;
-  } else {
-    return std::nullopt;
+    if (const auto udp = UdpView::parse(segment)) {
+      return udp->payload();
+    }
+  } else if (ip->protocol() == ipproto::kTcp) {
+    if (const auto tcp = TcpView::parse(segment); tcp && tcp->header_length() <= segment.size()) {
+      return segment.subspan(tcp->header_length());
+    }
   }
-  if (segment.size() < header) {
-    return std::nullopt;
-  }
-  return segment.subspan(header);
+  return std::nullopt;
 }
 
 }  // namespace tunlab::sim

@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet.hpp"
-#include "tunlab/wire/packet_builder.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::testing {
 
@@ -72,12 +73,12 @@ MATCHER_P2(IsUdpTo, dst, port,
            std::string(negation ? "isn't" : "is") + " a UDP datagram to " + Ipv4Address(dst).to_string() + ":" +
                std::to_string(port)) {
   const auto ip = Ipv4View::parse(packet_bytes(arg));
-  if (!ip || ip->protocol() != ipproto::kUdp || ip->fragment_offset_bytes() != 0 || ip->payload().size() < 8) {
+  const auto udp = ip && ip->protocol() == ipproto::kUdp ? UdpView::parse(ip->payload()) : std::nullopt;
+  if (!udp || ip->fragment_offset_bytes() != 0) {
     *result_listener << "which is not a UDP datagram";
     return false;
   }
-  const ByteView udp = ip->payload();
-  const int got_port = udp[2] << 8 | udp[3];
+  const int got_port = udp->dst_port();
   if (ip->dst() != Ipv4Address(dst) || got_port != static_cast<int>(port)) {
     *result_listener << "which goes to " << ip->dst().to_string() << ":" << got_port;
     return false;
@@ -90,13 +91,14 @@ MATCHER_P3(IsIcmpError, type, code, mtu,
            std::string(negation ? "isn't" : "is") + " an ICMP " + std::to_string(type) + "/" + std::to_string(code) +
                (mtu != 0 ? " with MTU " + std::to_string(mtu) : std::string())) {
   const auto ip = Ipv4View::parse(packet_bytes(arg));
-  IcmpInfo icmp;
-  if (!ip || ip->protocol() != ipproto::kIcmp || !parse_icmp(ip->payload(), icmp)) {
+  const auto icmp = ip && ip->protocol() == ipproto::kIcmp ? IcmpView::parse(ip->payload()) : std::nullopt;
+  if (!icmp) {
     *result_listener << "which is not an ICMP message";
     return false;
   }
-  if (icmp.type != type || icmp.code != code || (mtu != 0 && icmp.mtu != mtu)) {
-    *result_listener << "which is ICMP " << int{icmp.type} << "/" << int{icmp.code} << " MTU " << icmp.mtu;
+  if (icmp->type() != type || icmp->code() != code || (mtu != 0 && icmp->next_hop_mtu() != mtu)) {
+    *result_listener << "which is ICMP " << int{icmp->type()} << "/" << int{icmp->code()} << " MTU "
+                     << icmp->next_hop_mtu();
     return false;
   }
   return true;

@@ -17,6 +17,7 @@
 #include "tunlab/tunnel/ipip.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
 #include "tunlab/tunnel/underlay.hpp"
+#include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/tcp_offload.hpp"
 
 namespace tunlab {
@@ -112,11 +113,11 @@ private:
   bool coalesce_ = false;  // the device takes GSO writes and has not refused one
   DropObserver drop_observer_;
   // TAP: the MAC the host stack uses on tap0, learned from its frames; ours is fixed.
-  std::array<std::uint8_t, 6> tap_peer_mac_{};
+  MacAddress tap_peer_mac_{};
   bool tap_peer_known_ = false;
 };
 
 // The MAC app B answers ARP with on a TAP device (locally administered, fixed for determinism).
-inline constexpr std::array<std::uint8_t, 6> kTapEngineMac{0x02, 0x00, 0x5e, 0x00, 0x00, 0x01};
+inline constexpr MacAddress kTapEngineMac{0x02, 0x00, 0x5e, 0x00, 0x00, 0x01};
 
 }  // namespace tunlab

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "tunlab/wire/byte_order.hpp"
 #include "tunlab/wire/ipv4_address.hpp"
 #include "tunlab/wire/packet.hpp"
 
@@ -68,11 +69,8 @@ public:
 
 private:
   explicit Ipv4View(ByteView b) : b_(b) {}
-  std::uint16_t be16(std::size_t at) const { return static_cast<std::uint16_t>(b_[at] << 8 | b_[at + 1]); }
-  std::uint32_t be32(std::size_t at) const {
-    return static_cast<std::uint32_t>(b_[at]) << 24 | static_cast<std::uint32_t>(b_[at + 1]) << 16 |
-           static_cast<std::uint32_t>(b_[at + 2]) << 8 | b_[at + 3];
-  }
+  std::uint16_t be16(std::size_t at) const { return load_be16(b_.data() + at); }
+  std::uint32_t be32(std::size_t at) const { return load_be32(b_.data() + at); }
   ByteView b_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet.hpp"
 
@@ -29,7 +30,8 @@ struct IcmpEchoSpec {
   Ipv4Address dst;
   std::uint16_t ident = 0;
   std::uint16_t sequence = 0;
-  std::size_t payload_size = 56;
+  std::size_t payload_size = 56;  // filled with a deterministic pattern of `sequence`...
+  ByteView data{};                // ...unless these bytes are given (a reply carries the request's)
   bool reply = false;
   std::uint8_t tos = 0;
   std::uint8_t ttl = 64;
@@ -56,23 +58,12 @@ Packet build_tcp(const TcpSpec& spec);
 
 // An ICMP error (RFC 792/1191) about `offending`, quoting its IP header and as much of its payload
 // as keeps the error within 576 bytes (RFC 1812 §4.3.2.3, as Linux does). `mtu` is the next-hop
-// MTU for type 3 code 4 and ignored otherwise.
+// MTU for icmp::kDestUnreachable / icmp::kFragNeeded and ignored otherwise.
 Packet build_icmp_error(Ipv4Address src, Ipv4Address dst, std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
                         ByteView offending, std::uint8_t ttl = 64);
 
 // The RFC 792 rule: never answer an ICMP error, a non-first fragment, or a broadcast/multicast.
 bool may_send_icmp_error_about(ByteView offending);
-
-// ICMP view helpers: type/code/mtu of an ICMP message whose IP header was already parsed.
-struct IcmpInfo {
-  std::uint8_t type = 0;
-  std::uint8_t code = 0;
-  std::uint16_t mtu = 0;       // type 3 code 4
-  std::uint16_t ident = 0;     // echo
-  std::uint16_t sequence = 0;  // echo
-  ByteView quoted;             // errors: the quoted packet
-};
-bool parse_icmp(ByteView ip_payload, IcmpInfo& out);
 
 // Fragments `packet` (IPv4, DF clear) into pieces of at most `mtu` bytes (RFC 791), appending
 // them to `out`. Each keeps packet.origin.

@@ -1,0 +1,306 @@
+// The checked header views of wire/ (Ethernet, ARP, ICMP, UDP, TCP) against packets libtins
+// builds (the independent oracle): each reads the fields libtins wrote, and each refuses input one
+// byte shorter than the header it needs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <tins/arp.h>
+#include <tins/dot1q.h>
+#include <tins/ethernetII.h>
+#include <tins/icmp.h>
+#include <tins/ip.h>
+#include <tins/rawpdu.h>
+#include <tins/tcp.h>
+#include <tins/udp.h>
+
+#include "test_packets.hpp"
+#include "tunlab/wire/arp.hpp"
+#include "tunlab/wire/ethernet.hpp"
+#include "tunlab/wire/icmp.hpp"
+#include "tunlab/wire/packet_builder.hpp"
+#include "tunlab/wire/tcp.hpp"
+#include "tunlab/wire/udp.hpp"
+
+namespace tunlab {
+namespace {
+
+using test::Bytes;
+using test::bytes_equal;
+using test::pattern_bytes;
+using test::serialize;
+using test::tins_address;
+
+const MacAddress kMacA{0x02, 0x00, 0x00, 0x00, 0x01, 0x01};
+const MacAddress kMacB{0x02, 0x00, 0x00, 0x00, 0x02, 0x01};
+const Ipv4Address kIpA("10.0.0.12");
+const Ipv4Address kIpB("10.0.0.22");
+
+Tins::HWAddress<6> tins_mac(const MacAddress& mac) {
+  return Tins::HWAddress<6>(mac.data());
+}
+
+// `n` payload bytes behind `l4` in a libtins IPv4 packet, serialised; returns the IP payload.
+Bytes ip_payload_of(Tins::PDU& l4, std::size_t n) {
+  Tins::IP ip(tins_address(kIpB), tins_address(kIpA));
+  ip /= l4;
+  ip /= Tins::RawPDU(pattern_bytes(n, 3));
+  const Bytes packet = serialize(ip);
+  return Bytes(packet.begin() + 20, packet.end());
+}
+
+ByteView short_by_one(const Bytes& bytes, std::size_t needed) {
+  return ByteView(bytes).first(needed - 1);
+}
+
+// --- Ethernet ------------------------------------------------------------------------------------
+
+TEST(EthernetView, ReadsTheAddressesAndEtherTypeLibtinsWrote) {
+  Tins::EthernetII frame(tins_mac(kMacB), tins_mac(kMacA));
+  frame /= Tins::IP(tins_address(kIpB), tins_address(kIpA)) / Tins::RawPDU(pattern_bytes(40));
+  const Bytes bytes = serialize(frame);
+  const auto ethernet = EthernetView::parse(bytes);
+  ASSERT_TRUE(ethernet);
+  EXPECT_EQ(ethernet->dst(), kMacB);
+  EXPECT_EQ(ethernet->src(), kMacA);
+  EXPECT_EQ(ethernet->ethertype(), ethertype::kIpv4);
+  EXPECT_TRUE(bytes_equal(ByteView(bytes).subspan(14), ethernet->payload()));
+}
+
+TEST(EthernetView, RefusesAFrameOneByteShorterThanTheHeader) {
+  Tins::EthernetII frame = Tins::EthernetII(tins_mac(kMacB), tins_mac(kMacA)) / Tins::RawPDU(Bytes(46));
+  const Bytes bytes = serialize(frame);
+  EXPECT_TRUE(EthernetView::parse(ByteView(bytes).first(EthernetView::kHeader)));
+  EXPECT_FALSE(EthernetView::parse(short_by_one(bytes, EthernetView::kHeader)));
+}
+
+TEST(EthernetView, ReadsTheEtherTypeBehindOne8021QTag) {
+  Tins::EthernetII frame(tins_mac(kMacB), tins_mac(kMacA));
+  frame /= Tins::Dot1Q(7) / Tins::IP(tins_address(kIpB), tins_address(kIpA));
+  const Bytes bytes = serialize(frame);
+  const auto ethernet = EthernetView::parse(bytes);
+  ASSERT_TRUE(ethernet);
+  EXPECT_EQ(ethernet->ethertype(), ethertype::kVlan);
+  EXPECT_EQ(ethernet->tagged_ethertype(), ethertype::kIpv4);
+  const auto cut = EthernetView::parse(short_by_one(bytes, EthernetView::kHeader + EthernetView::kVlanTag));
+  ASSERT_TRUE(cut);
+  EXPECT_FALSE(cut->tagged_ethertype()) << "a tag cut short has no EtherType behind it";
+}
+
+TEST(WriteEthernetHeader, WritesWhatLibtinsWrites) {
+  Tins::EthernetII frame =
+      Tins::EthernetII(tins_mac(kMacB), tins_mac(kMacA)) / Tins::IP(tins_address(kIpB), tins_address(kIpA));
+  const Bytes expected = serialize(frame);
+  Bytes header(EthernetView::kHeader);
+  write_ethernet_header(header, kMacB, kMacA, ethertype::kIpv4);
+  EXPECT_TRUE(bytes_equal(ByteView(expected).first(EthernetView::kHeader), header));
+}
+
+// --- ARP -----------------------------------------------------------------------------------------
+
+Bytes libtins_arp(std::uint16_t operation, const MacAddress& ethernet_dst, const MacAddress& target_mac) {
+  Tins::ARP arp(tins_address(kIpB), tins_address(kIpA), tins_mac(target_mac), tins_mac(kMacA));
+  arp.opcode(operation == arp::kRequest ? Tins::ARP::REQUEST : Tins::ARP::REPLY);
+  Tins::EthernetII frame(tins_mac(ethernet_dst), tins_mac(kMacA));
+  frame /= arp;
+  return serialize(frame);
+}
+
+TEST(ArpView, ReadsARequestLibtinsBuilt) {
+  const Bytes frame = libtins_arp(arp::kRequest, kBroadcastMac, MacAddress{});
+  const auto ethernet = EthernetView::parse(frame);
+  ASSERT_TRUE(ethernet);
+  EXPECT_EQ(ethernet->ethertype(), ethertype::kArp);
+  const auto message = ArpView::parse(ethernet->payload());
+  ASSERT_TRUE(message);
+  EXPECT_EQ(message->operation(), arp::kRequest);
+  EXPECT_EQ(message->sender_mac(), kMacA);
+  EXPECT_EQ(message->sender_ip(), kIpA);
+  EXPECT_EQ(message->target_mac(), MacAddress{});
+  EXPECT_EQ(message->target_ip(), kIpB);
+}
+
+TEST(ArpView, RefusesAMessageOneByteShorterThan28Bytes) {
+  const Bytes frame = libtins_arp(arp::kRequest, kBroadcastMac, MacAddress{});
+  const Bytes message(frame.begin() + EthernetView::kHeader, frame.end());
+  EXPECT_TRUE(ArpView::parse(ByteView(message).first(ArpView::kLength)));
+  EXPECT_FALSE(ArpView::parse(short_by_one(message, ArpView::kLength)));
+}
+
+TEST(ArpView, RefusesAnythingButIpv4OverEthernet) {
+  const Bytes frame = libtins_arp(arp::kRequest, kBroadcastMac, MacAddress{});
+  const Bytes good(frame.begin() + EthernetView::kHeader, frame.begin() + EthernetView::kHeader + ArpView::kLength);
+  for (const std::size_t at : {1, 2, 4, 5}) {  // hardware type, protocol type, address lengths
+    Bytes bad = good;
+    bad[at] ^= 0x01;
+    EXPECT_FALSE(ArpView::parse(bad)) << "byte " << at << " changed";
+  }
+}
+
+TEST(BuildArpFrame, ARequestIsWhatLibtinsWrites) {
+  const Bytes expected = libtins_arp(arp::kRequest, kBroadcastMac, MacAddress{});
+  const Packet frame = build_arp_frame(
+      {.operation = arp::kRequest, .sender_mac = kMacA, .sender_ip = kIpA, .target_mac = {}, .target_ip = kIpB},
+      kBroadcastMac);
+  ASSERT_EQ(frame.size(), EthernetView::kHeader + ArpView::kLength) << "unpadded";
+  EXPECT_TRUE(bytes_equal(ByteView(expected).first(frame.size()), frame.bytes()));
+}
+
+TEST(BuildArpFrame, AReplyIsWhatLibtinsWrites) {
+  const Bytes expected = libtins_arp(arp::kReply, kMacB, kMacB);
+  const Packet frame = build_arp_frame(
+      {.operation = arp::kReply, .sender_mac = kMacA, .sender_ip = kIpA, .target_mac = kMacB, .target_ip = kIpB},
+      kMacB);
+  EXPECT_TRUE(bytes_equal(ByteView(expected).first(frame.size()), frame.bytes()));
+}
+
+// --- ICMP ----------------------------------------------------------------------------------------
+
+TEST(IcmpView, ReadsAnEchoRequestLibtinsBuilt) {
+  Tins::ICMP echo(Tins::ICMP::ECHO_REQUEST);
+  echo.id(0xbeef);
+  echo.sequence(42);
+  const Bytes message = ip_payload_of(echo, 24);
+  const auto icmp = IcmpView::parse(message);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type(), icmp::kEchoRequest);
+  EXPECT_EQ(icmp->code(), 0);
+  EXPECT_TRUE(icmp->is_echo());
+  EXPECT_FALSE(icmp->is_error());
+  EXPECT_EQ(icmp->ident(), 0xbeef);
+  EXPECT_EQ(icmp->sequence(), 42);
+  EXPECT_EQ(icmp->rest_of_header(), 0xbeef002au);
+  EXPECT_EQ(icmp->next_hop_mtu(), 0) << "only a fragmentation-needed error carries an MTU";
+  EXPECT_TRUE(icmp->checksum_ok());
+  EXPECT_NE(icmp->checksum(), 0);
+  EXPECT_TRUE(bytes_equal(pattern_bytes(24, 3), icmp->payload()));
+  EXPECT_TRUE(icmp->quoted().empty()) << "an echo quotes nothing";
+}
+
+TEST(IcmpView, ReadsTheMtuAndQuoteOfAFragNeededErrorLibtinsBuilt) {
+  Tins::ICMP error(Tins::ICMP::DEST_UNREACHABLE);
+  error.code(icmp::kFragNeeded);
+  error.mtu(1420);
+  const Bytes message = ip_payload_of(error, 28);
+  const auto icmp = IcmpView::parse(message);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type(), icmp::kDestUnreachable);
+  EXPECT_EQ(icmp->code(), icmp::kFragNeeded);
+  EXPECT_TRUE(icmp->is_frag_needed());
+  EXPECT_EQ(icmp->next_hop_mtu(), 1420);
+  EXPECT_EQ(icmp->ident(), 0) << "only an echo has an identifier";
+  EXPECT_TRUE(icmp->checksum_ok());
+  EXPECT_TRUE(bytes_equal(pattern_bytes(28, 3), icmp->quoted()));
+}
+
+TEST(IcmpView, ATimeExceededErrorQuotesAndHasNoMtu) {
+  Tins::ICMP error(Tins::ICMP::TIME_EXCEEDED);
+  const Bytes message = ip_payload_of(error, 28);
+  const auto icmp = IcmpView::parse(message);
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->type(), icmp::kTimeExceeded);
+  EXPECT_EQ(icmp->code(), icmp::kTtlExceeded);
+  EXPECT_TRUE(icmp->is_error());
+  EXPECT_EQ(icmp->next_hop_mtu(), 0);
+  EXPECT_EQ(icmp->quoted().size(), 28u);
+}
+
+TEST(IcmpView, RefusesAMessageOneByteShorterThanTheHeader) {
+  Tins::ICMP echo(Tins::ICMP::ECHO_REPLY);
+  const Bytes message = ip_payload_of(echo, 0);
+  ASSERT_EQ(message.size(), IcmpView::kHeader);
+  EXPECT_TRUE(IcmpView::parse(message));
+  EXPECT_FALSE(IcmpView::parse(short_by_one(message, IcmpView::kHeader)));
+  EXPECT_FALSE(IcmpView::parse({}));
+}
+
+TEST(IcmpView, ReadsBackWhatBuildIcmpErrorQuoted) {
+  const Bytes offending = test::make_udp_bytes(64);
+  const Packet error = build_icmp_error(kIpB, kIpA, icmp::kDestUnreachable, icmp::kFragNeeded, 1280, offending);
+  const auto icmp = IcmpView::parse(error.bytes().subspan(20));
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->next_hop_mtu(), 1280);
+  EXPECT_TRUE(icmp->checksum_ok());
+  EXPECT_TRUE(bytes_equal(offending, icmp->quoted()));
+}
+
+TEST(IsIcmpErrorType, ExactlyUnreachableQuenchRedirectTimeExceededAndParameterProblem) {
+  for (int type = 0; type < 256; ++type) {
+    const bool expected = type == 3 || type == 4 || type == 5 || type == 11 || type == 12;  // RFC 792
+    EXPECT_EQ(is_icmp_error_type(static_cast<std::uint8_t>(type)), expected) << "type " << type;
+  }
+}
+
+// --- UDP -----------------------------------------------------------------------------------------
+
+TEST(UdpView, ReadsThePortsLengthAndChecksumLibtinsWrote) {
+  Tins::UDP udp(5001, 40000);
+  const Bytes segment = ip_payload_of(udp, 30);
+  const auto view = UdpView::parse(segment);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->src_port(), 40000);
+  EXPECT_EQ(view->dst_port(), 5001);
+  EXPECT_EQ(view->length(), 38);
+  EXPECT_NE(view->checksum(), 0);
+  EXPECT_EQ(test::reference_checksum(segment, pseudo_header_sum(kIpA, kIpB, ipproto::kUdp, segment.size())), 0);
+  EXPECT_TRUE(bytes_equal(pattern_bytes(30, 3), view->payload()));
+}
+
+TEST(UdpView, RefusesASegmentOneByteShorterThanTheHeader) {
+  Tins::UDP udp(5001, 40000);
+  const Bytes segment = ip_payload_of(udp, 0);
+  EXPECT_TRUE(UdpView::parse(segment));
+  EXPECT_FALSE(UdpView::parse(short_by_one(segment, UdpView::kHeader)));
+}
+
+TEST(TransportPorts, ReadsBothPortsFromFourBytesAndRefusesThree) {
+  Tins::TCP tcp(443, 51000);
+  const Bytes segment = ip_payload_of(tcp, 0);
+  const auto ports = transport_ports(ByteView(segment).first(4));
+  ASSERT_TRUE(ports);
+  EXPECT_EQ(ports->src, 51000);
+  EXPECT_EQ(ports->dst, 443);
+  EXPECT_FALSE(transport_ports(short_by_one(segment, 4)));
+}
+
+// --- TCP -----------------------------------------------------------------------------------------
+
+TEST(TcpView, ReadsTheFieldsLibtinsWrote) {
+  Tins::TCP tcp(443, 51000);
+  tcp.seq(0x01020304);
+  tcp.ack_seq(0xa0b0c0d0);
+  tcp.window(1000);
+  tcp.flags(Tins::TCP::SYN | Tins::TCP::ACK);
+  tcp.mss(1460);  // one option: a 24-byte header
+  const Bytes segment = ip_payload_of(tcp, 10);
+  const auto view = TcpView::parse(segment);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->src_port(), 51000);
+  EXPECT_EQ(view->dst_port(), 443);
+  EXPECT_EQ(view->seq(), 0x01020304u);
+  EXPECT_EQ(view->ack(), 0xa0b0c0d0u);
+  EXPECT_EQ(view->window(), 1000);
+  EXPECT_EQ(view->flags(), tcp_flag::kSyn | tcp_flag::kAck);
+  EXPECT_EQ(view->header_length(), 24u);
+  EXPECT_NE(view->checksum(), 0);
+  EXPECT_TRUE(bytes_equal(pattern_bytes(10, 3), view->payload()));
+}
+
+TEST(TcpView, RefusesASegmentOneByteShorterThanTheMinimumHeader) {
+  Tins::TCP tcp(443, 51000);
+  const Bytes segment = ip_payload_of(tcp, 0);
+  EXPECT_TRUE(TcpView::parse(segment));
+  EXPECT_FALSE(TcpView::parse(short_by_one(segment, TcpView::kMinHeader)));
+}
+
+TEST(TcpView, ADataOffsetPastTheEndLeavesNoPayload) {
+  Tins::TCP tcp(443, 51000);
+  tcp.mss(1460);
+  const Bytes segment = ip_payload_of(tcp, 0);
+  const auto view = TcpView::parse(ByteView(segment).first(TcpView::kMinHeader));
+  ASSERT_TRUE(view) << "the data offset is not checked by parse()";
+  EXPECT_EQ(view->header_length(), 24u);
+  EXPECT_TRUE(view->payload().empty());
+}
+
+}  // namespace
+}  // namespace tunlab
