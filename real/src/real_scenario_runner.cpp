@@ -128,7 +128,8 @@ private:
 };
 
 void RealRun::setup() {
-  topology_ = std::make_unique<RealTopology>(s_, AppRegistry::or_builtin(options_.apps));
+  topology_ =
+      std::make_unique<RealTopology>(s_, AppRegistry::or_builtin(options_.apps), options_.seed.value_or(s_.seed));
   // Ports each host's apps must listen on: wherever the traffic goes (inside IPIP too), unless
   // the host lists its ports, as the simulator's listen does.
   std::map<std::string, std::set<std::uint16_t>> udp_ports;
@@ -532,9 +533,25 @@ void check_real_capable(const scenario::Scenario& s) {
   if (!s.link_faults.empty()) {
     refuse("link fault on " + s.link_faults.front().from.describe(), s.link_faults.front().place);
   }
-  if (!s.device_faults.empty()) {
-    refuse("device fault on " + s.device_faults.front().host + "." + s.device_faults.front().device,
-           s.device_faults.front().place);
+  // Device faults: eagain and read_buffer wrap app B's device (FaultyDevice), queue_limit is the
+  // tun's txqueuelen; a scheduled down/up is not done here yet.
+  for (const auto& fault : s.device_faults) {
+    if (fault.down_at_ns || fault.up_at_ns) {
+      throw InputError(fmt::format(
+          "{}: scenario {} is sim-only: device down_at/up_at on {}.{} is not scheduled on the "
+          "real backend",
+          fault.place.line > 0 ? fault.place.describe() : s.file.string(), s.name, fault.host, fault.device));
+    }
+    for (const auto& t : s.tunnels) {
+      if (t.host == fault.host && t.device == fault.device && (!t.command.empty() || t.kernel_ipip) &&
+          (fault.eagain > 0 || fault.read_buffer > 0)) {
+        throw InputError(
+            fmt::format("{}: eagain and read_buffer wrap the device tunlab's app B reads; {}.{} is read "
+                        "by {}",
+                        fault.place.line > 0 ? fault.place.describe() : s.file.string(), fault.host, fault.device,
+                        t.kernel_ipip ? "the kernel's ipip device" : "a tunnel command"));
+      }
+    }
   }
   if (!s.link_changes.empty()) {
     refuse("link change at " + s.link_changes.front().link.describe(), s.link_changes.front().place);
