@@ -10,10 +10,12 @@
 //                        implementation of the rule.
 //   queue_limit          stays a device property: it is the TUN device's txqueuelen, which a
 //                        real tun has too (tun.c drops beyond it); SimDevice drops with
-//                        device-queue-full where the kernel's tun queue would.
+//                        device-queue-full where the kernel's tun queue would, and the real
+//                        backend sets txqueuelen over netlink.
 //   down_at, up_at       stay a device property: the link state of the interface, which the
 //                        host stack sees (routes, drops before the device) and a wrapper around
-//                        app B's end cannot; SimDevice keeps scheduling them.
+//                        app B's end cannot. SimDevice schedules them on its clock; the real
+//                        backend sets the tun's link state over netlink at those offsets.
 //
 // Determinism: wake-ups in the simulator are unchanged, so every golden and digest stays.
 //   - The EAGAIN draw comes from the stream SimDevice drew from ("device:HOST.DEV", derived from
