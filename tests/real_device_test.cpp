@@ -11,6 +11,7 @@
 
 #include "real_test_support.hpp"
 #include "test_packets.hpp"
+#include "tunlab/harness/faulty_device.hpp"
 #include "tunlab/real/netlink.hpp"
 #include "tunlab/real/tun_device.hpp"
 
@@ -87,6 +88,55 @@ TEST_F(RealDeviceTest, EmptyQueueWouldBlock) {
   const IoResult result = device->read(packet);
   EXPECT_EQ(result.status, IoStatus::would_block);
   EXPECT_EQ(result.sys_errno, EAGAIN);
+}
+
+TEST_F(RealDeviceTest, ReadableSaysWhetherAPacketWaitsWithoutTakingIt) {
+  auto device = open({});
+  EXPECT_FALSE(device->readable());
+  send_from_stack(100);
+  ASSERT_TRUE(wait_readable(device->poll_fd()));
+  EXPECT_TRUE(device->readable());
+  EXPECT_TRUE(device->readable()) << "asking took the packet";
+  Packet packet;
+  EXPECT_EQ(device->read(packet).status, IoStatus::ok);
+  EXPECT_FALSE(device->readable());
+}
+
+// The scenario's read faults around the kernel's tun (FaultyDevice): a faulted read leaves the
+// packet queued in the kernel, so the fd stays readable for epoll; a short buffer truncates.
+TEST_F(RealDeviceTest, FaultyDeviceAroundTheTunLeavesAFaultedPacketInTheKernelsQueue) {
+  auto device = open({});
+  scenario::DeviceFaultSpec always;
+  always.eagain = 1.0;
+  FaultyDevice eagain(*device, always, Random(1));
+  send_from_stack(100);
+  ASSERT_TRUE(wait_readable(device->poll_fd()));
+  Packet packet;
+  EXPECT_EQ(eagain.read(packet).status, IoStatus::would_block);
+  EXPECT_TRUE(wait_readable(eagain.poll_fd())) << "the faulted packet left the kernel's queue";
+
+  scenario::DeviceFaultSpec short_buffer;
+  short_buffer.read_buffer = 50;
+  FaultyDevice truncating(*device, short_buffer, Random(1));
+  const IoResult result = truncating.read(packet);
+  EXPECT_EQ(result.status, IoStatus::truncated);
+  EXPECT_EQ(result.bytes, 50u);
+  EXPECT_EQ(packet.size(), 50u);
+  EXPECT_FALSE(device->readable());
+}
+
+TEST_F(RealDeviceTest, TxQueueLenBoundsThePacketsWaitingForAppB) {
+  auto device = open({});
+  link_set_txqueuelen(*ns_, "tun0", 3);
+  for (int i = 0; i < 6; ++i) {
+    send_from_stack(20, static_cast<std::uint16_t>(40000 + i));
+  }
+  Packet packet;
+  int read = 0;
+  while (device->read(packet).ok()) {
+    ++read;
+  }
+  EXPECT_EQ(read, 3);
 }
 
 TEST_F(RealDeviceTest, WrittenPacketReachesASocketInTheNamespace) {

@@ -70,6 +70,16 @@ const HostSpec* find_host(const Scenario& scenario, const std::string& name) {
   return nullptr;
 }
 
+const DeviceFaultSpec* find_device_fault(const Scenario& scenario, const std::string& host, const std::string& device) {
+  const DeviceFaultSpec* found = nullptr;
+  for (const DeviceFaultSpec& fault : scenario.device_faults) {
+    if (fault.host == host && fault.device == device) {
+      found = &fault;
+    }
+  }
+  return found;
+}
+
 const InterfaceSpec* find_interface(const HostSpec& host, const std::string& name) {
   for (const InterfaceSpec& iface : host.interfaces) {
     if (iface.name == name) {

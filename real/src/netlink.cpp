@@ -153,6 +153,13 @@ void link_set_mtu(const Netns& ns, const std::string& ifname, std::size_t mtu) {
       [](rtnl_link* change, std::size_t value) { rtnl_link_set_mtu(change, static_cast<unsigned>(value)); }, mtu);
 }
 
+void link_set_txqueuelen(const Netns& ns, const std::string& ifname, std::size_t packets) {
+  change_link(
+      ns, ifname, "set txqueuelen " + std::to_string(packets),
+      [](rtnl_link* change, std::size_t value) { rtnl_link_set_txqlen(change, static_cast<unsigned>(value)); },
+      packets);
+}
+
 std::size_t link_mtu(const Netns& ns, const std::string& ifname) {
   return run_in(ns, [&] {
     SockPtr sock = connect_route(ns);

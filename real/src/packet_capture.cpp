@@ -75,8 +75,8 @@ void PacketCapture::drain() {
     msg.msg_controllen = sizeof control;
     const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
     if (n < 0) {
-      if (errno == EINTR) {
-        continue;
+      if (errno == EINTR || errno == ENETDOWN) {
+        continue;  // ENETDOWN: the interface went down (a scenario's down_at) once; it is reported, not fatal
       }
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         return;

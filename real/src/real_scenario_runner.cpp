@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <set>
 
@@ -29,6 +30,7 @@
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/real/app_driver.hpp"
 #include "tunlab/real/epoll_driver.hpp"
+#include "tunlab/real/netlink.hpp"
 #include "tunlab/real/packet_capture.hpp"
 #include "tunlab/real/privileges.hpp"
 #include "tunlab/real/real_apps.hpp"
@@ -128,7 +130,8 @@ private:
 };
 
 void RealRun::setup() {
-  topology_ = std::make_unique<RealTopology>(s_, AppRegistry::or_builtin(options_.apps));
+  topology_ =
+      std::make_unique<RealTopology>(s_, AppRegistry::or_builtin(options_.apps), options_.seed.value_or(s_.seed));
   // Ports each host's apps must listen on: wherever the traffic goes (inside IPIP too), unless
   // the host lists its ports, as the simulator's listen does.
   std::map<std::string, std::set<std::uint16_t>> udp_ports;
@@ -383,16 +386,46 @@ RunSummary RealRun::run() {
     options_.after_setup();
   }
   const std::vector<PlannedSend> plan = plan_traffic(s_);
+  // A device's down_at/up_at: its link state, set at that offset as the simulator schedules it
+  // (before traffic of the same time, which the simulator schedules after).
+  struct DeviceChange {
+    std::int64_t at_ns;
+    const scenario::DeviceFaultSpec* fault;
+    bool up;
+  };
+  std::vector<DeviceChange> changes;
+  for (const auto& fault : s_.device_faults) {
+    if (fault.down_at_ns) {
+      changes.push_back({*fault.down_at_ns, &fault, false});
+    }
+    if (fault.up_at_ns) {
+      changes.push_back({*fault.up_at_ns, &fault, true});
+    }
+  }
+  std::stable_sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) { return a.at_ns < b.at_ns; });
   const std::int64_t start = EpollDriver::now_ns();
   start_realtime_ns_ = realtime_ns();
-  for (const PlannedSend& planned : plan) {
-    // Bounded wait until the send time, dispatching everything that happens meanwhile.
-    const std::int64_t wait = start + planned.at_ns - EpollDriver::now_ns();
+  // Bounded wait until `at_ns` after the start, dispatching everything that happens meanwhile.
+  const auto wait_until = [&](std::int64_t at_ns) {
+    const std::int64_t wait = start + at_ns - EpollDriver::now_ns();
     if (wait > 0) {
       driver_.run_until([] { return false; }, std::chrono::nanoseconds(wait));
     }
+  };
+  std::size_t next_change = 0;
+  const auto change_until = [&](std::int64_t at_ns) {
+    for (; next_change < changes.size() && changes[next_change].at_ns <= at_ns; ++next_change) {
+      const DeviceChange& c = changes[next_change];
+      wait_until(c.at_ns);
+      link_set_up(topology_->ns(c.fault->host), c.fault->device, c.up);
+    }
+  };
+  for (const PlannedSend& planned : plan) {
+    change_until(planned.at_ns);
+    wait_until(planned.at_ns);
     send(planned);
   }
+  change_until(std::numeric_limits<std::int64_t>::max());
   const bool settled =
       driver_.run_until([this] { return accounted(); }, options_.settle_timeout) == EpollDriver::Outcome::predicate_met;
   // A tunnel program that ended before being told to is a failure of the run, whatever it sent.
@@ -530,9 +563,19 @@ void check_real_capable(const scenario::Scenario& s) {
   if (!s.link_faults.empty()) {
     refuse("link fault on " + s.link_faults.front().from.describe(), s.link_faults.front().place);
   }
-  if (!s.device_faults.empty()) {
-    refuse("device fault on " + s.device_faults.front().host + "." + s.device_faults.front().device,
-           s.device_faults.front().place);
+  // Device faults: eagain and read_buffer wrap app B's device (FaultyDevice), queue_limit is the
+  // tun's txqueuelen, down_at/up_at set its link state at those offsets (RealRun::run).
+  for (const auto& fault : s.device_faults) {
+    for (const auto& t : s.tunnels) {
+      if (t.host == fault.host && t.device == fault.device && (!t.command.empty() || t.kernel_ipip) &&
+          (fault.eagain > 0 || fault.read_buffer > 0)) {
+        throw InputError(
+            fmt::format("{}: eagain and read_buffer wrap the device tunlab's app B reads; {}.{} is read "
+                        "by {}",
+                        fault.place.line > 0 ? fault.place.describe() : s.file.string(), fault.host, fault.device,
+                        t.kernel_ipip ? "the kernel's ipip device" : "a tunnel command"));
+      }
+    }
   }
   if (!s.link_changes.empty()) {
     refuse("link change at " + s.link_changes.front().link.describe(), s.link_changes.front().place);

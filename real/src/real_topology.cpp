@@ -53,7 +53,7 @@ bool is_connected_route(const scenario::HostSpec& host, const scenario::RouteSpe
 
 }  // namespace
 
-RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps) {
+RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps, std::uint64_t seed) {
   for (const auto& host : s.hosts) {
     host_names_.push_back(host.name);
     auto ns = std::make_unique<Netns>(host.name);
@@ -97,6 +97,11 @@ RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps)
       continue;
     }
     tunnel.device = devices_.at(spec.host + "." + spec.device).get();
+    if (const auto* faults = scenario::find_device_fault(s, spec.host, spec.device)) {
+      tunnel.faulty = std::make_unique<FaultyDevice>(
+          *tunnel.device, *faults, Random::derive(seed, FaultyDevice::stream_name(spec.host, spec.device)));
+      tunnel.device = tunnel.faulty.get();
+    }
     tunnel.underlay = run_in(ns(spec.host), [&] {
       return std::make_unique<RawIpipUnderlay>(
           RawIpipOptions{spec.config.local, spec.config.remote, PeerFilter::engine});
@@ -162,6 +167,10 @@ void RealTopology::build_host_interfaces(const scenario::HostSpec& host, const s
         return std::make_unique<TunDevice>(options);
       });
       devices_.emplace(host.name + "." + iface.name, std::move(device));
+      if (const auto* faults = scenario::find_device_fault(s, host.name, iface.name)) {
+        // queue_limit is the device's own property (faulty_device.hpp): the kernel's txqueuelen.
+        link_set_txqueuelen(here, iface.name, faults->queue_limit);
+      }
       // app B writes ICMP errors from the device's own address into it (frag-needed, relayed).
       allow_local_source(here, iface.name);
     }

@@ -6,6 +6,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -271,6 +272,14 @@ void TunDevice::close_queue(std::size_t queue) {
 
 int TunDevice::poll_fd() const {
   return epoll_fd_ >= 0 ? epoll_fd_ : queue_fds_.front();
+}
+
+bool TunDevice::readable() const {
+  pollfd p{poll_fd(), POLLIN, 0};
+  if (p.fd < 0) {
+    return true;  // unknown: the read reports what is wrong
+  }
+  return ::poll(&p, 1, 0) != 0;  // an error (-1) is "unknown" too
 }
 
 std::size_t TunDevice::read_capacity() const {

@@ -94,11 +94,13 @@ struct Network::HostedApp final : DropReporter {
   }
   Network& network;
   std::string host;
-  std::unique_ptr<AppB> app;
-  Time timer_at = AppB::kNoDeadline;  // the deadline an event is already scheduled for
+  std::unique_ptr<FaultyDevice> faulty;  // around the SimDevice when the scenario has device faults
+  std::unique_ptr<AppB> app;             // destroyed first: it holds a reference to the device
+  Time timer_at = AppB::kNoDeadline;     // the deadline an event is already scheduled for
 };
 
-AppB& Network::add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& apps) {
+AppB& Network::add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& apps,
+                          const scenario::DeviceFaultSpec* faults) {
   Host& h = host(spec.host);
   const std::size_t index = interface_index(h, spec.device);
   SimDevice* device = h.interface(index).device;
@@ -110,8 +112,14 @@ AppB& Network::add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& a
   h.attach_raw_ipip(underlay);
   apps_.push_back(std::make_unique<HostedApp>(*this, spec.host));
   HostedApp* hosted = apps_.back().get();
+  Device* app_device = device;
+  if (faults != nullptr) {
+    hosted->faulty = std::make_unique<FaultyDevice>(*device, *faults,
+                                                    random_stream(FaultyDevice::stream_name(spec.host, spec.device)));
+    app_device = hosted->faulty.get();
+  }
   try {
-    hosted->app = apps.build(spec.app, AppEnvironment{spec.config, *device, underlay, *hosted});
+    hosted->app = apps.build(spec.app, AppEnvironment{spec.config, *app_device, underlay, *hosted});
   } catch (const std::invalid_argument& e) {
     throw InputError((spec.app_place.empty() ? "" : spec.app_place + ": ") + "tunnels: " + e.what());
   }
@@ -174,7 +182,8 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
     network->add_link(link);
   }
   for (const scenario::TunnelSpec& tunnel : s.tunnels) {
-    network->add_tunnel(tunnel, AppRegistry::or_builtin(apps));
+    network->add_tunnel(tunnel, AppRegistry::or_builtin(apps),
+                        scenario::find_device_fault(s, tunnel.host, tunnel.device));
   }
   for (const scenario::LinkFaultSpec& fault : s.link_faults) {
     Link* link = network->find_link(fault.from);
@@ -192,7 +201,7 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
       throw InputError(fault.place.describe() + ": faults.device: no TUN/TAP device " + fault.host + "." +
                        fault.device);
     }
-    device->set_faults(fault, network->random_stream("device:" + fault.host + "." + fault.device));
+    device->set_faults(fault);  // queue_limit, down_at, up_at; eagain and read_buffer wrap (add_tunnel)
   }
   for (const scenario::LinkChangeSpec& change : s.link_changes) {
     Link* link = network->find_link(change.link);

@@ -6,7 +6,8 @@
 namespace tunlab::sim {
 
 namespace {
-// A reader that saw a spurious EAGAIN polls again after this long (epoll would re-report).
+// A reader that left packets queued (a budget, or a spurious EAGAIN from a FaultyDevice around
+// this one) is woken again after this long, as a level-triggered epoll would re-report.
 constexpr Time kEagainRetry = 10'000;
 }  // namespace
 
@@ -21,9 +22,8 @@ std::size_t SimDevice::mtu() const {
   return host_.interface(interface_).mtu;
 }
 
-void SimDevice::set_faults(const scenario::DeviceFaultSpec& faults, Random random) {
-  faults_ = faults;
-  random_ = random;
+void SimDevice::set_faults(const scenario::DeviceFaultSpec& faults) {
+  queue_limit_ = faults.queue_limit;
   if (faults.down_at_ns) {
     network_.events().schedule(*faults.down_at_ns, [this] { up_ = false; });
   }
@@ -42,7 +42,7 @@ void SimDevice::deliver_from_stack(Packet&& packet) {
     network_.dropped(packet, DropReason::device_down, host_, &host_.interface(interface_));
     return;
   }
-  if (faults_.queue_limit > 0 && queue_.size() >= faults_.queue_limit) {
+  if (queue_limit_ > 0 && queue_.size() >= queue_limit_) {
     // tun.c drops silently when txqueuelen is exceeded; we count it.
     network_.dropped(packet, DropReason::device_queue_full, host_, &host_.interface(interface_));
     return;
@@ -69,16 +69,8 @@ IoResult SimDevice::read(Packet& out) {
   if (queue_.empty()) {
     return {IoStatus::would_block};
   }
-  if (random_.chance(faults_.eagain)) {
-    return {IoStatus::would_block};
-  }
   out = std::move(queue_.front());
   queue_.pop_front();
-  const std::size_t buffer = faults_.read_buffer;
-  if (buffer > 0 && out.size() > buffer) {
-    out.resize(buffer);
-    return {IoStatus::truncated, buffer};
-  }
   return {IoStatus::ok, out.size()};
 }
 

@@ -101,7 +101,8 @@ struct LinkFaultSpec {
   SourcePlace place;
 };
 
-// Kernel-like misbehaviour of a simulated TUN device (host.device).
+// Faults of a TUN/TAP device (host.device), on either backend: eagain and read_buffer wrap the
+// device app B reads (FaultyDevice); queue_limit and down_at/up_at are the device's own.
 struct DeviceFaultSpec {
   std::string host;
   std::string device;
@@ -220,6 +221,8 @@ Scenario seed_topology(std::size_t wan_mtu = 1500);
 
 const HostSpec* find_host(const Scenario& scenario, const std::string& name);
 const InterfaceSpec* find_interface(const HostSpec& host, const std::string& name);
+// The device faults on host.device (the last entry naming it), or nullptr.
+const DeviceFaultSpec* find_device_fault(const Scenario& scenario, const std::string& host, const std::string& device);
 
 // The host's routing table as its stack builds it: a connected route per addressed interface, in
 // interface order, then the scenario's routes; route.interface indexes host.interfaces. The one

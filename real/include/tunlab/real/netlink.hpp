@@ -25,6 +25,9 @@ void ipip_link_create(const Netns& ns, const std::string& name, Ipv4Address loca
 // The interface must exist in `ns`. Throws std::system_error naming the interface otherwise.
 void link_set_up(const Netns& ns, const std::string& ifname, bool up);
 void link_set_mtu(const Netns& ns, const std::string& ifname, std::size_t mtu);
+// txqueuelen (like `ip link set IF txqueuelen N`); on a TUN/TAP device the length of the queue of
+// packets the stack hands it and app B has not read yet (tun.c drops beyond it).
+void link_set_txqueuelen(const Netns& ns, const std::string& ifname, std::size_t packets);
 std::size_t link_mtu(const Netns& ns, const std::string& ifname);
 // True when the interface exists in `ns` (used to check a tun device vanished).
 bool link_exists(const Netns& ns, const std::string& ifname);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tunlab/harness/faulty_device.hpp"
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/real/external_tunnel.hpp"
 #include "tunlab/real/netns.hpp"
@@ -29,7 +30,10 @@ namespace tunlab::real {
 // device or underlay here, and report no drops or counters.
 struct RealTunnel {
   std::string host;
-  TunDevice* device = nullptr;
+  // What app B reads and writes: the TunDevice, or the FaultyDevice around it when the scenario
+  // has device faults on it (eagain, read_buffer; see faulty_device.hpp).
+  Device* device = nullptr;
+  std::unique_ptr<FaultyDevice> faulty;
   std::unique_ptr<RawIpipUnderlay> underlay;
   std::unique_ptr<DropTally> drops = std::make_unique<DropTally>();  // the app's drops by reason
   std::unique_ptr<AppB> app;
@@ -43,7 +47,9 @@ public:
   // features namespaces cannot express (an ethernet interface on no link).
   // Unknown app names throw InputError naming the scenario's place. Tunnel commands are started
   // here; start_and_wait_external() waits for them to attach.
-  RealTopology(const scenario::Scenario& scenario, const AppRegistry& apps);
+  // `seed` is the run's seed: device faults draw from Random::derive(seed, "device:HOST.DEV"), as
+  // in the simulator.
+  RealTopology(const scenario::Scenario& scenario, const AppRegistry& apps, std::uint64_t seed);
   ~RealTopology();
   RealTopology(const RealTopology&) = delete;
   RealTopology& operator=(const RealTopology&) = delete;

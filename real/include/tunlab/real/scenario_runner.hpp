@@ -31,7 +31,9 @@ struct RealHopPacket {
 using RealHops = std::map<std::string, std::vector<RealHopPacket>>;  // "left-eth0" -> packets
 
 struct RealRunOptions {
-  std::optional<std::uint64_t> seed;  // reported only: nothing in real mode is random
+  // Default: the scenario's. Device faults (eagain) draw from it as in the simulator; nothing
+  // else in real mode is random.
+  std::optional<std::uint64_t> seed;
   std::optional<std::filesystem::path> capture_dir;
   // How long to wait after the last send for packets still unaccounted for.
   std::chrono::nanoseconds settle_timeout = std::chrono::seconds(2);

@@ -46,6 +46,8 @@ public:
   DeviceOffloads offloads() const override { return offloads_; }
   std::optional<std::array<std::uint8_t, 6>> hardware_address() const override { return hardware_address_; }
   IoResult read(Packet& out) override;
+  // poll() with no timeout on poll_fd(): one system call, for wrappers that ask before reading.
+  bool readable() const override;
   IoResult write(ByteView packet) override;
   IoResult write_gso(const Packet& packet) override;
   // Why an offload requested in TunOptions is off (empty when all are on or none was asked).

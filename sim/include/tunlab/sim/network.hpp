@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/faulty_device.hpp"
 #include "tunlab/harness/run_observer.hpp"
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/accounting.hpp"
@@ -60,7 +61,10 @@ public:
   SimDevice* find_device(const std::string& host, const std::string& device);
   // Builds the tunnel's app B (spec.app) over the interface's SimDevice and a raw IPIP socket on
   // its host, and drives it from the event queue: readable device or socket, the app's timer.
-  AppB& add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& apps);
+  // With `faults`, app B reads through a FaultyDevice around the SimDevice (eagain, read_buffer;
+  // the device's own faults are SimDevice::set_faults).
+  AppB& add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& apps,
+                   const scenario::DeviceFaultSpec* faults = nullptr);
   AppB* find_tunnel(const std::string& host);
 
   EventQueue& events() { return events_; }

@@ -1,7 +1,8 @@
 // The in-memory TUN/TAP device: the kernel's half (packets the host stack routes to tun0 queue
 // here; packets app B writes enter the host stack) and app B's half (the Device interface).
-// It behaves as drivers/net/tun.c does: EAGAIN when empty, truncation when the read buffer is
-// short, EIO when down, silent drops when the queue (txqueuelen) is full.
+// It behaves as drivers/net/tun.c does: EAGAIN when empty, EIO when down, silent drops when the
+// queue (txqueuelen) is full. The read-side faults (spurious EAGAIN, a short read buffer) are
+// not the device's: a FaultyDevice (tunlab/harness/faulty_device.hpp) wraps it for app B.
 #pragma once
 
 #include <functional>
@@ -10,7 +11,6 @@
 
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
-#include "tunlab/sim/random.hpp"
 #include "tunlab/sim/ring_queue.hpp"
 #include "tunlab/tunnel/device.hpp"
 
@@ -27,6 +27,7 @@ public:
   DeviceKind kind() const override { return kind_; }
   std::size_t mtu() const override;
   IoResult read(Packet& out) override;
+  bool readable() const override { return !queue_.empty(); }
   IoResult write(ByteView packet) override;
   IoResult write_packet(Packet&& packet) override;
 
@@ -35,7 +36,8 @@ public:
   // App B's wake-up: run (as an event at the current virtual time) whenever the device becomes
   // readable, like a level-triggered epoll.
   void set_reader(std::function<void()> reader) { reader_ = std::move(reader); }
-  void set_faults(const scenario::DeviceFaultSpec& faults, Random random);
+  // The device's own faults: queue_limit (txqueuelen) and down_at/up_at, scheduled here.
+  void set_faults(const scenario::DeviceFaultSpec& faults);
   void set_up(bool up) { up_ = up; }
   bool up() const { return up_; }
   std::size_t queued() const { return queue_.size(); }
@@ -55,8 +57,7 @@ private:
   std::function<void()> reader_;
   bool wake_pending_ = false;
   bool up_ = true;
-  scenario::DeviceFaultSpec faults_;
-  Random random_{0};
+  std::size_t queue_limit_ = scenario::DeviceFaultSpec{}.queue_limit;
 };
 
 }  // namespace tunlab::sim

@@ -52,6 +52,10 @@ public:
   // truncated when the packet was longer than the read buffer (the kernel drops the rest).
   // Sets out.offload (default-constructed for an ordinary packet).
   virtual IoResult read(Packet& out) = 0;
+  // Whether a packet waits, so that read() now would not report would_block; takes nothing.
+  // For wrappers that act only on reads that find a packet (FaultyDevice draws its EAGAIN fault
+  // there). The default, true, means "unknown: a read finds out".
+  virtual bool readable() const { return true; }
   // Writes one whole packet. The caller passes exactly one IP packet (tun) or frame (tap).
   virtual IoResult write(ByteView packet) = 0;
   // The same, for a caller that no longer needs the packet: the simulator moves it instead of

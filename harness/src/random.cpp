@@ -1,6 +1,6 @@
-#include "tunlab/sim/random.hpp"
+#include "tunlab/harness/random.hpp"
 
-namespace tunlab::sim {
+namespace tunlab {
 
 Random Random::derive(std::uint64_t run_seed, std::string_view stream) {
   // FNV-1a over the stream name, mixed with the run seed by splitmix64.
@@ -14,4 +14,4 @@ Random Random::derive(std::uint64_t run_seed, std::string_view stream) {
   return Random(z ^ (z >> 31));
 }
 
-}  // namespace tunlab::sim
+}  // namespace tunlab
