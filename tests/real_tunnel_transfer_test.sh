@@ -40,6 +40,8 @@ fail() {
 
 # shellcheck source=lib/real_privileges.sh
 source "$(dirname "$0")/lib/real_privileges.sh"
+# shellcheck source=lib/bounded_wait.sh
+source "$(dirname "$0")/lib/bounded_wait.sh"
 require_real_privileges
 for tool in ip socat sha256sum dumpcap ss python3 timeout; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
@@ -62,20 +64,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    ((SECONDS < deadline)) || fail "timed out after ${seconds}s waiting for $what"
-    sleep 0.05 # poll interval; the condition above is what we wait for
-  done
-}
-exited() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-  [[ -z $state || $state == Z ]]
-}
 
 ip netns add "$a" || fail "ip netns add $a"
 ip netns add "$b" || fail "ip netns add $b"

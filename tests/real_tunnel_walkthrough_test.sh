@@ -36,6 +36,8 @@ fail() {
 # --- privileges and tools: skip with the reason -------------------------------------------------
 # shellcheck source=lib/real_privileges.sh
 source "$(dirname "$0")/lib/real_privileges.sh"
+# shellcheck source=lib/bounded_wait.sh
+source "$(dirname "$0")/lib/bounded_wait.sh"
 require_real_privileges
 for tool in ip ping socat iperf3 ss python3 timeout; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
@@ -62,15 +64,6 @@ trap 'exit 143' TERM
 
 # wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND (quiet) until it succeeds; fails at the
 # deadline.
-wait_for() {
-  local seconds=$1 what=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    ((SECONDS < deadline)) || fail "timed out after ${seconds}s waiting for $what"
-    sleep 0.05 # poll interval; the condition above is what we wait for
-  done
-}
 
 # --- the walkthrough, as in README.md ------------------------------------------------------------
 ip netns add "$a" || fail "ip netns add $a"
@@ -97,11 +90,6 @@ pid_b=$!
 pids+=("$pid_b")
 
 # A child that exited stays a zombie until `wait`, and kill -0 still succeeds on a zombie.
-exited() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
-  [[ -z $state || $state == Z ]]
-}
 
 # Ready = the device exists, is up, and carries the address (the daemon adds it last).
 device_ready() {

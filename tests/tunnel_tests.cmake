@@ -34,3 +34,6 @@ endforeach()
 # argument), VmRSS flat within 5%, every counter reconciled (see the script).
 add_test(NAME real_tunnel_soak COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_soak_test.sh $<TARGET_FILE:tunlab> 60)
 set_tests_properties(real_tunnel_soak PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 240 RUN_SERIAL TRUE)
+if(TUNLAB_SANITIZE)
+  set_tests_properties(real_tunnel_soak PROPERTIES ENVIRONMENT TUNLAB_SOAK_SANITIZED=1)
+endif()

@@ -7,6 +7,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -94,6 +98,11 @@ void drop_privileges(const PrivilegeDropOptions& options) {
     return;
   }
   // 3. The allow-list; any other system call kills the whole process.
+#if defined(__SANITIZE_ADDRESS__)
+  // LeakSanitizer's end-of-process check stops the world through a ptrace-ing helper that the
+  // allow-list kills, which left the sanitized daemon hanging at exit: check for leaks now, once.
+  __lsan_do_leak_check();
+#endif
   const std::unique_ptr<void, void (*)(scmp_filter_ctx)> filter(seccomp_init(SCMP_ACT_KILL_PROCESS), seccomp_release);
   if (!filter) {
     throw std::runtime_error("dropping privileges: seccomp_init failed");
