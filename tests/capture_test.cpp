@@ -362,6 +362,39 @@ TEST_F(CaptureTest, StreamingDigestEqualsTheDigestOfTheWholeFilesInNameOrder) {
   EXPECT_EQ(on_disk_digest, whole);
 }
 
+std::size_t open_descriptors() {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{}));
+}
+
+TEST_F(CaptureTest, SmallCapturesWithoutADirectoryNeverTouchTheFileSystem) {
+  const std::size_t before = open_descriptors();
+  CaptureSet small;
+  const std::size_t a = small.open("a-eth0", LinkType::raw);
+  const std::size_t b = small.open("b-tun0", LinkType::raw);
+  small.seal();
+  const Bytes packet = udp_packet(100, 1);
+  for (int i = 0; i < 100; ++i) {
+    small.record(a, i, packet);
+    small.record(b, i, packet);
+  }
+  // b-tun0 is kept (not first in name order): its bytes come back whole.
+  const Bytes b_bytes = small.file_bytes(b);
+  EXPECT_EQ(b_bytes.size(), 24u + 100u * (16u + packet.size()));
+  EXPECT_FALSE(small.digest().empty());
+  EXPECT_EQ(open_descriptors(), before);  // no temporary file was opened
+
+  CaptureSet large;  // past the writer's buffer: the kept capture spills into one temporary file
+  const std::size_t x = large.open("x", LinkType::raw);
+  const std::size_t y = large.open("y", LinkType::raw);
+  large.seal();
+  for (int i = 0; i < 1000; ++i) {
+    large.record(x, i, udp_packet(1000, 1));
+    large.record(y, i, udp_packet(1000, 1));
+  }
+  EXPECT_EQ(open_descriptors(), before + 1);
+  EXPECT_EQ(large.file_bytes(y).size(), 24u + 1000u * (16u + udp_packet(1000, 1).size()));
+}
+
 TEST_F(CaptureTest, CaptureFilesGrowWhilePacketsAreRecorded) {
   CaptureSet set(dir_ / "caps");
   const std::size_t tun = set.open("left-tun0", LinkType::raw);

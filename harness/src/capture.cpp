@@ -78,6 +78,9 @@ std::uint16_t be16(const std::uint8_t* p) {
 // as it is written, to the running SHA-256.
 class CaptureFile {
 public:
+  // Without a directory the bytes stay in the buffer until it first fills; only then is an
+  // (unlinked) temporary file opened. Small runs (tests, fuzzing, most scenarios) never touch the
+  // file system; large ones keep flat memory.
   CaptureFile(std::string name, LinkType link_type, const std::optional<std::filesystem::path>& dir)
       : name_(std::move(name)), link_type_(link_type) {
     if (dir) {
@@ -86,26 +89,17 @@ public:
       if (fd_ < 0) {
         throw InputError(path_.string() + ": cannot write: " + std::strerror(errno));
       }
-    } else {
-      std::FILE* temp = std::tmpfile();  // unlinked: nothing is left behind, whatever happens
-      if (temp == nullptr) {
-        throw std::system_error(errno, std::generic_category(), "capture " + name_ + ": temporary file");
-      }
-      fd_ = ::dup(::fileno(temp));
-      std::fclose(temp);
-      if (fd_ < 0) {
-        throw std::system_error(errno, std::generic_category(), "capture " + name_ + ": temporary file");
-      }
     }
-    buffer_.reserve(kBufferBytes + kSnaplen + 16);
     append_file_header();
   }
 
   ~CaptureFile() {
     if (fd_ >= 0) {
-      try {
-        flush();
-      } catch (const std::exception&) {  // a destructor reports nothing; write_to/digest did
+      if (!path_.empty()) {
+        try {
+          flush();
+        } catch (const std::exception&) {  // a destructor reports nothing; write_to/digest did
+        }
       }
       ::close(fd_);
     }
@@ -140,8 +134,11 @@ public:
   void hash_live(bool store) {
     live_hash_ = new_sha256();
     if (!store) {
-      ::close(fd_);
-      fd_ = -1;
+      stored_ = false;
+      if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+      }
     }
   }
   bool hashed_live() const { return live_hash_ != nullptr; }
@@ -153,6 +150,9 @@ public:
     }
     if (live_hash_ && EVP_DigestUpdate(live_hash_.get(), buffer_.data(), buffer_.size()) != 1) {
       throw std::runtime_error("capture digest: update failed");
+    }
+    if (stored_ && fd_ < 0) {
+      open_temporary();
     }
     if (fd_ >= 0) {
       const std::uint8_t* p = buffer_.data();
@@ -177,7 +177,9 @@ public:
   // Feeds the whole file to `ctx`: the live hash's state is copied in when this capture is hashed
   // as it is written (only valid when it is the first in the digest's order).
   void hash_into(EVP_MD_CTX* ctx) {
-    flush();
+    if (live_hash_ || fd_ >= 0) {
+      flush();  // a file that exists gets everything; a buffer not yet spilled stays in memory
+    }
     if (live_hash_) {
       if (EVP_MD_CTX_copy_ex(ctx, live_hash_.get()) != 1) {
         throw std::runtime_error("capture digest: copy failed");
@@ -192,23 +194,24 @@ public:
   }
 
   std::vector<std::uint8_t> bytes() {
-    if (fd_ < 0) {
+    if (!stored_) {
       throw std::logic_error("capture " + name_ + ": hashed only, not stored");
     }
-    flush();
     std::vector<std::uint8_t> out;
-    out.reserve(file_size_);
+    out.reserve(file_size_ + buffer_.size());
     read_back([&out](const std::uint8_t* data, std::size_t size) { out.insert(out.end(), data, data + size); });
     return out;
   }
 
   // Copies the file to `path` unless it is that file already.
   void copy_to(const std::filesystem::path& path) {
-    if (fd_ < 0) {
+    if (!stored_) {
       throw std::logic_error("capture " + name_ + ": hashed only, not stored");
     }
-    flush();
     std::error_code ec;
+    if (fd_ >= 0) {
+      flush();
+    }
     if (!path_.empty() && std::filesystem::equivalent(path_, path, ec)) {
       return;
     }
@@ -259,8 +262,31 @@ private:
     append(&linktype, 4);
   }
 
+  void open_temporary() {
+    std::FILE* temp = std::tmpfile();  // unlinked: nothing is left behind, whatever happens
+    if (temp == nullptr) {
+      throw std::system_error(errno, std::generic_category(), "capture " + name_ + ": temporary file");
+    }
+    fd_ = ::dup(::fileno(temp));
+    const int dup_errno = errno;
+    std::fclose(temp);
+    if (fd_ < 0) {
+      throw std::system_error(dup_errno, std::generic_category(), "capture " + name_ + ": temporary file");
+    }
+  }
+
+  // Hands `sink` every byte recorded so far, in order: what was written to the file, then what is
+  // still buffered.
   template <typename Sink>
   void read_back(Sink&& sink) {
+    read_back_file(sink);
+    if (!buffer_.empty()) {
+      sink(buffer_.data(), buffer_.size());
+    }
+  }
+
+  template <typename Sink>
+  void read_back_file(Sink& sink) {
     std::vector<std::uint8_t> chunk(std::min<std::size_t>(file_size_, 1 << 20));
     std::size_t offset = 0;
     while (offset < file_size_) {
@@ -280,7 +306,8 @@ private:
   std::string name_;
   LinkType link_type_;
   std::filesystem::path path_;  // empty for a temporary file
-  int fd_ = -1;                 // -1 when hashed only
+  int fd_ = -1;                 // -1 when hashed only or nothing has been written out yet
+  bool stored_ = true;          // false when hashed only (the bytes are kept nowhere)
   std::size_t packet_count_ = 0;
   std::size_t file_size_ = 0;  // bytes written to fd_
   std::vector<std::uint8_t> buffer_;
