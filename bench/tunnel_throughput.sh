@@ -72,7 +72,7 @@ tunlab=$(realpath "$tunlab")
 id=$$
 a=tb$id-a
 b=tb$id-b
-under_a=192.168.77.1
+under_a=192.168.77.1 # make_two_namespaces 192.168.77 below
 under_b=192.168.77.2
 over_a=10.9.0.1
 over_b=10.9.0.2
@@ -80,36 +80,15 @@ overlay_mtu=1420
 tmp=$(mktemp -d)
 pids=()
 
-cleanup() {
-  {
-    for pid in "${pids[@]}"; do
-      kill -TERM "$pid"
-    done
-    for pid in "${pids[@]}"; do
-      kill -KILL "$pid"
-    done
-    wait
-  } 2>/dev/null
-  ip netns del "$a" 2>/dev/null
-  ip netns del "$b" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+fail() { die "$@"; }
+# shellcheck source=../tests/lib/bounded_wait.sh
+source "$(dirname "$0")/../tests/lib/bounded_wait.sh"
+# shellcheck source=../tests/lib/two_namespaces.sh
+source "$(dirname "$0")/../tests/lib/two_namespaces.sh"
+two_namespaces_traps
 
 # --- the two namespaces and the veth ----------------------------------------------------------
-ip netns add "$a" || die "ip netns add $a"
-ip netns add "$b" || die "ip netns add $b"
-for ns in "$a" "$b"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$ns" link set lo up
-done
-ip link add veth0 netns "$a" type veth peer name veth0 netns "$b" || die "ip link add veth0"
-ip -n "$a" addr add $under_a/24 dev veth0
-ip -n "$b" addr add $under_b/24 dev veth0
-ip -n "$a" link set veth0 up
-ip -n "$b" link set veth0 up
+make_two_namespaces 192.168.77
 
 # wait_for SECONDS DESCRIPTION COMMAND...: a bounded poll on COMMAND.
 wait_for() {

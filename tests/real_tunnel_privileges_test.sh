@@ -31,6 +31,8 @@ fail() {
 source "$(dirname "$0")/lib/real_privileges.sh"
 # shellcheck source=lib/bounded_wait.sh
 source "$(dirname "$0")/lib/bounded_wait.sh"
+# shellcheck source=lib/two_namespaces.sh
+source "$(dirname "$0")/lib/two_namespaces.sh"
 require_real_privileges
 for tool in ip ping python3 timeout; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
@@ -39,26 +41,8 @@ id nobody >/dev/null 2>&1 || skip "no user 'nobody' to switch to"
 
 tmp=$(mktemp -d)
 pids=()
-cleanup() {
-  {
-    for pid in "${pids[@]}"; do
-      kill -KILL "$pid"
-    done
-    wait
-  } 2>/dev/null
-  ip netns del "$a" 2>/dev/null
-  ip netns del "$b" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+two_namespaces_traps
 
-device_ready() {
-  local ns=$1 address=$2 pid=$3
-  exited "$pid" && fail "tunlab tunnel in $ns exited early: $(cat "$tmp"/*.err)"
-  ip -n "$ns" -o -4 addr show dev tun0 2>/dev/null | grep -q " $address/24 "
-}
 # The status lines that say the daemon dropped its privileges (the address appears just before).
 dropped() {
   local status=/proc/$1/status
@@ -66,29 +50,14 @@ dropped() {
 }
 counters_lines() { grep -c '^{"device_packets_read"' "$tmp/a.out"; }
 
-ip netns add "$a" || fail "ip netns add $a"
-ip netns add "$b" || fail "ip netns add $b"
-for ns in "$a" "$b"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
-    fail "disable IPv6 in $ns"
-  ip -n "$ns" link set lo up || fail "lo up in $ns"
-done
-ip link add veth0 netns "$a" type veth peer name veth0 netns "$b" || fail "ip link add veth0 (a <-> b)"
-ip -n "$a" addr add 192.168.50.1/24 dev veth0 || fail "address on veth0 in $a"
-ip -n "$b" addr add 192.168.50.2/24 dev veth0 || fail "address on veth0 in $b"
-ip -n "$a" link set veth0 up || fail "veth0 up in $a"
-ip -n "$b" link set veth0 up || fail "veth0 up in $b"
+make_two_namespaces 192.168.50
 
-ip netns exec "$a" "$tunlab" tunnel --dev tun0 --local 192.168.50.1 --remote 192.168.50.2 \
-  --address 10.0.0.1/24 >"$tmp/a.out" 2>"$tmp/a.err" &
-pid_a=$!
-pids+=("$pid_a")
-ip netns exec "$b" "$tunlab" tunnel --dev tun0 --local 192.168.50.2 --remote 192.168.50.1 \
-  --address 10.0.0.2/24 >"$tmp/b.out" 2>"$tmp/b.err" &
-pid_b=$!
-pids+=("$pid_b")
-wait_for 10 "tun0 in $a" device_ready "$a" 10.0.0.1 "$pid_a"
-wait_for 10 "tun0 in $b" device_ready "$b" 10.0.0.2 "$pid_b"
+start_tunnel "$a" a --dev tun0 --local 192.168.50.1 --remote 192.168.50.2 --address 10.0.0.1/24
+pid_a=$tunnel_pid
+start_tunnel "$b" b --dev tun0 --local 192.168.50.2 --remote 192.168.50.1 --address 10.0.0.2/24
+pid_b=$tunnel_pid
+wait_for 10 "tun0 in $a" device_ready "$a" tun0 10.0.0.1 "$pid_a"
+wait_for 10 "tun0 in $b" device_ready "$b" tun0 10.0.0.2 "$pid_b"
 wait_for 5 "daemon a to drop privileges" dropped "$pid_a"
 wait_for 5 "daemon b to drop privileges" dropped "$pid_b"
 

@@ -54,6 +54,8 @@ fi
 source "$(dirname "$0")/lib/real_privileges.sh"
 # shellcheck source=lib/bounded_wait.sh
 source "$(dirname "$0")/lib/bounded_wait.sh"
+# shellcheck source=lib/two_namespaces.sh
+source "$(dirname "$0")/lib/two_namespaces.sh"
 [[ -e /dev/net/tun ]] || skip "/dev/net/tun does not exist"
 require_real_privileges
 for tool in ip ping iperf3 ss python3 timeout; do
@@ -62,65 +64,20 @@ done
 
 tmp=$(mktemp -d)
 pids=()
-sleeper=
-# ours PID: a child of this script still (a PID already waited for may belong to someone else now).
-ours() { [[ $(awk '{print $4}' "/proc/$1/stat" 2>/dev/null) == "$$" ]]; }
-# TERM first: the daemons exit on it, and `timeout` passes it on to iperf3 or ping (a KILL would
-# end only `timeout` and leave its command running); KILL whatever is left after 5 s.
-cleanup() {
-  {
-    local pid deadline=$((SECONDS + 5))
-    for pid in "${pids[@]}" ${sleeper:+"$sleeper"}; do
-      ours "$pid" && kill -TERM "$pid"
-    done
-    for pid in "${pids[@]}"; do
-      while ours "$pid" && ! exited "$pid" && ((SECONDS < deadline)); do
-        sleep 0.05 # poll interval; bounded by the deadline above
-      done
-      ours "$pid" && ! exited "$pid" && kill -KILL "$pid"
-    done
-    wait
-  } 2>/dev/null
-  ip netns del "$a" 2>/dev/null
-  ip netns del "$b" 2>/dev/null
-  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+two_namespaces_traps
 
-device_ready() {
-  local ns=$1 address=$2 pid=$3
-  exited "$pid" && fail "tunlab tunnel in $ns exited early: $(cat "$tmp"/*.err)"
-  ip -n "$ns" -o -4 addr show dev tun0 2>/dev/null | grep -q " $address/24 "
-}
 dropped_privileges() { grep -q '^Seccomp:[[:space:]]*2$' "/proc/$1/status"; }
 counters_lines() { grep -c '^{"device_packets_read"' "$1"; }
 
-ip netns add "$a" || fail "ip netns add $a"
-ip netns add "$b" || fail "ip netns add $b"
-for ns in "$a" "$b"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
-    fail "disable IPv6 in $ns"
-  ip -n "$ns" link set lo up || fail "lo up in $ns"
-done
-ip link add veth0 netns "$a" type veth peer name veth0 netns "$b" || fail "ip link add veth0"
-ip -n "$a" addr add 192.168.70.1/24 dev veth0 || fail "address in $a"
-ip -n "$b" addr add 192.168.70.2/24 dev veth0 || fail "address in $b"
-ip -n "$a" link set veth0 up || fail "veth0 up in $a"
-ip -n "$b" link set veth0 up || fail "veth0 up in $b"
+make_two_namespaces 192.168.70
 
 # `ip netns exec` execs the command, so $! is the daemon itself (its /proc/PID/status is read below).
-ip netns exec "$a" "$tunlab" tunnel --dev tun0 --local 192.168.70.1 --remote 192.168.70.2 \
-  --address 10.0.0.1/24 "${extra[@]}" >"$tmp/a.out" 2>"$tmp/a.err" &
-pid_a=$!
-pids+=("$pid_a")
-ip netns exec "$b" "$tunlab" tunnel --dev tun0 --local 192.168.70.2 --remote 192.168.70.1 \
-  --address 10.0.0.2/24 "${extra[@]}" >"$tmp/b.out" 2>"$tmp/b.err" &
-pid_b=$!
-pids+=("$pid_b")
-wait_for 10 "tun0 in $a" device_ready "$a" 10.0.0.1 "$pid_a"
-wait_for 10 "tun0 in $b" device_ready "$b" 10.0.0.2 "$pid_b"
+start_tunnel "$a" a --dev tun0 --local 192.168.70.1 --remote 192.168.70.2 --address 10.0.0.1/24 "${extra[@]}"
+pid_a=$tunnel_pid
+start_tunnel "$b" b --dev tun0 --local 192.168.70.2 --remote 192.168.70.1 --address 10.0.0.2/24 "${extra[@]}"
+pid_b=$tunnel_pid
+wait_for 10 "tun0 in $a" device_ready "$a" tun0 10.0.0.1 "$pid_a"
+wait_for 10 "tun0 in $b" device_ready "$b" tun0 10.0.0.2 "$pid_b"
 wait_for 5 "daemon a to drop privileges" dropped_privileges "$pid_a"
 wait_for 5 "daemon b to drop privileges" dropped_privileges "$pid_b"
 
@@ -153,9 +110,8 @@ for ((t = warmup; t < duration; t += interval)); do
   if ((wait_us > 0)); then
     # In the background and waited for, so that INT or TERM reach their trap at once.
     sleep "$((wait_us / 1000000)).$(printf '%06d' $((wait_us % 1000000)))" &
-    sleeper=$!
-    wait "$sleeper"
-    sleeper=
+    pids+=("$!")
+    wait "$!"
   fi
   for side in a b; do
     pid_var=pid_$side

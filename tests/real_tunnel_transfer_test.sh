@@ -42,6 +42,8 @@ fail() {
 source "$(dirname "$0")/lib/real_privileges.sh"
 # shellcheck source=lib/bounded_wait.sh
 source "$(dirname "$0")/lib/bounded_wait.sh"
+# shellcheck source=lib/two_namespaces.sh
+source "$(dirname "$0")/lib/two_namespaces.sh"
 require_real_privileges
 for tool in ip socat sha256sum dumpcap ss python3 timeout; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
@@ -49,50 +51,17 @@ done
 
 tmp=$(mktemp -d)
 pids=()
-cleanup() {
-  {
-    for pid in "${pids[@]}"; do
-      kill -KILL "$pid"
-    done
-    wait
-  } 2>/dev/null
-  ip netns del "$a" 2>/dev/null
-  ip netns del "$b" 2>/dev/null
-  [[ -n ${KEEP_TMP:-} ]] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+two_namespaces_traps
+make_two_namespaces 192.168.60
 
-
-ip netns add "$a" || fail "ip netns add $a"
-ip netns add "$b" || fail "ip netns add $b"
-for ns in "$a" "$b"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
-    fail "disable IPv6 in $ns"
-  ip -n "$ns" link set lo up || fail "lo up in $ns"
-done
-ip link add veth0 netns "$a" type veth peer name veth0 netns "$b" || fail "ip link add veth0"
-ip -n "$a" addr add 192.168.60.1/24 dev veth0 || fail "address in $a"
-ip -n "$b" addr add 192.168.60.2/24 dev veth0 || fail "address in $b"
-ip -n "$a" link set veth0 up || fail "veth0 up in $a"
-ip -n "$b" link set veth0 up || fail "veth0 up in $b"
-
-ip netns exec "$a" "$tunlab" tunnel --dev "$dev" "${tap_flag[@]}" --local 192.168.60.1 --remote 192.168.60.2 \
-  --address 10.0.0.1/24 "${extra[@]}" >"$tmp/a.out" 2>"$tmp/a.err" &
-pid_a=$!
-pids+=("$pid_a")
-ip netns exec "$b" "$tunlab" tunnel --dev "$dev" "${tap_flag[@]}" --local 192.168.60.2 --remote 192.168.60.1 \
-  --address 10.0.0.2/24 "${extra[@]}" >"$tmp/b.out" 2>"$tmp/b.err" &
-pid_b=$!
-pids+=("$pid_b")
-device_ready() {
-  local ns=$1 address=$2 pid=$3
-  exited "$pid" && fail "tunlab tunnel in $ns exited early: $(cat "$tmp"/*.err)"
-  ip -n "$ns" -o -4 addr show dev "$dev" 2>/dev/null | grep -q " $address/24 "
-}
-wait_for 10 "$dev in $a" device_ready "$a" 10.0.0.1 "$pid_a"
-wait_for 10 "$dev in $b" device_ready "$b" 10.0.0.2 "$pid_b"
+start_tunnel "$a" a --dev "$dev" "${tap_flag[@]}" --local 192.168.60.1 --remote 192.168.60.2 --address 10.0.0.1/24 \
+  "${extra[@]}"
+pid_a=$tunnel_pid
+start_tunnel "$b" b --dev "$dev" "${tap_flag[@]}" --local 192.168.60.2 --remote 192.168.60.1 --address 10.0.0.2/24 \
+  "${extra[@]}"
+pid_b=$tunnel_pid
+wait_for 10 "$dev in $a" device_ready "$a" "$dev" 10.0.0.1 "$pid_a"
+wait_for 10 "$dev in $b" device_ready "$b" "$dev" 10.0.0.2 "$pid_b"
 
 # The data: one file of pseudo-random bytes (incompressible, no repeating pattern to hide a
 # misplaced segment), the same for both directions.

@@ -38,6 +38,8 @@ fail() {
 source "$(dirname "$0")/lib/real_privileges.sh"
 # shellcheck source=lib/bounded_wait.sh
 source "$(dirname "$0")/lib/bounded_wait.sh"
+# shellcheck source=lib/two_namespaces.sh
+source "$(dirname "$0")/lib/two_namespaces.sh"
 require_real_privileges
 for tool in ip ping socat iperf3 ss python3 timeout; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
@@ -45,61 +47,17 @@ done
 
 tmp=$(mktemp -d)
 pids=()
-cleanup() {
-  # Our own processes by pid, then the namespaces (which take the veth with them).
-  # (stderr off: bash reports each killed job as "Killed" when it reaps it)
-  {
-    for pid in "${pids[@]}"; do
-      kill -KILL "$pid"
-    done
-    wait
-  } 2>/dev/null
-  ip netns del "$a" 2>/dev/null
-  ip netns del "$b" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND (quiet) until it succeeds; fails at the
-# deadline.
+two_namespaces_traps
 
 # --- the walkthrough, as in README.md ------------------------------------------------------------
-ip netns add "$a" || fail "ip netns add $a"
-ip netns add "$b" || fail "ip netns add $b"
-# IPv6 off: no router solicitations or MLD reports in the tunnel, so the counters are our traffic.
-for ns in "$a" "$b"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
-    fail "disable IPv6 in $ns"
-  ip -n "$ns" link set lo up || fail "lo up in $ns"
-done
-ip link add veth0 netns "$a" type veth peer name veth0 netns "$b" || fail "ip link add veth0 (a <-> b)"
-ip -n "$a" addr add 192.168.50.1/24 dev veth0 || fail "address on veth0 in $a"
-ip -n "$b" addr add 192.168.50.2/24 dev veth0 || fail "address on veth0 in $b"
-ip -n "$a" link set veth0 up || fail "veth0 up in $a"
-ip -n "$b" link set veth0 up || fail "veth0 up in $b"
+make_two_namespaces 192.168.50
 
-ip netns exec "$a" "$tunlab" tunnel --dev "$dev" "${tap_flag[@]}" --local 192.168.50.1 --remote 192.168.50.2 \
-  --address 10.0.0.1/24 >"$tmp/a.out" 2>"$tmp/a.err" &
-pid_a=$!
-pids+=("$pid_a")
-ip netns exec "$b" "$tunlab" tunnel --dev "$dev" "${tap_flag[@]}" --local 192.168.50.2 --remote 192.168.50.1 \
-  --address 10.0.0.2/24 >"$tmp/b.out" 2>"$tmp/b.err" &
-pid_b=$!
-pids+=("$pid_b")
-
-# A child that exited stays a zombie until `wait`, and kill -0 still succeeds on a zombie.
-
-# Ready = the device exists, is up, and carries the address (the daemon adds it last).
-device_ready() {
-  local ns=$1 address=$2 pid=$3
-  exited "$pid" && fail "tunlab tunnel in $ns exited early: $(cat "$tmp"/*.err)"
-  ip -n "$ns" link show "$dev" 2>/dev/null | grep -q ',UP' &&
-    ip -n "$ns" -o -4 addr show dev "$dev" 2>/dev/null | grep -q " $address/24 "
-}
-wait_for 10 "$dev in $a" device_ready "$a" 10.0.0.1 "$pid_a"
-wait_for 10 "$dev in $b" device_ready "$b" 10.0.0.2 "$pid_b"
+start_tunnel "$a" a --dev "$dev" "${tap_flag[@]}" --local 192.168.50.1 --remote 192.168.50.2 --address 10.0.0.1/24
+pid_a=$tunnel_pid
+start_tunnel "$b" b --dev "$dev" "${tap_flag[@]}" --local 192.168.50.2 --remote 192.168.50.1 --address 10.0.0.2/24
+pid_b=$tunnel_pid
+wait_for 10 "$dev in $a" device_ready "$a" "$dev" 10.0.0.1 "$pid_a"
+wait_for 10 "$dev in $b" device_ready "$b" "$dev" 10.0.0.2 "$pid_b"
 
 # 1. ping through the tunnel.
 ping_out=$(ip netns exec "$a" timeout 15 ping -n -c 3 -W 2 10.0.0.2 2>&1) || fail "ping 10.0.0.2: $ping_out"
