@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "tunlab/wire/ethernet.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::real {
 
@@ -88,7 +89,7 @@ void PacketCapture::drain() {
 ByteView PacketCapture::ipv4_of(const CapturedFrame& frame) const {
   const ByteView bytes(frame.bytes);
   if (link_type_ == LinkType::raw) {
-    return !bytes.empty() && (bytes[0] >> 4) == 4 ? bytes : ByteView{};
+    return ip_version(bytes) == 4 ? bytes : ByteView{};
   }
   const auto ethernet = EthernetView::parse(bytes);
   if (!ethernet || ethernet->payload().empty() || ethernet->ethertype() != ethertype::kIpv4) {

@@ -166,16 +166,13 @@ bool TunDevice::gso_write_accepted() {
   Packet probe = Packet::with_size(kHeader + kSegment + 10);
   std::memset(probe.data(), 0, probe.size());
   std::uint8_t* p = probe.data();
-  p[0] = 0x45;
-  p[2] = static_cast<std::uint8_t>(probe.size() >> 8);
-  p[3] = static_cast<std::uint8_t>(probe.size());
-  p[6] = 0x40;  // DF
-  p[8] = 1;     // TTL
-  p[9] = 6;     // TCP
-  p[16] = 192;
-  p[18] = 2;
-  p[19] = 1;
-  ipv4_edit::recompute_checksum(MutableByteView(p, 20));
+  Ipv4HeaderFields ip;
+  ip.src = Ipv4Address("0.0.0.0");
+  ip.dst = Ipv4Address("192.0.2.1");
+  ip.protocol = ipproto::kTcp;
+  ip.ttl = 1;
+  ip.df = true;
+  write_ipv4_header(MutableByteView(p, 20), ip, static_cast<std::uint16_t>(probe.size()));
   p[20 + 12] = 0x50;  // data offset 5
   p[20 + 13] = 0x10;  // ACK
   probe.offload.gso_type = GsoType::tcpv4;
@@ -358,7 +355,7 @@ IoResult TunDevice::write_queue(std::size_t queue, ByteView packet, const Offloa
   if (options_.packet_info) {
     std::uint16_t proto = 0;
     if (options_.kind == DeviceKind::tun) {
-      const std::uint8_t version = packet.empty() ? 0 : packet[0] >> 4;
+      const std::uint8_t version = ip_version(packet);
       proto = version == 6 ? ethertype::kIpv6 : ethertype::kIpv4;
     } else if (const auto ethernet = EthernetView::parse(packet)) {
       proto = ethernet->ethertype();
