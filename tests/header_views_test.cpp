@@ -1,6 +1,7 @@
 // The checked header views of wire/ (Ethernet, ARP, ICMP, UDP, TCP) against packets libtins
 // builds (the independent oracle): each reads the fields libtins wrote, and each refuses input one
-// byte shorter than the header it needs.
+// byte shorter than the header it needs. Also the IPv4 single-field reads (ip_version, ipv4_peek)
+// and ipv4_edit::set_unfragmented.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,6 +18,7 @@
 #include "tunlab/wire/arp.hpp"
 #include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/icmp.hpp"
+#include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 #include "tunlab/wire/tcp.hpp"
 #include "tunlab/wire/udp.hpp"
@@ -300,6 +302,92 @@ TEST(TcpView, ADataOffsetPastTheEndLeavesNoPayload) {
   ASSERT_TRUE(view) << "the data offset is not checked by parse()";
   EXPECT_EQ(view->header_length(), 24u);
   EXPECT_TRUE(view->payload().empty());
+}
+
+// --- IPv4 single fields ---------------------------------------------------------------------------
+
+// A libtins IPv4 packet with `n` payload bytes: TTL 7, DF as asked, and with `option` a 4-byte
+// stream-identifier option (IHL 6).
+Bytes tins_ipv4(bool df, bool option, std::size_t n = 8) {
+  Tins::IP ip(tins_address(kIpB), tins_address(kIpA));
+  ip.ttl(7);
+  ip.flags(df ? Tins::IP::DONT_FRAGMENT : Tins::IP::Flags{});
+  if (option) {
+    ip.stream_identifier(0x1234);
+  }
+  ip /= Tins::RawPDU(pattern_bytes(n, 5));
+  return serialize(ip);
+}
+
+TEST(IpVersion, ReadsTheNibbleOfIpv4AndIpv6AndZeroForNoBytes) {
+  EXPECT_EQ(ip_version(tins_ipv4(false, false)), 4);
+  const Bytes ipv6_first_byte{0x60};
+  EXPECT_EQ(ip_version(ipv6_first_byte), 6);
+  const Bytes version_5_ihl_15{0x5f};
+  EXPECT_EQ(ip_version(version_5_ihl_15), 5) << "only the high nibble";
+  EXPECT_EQ(ip_version(ByteView{}), 0);
+}
+
+TEST(Ipv4Peek, ReadsTheHeaderLengthAndTotalLengthLibtinsWrote) {
+  const Bytes plain = tins_ipv4(false, false, 8);
+  EXPECT_EQ(ipv4_peek::header_length(ByteView(plain).first(1)), 20u);
+  EXPECT_EQ(ipv4_peek::total_length(ByteView(plain).first(4)), 28);
+  const Bytes with_option = tins_ipv4(false, true, 8);
+  ASSERT_EQ(with_option.size(), 32u);
+  EXPECT_EQ(ipv4_peek::header_length(with_option), 24u);
+  EXPECT_EQ(ipv4_peek::total_length(with_option), 32);
+}
+
+TEST(Ipv4Peek, ReadsDfAndTtlLibtinsWroteFromJustTheBytesUpToThem) {
+  const Bytes df = tins_ipv4(true, false);
+  const Bytes no_df = tins_ipv4(false, false);
+  EXPECT_TRUE(ipv4_peek::df(ByteView(df).first(7)));
+  EXPECT_FALSE(ipv4_peek::df(ByteView(no_df).first(7)));
+  EXPECT_EQ(ipv4_peek::ttl(ByteView(df).first(9)), 7);
+  // The same answers the checked view gives.
+  EXPECT_EQ(ipv4_peek::df(df), Ipv4View::parse(df)->df());
+  EXPECT_EQ(ipv4_peek::ttl(no_df), Ipv4View::parse(no_df)->ttl());
+}
+
+TEST(Ipv4Peek, DfIgnoresMfAndTheOffset) {
+  Bytes header(20);
+  write_ipv4_header(header, {.src = kIpA, .dst = kIpB, .mf = true, .fragment_offset_bytes = 8 * 0x1fff}, 20);
+  EXPECT_FALSE(ipv4_peek::df(header));
+  write_ipv4_header(header, {.src = kIpA, .dst = kIpB, .df = true, .mf = true, .fragment_offset_bytes = 8 * 0x1fff},
+                    20);
+  EXPECT_TRUE(ipv4_peek::df(header));
+}
+
+// set_unfragmented turns a fragment's header into the header write_ipv4_header gives the whole
+// datagram: same fields, MF and offset cleared, DF as it was, new total length and checksum.
+TEST(Ipv4EditSetUnfragmented, GivesTheHeaderOfTheWholeDatagramKeepingDf) {
+  for (const bool df : {false, true}) {
+    const Ipv4HeaderFields fragment{.src = kIpA,
+                                    .dst = kIpB,
+                                    .protocol = ipproto::kUdp,
+                                    .tos = 0x2e,
+                                    .ttl = 9,
+                                    .id = 0xbeef,
+                                    .df = df,
+                                    .mf = true,
+                                    .fragment_offset_bytes = 1480};
+    Bytes header(20);
+    write_ipv4_header(header, fragment, 1500);
+    ipv4_edit::set_unfragmented(header, 3000);
+
+    Ipv4HeaderFields whole = fragment;
+    whole.mf = false;
+    whole.fragment_offset_bytes = 0;
+    Bytes expected(20);
+    write_ipv4_header(expected, whole, 3000);
+    EXPECT_TRUE(bytes_equal(expected, header)) << "df " << df;
+    const auto view = Ipv4View::parse(header);
+    ASSERT_TRUE(view);
+    EXPECT_EQ(view->df(), df);
+    EXPECT_FALSE(view->is_fragment());
+    EXPECT_EQ(view->total_length(), 3000);
+    EXPECT_TRUE(view->header_checksum_ok());
+  }
 }
 
 }  // namespace

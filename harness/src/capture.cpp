@@ -24,6 +24,7 @@
 #include "tunlab/harness/input_limits.hpp"
 #include "tunlab/wire/byte_order.hpp"
 #include "tunlab/wire/ethernet.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab {
 
@@ -555,7 +556,7 @@ private:
       }
       offset = kSll2Header;
     }
-    return frame.size() > offset && (frame[offset] >> 4) == 4;
+    return frame.size() > offset && ip_version(frame.subspan(offset)) == 4;
   }
 
   [[noreturn]] void fail(const std::string& what) const { throw InputError(file_ + ": " + what); }
@@ -638,12 +639,12 @@ private:
     if (ip.empty()) {
       fail_packet(number, "not an IPv4 packet (no bytes after the link header)");
     }
-    unsigned version = ip[0] >> 4;
+    unsigned version = ip_version(ip);
     if (version != 4) {
       fail_packet(number, "not an IPv4 packet (IP version " + std::to_string(version) + ")");
     }
-    std::size_t total_length = ip.size() >= 4 ? be16(ip.data() + 2) : 0;
-    std::size_t header_length = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
+    std::size_t total_length = ip.size() >= 4 ? ipv4_peek::total_length(ip) : 0;
+    std::size_t header_length = ipv4_peek::header_length(ip);
     // The whole packet is needed to replay it; a capture cut by its snaplen cannot be replayed.
     if (header.caplen < header.len && (ip.size() < 20 || total_length > ip.size())) {
       fail_packet(number, "captured " + std::to_string(header.caplen) + " of " + std::to_string(header.len) + " bytes");

@@ -12,15 +12,10 @@
 #include <array>
 #include <cerrno>
 #include <stdexcept>
-#include <system_error>
 
 namespace tunlab::real {
 
 namespace {
-
-[[noreturn]] void throw_errno(const std::string& what, int err = errno) {
-  throw std::system_error(err, std::generic_category(), what);
-}
 
 void epoll_add(int epoll_fd, int fd) {
   epoll_event ev{};
@@ -33,29 +28,17 @@ void epoll_add(int epoll_fd, int fd) {
 
 }  // namespace
 
-EpollDriver::EpollDriver() {
-  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) {
-    throw_errno("epoll_create1");
-  }
-  stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (stop_fd_ < 0) {
-    const int err = errno;
-    ::close(epoll_fd_);
-    throw_errno("eventfd", err);
-  }
-  epoll_add(epoll_fd_, stop_fd_);
+EpollDriver::EpollDriver()
+    : epoll_fd_(Fd::checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
+      stop_fd_(Fd::checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")) {
+  epoll_add(epoll_fd_.get(), stop_fd_.get());
 }
 
 EpollDriver::~EpollDriver() {
-  if (signal_fd_ >= 0) {
-    ::close(signal_fd_);
-  }
+  signal_fd_.reset();  // closed before the old mask is restored
   if (mask_changed_) {
     ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
   }
-  ::close(stop_fd_);
-  ::close(epoll_fd_);
 }
 
 std::int64_t EpollDriver::now_ns() {
@@ -65,21 +48,21 @@ std::int64_t EpollDriver::now_ns() {
 }
 
 void EpollDriver::add(int fd, Callback callback) {
-  if (fd < 0 || fd == stop_fd_ || fd == signal_fd_ || callbacks_.count(fd) != 0) {
+  if (fd < 0 || fd == stop_fd_.get() || fd == signal_fd_.get() || callbacks_.count(fd) != 0) {
     throw std::invalid_argument("EpollDriver::add: bad or duplicate fd " + std::to_string(fd));
   }
-  epoll_add(epoll_fd_, fd);
+  epoll_add(epoll_fd_.get(), fd);
   callbacks_.emplace(fd, std::move(callback));
 }
 
 void EpollDriver::remove(int fd) {
   if (callbacks_.erase(fd) != 0) {
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
   }
 }
 
 void EpollDriver::handle_signals(std::initializer_list<int> signals, SignalCallback callback) {
-  if (signal_fd_ >= 0) {
+  if (signal_fd_.valid()) {
     throw std::logic_error("EpollDriver::handle_signals called twice");
   }
   sigset_t mask;
@@ -91,18 +74,15 @@ void EpollDriver::handle_signals(std::initializer_list<int> signals, SignalCallb
     throw_errno("pthread_sigmask", err);
   }
   mask_changed_ = true;
-  signal_fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (signal_fd_ < 0) {
-    throw_errno("signalfd");
-  }
-  epoll_add(epoll_fd_, signal_fd_);
+  signal_fd_ = Fd::checked(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC), "signalfd");
+  epoll_add(epoll_fd_.get(), signal_fd_.get());
   signal_callback_ = std::move(callback);
 }
 
 void EpollDriver::request_stop() {
   const std::uint64_t one = 1;
   // Cannot fail short of a counter overflow; the result is irrelevant for a stop request.
-  [[maybe_unused]] const ssize_t n = ::write(stop_fd_, &one, sizeof one);
+  [[maybe_unused]] const ssize_t n = ::write(stop_fd_.get(), &one, sizeof one);
 }
 
 EpollDriver::Outcome EpollDriver::run_until(const std::function<bool()>& predicate, std::chrono::nanoseconds timeout) {
@@ -118,7 +98,7 @@ EpollDriver::Outcome EpollDriver::run_until(const std::function<bool()>& predica
     }
     // Round up so we never spin on a sub-millisecond remainder.
     const int wait_ms = static_cast<int>(std::min<std::int64_t>((left_ns + 999'999) / 1'000'000, 60'000));
-    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_ms);
+    const int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), wait_ms);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -129,13 +109,13 @@ EpollDriver::Outcome EpollDriver::run_until(const std::function<bool()>& predica
     bool stop = false;
     for (int i = 0; i < n; ++i) {
       const int fd = events[static_cast<std::size_t>(i)].data.fd;
-      if (fd == stop_fd_) {
+      if (fd == stop_fd_.get()) {
         std::uint64_t value = 0;
-        [[maybe_unused]] const ssize_t r = ::read(stop_fd_, &value, sizeof value);
+        [[maybe_unused]] const ssize_t r = ::read(stop_fd_.get(), &value, sizeof value);
         stop = true;
-      } else if (fd == signal_fd_) {
+      } else if (fd == signal_fd_.get()) {
         signalfd_siginfo info{};
-        while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        while (::read(signal_fd_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
           if (signal_callback_) {
             signal_callback_(static_cast<int>(info.ssi_signo));
           }

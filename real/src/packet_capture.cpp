@@ -10,9 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <system_error>
 
 #include "tunlab/wire/ethernet.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::real {
 
@@ -21,20 +21,14 @@ namespace {
 constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
 constexpr std::size_t kMaxFrame = 65535 + kEthernetHeader;
 
-[[noreturn]] void throw_errno(const std::string& what, int err = errno) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
 }  // namespace
 
 PacketCapture::PacketCapture(const Netns& ns, const std::string& ifname, LinkType link_type)
     : link_type_(link_type), buffer_(kMaxFrame) {
   const std::string what = "capture on " + ns.label() + "-" + ifname;
   fd_ = run_in(ns, [&] {
-    const int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
-    if (fd < 0) {
-      throw_errno(what + ": socket(AF_PACKET)");
-    }
+    Fd fd = Fd::checked(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)),
+                        what + ": socket(AF_PACKET)");
     // if_nametoindex asks the calling thread's namespace, which is `ns` here.
     const unsigned index = ::if_nametoindex(ifname.c_str());
     sockaddr_ll sll{};
@@ -44,22 +38,17 @@ PacketCapture::PacketCapture(const Netns& ns, const std::string& ifname, LinkTyp
     const int on = 1;
     // Enough room for a whole replayed pcap between two reads.
     const int buffer = 4 << 20;
-    if (index == 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&sll), sizeof sll) != 0 ||
-        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0 ||
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0) {
+    if (index == 0 || ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sll), sizeof sll) != 0 ||
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0 ||
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0) {
       const int err = errno;
-      ::close(fd);
       throw_errno(what + ": bind to the interface", err);
     }
     return fd;
   });
 }
 
-PacketCapture::~PacketCapture() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-}
+PacketCapture::~PacketCapture() = default;
 
 void PacketCapture::drain() {
   while (true) {
@@ -73,7 +62,7 @@ void PacketCapture::drain() {
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
-    const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
+    const ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR || errno == ENETDOWN) {
         continue;  // ENETDOWN: the interface went down (a scenario's down_at) once; it is reported, not fatal
@@ -100,7 +89,7 @@ void PacketCapture::drain() {
 ByteView PacketCapture::ipv4_of(const CapturedFrame& frame) const {
   const ByteView bytes(frame.bytes);
   if (link_type_ == LinkType::raw) {
-    return !bytes.empty() && (bytes[0] >> 4) == 4 ? bytes : ByteView{};
+    return ip_version(bytes) == 4 ? bytes : ByteView{};
   }
   const auto ethernet = EthernetView::parse(bytes);
   if (!ethernet || ethernet->payload().empty() || ethernet->ethertype() != ethertype::kIpv4) {

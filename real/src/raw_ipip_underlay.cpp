@@ -25,10 +25,6 @@ namespace {
 
 constexpr std::size_t kMaxIpPacket = 65535;
 
-[[noreturn]] void throw_errno(const std::string& what, int err = errno) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
 void set_int_option(int fd, int level, int name, int value, const char* what) {
   if (::setsockopt(fd, level, name, &value, sizeof value) != 0) {
     throw_errno(std::string("setsockopt ") + what + " on the raw IPIP socket");
@@ -51,62 +47,47 @@ bool kernel_ipip_loaded() {
 }
 
 RawIpipUnderlay::RawIpipUnderlay(const RawIpipOptions& options) : options_(options) {
-  fd_ = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
-  if (fd_ < 0) {
-    throw_errno("socket(AF_INET, SOCK_RAW, IPPROTO_IPIP) (needs CAP_NET_RAW)");
+  fd_ = Fd::checked(::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP),
+                    "socket(AF_INET, SOCK_RAW, IPPROTO_IPIP) (needs CAP_NET_RAW)");
+  // We write the whole outer header ourselves: the kernel then fills in only the checksum and
+  // total length (and an ID or source only where we leave them 0), so TTL/TOS/DF/ID are exactly
+  // the encapsulator's.
+  set_int_option(fd_.get(), IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL");
+  set_int_option(fd_.get(), IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");
+  // The default receive buffer (~200 KiB) overflows under a TCP stream through the tunnel
+  // (/proc/net/raw counted 12% drops with iperf3), and the kernel then also answers with ICMP
+  // 3/2. 4 MiB absorbs a burst between two polls; without CAP_NET_ADMIN we keep the default.
+  const int receive_buffer = 4 << 20;
+  (void)::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer, sizeof receive_buffer);
+  if (options_.filter == PeerFilter::kernel) {
+    const sockaddr_in local = to_sockaddr(options_.local);
+    if (::bind(fd_.get(), reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+      throw_errno("bind the raw IPIP socket to " + options_.local.to_string());
+    }
+    const sockaddr_in remote = to_sockaddr(options_.remote);
+    if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&remote), sizeof remote) != 0) {
+      throw_errno("connect the raw IPIP socket to " + options_.remote.to_string());
+    }
   }
-  try {
-    // We write the whole outer header ourselves: the kernel then fills in only the checksum and
-    // total length (and an ID or source only where we leave them 0), so TTL/TOS/DF/ID are exactly
-    // the encapsulator's.
-    set_int_option(fd_, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL");
-    set_int_option(fd_, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");
-    // The default receive buffer (~200 KiB) overflows under a TCP stream through the tunnel
-    // (/proc/net/raw counted 12% drops with iperf3), and the kernel then also answers with ICMP
-    // 3/2. 4 MiB absorbs a burst between two polls; without CAP_NET_ADMIN we keep the default.
-    const int receive_buffer = 4 << 20;
-    (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer, sizeof receive_buffer);
-    if (options_.filter == PeerFilter::kernel) {
-      const sockaddr_in local = to_sockaddr(options_.local);
-      if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
-        throw_errno("bind the raw IPIP socket to " + options_.local.to_string());
-      }
-      const sockaddr_in remote = to_sockaddr(options_.remote);
-      if (::connect(fd_, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) != 0) {
-        throw_errno("connect the raw IPIP socket to " + options_.remote.to_string());
-      }
-    }
-    mtu_probe_fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (mtu_probe_fd_ < 0) {
-      throw_errno("socket(AF_INET, SOCK_DGRAM) for IP_MTU");
-    }
-  } catch (...) {
-    ::close(fd_);
-    if (mtu_probe_fd_ >= 0) {
-      ::close(mtu_probe_fd_);
-    }
-    throw;
-  }
+  mtu_probe_fd_ =
+      Fd::checked(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket(AF_INET, SOCK_DGRAM) for IP_MTU");
   scratch_.resize(kMaxIpPacket);
   slots_.resize(kBatch * kMaxIpPacket);
   slot_lengths_.resize(kBatch);
 }
 
-RawIpipUnderlay::~RawIpipUnderlay() {
-  ::close(fd_);
-  ::close(mtu_probe_fd_);
-}
+RawIpipUnderlay::~RawIpipUnderlay() = default;
 
 std::optional<std::uint32_t> RawIpipUnderlay::path_mtu() {
   // A UDP connect() does a fresh route lookup (path-MTU exceptions included); IP_MTU then reads
   // the MTU of the cached route. Reconnecting each time avoids reading a stale cached route.
   const sockaddr_in remote = to_sockaddr(options_.remote, 9);
-  if (::connect(mtu_probe_fd_, reinterpret_cast<const sockaddr*>(&remote), sizeof remote) != 0) {
+  if (::connect(mtu_probe_fd_.get(), reinterpret_cast<const sockaddr*>(&remote), sizeof remote) != 0) {
     return std::nullopt;
   }
   int mtu = 0;
   socklen_t len = sizeof mtu;
-  if (::getsockopt(mtu_probe_fd_, IPPROTO_IP, IP_MTU, &mtu, &len) != 0 || mtu <= 0) {
+  if (::getsockopt(mtu_probe_fd_.get(), IPPROTO_IP, IP_MTU, &mtu, &len) != 0 || mtu <= 0) {
     return std::nullopt;
   }
   return static_cast<std::uint32_t>(mtu);
@@ -167,9 +148,9 @@ IoResult RawIpipUnderlay::send_fragments(const OuterHeader& outer, Packet&& inne
       messages[i].msg_hdr.msg_iov = &iovs[i];
       messages[i].msg_hdr.msg_iovlen = 1;
     }
-    int n = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);
+    int n = ::sendmmsg(fd_.get(), messages.data(), static_cast<unsigned>(count), 0);
     if (n <= 0 && errno != EAGAIN) {
-      n = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);  // a stale error, see send()
+      n = ::sendmmsg(fd_.get(), messages.data(), static_cast<unsigned>(count), 0);  // a stale error, see send()
     }
     if (n <= 0) {
       return send_result(errno);  // the peer cannot reassemble it now: the whole datagram is lost
@@ -187,13 +168,13 @@ IoResult RawIpipUnderlay::send(const OuterHeader& outer, Packet&& inner) {
     return {IoStatus::invalid_packet, 0, 0, EMSGSIZE};
   }
   const sockaddr_in to = to_sockaddr(outer.dst);
-  ssize_t n = ::sendto(fd_, inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  ssize_t n = ::sendto(fd_.get(), inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   if (n < 0 && errno != EAGAIN) {
     // With IP_RECVERR every queued ICMP error also sets the socket's pending error, and the next
     // sendto() fails with it (sock_alloc_send_skb checks sk_err) without sending anything. That
     // consumed the stale error, so one retry tells a real failure from an old one; the details
     // of the old one stay on the error queue for receive().
-    n = ::sendto(fd_, inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+    n = ::sendto(fd_.get(), inner.data(), inner.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   }
   if (n < 0) {
     return send_result(errno);
@@ -232,7 +213,7 @@ void RawIpipUnderlay::send_batch(std::span<OuterSend> batch) {
                                                                : IoResult{IoStatus::invalid_packet, 0, 0, EMSGSIZE};
       continue;
     }
-    const int sent = ::sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);
+    const int sent = ::sendmmsg(fd_.get(), messages.data(), static_cast<unsigned>(count), 0);
     if (sent > 0) {
       for (int i = 0; i < sent; ++i) {
         batch[done + static_cast<std::size_t>(i)].result = {IoStatus::ok,
@@ -270,7 +251,7 @@ UnderlayEvent RawIpipUnderlay::receive_error(Packet& out, UnderlayError& error, 
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+  const ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
   if (n < 0) {
     return UnderlayEvent::nothing;
   }
@@ -326,7 +307,7 @@ bool RawIpipUnderlay::refill() {
     messages[i].msg_hdr.msg_iov = &iovs[i];
     messages[i].msg_hdr.msg_iovlen = 1;
   }
-  const int n = ::recvmmsg(fd_, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+  const int n = ::recvmmsg(fd_.get(), messages.data(), kBatch, MSG_DONTWAIT, nullptr);
   if (n <= 0) {
     if (n == 0) {
       errno = EAGAIN;

@@ -9,15 +9,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <system_error>
 
 namespace tunlab::real {
 
 namespace {
-
-[[noreturn]] void throw_errno(const std::string& what, int err = errno) {
-  throw std::system_error(err, std::generic_category(), what);
-}
 
 void set_int(int fd, int level, int name, int value, const char* what) {
   if (::setsockopt(fd, level, name, &value, sizeof value) != 0) {
@@ -94,16 +89,15 @@ HostApps::HostApps(const Netns& ns, std::set<std::uint16_t> udp_ports, std::set<
       set_int(fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");
       bind_to(fd, Ipv4Address("0.0.0.0"), port);
     }
-    icmp_fd_ = open_socket(SOCK_RAW, IPPROTO_ICMP, "the raw ICMP app socket");
-    tcp_fd_ = open_socket(SOCK_RAW, IPPROTO_TCP, "the raw TCP app socket");
-    raw_fd_ = open_socket(SOCK_RAW, IPPROTO_RAW, "the IP_HDRINCL app socket");
+    icmp_fd_ = Fd(open_socket(SOCK_RAW, IPPROTO_ICMP, "the raw ICMP app socket"));
+    tcp_fd_ = Fd(open_socket(SOCK_RAW, IPPROTO_TCP, "the raw TCP app socket"));
+    raw_fd_ = Fd(open_socket(SOCK_RAW, IPPROTO_RAW, "the IP_HDRINCL app socket"));
     // A filter that accepts nothing: tcp_v4_rcv runs socket filters before a listener answers,
     // so segments to these ports die silently after the raw socket has seen them.
     sock_filter drop_all{BPF_RET | BPF_K, 0, 0, 0};
     const sock_fprog program{1, &drop_all};
     for (const std::uint16_t port : tcp_ports) {
-      const int fd = open_socket(SOCK_STREAM, 0, "a TCP listener");
-      tcp_listeners_.push_back(fd);
+      const int fd = tcp_listeners_.emplace_back(open_socket(SOCK_STREAM, 0, "a TCP listener")).get();
       set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
         throw_errno("SO_ATTACH_FILTER on a TCP listener");
@@ -117,21 +111,14 @@ HostApps::HostApps(const Netns& ns, std::set<std::uint16_t> udp_ports, std::set<
 }
 
 HostApps::~HostApps() {
+  // The UDP sockets are keyed by their number for read(); the other sockets are Fd members.
   for (const auto& [fd, port] : udp_fds_) {
     ::close(fd);
-  }
-  for (const int fd : tcp_listeners_) {
-    ::close(fd);
-  }
-  for (const int fd : {icmp_fd_, tcp_fd_, raw_fd_}) {
-    if (fd >= 0) {
-      ::close(fd);
-    }
   }
 }
 
 std::vector<int> HostApps::fds() const {
-  std::vector<int> out{icmp_fd_, tcp_fd_};
+  std::vector<int> out{icmp_fd_.get(), tcp_fd_.get()};
   for (const auto& [fd, port] : udp_fds_) {
     out.push_back(fd);
   }
@@ -167,8 +154,8 @@ int HostApps::send_udp(Ipv4Address src, std::uint16_t src_port, Ipv4Address dst,
 }
 
 int HostApps::send_icmp(Ipv4Address dst, ByteView icmp, const SendOptions& options) {
-  apply(icmp_fd_, options);
-  return send_with_source(icmp_fd_, icmp, to_sockaddr(dst, 0), options.src);
+  apply(icmp_fd_.get(), options);
+  return send_with_source(icmp_fd_.get(), icmp, to_sockaddr(dst, 0), options.src);
 }
 
 int HostApps::send_ip(ByteView packet) {
@@ -177,7 +164,7 @@ int HostApps::send_ip(ByteView packet) {
     return EINVAL;
   }
   const sockaddr_in to = to_sockaddr(ip->dst(), 0);
-  return ::sendto(raw_fd_, packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0
+  return ::sendto(raw_fd_.get(), packet.data(), packet.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0
              ? errno
              : 0;
 }
@@ -187,7 +174,7 @@ void HostApps::read(int fd, const Handler& handler) {
     read_udp(fd, it->second, handler);
     return;
   }
-  const bool icmp = fd == icmp_fd_;
+  const bool icmp = fd == icmp_fd_.get();
   while (true) {
     const ssize_t n = ::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
     if (n < 0) {

@@ -29,10 +29,6 @@ namespace {
 constexpr std::size_t kPiLength = 4;  // struct tun_pi: u16 flags, be16 proto
 constexpr std::size_t kDefaultReadBuffer = 65535 + EthernetView::kHeader;
 
-[[noreturn]] void throw_errno(const std::string& what, int err = errno) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
 ifreq make_ifreq(const std::string& name) {
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
@@ -77,87 +73,70 @@ TunDevice::TunDevice(const TunOptions& options) : options_(options) {
     flags |= IFF_VNET_HDR;
     vnet_header_ = true;
   }
-  try {
-    for (std::size_t q = 0; q < options_.queues; ++q) {
-      const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-      if (fd < 0) {
-        const int err = errno;
-        if (err == EACCES || err == EPERM) {
-          throw_errno(
-              "open /dev/net/tun: /dev/net/tun not accessible (mode 0600; needs CAP_NET_ADMIN in the "
-              "owning user namespace)",
-              err);
-        }
-        throw_errno("open /dev/net/tun", err);
+  // On a throw the members already opened close themselves.
+  for (std::size_t q = 0; q < options_.queues; ++q) {
+    const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EACCES || err == EPERM) {
+        throw_errno(
+            "open /dev/net/tun: /dev/net/tun not accessible (mode 0600; needs CAP_NET_ADMIN in the "
+            "owning user namespace)",
+            err);
       }
-      queue_fds_.push_back(fd);
-      // The first TUNSETIFF creates the device (in the opener's namespace); later ones attach queues.
-      ifreq ifr = make_ifreq(q == 0 ? options_.name : name_);
-      ifr.ifr_flags = flags;
-      if (::ioctl(fd, TUNSETIFF, &ifr) != 0) {
-        const int err = errno;
-        std::string what = "TUNSETIFF " + std::string(options_.kind == DeviceKind::tun ? "IFF_TUN" : "IFF_TAP") +
-                           " name '" + (q == 0 ? options_.name : name_) + "' queue " + std::to_string(q);
-        if (err == EBUSY) {
-          what += " (device exists and is attached: single-queue devices take one fd)";
-        } else if (err == EPERM) {
-          what += " (needs CAP_NET_ADMIN)";
-        } else if (err == EINVAL) {
-          what += " (existing device has other flags, e.g. TUN vs TAP or multi-queue)";
-        }
-        throw_errno(what, err);
-      }
-      if (q == 0) {
-        name_ = ifr.ifr_name;
-        if (options_.offloads) {
-          enable_offloads(fd);
-        }
-      }
+      throw_errno("open /dev/net/tun", err);
     }
-    control_fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (control_fd_ < 0) {
-      throw_errno("socket(AF_INET, SOCK_DGRAM) for SIOCSIF* on '" + name_ + "'");
+    queue_fds_.emplace_back(fd);
+    // The first TUNSETIFF creates the device (in the opener's namespace); later ones attach queues.
+    ifreq ifr = make_ifreq(q == 0 ? options_.name : name_);
+    ifr.ifr_flags = flags;
+    if (::ioctl(fd, TUNSETIFF, &ifr) != 0) {
+      const int err = errno;
+      std::string what = "TUNSETIFF " + std::string(options_.kind == DeviceKind::tun ? "IFF_TUN" : "IFF_TAP") +
+                         " name '" + (q == 0 ? options_.name : name_) + "' queue " + std::to_string(q);
+      if (err == EBUSY) {
+        what += " (device exists and is attached: single-queue devices take one fd)";
+      } else if (err == EPERM) {
+        what += " (needs CAP_NET_ADMIN)";
+      } else if (err == EINVAL) {
+        what += " (existing device has other flags, e.g. TUN vs TAP or multi-queue)";
+      }
+      throw_errno(what, err);
     }
-    set_mtu(options_.mtu);
-    if (options_.kind == DeviceKind::tap) {
-      ifreq hw = make_ifreq(name_);
-      if (::ioctl(control_fd_, SIOCGIFHWADDR, &hw) == 0) {
-        std::array<std::uint8_t, 6> mac{};
-        std::memcpy(mac.data(), hw.ifr_hwaddr.sa_data, mac.size());
-        hardware_address_ = mac;
+    if (q == 0) {
+      name_ = ifr.ifr_name;
+      if (options_.offloads) {
+        enable_offloads(fd);
       }
     }
-    if (options_.bring_up) {
-      set_up(true);
+  }
+  control_fd_ = Fd::checked(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+                            "socket(AF_INET, SOCK_DGRAM) for SIOCSIF* on '" + name_ + "'");
+  set_mtu(options_.mtu);
+  if (options_.kind == DeviceKind::tap) {
+    ifreq hw = make_ifreq(name_);
+    if (::ioctl(control_fd_.get(), SIOCGIFHWADDR, &hw) == 0) {
+      std::array<std::uint8_t, 6> mac{};
+      std::memcpy(mac.data(), hw.ifr_hwaddr.sa_data, mac.size());
+      hardware_address_ = mac;
     }
-    if (options_.offloads) {
-      offloads_.gso_writes = gso_write_accepted();
-    }
-    if (queue_fds_.size() > 1) {
-      epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-      if (epoll_fd_ < 0) {
-        throw_errno("epoll_create1 for the queues of '" + name_ + "'");
+  }
+  if (options_.bring_up) {
+    set_up(true);
+  }
+  if (options_.offloads) {
+    offloads_.gso_writes = gso_write_accepted();
+  }
+  if (queue_fds_.size() > 1) {
+    epoll_fd_ = Fd::checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1 for the queues of '" + name_ + "'");
+    for (std::size_t q = 0; q < queue_fds_.size(); ++q) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = q;
+      if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, queue_fds_[q].get(), &ev) != 0) {
+        throw_errno("epoll_ctl ADD queue " + std::to_string(q) + " of '" + name_ + "'");
       }
-      for (std::size_t q = 0; q < queue_fds_.size(); ++q) {
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = q;
-        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, queue_fds_[q], &ev) != 0) {
-          throw_errno("epoll_ctl ADD queue " + std::to_string(q) + " of '" + name_ + "'");
-        }
-      }
     }
-  } catch (...) {
-    for (const int fd : queue_fds_) {
-      ::close(fd);
-    }
-    if (control_fd_ >= 0) {
-      ::close(control_fd_);
-    }
-    if (epoll_fd_ >= 0) {
-      ::close(epoll_fd_);
-    }
-    throw;
   }
 }
 
@@ -187,16 +166,13 @@ bool TunDevice::gso_write_accepted() {
   Packet probe = Packet::with_size(kHeader + kSegment + 10);
   std::memset(probe.data(), 0, probe.size());
   std::uint8_t* p = probe.data();
-  p[0] = 0x45;
-  p[2] = static_cast<std::uint8_t>(probe.size() >> 8);
-  p[3] = static_cast<std::uint8_t>(probe.size());
-  p[6] = 0x40;  // DF
-  p[8] = 1;     // TTL
-  p[9] = 6;     // TCP
-  p[16] = 192;
-  p[18] = 2;
-  p[19] = 1;
-  ipv4_edit::recompute_checksum(MutableByteView(p, 20));
+  Ipv4HeaderFields ip;
+  ip.src = Ipv4Address("0.0.0.0");
+  ip.dst = Ipv4Address("192.0.2.1");
+  ip.protocol = ipproto::kTcp;
+  ip.ttl = 1;
+  ip.df = true;
+  write_ipv4_header(MutableByteView(p, 20), ip, static_cast<std::uint16_t>(probe.size()));
   p[20 + 12] = 0x50;  // data offset 5
   p[20 + 13] = 0x10;  // ACK
   probe.offload.gso_type = GsoType::tcpv4;
@@ -221,24 +197,12 @@ bool TunDevice::gso_write_accepted() {
   return false;
 }
 
-TunDevice::~TunDevice() {
-  if (epoll_fd_ >= 0) {
-    ::close(epoll_fd_);
-  }
-  for (const int fd : queue_fds_) {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-  if (control_fd_ >= 0) {
-    ::close(control_fd_);
-  }
-}
+TunDevice::~TunDevice() = default;
 
 void TunDevice::set_mtu(std::size_t mtu) {
   ifreq ifr = make_ifreq(name_);
   ifr.ifr_mtu = static_cast<int>(mtu);
-  if (::ioctl(control_fd_, SIOCSIFMTU, &ifr) != 0) {
+  if (::ioctl(control_fd_.get(), SIOCSIFMTU, &ifr) != 0) {
     throw_errno("SIOCSIFMTU " + std::to_string(mtu) + " on '" + name_ + "'");
   }
   mtu_ = mtu;
@@ -246,7 +210,7 @@ void TunDevice::set_mtu(std::size_t mtu) {
 
 void TunDevice::set_up(bool up) {
   ifreq ifr = make_ifreq(name_);
-  if (::ioctl(control_fd_, SIOCGIFFLAGS, &ifr) != 0) {
+  if (::ioctl(control_fd_.get(), SIOCGIFFLAGS, &ifr) != 0) {
     throw_errno("SIOCGIFFLAGS on '" + name_ + "'");
   }
   if (up) {
@@ -254,24 +218,23 @@ void TunDevice::set_up(bool up) {
   } else {
     ifr.ifr_flags = static_cast<short>(ifr.ifr_flags & ~IFF_UP);
   }
-  if (::ioctl(control_fd_, SIOCSIFFLAGS, &ifr) != 0) {
+  if (::ioctl(control_fd_.get(), SIOCSIFFLAGS, &ifr) != 0) {
     throw_errno(std::string(up ? "set up" : "set down") + " (SIOCSIFFLAGS) on '" + name_ + "'");
   }
 }
 
 void TunDevice::close_queue(std::size_t queue) {
-  int& fd = queue_fds_.at(queue);
-  if (fd >= 0) {
-    if (epoll_fd_ >= 0) {
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  Fd& fd = queue_fds_.at(queue);
+  if (fd.valid()) {
+    if (epoll_fd_.valid()) {
+      ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd.get(), nullptr);
     }
-    ::close(fd);
-    fd = -1;
+    fd.reset();
   }
 }
 
 int TunDevice::poll_fd() const {
-  return epoll_fd_ >= 0 ? epoll_fd_ : queue_fds_.front();
+  return epoll_fd_.valid() ? epoll_fd_.get() : queue_fds_.front().get();
 }
 
 bool TunDevice::readable() const {
@@ -287,7 +250,7 @@ std::size_t TunDevice::read_capacity() const {
 }
 
 IoResult TunDevice::read_queue(std::size_t queue, Packet& out) {
-  const int fd = queue_fds_.at(queue);
+  const int fd = queue_fds_.at(queue).get();
   if (fd < 0) {
     return from_errno(EBADF);
   }
@@ -353,7 +316,7 @@ IoResult TunDevice::read(Packet& out) {
   const std::size_t count = queue_fds_.size();
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t q = (next_read_queue_ + i) % count;
-    if (queue_fds_[q] < 0) {
+    if (!queue_fds_[q].valid()) {
       continue;
     }
     const IoResult result = read_queue(q, out);
@@ -380,7 +343,7 @@ std::size_t TunDevice::read_batch(std::span<Packet> out) {
 }
 
 IoResult TunDevice::write_queue(std::size_t queue, ByteView packet, const OffloadInfo& offload) {
-  const int fd = queue_fds_.at(queue);
+  const int fd = queue_fds_.at(queue).get();
   if (fd < 0) {
     return from_errno(EBADF);
   }
@@ -392,7 +355,7 @@ IoResult TunDevice::write_queue(std::size_t queue, ByteView packet, const Offloa
   if (options_.packet_info) {
     std::uint16_t proto = 0;
     if (options_.kind == DeviceKind::tun) {
-      const std::uint8_t version = packet.empty() ? 0 : packet[0] >> 4;
+      const std::uint8_t version = ip_version(packet);
       proto = version == 6 ? ethertype::kIpv6 : ethertype::kIpv4;
     } else if (const auto ethernet = EthernetView::parse(packet)) {
       proto = ethernet->ethertype();
@@ -417,7 +380,7 @@ IoResult TunDevice::write_queue(std::size_t queue, ByteView packet, const Offloa
 
 IoResult TunDevice::write(ByteView packet) {
   std::size_t q = next_write_queue_;
-  for (std::size_t i = 0; i < queue_fds_.size() && queue_fds_[q] < 0; ++i) {
+  for (std::size_t i = 0; i < queue_fds_.size() && !queue_fds_[q].valid(); ++i) {
     q = (q + 1) % queue_fds_.size();
   }
   return write_queue(q, packet);
@@ -428,7 +391,7 @@ IoResult TunDevice::write_gso(const Packet& packet) {
     return from_errno(EINVAL);
   }
   std::size_t q = next_write_queue_;
-  for (std::size_t i = 0; i < queue_fds_.size() && queue_fds_[q] < 0; ++i) {
+  for (std::size_t i = 0; i < queue_fds_.size() && !queue_fds_[q].valid(); ++i) {
     q = (q + 1) % queue_fds_.size();
   }
   return write_queue(q, packet.bytes(), packet.offload);

@@ -12,6 +12,7 @@
 #include "tunlab/wire/byte_order.hpp"
 #include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/icmp.hpp"
+#include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 #include "tunlab/wire/tcp.hpp"
 #include "tunlab/wire/udp.hpp"
@@ -37,7 +38,7 @@ bool transport_checksum_ok(const Ipv4View& ip) {
 Packet as_received(const Packet& forwarded) {
   Packet copy(forwarded.bytes());
   copy.origin = forwarded.origin;
-  ipv4_edit::set_ttl(copy.mutable_bytes(), static_cast<std::uint8_t>(forwarded[8] + 1));
+  ipv4_edit::set_ttl(copy.mutable_bytes(), static_cast<std::uint8_t>(ipv4_peek::ttl(forwarded.bytes()) + 1));
   return copy;
 }
 
@@ -286,7 +287,7 @@ void Host::receive_ip(std::size_t index, Packet&& packet) {
 }
 
 void Host::forward(std::size_t in_interface, Packet&& packet) {
-  const std::uint8_t ttl = packet[8];
+  const std::uint8_t ttl = ipv4_peek::ttl(packet.bytes());
   if (ttl <= 1) {
     send_icmp_error(icmp::kTimeExceeded, icmp::kTtlExceeded, 0, packet, in_interface);
     drop(packet, DropReason::ttl_exceeded);

@@ -88,13 +88,7 @@ Packet Reassembler::join(Datagram& datagram) {
     // Earlier data wins on overlap (RFC 815 leaves the choice open; Linux keeps the first too).
     std::memcpy(whole.data() + header + offset, payload.data(), length);
   }
-  const auto total = static_cast<std::uint16_t>(whole.size());
-  std::uint8_t* h = whole.data();
-  h[2] = static_cast<std::uint8_t>(total >> 8);
-  h[3] = static_cast<std::uint8_t>(total);
-  h[6] = static_cast<std::uint8_t>(h[6] & 0x40);  // keep DF, clear MF and the offset
-  h[7] = 0;
-  ipv4_edit::recompute_checksum(whole.mutable_bytes().first(header));
+  ipv4_edit::set_unfragmented(whole.mutable_bytes().first(header), static_cast<std::uint16_t>(whole.size()));
   return whole;
 }
 

@@ -2,6 +2,7 @@
 
 #include "tunlab/sim/host.hpp"
 #include "tunlab/sim/network.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::sim {
 
@@ -84,7 +85,7 @@ IoResult SimDevice::write_packet(Packet&& packet) {
     return {IoStatus::device_down, 0, 0, 5 /* EIO */};
   }
   if (kind_ == DeviceKind::tun) {
-    const std::uint8_t version = packet.empty() ? 0 : packet[0] >> 4;
+    const std::uint8_t version = ip_version(packet.bytes());
     if (version != 4 && version != 6) {
       return {IoStatus::invalid_packet, 0, 0, 22 /* EINVAL */};
     }

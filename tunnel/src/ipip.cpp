@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tunlab/wire/icmp.hpp"
+#include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab {
@@ -75,7 +76,7 @@ OuterHeader make_outer(const TunnelConfig& config, TunnelState& state, const Ipv
 // Parses a packet read from the device, trimming bytes past its total length. nullopt and `reason`
 // set when the packet may not be tunnelled.
 std::optional<Ipv4View> checked_inner(const TunnelConfig& config, Packet& inner, DropReason& reason) {
-  if (!inner.empty() && (inner[0] >> 4) != 4) {
+  if (!inner.empty() && ip_version(inner.bytes()) != 4) {
     reason = DropReason::encap_not_ipv4;
     return std::nullopt;
   }
@@ -168,7 +169,7 @@ std::optional<DropReason> check_inner(const TunnelConfig& config, Packet& inner)
   if (inner.size() < Ipv4View::kMinHeader) {
     return DropReason::decap_inner_too_short;
   }
-  if ((inner[0] >> 4) != 4) {
+  if (ip_version(inner.bytes()) != 4) {
     return DropReason::decap_inner_bad_version;
   }
   const auto ip = Ipv4View::parse(inner.bytes());

@@ -4,6 +4,7 @@
 
 #include "tunlab/wire/arp.hpp"
 #include "tunlab/wire/ethernet.hpp"
+#include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab {
 
@@ -149,7 +150,7 @@ void TunnelEngine::handle_super_packet(Packet&& packet, std::int64_t now_ns) {
   // Path MTU: segments that do not fit the tunnel with DF set get one frag-needed for the
   // super-packet (the first segment's, exactly what a single packet of that size gets), not one
   // per segment; the rest die with the same reason. Without DF each segment is fragmented.
-  const bool df = (segments_[0][6] & 0x40) != 0;
+  const bool df = ipv4_peek::df(segments_[0].bytes());
   const bool too_big = segments_[0].size() > tunnel_mtu(now_ns);
   for (std::size_t i = 0; i < count; ++i) {
     if (i != 0 && df && too_big) {

@@ -99,6 +99,13 @@ void recompute_checksum(MutableByteView header) {
   header[11] = static_cast<std::uint8_t>(sum);
 }
 
+void set_unfragmented(MutableByteView header, std::uint16_t total_length) {
+  store_be16(header.data() + 2, total_length);
+  header[6] = static_cast<std::uint8_t>(header[6] & 0x40);  // keep DF, clear MF and the offset
+  header[7] = 0;
+  recompute_checksum(header);
+}
+
 }  // namespace ipv4_edit
 
 void write_ipv4_header(MutableByteView out, const Ipv4HeaderFields& f, std::uint16_t total_length) {

@@ -10,6 +10,8 @@
 #include <initializer_list>
 #include <unordered_map>
 
+#include "tunlab/real/fd.hpp"
+
 namespace tunlab::real {
 
 class EpollDriver {
@@ -50,9 +52,9 @@ public:
   static std::int64_t now_ns();
 
 private:
-  int epoll_fd_ = -1;
-  int stop_fd_ = -1;
-  int signal_fd_ = -1;
+  Fd epoll_fd_;
+  Fd stop_fd_;
+  Fd signal_fd_;
   sigset_t old_mask_{};
   bool mask_changed_ = false;
   std::unordered_map<int, Callback> callbacks_;

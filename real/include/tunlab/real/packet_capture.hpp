@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tunlab/harness/capture.hpp"
+#include "tunlab/real/fd.hpp"
 #include "tunlab/real/netns.hpp"
 
 namespace tunlab::real {
@@ -29,7 +30,7 @@ public:
   PacketCapture(const PacketCapture&) = delete;
   PacketCapture& operator=(const PacketCapture&) = delete;
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   LinkType link_type() const { return link_type_; }
   // Reads every frame queued now (non-blocking) and appends it to frames().
   void drain();
@@ -40,7 +41,7 @@ public:
   ByteView ipv4_of(const CapturedFrame& frame) const;
 
 private:
-  int fd_ = -1;
+  Fd fd_;
   LinkType link_type_;
   std::vector<CapturedFrame> frames_;
   std::vector<std::uint8_t> buffer_;

@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "tunlab/real/fd.hpp"
 #include "tunlab/tunnel/underlay.hpp"
 
 namespace tunlab::real {
@@ -63,7 +64,7 @@ public:
   // the quoted bytes starting with the outer header we sent. Packets arrive through recvmmsg,
   // up to kBatch per system call; the error queue is looked at before each such call.
   UnderlayEvent receive(Packet& out, UnderlayError& error) override;
-  int poll_fd() const override { return fd_; }
+  int poll_fd() const override { return fd_.get(); }
   std::size_t buffered() const override { return filled_slots_ - next_slot_; }
 
   // The kernel's current MTU for the route to `remote` (IP_MTU on a connected UDP socket that
@@ -87,8 +88,8 @@ private:
   IoResult send_fragments(const OuterHeader& outer, Packet&& inner);
 
   RawIpipOptions options_;
-  int fd_ = -1;
-  int mtu_probe_fd_ = -1;  // UDP socket in the same namespace, only for IP_MTU
+  Fd fd_;
+  Fd mtu_probe_fd_;  // UDP socket in the same namespace, only for IP_MTU
   std::vector<std::uint8_t> scratch_;
   // recvmmsg slots: kBatch buffers of 64 KiB (a reassembled outer datagram may be that big);
   // [next_slot_, filled_slots_) hold received packets not yet handed out.

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "tunlab/real/fd.hpp"
 #include "tunlab/real/netns.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet.hpp"
@@ -73,10 +74,10 @@ private:
   const Netns& ns_;
   std::map<int, std::uint16_t> udp_fds_;  // fd -> bound port
   std::map<std::pair<std::uint32_t, std::uint16_t>, int> senders_;
-  std::vector<int> tcp_listeners_;
-  int icmp_fd_ = -1;
-  int tcp_fd_ = -1;
-  int raw_fd_ = -1;
+  std::vector<Fd> tcp_listeners_;
+  Fd icmp_fd_;
+  Fd tcp_fd_;
+  Fd raw_fd_;
   std::uint64_t recverr_count_ = 0;
   std::vector<std::uint8_t> buffer_;
 };

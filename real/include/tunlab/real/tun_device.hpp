@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tunlab/real/fd.hpp"
 #include "tunlab/tunnel/device.hpp"
 
 namespace tunlab::real {
@@ -60,7 +61,7 @@ public:
   int poll_fd() const override;
 
   std::size_t queue_count() const { return queue_fds_.size(); }
-  int queue_fd(std::size_t queue) const { return queue_fds_.at(queue); }
+  int queue_fd(std::size_t queue) const { return queue_fds_.at(queue).get(); }
   // Reads/writes one specific queue (tests; per-queue worker threads).
   IoResult read_queue(std::size_t queue, Packet& out);
   IoResult write_queue(std::size_t queue, ByteView packet, const OffloadInfo& offload = {});
@@ -84,9 +85,10 @@ private:
   TunOptions options_;
   std::string name_;
   std::size_t mtu_ = 0;
-  std::vector<int> queue_fds_;
-  int control_fd_ = -1;  // AF_INET datagram socket in the device's namespace, for SIOCSIF*
-  int epoll_fd_ = -1;    // multi-queue only
+  // Declared so that they close in reverse: the epoll fd, the queues, then the control socket.
+  Fd control_fd_;  // AF_INET datagram socket in the device's namespace, for SIOCSIF*
+  std::vector<Fd> queue_fds_;
+  Fd epoll_fd_;  // multi-queue only
   std::size_t next_read_queue_ = 0;
   std::size_t next_write_queue_ = 0;
   std::vector<std::uint8_t> scratch_;

@@ -3,6 +3,7 @@
 // succeeds, every accessor is in bounds.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -74,11 +75,38 @@ private:
   ByteView b_;
 };
 
+// The version nibble of an IP packet's first byte (4 for IPv4, 6 for IPv6), 0 for no bytes. Looks
+// at nothing else, so it sorts packets Ipv4View::parse() would refuse.
+inline std::uint8_t ip_version(ByteView bytes) {
+  return bytes.empty() ? 0 : static_cast<std::uint8_t>(bytes[0] >> 4);
+}
+
+// Single fields read without Ipv4View::parse(): for bytes already known to hold an IPv4 header
+// (a packet the caller built or parsed earlier) or being validated field by field. Each needs
+// the bytes up to and including its field; none checks the version.
+namespace ipv4_peek {
+inline std::size_t header_length(ByteView bytes) {  // IHL * 4; needs 1 byte
+  return static_cast<std::size_t>(bytes[0] & 0x0f) * 4;
+}
+inline std::uint16_t total_length(ByteView bytes) {  // needs 4 bytes
+  return load_be16(bytes.data() + 2);
+}
+inline bool df(ByteView bytes) {  // needs 7 bytes
+  return (bytes[6] & 0x40) != 0;
+}
+inline std::uint8_t ttl(ByteView bytes) {  // needs 9 bytes
+  return bytes[8];
+}
+}  // namespace ipv4_peek
+
 // In-place writers. Each requires a header already checked by Ipv4View::parse().
 namespace ipv4_edit {
 void set_ttl(MutableByteView header, std::uint8_t ttl);  // updates the checksum incrementally
 void set_tos(MutableByteView header, std::uint8_t tos);  // updates the checksum incrementally
 void recompute_checksum(MutableByteView header);
+// A reassembled datagram's header: sets the total length, clears MF and the fragment offset
+// (DF stays as it was) and recomputes the checksum.
+void set_unfragmented(MutableByteView header, std::uint16_t total_length);
 }  // namespace ipv4_edit
 
 // Fields of an IPv4 header the caller chooses; write_ipv4_header fills in the rest.
