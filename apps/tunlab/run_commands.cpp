@@ -14,13 +14,15 @@
 #include "fault_override.hpp"
 #include "junit.hpp"
 #include "output.hpp"
+#include "tunlab/harness/backend.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/replay_check.hpp"
 #include "tunlab/harness/report.hpp"
 #include "tunlab/harness/scenario_loader.hpp"
-#include "tunlab/real/privileges.hpp"
-#include "tunlab/real/scenario_runner.hpp"
+#include "tunlab/real/real_backend.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
+#include "tunlab/sim/sim_backend.hpp"
 
 namespace tunlab::cli {
 
@@ -52,76 +54,6 @@ void add_common(CLI::App& command, CommonOptions& o) {
   command.add_flag("--hold-after-setup", o.hold_after_setup)->group("");
 }
 
-// Replay's extra check: every pcap packet came out of right-tun0 towards right's stack, byte for
-// byte and in order. `arrived` are the IPv4 packets right-tun0 handed the stack.
-ExpectationResult replay_identical(const std::vector<PcapRecord>& records,
-                                   const std::vector<const std::vector<std::uint8_t>*>& arrived) {
-  std::size_t next = 0;
-  std::size_t identical = 0;
-  for (const PcapRecord& record : records) {
-    for (std::size_t i = next; i < arrived.size(); ++i) {
-      if (*arrived[i] == record.bytes) {
-        ++identical;
-        next = i + 1;
-        break;
-      }
-    }
-  }
-  ExpectationResult r;
-  r.name = "replayed packets byte-identical at right-tun0";
-  r.ok = identical == records.size();
-  r.expected = fmt::format("{} identical packets", records.size());
-  r.seen = fmt::format("{} identical packets", identical);
-  return r;
-}
-
-// The same check on the simulator, as packets pass: the pcap is read a second time alongside the
-// run. Replay is the seed topology's only traffic, so the file's packet N is origin N; packets
-// read ahead of what has arrived wait in `pending_` (only those in flight, or lost).
-class StreamingReplayCheck {
-public:
-  StreamingReplayCheck(const std::filesystem::path& pcap, std::uint64_t count) : reader_(pcap), count_(count) {}
-
-  void arrived(std::uint32_t origin, ByteView ip) {
-    if (origin == 0) {
-      return;
-    }
-    while (read_ < origin) {
-      const auto record = reader_.next();
-      if (!record) {
-        return;
-      }
-      ++read_;
-      if (read_ == origin && std::equal(ip.begin(), ip.end(), record->bytes.begin(), record->bytes.end())) {
-        ++identical_;
-        return;
-      }
-      pending_.emplace(read_, std::vector<std::uint8_t>(record->bytes.begin(), record->bytes.end()));
-    }
-    const auto it = pending_.find(origin);
-    if (it != pending_.end() && std::equal(ip.begin(), ip.end(), it->second.begin(), it->second.end())) {
-      ++identical_;
-      pending_.erase(it);
-    }
-  }
-
-  ExpectationResult result() const {
-    ExpectationResult r;
-    r.name = "replayed packets byte-identical at right-tun0";
-    r.ok = identical_ == count_;
-    r.expected = fmt::format("{} identical packets", count_);
-    r.seen = fmt::format("{} identical packets", identical_);
-    return r;
-  }
-
-private:
-  PcapReader reader_;
-  std::uint64_t count_;
-  std::uint64_t read_ = 0;
-  std::uint64_t identical_ = 0;
-  std::map<std::uint64_t, std::vector<std::uint8_t>> pending_;
-};
-
 sim::Network::Tracer make_tracer(std::FILE* out) {
   return [out](sim::Time at, const std::string& label, sim::Direction direction, std::uint32_t origin, ByteView ip) {
     // "#3" is the third packet the scenario sent; "--" marks the network's own (ICMP errors,
@@ -152,51 +84,38 @@ std::unique_ptr<report::RunRecorder> recorder_for(const scenario::Scenario& s, c
   return o.report_file ? std::make_unique<report::RunRecorder>(s) : nullptr;
 }
 
-int run_on_real(const scenario::Scenario& s, const CommonOptions& o, const real::RealRunOptions::PostRun& post_run) {
-  if (const auto reason = real::privilege_skip_reason()) {
-    throw InputError("--backend real: real backend unavailable: " + *reason);
+std::unique_ptr<Backend> make_backend(const CommonOptions& o) {
+  if (o.backend == "real") {
+    std::function<void()> after_setup;
+    if (o.hold_after_setup) {
+      after_setup = [] {
+        fmt::print("ready\n");
+        std::fflush(stdout);
+        std::string line;
+        std::getline(std::cin, line);
+      };
+    }
+    return std::make_unique<real::RealBackend>([](const std::string& text) { fmt::print(stderr, "note: {}\n", text); },
+                                               std::move(after_setup));
   }
-  real::RealRunOptions options;
-  options.seed = o.seed;
-  options.apps = o.apps;
-  if (o.capture_dir) {
-    options.capture_dir = *o.capture_dir;
-  }
-  options.note = [](const std::string& text) { fmt::print(stderr, "note: {}\n", text); };
-  if (o.hold_after_setup) {
-    options.after_setup = [] {
-      fmt::print("ready\n");
-      std::fflush(stdout);
-      std::string line;
-      std::getline(std::cin, line);
-    };
-  }
-  options.post_run = post_run;
-  const auto recorder = recorder_for(s, o);
-  options.observer = recorder.get();
-  return report(real::run_scenario_real(s, options), o, recorder.get());
+  return std::make_unique<sim::SimBackend>(o.trace ? make_tracer(o.json ? stderr : stdout) : sim::Network::Tracer{});
 }
 
-int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, const sim::RunOptions::PostRun& post_run,
-                   const real::RealRunOptions::PostRun& real_post_run = {},
-                   const sim::RunOptions::PreRun& pre_run = {}) {
-  if (o.backend == "real") {
-    return run_on_real(s, o, real_post_run);
+// One run on the chosen backend, reported. `options` brings the command's own watches and checks.
+int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, BackendRunOptions options = {}) {
+  const auto backend = make_backend(o);
+  if (const auto reason = backend->unavailable()) {
+    throw InputError(
+        fmt::format("--backend {}: {} backend unavailable: {}", backend->name(), backend->name(), *reason));
   }
-  sim::RunOptions options;
   options.seed = o.seed;
   options.apps = o.apps;
   if (o.capture_dir) {
     options.capture_dir = *o.capture_dir;
   }
-  if (o.trace) {
-    options.tracer = make_tracer(o.json ? stderr : stdout);
-  }
-  options.pre_run = pre_run;
-  options.post_run = post_run;
   const auto recorder = recorder_for(s, o);
   options.observer = recorder.get();
-  return report(sim::run_scenario(s, options), o, recorder.get());
+  return report(backend->run(s, options), o, recorder.get());
 }
 
 }  // namespace
@@ -213,7 +132,7 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   run->callback([&exit_code, run_options, run_file, run_faults] {
     scenario::Scenario s = scenario::load_scenario_file(*run_file);
     apply_fault_overrides(s, *run_faults);
-    exit_code = run_on_backend(s, *run_options, {});
+    exit_code = run_on_backend(s, *run_options);
   });
 
   auto replay_options = std::make_shared<CommonOptions>();
@@ -256,44 +175,14 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
       hop.at_least = count;
       s.expectations.push_back(hop);
     }
-    if (replay_options->backend == "real") {
-      // Real: the pcap's packets entered left's stack through app A's IP_HDRINCL socket.
-      auto real_post_run = [file = *replay_file, seed_topology](const real::RealHops& hops, RunSummary& summary) {
-        if (!seed_topology) {
-          return;
-        }
-        const std::vector<PcapRecord> records = read_ipv4_pcap(file);
-        std::vector<const std::vector<std::uint8_t>*> arrived;
-        if (const auto it = hops.find("right-tun0"); it != hops.end()) {
-          for (const auto& packet : it->second) {
-            if (!packet.outgoing) {
-              arrived.push_back(&packet.bytes);
-            }
-          }
-        }
-        summary.expectations.push_back(replay_identical(records, arrived));
-      };
-      exit_code = run_on_backend(s, *replay_options, {}, real_post_run);
-      return;
-    }
     // Each packet must reach right-tun0 byte for byte as it was in the pcap.
-    auto check = std::make_shared<StreamingReplayCheck>(*replay_file, count);
-    auto pre_run = [check, seed_topology](sim::Network& network) {
-      if (seed_topology) {
-        network.observe_hop("right-tun0",
-                            [check](sim::Time, sim::Direction direction, std::uint32_t origin, ByteView ip) {
-                              if (direction == sim::Direction::in) {
-                                check->arrived(origin, ip);
-                              }
-                            });
-      }
-    };
-    auto post_run = [check, seed_topology](sim::Network&, RunSummary& summary) {
-      if (seed_topology) {
-        summary.expectations.push_back(check->result());
-      }
-    };
-    exit_code = run_on_backend(s, *replay_options, post_run, {}, pre_run);
+    BackendRunOptions options;
+    if (seed_topology) {
+      auto check = std::make_shared<ReplayCheck>(*replay_file, count);
+      options.watches.push_back(ReplayCheck::watch(check));
+      options.post_run = [check](RunSummary& summary) { summary.expectations.push_back(check->result()); };
+    }
+    exit_code = run_on_backend(s, *replay_options, std::move(options));
   });
 
   auto check_file = std::make_shared<std::string>();

@@ -1,0 +1,47 @@
+// `tunlab replay`'s own expectation on the seed topology: every packet of the pcap came out of
+// right-tun0 towards right's stack, byte for byte and in order. It is fed by a HopWatch on
+// right-tun0, on either backend, and reads the pcap a second time alongside the run:
+// - with origins (the simulator; replay is the only traffic, so the file's packet N is origin N)
+//   each arrival is compared with its own record;
+// - without (the real backend reports origin 0) arrivals are matched to the records in order,
+//   a record no arrival matched counting as lost.
+// Records read ahead of what has arrived wait in memory: only those in flight, or lost.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "tunlab/harness/backend.hpp"
+#include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/run_result.hpp"
+
+namespace tunlab {
+
+class ReplayCheck {
+public:
+  // `count`: how many packets the pcap holds (the caller read it through once already).
+  ReplayCheck(const std::filesystem::path& pcap, std::uint64_t count);
+
+  // A packet right-tun0 handed right's stack; `origin` 0 when the backend does not know it.
+  void arrived(std::uint32_t origin, ByteView ip);
+  ExpectationResult result() const;
+
+  // The watch that feeds `check` (incoming packets of right-tun0).
+  static HopWatch watch(const std::shared_ptr<ReplayCheck>& check);
+
+private:
+  void arrived_with_origin(std::uint32_t origin, ByteView ip);
+  void arrived_in_order(ByteView ip);
+
+  PcapReader reader_;
+  std::uint64_t count_;
+  std::uint64_t read_ = 0;     // records read from the file so far
+  std::uint64_t matched_ = 0;  // in order: the last record an arrival matched
+  std::uint64_t identical_ = 0;
+  std::map<std::uint64_t, std::vector<std::uint8_t>> pending_;  // record number -> bytes
+};
+
+}  // namespace tunlab

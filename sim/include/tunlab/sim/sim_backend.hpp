@@ -1,0 +1,21 @@
+// The simulator as a Backend: deterministic, no privileges, every hop watched as packets pass.
+#pragma once
+
+#include "tunlab/harness/backend.hpp"
+#include "tunlab/sim/network.hpp"
+
+namespace tunlab::sim {
+
+class SimBackend final : public Backend {
+public:
+  // `tracer`: the per-hop trace (tunlab --trace), if wanted.
+  explicit SimBackend(Network::Tracer tracer = {}) : tracer_(std::move(tracer)) {}
+  std::string_view name() const override { return "sim"; }
+  std::optional<std::string> unavailable() const override { return std::nullopt; }
+  RunSummary run(const scenario::Scenario& scenario, const BackendRunOptions& options) const override;
+
+private:
+  Network::Tracer tracer_;
+};
+
+}  // namespace tunlab::sim
