@@ -5,7 +5,40 @@
 
 #include <fmt/format.h>
 
+#include "tunlab/harness/fault_keys.hpp"
+
 namespace tunlab::scenario::detail {
+
+namespace {
+
+// A fault key's value in a scenario file: read as every other value of the file is, so the
+// messages name the file, line and field.
+class YamlFaultValue final : public FaultValueReader {
+public:
+  explicit YamlFaultValue(const Value& value) : value_(value) {}
+  double probability() const override { return value_.probability(); }
+  Nanos duration() const override { return value_.duration(); }
+  std::uint64_t number(std::uint64_t min, std::uint64_t max) const override { return value_.number(min, max); }
+  std::vector<std::uint64_t> packet_numbers() const override {
+    std::vector<std::uint64_t> out;
+    for (const Value& n : value_.items("a list of packet numbers like [3, 7]")) {
+      out.push_back(n.number(1, std::numeric_limits<std::uint64_t>::max()));
+    }
+    return out;
+  }
+
+private:
+  const Value& value_;
+};
+
+// The keys a fault entry allows: its target (link or device), then the fault's keys.
+std::vector<std::string_view> with_target(std::string_view target, const std::vector<std::string_view>& keys) {
+  std::vector<std::string_view> allowed = {target};
+  allowed.insert(allowed.end(), keys.begin(), keys.end());
+  return allowed;
+}
+
+}  // namespace
 
 void Loader::load_faults(const Value& list) {
   std::vector<std::pair<std::string, int>> link_fault_lines;
@@ -19,8 +52,7 @@ void Loader::load_faults(const Value& list) {
       item.fail("give either link or device, not both: one fault entry describes one thing");
     }
     if (is_link) {
-      const Map m(item, {"link", "loss", "duplicate", "reorder", "reorder_delay", "jitter", "corrupt", "drop_nth",
-                         "corrupt_nth", "reorder_nth", "duplicate_nth"});
+      const Map m(item, with_target("link", link_fault_keys()));
       LinkFaultSpec fault;
       fault.place = item.place();
       const Value& link = m.require("link");
@@ -32,24 +64,14 @@ void Loader::load_faults(const Value& list) {
         }
       }
       link_fault_lines.emplace_back(fault.from.describe(), fault.place.line);
-      if (auto v = m.get("loss")) fault.loss = v->probability();
-      if (auto v = m.get("duplicate")) fault.duplicate = v->probability();
-      if (auto v = m.get("reorder")) fault.reorder = v->probability();
-      if (auto v = m.get("reorder_delay")) fault.reorder_delay_ns = v->duration();
-      if (auto v = m.get("jitter")) fault.jitter_ns = v->duration();
-      if (auto v = m.get("corrupt")) fault.corrupt = v->probability();
-      for (auto [key, out] :
-           {std::pair{"drop_nth", &fault.drop_nth}, std::pair{"corrupt_nth", &fault.corrupt_nth},
-            std::pair{"reorder_nth", &fault.reorder_nth}, std::pair{"duplicate_nth", &fault.duplicate_nth}}) {
+      for (const std::string_view key : link_fault_keys()) {
         if (auto v = m.get(key)) {
-          for (const Value& n : v->items("a list of packet numbers like [3, 7]")) {
-            out->push_back(n.number(1, std::numeric_limits<std::uint64_t>::max()));
-          }
+          set_link_fault_key(fault, key, YamlFaultValue(*v));
         }
       }
       s_.link_faults.push_back(std::move(fault));
     } else if (is_device) {
-      const Map m(item, {"device", "eagain", "read_buffer", "queue_limit", "down_at", "up_at"});
+      const Map m(item, with_target("device", device_fault_keys()));
       DeviceFaultSpec fault;
       fault.place = item.place();
       const Value& device = m.require("device");
@@ -60,15 +82,14 @@ void Loader::load_faults(const Value& list) {
       }
       fault.host = host->name;
       fault.device = iface->name;
-      if (auto v = m.get("eagain")) fault.eagain = v->probability();
-      if (auto v = m.get("read_buffer")) fault.read_buffer = v->number_as<std::size_t>(1, 65535);
-      if (auto v = m.get("queue_limit")) fault.queue_limit = v->number_as<std::size_t>(0, 1'000'000);
-      if (auto v = m.get("down_at")) fault.down_at_ns = v->duration();
-      if (auto v = m.get("up_at")) {
-        fault.up_at_ns = v->duration();
-        if (fault.down_at_ns && *fault.up_at_ns <= *fault.down_at_ns) {
-          v->fail("up_at must be later than down_at");
+      for (const std::string_view key : device_fault_keys()) {
+        if (auto v = m.get(key)) {
+          set_device_fault_key(fault, key, YamlFaultValue(*v));
         }
+      }
+      // up_at is read last: a conflict of down_at and up_at (both from this entry) is up_at's.
+      if (const auto why = device_fault_conflict(fault)) {
+        m.require("up_at").fail(*why);
       }
       s_.device_faults.push_back(std::move(fault));
     } else {
