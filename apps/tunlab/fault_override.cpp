@@ -2,15 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
-#include <cmath>
 #include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "tunlab/harness/fault_keys.hpp"
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/input_limits.hpp"
+#include "tunlab/harness/scalar_text.hpp"
 
 namespace tunlab::cli {
 
@@ -67,61 +67,6 @@ public:
 
   static bool is_list_key(const std::string& key) { return key.ends_with("_nth"); }
 
-  double probability(const Setting& s) const {
-    double value = 0;
-    const std::string& text = single(s);
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0 || value > 1) {
-      fail(fmt::format("{}: '{}' is not a probability between 0 and 1", s.key, text));
-    }
-    return value;
-  }
-
-  std::uint64_t number(const Setting& s, const std::string& text, std::uint64_t min, std::uint64_t max) const {
-    std::uint64_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-      fail(fmt::format("{}: '{}' is not a number from {} to {}", s.key, text, min, max));
-    }
-    return value;
-  }
-
-  std::uint64_t number(const Setting& s, std::uint64_t min, std::uint64_t max) const {
-    return number(s, single(s), min, max);
-  }
-
-  std::vector<std::uint64_t> numbers(const Setting& s) const {
-    std::vector<std::uint64_t> out;
-    for (const std::string& text : s.values) {
-      out.push_back(number(s, text, 1, UINT64_MAX));
-    }
-    return out;
-  }
-
-  // "0" or a decimal with ns|us|ms|s, as in scenario files.
-  scenario::Nanos duration(const Setting& s) const {
-    const std::string& text = single(s);
-    if (text == "0") {
-      return 0;
-    }
-    static constexpr std::pair<std::string_view, double> kUnits[] = {{"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-    for (const auto& [unit, scale] : kUnits) {
-      if (text.size() > unit.size() && text.ends_with(unit)) {
-        const std::string_view number = std::string_view(text).substr(0, text.size() - unit.size());
-        double value = 0;
-        const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
-        const double ns = value * scale;
-        // Bounded as scenario durations are, so sums of them never overflow virtual time.
-        if (error == std::errc() && end == number.data() + number.size() && value >= 0 &&
-            ns <= static_cast<double>(limits::kMaxDurationNs) && ns == std::floor(ns)) {
-          return static_cast<scenario::Nanos>(ns);
-        }
-      }
-    }
-    fail(fmt::format("{}: '{}' is not a duration like 2ms, 250us or 1.5s", s.key, text));
-  }
-
-private:
   const std::string& single(const Setting& s) const {
     if (s.values.size() != 1 || s.values[0].empty()) {
       fail(fmt::format("{}: want exactly one value", s.key));
@@ -129,8 +74,61 @@ private:
     return s.values[0];
   }
 
+private:
   std::string option_;
   std::string text_;
+};
+
+// A key's value on the command line: the text after `key=` (and, for a list key, the bare
+// numbers after it), read with the parsers scenario files use, so a value means the same in both.
+class TextFaultValue final : public scenario::FaultValueReader {
+public:
+  TextFaultValue(const OverrideParser& parser, const Setting& setting) : p_(parser), s_(setting) {}
+
+  double probability() const override {
+    const std::string& text = p_.single(s_);
+    const auto value = scenario::parse_probability(text);
+    if (!value) {
+      p_.fail(fmt::format("{}: '{}' is not a probability between 0 and 1", s_.key, text));
+    }
+    return *value;
+  }
+
+  // Bounded as scenario durations are, so sums of them never overflow virtual time.
+  scenario::Nanos duration() const override {
+    const std::string& text = p_.single(s_);
+    const auto value = scenario::parse_duration(text);
+    if (!value) {
+      p_.fail(fmt::format("{}: '{}' is not a duration like 2ms, 250us or 1.5s", s_.key, text));
+    }
+    if (*value > limits::kMaxDurationNs) {
+      p_.fail(fmt::format("{}: '{}' is longer than the {}s a run may last", s_.key, text,
+                          limits::kMaxDurationNs / 1'000'000'000));
+    }
+    return *value;
+  }
+
+  std::uint64_t number(std::uint64_t min, std::uint64_t max) const override { return number(p_.single(s_), min, max); }
+
+  std::vector<std::uint64_t> packet_numbers() const override {
+    std::vector<std::uint64_t> out;
+    for (const std::string& text : s_.values) {
+      out.push_back(number(text, 1, UINT64_MAX));
+    }
+    return out;
+  }
+
+private:
+  std::uint64_t number(const std::string& text, std::uint64_t min, std::uint64_t max) const {
+    const auto value = scenario::parse_unsigned(text);
+    if (!value || *value < min || *value > max) {
+      p_.fail(fmt::format("{}: '{}' is not a number from {} to {}", s_.key, text, min, max));
+    }
+    return *value;
+  }
+
+  const OverrideParser& p_;
+  const Setting& s_;
 };
 
 bool same_end(const scenario::LinkEnd& a, const scenario::LinkEnd& b) {
@@ -163,32 +161,9 @@ void apply_link(scenario::Scenario& s, const std::string& text) {
   }
   LinkFaultSpec& f = *found;
   for (const Setting& setting : settings) {
-    const std::string& k = setting.key;
-    if (k == "loss")
-      f.loss = p.probability(setting);
-    else if (k == "duplicate")
-      f.duplicate = p.probability(setting);
-    else if (k == "reorder")
-      f.reorder = p.probability(setting);
-    else if (k == "corrupt")
-      f.corrupt = p.probability(setting);
-    else if (k == "reorder_delay")
-      f.reorder_delay_ns = p.duration(setting);
-    else if (k == "jitter")
-      f.jitter_ns = p.duration(setting);
-    else if (k == "drop_nth")
-      f.drop_nth = p.numbers(setting);
-    else if (k == "corrupt_nth")
-      f.corrupt_nth = p.numbers(setting);
-    else if (k == "reorder_nth")
-      f.reorder_nth = p.numbers(setting);
-    else if (k == "duplicate_nth")
-      f.duplicate_nth = p.numbers(setting);
-    else {
-      p.fail(
-          fmt::format("unknown key '{}' (link keys: loss duplicate reorder reorder_delay jitter corrupt "
-                      "drop_nth corrupt_nth reorder_nth duplicate_nth)",
-                      k));
+    if (!scenario::set_link_fault_key(f, setting.key, TextFaultValue(p, setting))) {
+      p.fail(fmt::format("unknown key '{}' (link keys: {})", setting.key,
+                         scenario::fault_key_list(scenario::link_fault_keys(), " ")));
     }
   }
 }
@@ -216,23 +191,14 @@ void apply_device(scenario::Scenario& s, const std::string& text) {
   }
   DeviceFaultSpec& f = *found;
   for (const Setting& setting : settings) {
-    const std::string& k = setting.key;
-    if (k == "eagain")
-      f.eagain = p.probability(setting);
-    else if (k == "read_buffer")
-      f.read_buffer = p.number(setting, 1, 65535);
-    else if (k == "queue_limit")
-      f.queue_limit = p.number(setting, 0, 1'000'000);
-    else if (k == "down_at")
-      f.down_at_ns = p.duration(setting);
-    else if (k == "up_at")
-      f.up_at_ns = p.duration(setting);
-    else {
-      p.fail(fmt::format("unknown key '{}' (device keys: eagain read_buffer queue_limit down_at up_at)", k));
+    if (!scenario::set_device_fault_key(f, setting.key, TextFaultValue(p, setting))) {
+      p.fail(fmt::format("unknown key '{}' (device keys: {})", setting.key,
+                         scenario::fault_key_list(scenario::device_fault_keys(), " ")));
     }
   }
-  if (f.down_at_ns && f.up_at_ns && *f.up_at_ns <= *f.down_at_ns) {
-    p.fail("up_at must be later than down_at");
+  // Checked once all keys are set: the scenario's own down_at/up_at may be the other half.
+  if (const auto why = scenario::device_fault_conflict(f)) {
+    p.fail(*why);
   }
 }
 
@@ -268,14 +234,14 @@ void add_fault_options(CLI::App& command, FaultOverrides& overrides) {
   command
       .add_option("--fault", overrides.link,
                   "Link fault LINK:key=value[,key=value] over the scenario's, e.g. wan.right:loss=0.05,reorder=0.1 "
-                  "(keys: loss duplicate reorder reorder_delay jitter corrupt drop_nth corrupt_nth reorder_nth "
-                  "duplicate_nth; repeatable)")
+                  "(keys: " +
+                      scenario::fault_key_list(scenario::link_fault_keys(), " ") + "; repeatable)")
       ->take_all()
       ->allow_extra_args(false);
   command
       .add_option("--device-fault", overrides.device,
-                  "TUN/TAP fault HOST.DEV:key=value[,...], e.g. right.tun0:eagain=0.2 (keys: eagain read_buffer "
-                  "queue_limit down_at up_at; repeatable)")
+                  "TUN/TAP fault HOST.DEV:key=value[,...], e.g. right.tun0:eagain=0.2 (keys: " +
+                      scenario::fault_key_list(scenario::device_fault_keys(), " ") + "; repeatable)")
       ->take_all()
       ->allow_extra_args(false);
 }
