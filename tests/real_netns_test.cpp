@@ -22,7 +22,6 @@
 
 #include "real_test_support.hpp"
 #include "tunlab/real/netlink.hpp"
-#include "tunlab/real/seed_network.hpp"
 
 namespace tunlab::real {
 namespace {
@@ -188,19 +187,19 @@ TEST_F(RealNetnsTest, VethPeerVanishesWithItsNamespace) {
   EXPECT_TRUE(gone) << "y0 still exists after its peer's namespace was released";
 }
 
-TEST_F(RealNetnsTest, SeedNetworkLeavesTheHostUntouched) {
+TEST_F(RealNetnsTest, SeedTopologyLeavesTheHostUntouched) {
   const HostSnapshot before;
   {
-    SeedNetwork seed;
-    EXPECT_TRUE(link_exists(seed.left(), "eth0"));
-    EXPECT_TRUE(link_exists(seed.left(), "tun0"));
-    EXPECT_TRUE(link_exists(seed.wan(), "left"));
-    EXPECT_TRUE(link_exists(seed.wan(), "right"));
-    EXPECT_TRUE(link_exists(seed.right(), "tun0"));
-    EXPECT_EQ(sysctl_read(seed.wan(), "net/ipv4/ip_forward"), "1");
-    EXPECT_EQ(sysctl_read(seed.left(), "net/ipv4/conf/tun0/accept_local"), "1");
-    EXPECT_EQ(link_mtu(seed.left(), "tun0"), 1480u);
-    host_.check("after building the seed network");
+    const auto seed = rt::seed_topology();
+    EXPECT_TRUE(link_exists(seed->ns("left"), "eth0"));
+    EXPECT_TRUE(link_exists(seed->ns("left"), "tun0"));
+    EXPECT_TRUE(link_exists(seed->ns("wan"), "left"));
+    EXPECT_TRUE(link_exists(seed->ns("wan"), "right"));
+    EXPECT_TRUE(link_exists(seed->ns("right"), "tun0"));
+    EXPECT_EQ(sysctl_read(seed->ns("wan"), "net/ipv4/ip_forward"), "1");
+    EXPECT_EQ(sysctl_read(seed->ns("left"), "net/ipv4/conf/tun0/accept_local"), "1");
+    EXPECT_EQ(link_mtu(seed->ns("left"), "tun0"), 1480u);
+    host_.check("after building the seed topology");
   }
   expect_host_unchanged(before);
 }
@@ -218,9 +217,9 @@ TEST_F(RealNetnsTest, SigkilledRunLeavesNothingBehind) {
   if (child == 0) {
     ::close(ready[0]);
     try {
-      SeedNetwork seed;
+      const auto seed = rt::seed_topology();
       std::ostringstream line;
-      line << seed.left().inode() << ' ' << seed.wan().inode() << ' ' << seed.right().inode() << '\n';
+      line << seed->ns("left").inode() << ' ' << seed->ns("wan").inode() << ' ' << seed->ns("right").inode() << '\n';
       const std::string text = line.str();
       if (::write(ready[1], text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
         ::_exit(3);

@@ -1,6 +1,6 @@
-// Helpers shared by the root-only suites (real_*_test.cpp): the privilege skip, UDP sockets
-// opened inside a namespace, and bounded waits through the EpollDriver (a deadline is a test
-// failure, never a hang; no sleeps).
+// Helpers shared by the root-only suites (real_*_test.cpp): the privilege skip, the seed topology
+// in namespaces, UDP sockets opened inside a namespace, and bounded waits through the EpollDriver
+// (a deadline is a test failure, never a hang; no sleeps).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,14 +12,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "seed_model.hpp"
 #include "tunlab/real/epoll_driver.hpp"
 #include "tunlab/real/netns.hpp"
 #include "tunlab/real/privileges.hpp"
+#include "tunlab/real/real_topology.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
 #define TUNLAB_SKIP_UNLESS_PRIVILEGED()                                       \
@@ -32,6 +35,12 @@
 namespace tunlab::real::rt {
 
 inline constexpr std::chrono::seconds kDeadline{5};
+
+// The seed built by the generic runner: namespaces left, wan and right, and (unless
+// options.tunnels is false) app B, tunlab's TunnelEngine, on each tun0; nothing drives the apps.
+inline std::unique_ptr<RealTopology> seed_topology(const test::SeedModelOptions& options = {}) {
+  return std::make_unique<RealTopology>(test::seed_model(options), AppRegistry::builtin(), 1);
+}
 
 inline sockaddr_in sockaddr_of(Ipv4Address address, std::uint16_t port) {
   sockaddr_in sin{};

@@ -1,5 +1,6 @@
-// The tunnel end to end on the kernel (root only): the seed network in namespaces, one
-// TunnelEngine per side driven by an EpollDriver, real sockets as app A and app C.
+// The tunnel end to end on the kernel (root only): the seed topology built by RealTopology, its
+// app B on each side (tunlab's TunnelEngine) driven here by an EpollDriver, real sockets as app A
+// and app C.
 //
 //   [left] app A --> tun0 --> engine --> raw IPIP --> eth0 == [wan] == eth0 --> raw IPIP -->
 //          engine --> tun0 --> app C (10.0.0.22:9000) [right]
@@ -19,11 +20,12 @@
 #include <cstring>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "real_test_support.hpp"
 #include "test_packets.hpp"
 #include "tunlab/real/netlink.hpp"
-#include "tunlab/real/seed_network.hpp"
 #include "tunlab/real/tunnel_daemon.hpp"
 #include "tunlab/tunnel/tunnel_engine.hpp"
 
@@ -32,21 +34,35 @@ extern char** environ;
 namespace tunlab::real {
 namespace {
 
-using A = SeedAddresses;
+using A = test::SeedAddresses;
 using rt::NsSocket;
 
 class RealTunnelTest : public ::testing::Test {
 protected:
   void SetUp() override { TUNLAB_SKIP_UNLESS_PRIVILEGED(); }
 
-  void build(const SeedOptions& options = {}) {
-    seed_ = std::make_unique<SeedNetwork>(options);
-    left_ = std::make_unique<TunnelEngine>(seed_->left_config(), seed_->left_device(), seed_->left_underlay());
-    right_ = std::make_unique<TunnelEngine>(seed_->right_config(), seed_->right_device(), seed_->right_underlay());
-    driver_.add(seed_->left_device().poll_fd(), [this](std::int64_t now) { left_->poll_device(now); });
-    driver_.add(seed_->left_underlay().poll_fd(), [this](std::int64_t now) { left_->poll_underlay(now); });
-    driver_.add(seed_->right_device().poll_fd(), [this](std::int64_t now) { right_->poll_device(now); });
-    driver_.add(seed_->right_underlay().poll_fd(), [this](std::int64_t now) { right_->poll_underlay(now); });
+  void build(const test::SeedModelOptions& options = {}) {
+    topology_ = rt::seed_topology(options);
+    left_ = &drive(tunnel("left"));
+    right_ = &drive(tunnel("right"));
+  }
+
+  RealTunnel& tunnel(const std::string& host) {
+    for (RealTunnel& t : topology_->tunnels()) {
+      if (t.host == host) {
+        return t;
+      }
+    }
+    throw std::logic_error("no tunnel on " + host);
+  }
+
+  // The seed's tunnels run the built-in "ipip" app, a TunnelEngine: the tests read its typed
+  // counters and tunnel MTU, which AppB does not offer.
+  TunnelEngine& drive(RealTunnel& t) {
+    auto& engine = dynamic_cast<TunnelEngine&>(*t.app);
+    driver_.add(t.device->poll_fd(), [&engine](std::int64_t now) { engine.poll_device(now); });
+    driver_.add(t.underlay->poll_fd(), [&engine](std::int64_t now) { engine.poll_underlay(now); });
+    return engine;
   }
 
   bool run_until(const std::function<bool()>& done, std::chrono::nanoseconds timeout = rt::kDeadline) {
@@ -54,16 +70,16 @@ protected:
   }
 
   EpollDriver driver_;
-  std::unique_ptr<SeedNetwork> seed_;
-  std::unique_ptr<TunnelEngine> left_;
-  std::unique_ptr<TunnelEngine> right_;
+  std::unique_ptr<RealTopology> topology_;
+  TunnelEngine* left_ = nullptr;
+  TunnelEngine* right_ = nullptr;
 };
 
 TEST_F(RealTunnelTest, UdpFromAppAArrivesByteIdenticalAtAppC) {
   build();
-  NsSocket app_c(seed_->right(), SOCK_DGRAM, 0);
+  NsSocket app_c(topology_->ns("right"), SOCK_DGRAM, 0);
   app_c.bind_to(A::right_tun(), 9000);
-  NsSocket app_a(seed_->left(), SOCK_DGRAM, 0);
+  NsSocket app_a(topology_->ns("left"), SOCK_DGRAM, 0);
   const test::Bytes payload = test::pattern_bytes(1000, 42);
   ASSERT_EQ(app_a.send_to(A::right_tun(), 9000, payload), 1000);
   std::optional<std::vector<std::uint8_t>> received;
@@ -84,14 +100,14 @@ TEST_F(RealTunnelTest, OuterHeaderFieldsSurviveTheKernelExactly) {
   build();
   const test::Bytes inner = test::make_udp_bytes(100);
   OuterHeader outer{A::left_eth0(), A::right_eth0(), 33, 0x28, 0xbeef, true};
-  ASSERT_EQ(seed_->left_underlay().send(outer, Packet(inner)).status, IoStatus::ok);
+  ASSERT_EQ(tunnel("left").underlay->send(outer, Packet(inner)).status, IoStatus::ok);
   Packet got;
   UnderlayError error;
   UnderlayEvent event = UnderlayEvent::nothing;
   // Take the right side away from its engine so the test sees the raw outer packet.
-  driver_.remove(seed_->right_underlay().poll_fd());
-  driver_.add(seed_->right_underlay().poll_fd(),
-              [&](std::int64_t) { event = seed_->right_underlay().receive(got, error); });
+  RawIpipUnderlay& right = *tunnel("right").underlay;
+  driver_.remove(right.poll_fd());
+  driver_.add(right.poll_fd(), [&](std::int64_t) { event = right.receive(got, error); });
   ASSERT_TRUE(run_until([&] { return event != UnderlayEvent::nothing; }));
   ASSERT_EQ(event, UnderlayEvent::packet);
   const auto ip = Ipv4View::parse(got.bytes());
@@ -112,7 +128,7 @@ TEST_F(RealTunnelTest, OuterHeaderFieldsSurviveTheKernelExactly) {
 // ping binary; RealTunnelTest.PingBinaryThroughTheTunnel uses it where it exists).
 TEST_F(RealTunnelTest, EchoRequestThroughTheTunnelIsAnswered) {
   build();
-  NsSocket app_a(seed_->left(), SOCK_RAW, IPPROTO_ICMP);
+  NsSocket app_a(topology_->ns("left"), SOCK_RAW, IPPROTO_ICMP);
   std::vector<std::uint8_t> echo(8 + 56);
   echo[0] = 8;  // echo request
   echo[4] = 0x12;
@@ -199,7 +215,7 @@ bool binary_in_path(const std::string& name) {
 
 TEST_F(RealTunnelTest, RealBinariesRunInsideTheNamespaceThroughItsFd) {
   build();
-  const Spawned ip = spawn_in(seed_->left(), {"ip", "-o", "-4", "addr", "show", "dev", "tun0"}, driver_);
+  const Spawned ip = spawn_in(topology_->ns("left"), {"ip", "-o", "-4", "addr", "show", "dev", "tun0"}, driver_);
   ASSERT_TRUE(WIFEXITED(ip.status) && WEXITSTATUS(ip.status) == 0) << ip.output;
   EXPECT_NE(ip.output.find("10.0.0.12/24"), std::string::npos) << ip.output;
 }
@@ -209,7 +225,7 @@ TEST_F(RealTunnelTest, PingBinaryThroughTheTunnel) {
     GTEST_SKIP() << "no ping binary installed; EchoRequestThroughTheTunnelIsAnswered covers echo";
   }
   build();
-  const Spawned ping = spawn_in(seed_->left(), {"ping", "-n", "-c", "2", "-W", "3", "10.0.0.22"}, driver_);
+  const Spawned ping = spawn_in(topology_->ns("left"), {"ping", "-n", "-c", "2", "-W", "3", "10.0.0.22"}, driver_);
   EXPECT_TRUE(WIFEXITED(ping.status) && WEXITSTATUS(ping.status) == 0) << ping.output;
 }
 
@@ -217,12 +233,12 @@ TEST_F(RealTunnelTest, PingBinaryThroughTheTunnel) {
 // answers the outer packet with 3/4 (MTU 1400), the left engine relays 3/4 with MTU 1380 into
 // tun0, and app A's socket sees it.
 TEST_F(RealTunnelTest, OversizeDfGetsFragNeededAtAppA) {
-  SeedOptions options;
+  test::SeedModelOptions options;
   options.right_link_mtu = 1400;
   build(options);
-  NsSocket app_c(seed_->right(), SOCK_DGRAM, 0);
+  NsSocket app_c(topology_->ns("right"), SOCK_DGRAM, 0);
   app_c.bind_to(A::right_tun(), 9000);
-  NsSocket app_a(seed_->left(), SOCK_DGRAM, 0);
+  NsSocket app_a(topology_->ns("left"), SOCK_DGRAM, 0);
   app_a.set_int(IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
   app_a.set_int(IPPROTO_IP, IP_RECVERR, 1);
   ASSERT_EQ(app_a.send_to(A::right_tun(), 9000, test::pattern_bytes(1450)), 1450);
@@ -279,7 +295,8 @@ namespace {
 // caller's namespace, stops on its own and prints one JSON line of counters.
 TEST(RealTunnelDaemonTest, RunsBoundedAndPrintsCountersJson) {
   TUNLAB_SKIP_UNLESS_PRIVILEGED();
-  SeedNetwork seed;
+  const auto seed = rt::seed_topology();
+  const Netns& left = seed->ns("left");
   TunnelDaemonOptions options;
   options.device = "tund0";
   options.config.local = A::left_eth0();
@@ -287,10 +304,10 @@ TEST(RealTunnelDaemonTest, RunsBoundedAndPrintsCountersJson) {
   options.run_for_ns = 50'000'000;
   std::ostringstream out;
   std::ostringstream err;
-  const int rc = run_in(seed.left(), [&] {
+  const int rc = run_in(left, [&] {
     const int code = run_tunnel_daemon(options, out, err);
     // The device lived only as long as the daemon.
-    return link_exists(seed.left(), "tund0") ? 100 + code : code;
+    return link_exists(left, "tund0") ? 100 + code : code;
   });
   EXPECT_EQ(rc, 0) << err.str();
   const std::string printed = out.str();

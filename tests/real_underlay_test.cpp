@@ -1,29 +1,37 @@
-// real::RawIpipUnderlay on the seed network without engines (root only): what this kernel does
-// with IP_HDRINCL, IP_RECVERR/MSG_ERRQUEUE, EMSGSIZE and IP_MTU, and the peer filters.
+// real::RawIpipUnderlay on the seed topology without engines (root only): what this kernel does
+// with IP_HDRINCL, IP_RECVERR/MSG_ERRQUEUE, EMSGSIZE and IP_MTU, and the peer filters. The seed has
+// no app B here; each test opens the raw sockets itself, because the peer filter is a property of
+// the socket that the scenario model does not express.
 //
 //   [left] raw IPIP 18.12.0.92 == [wan] router (wan->right link MTU 1400) == 18.13.0.91 raw IPIP [right]
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 
 #include "real_test_support.hpp"
 #include "test_packets.hpp"
-#include "tunlab/real/seed_network.hpp"
 
 namespace tunlab::real {
 namespace {
 
-using A = SeedAddresses;
+using A = test::SeedAddresses;
 
 class RealUnderlayTest : public ::testing::Test {
 protected:
   void SetUp() override { TUNLAB_SKIP_UNLESS_PRIVILEGED(); }
 
   void build(PeerFilter filter = PeerFilter::engine) {
-    SeedOptions options;
+    test::SeedModelOptions options;
     options.right_link_mtu = 1400;
-    options.filter = filter;
-    seed_ = std::make_unique<SeedNetwork>(options);
+    options.tunnels = false;
+    topology_ = rt::seed_topology(options);
+    left_ = open_underlay("left", {A::left_eth0(), A::right_eth0(), filter});
+    right_ = open_underlay("right", {A::right_eth0(), A::left_eth0(), filter});
+  }
+
+  std::unique_ptr<RawIpipUnderlay> open_underlay(const std::string& host, const RawIpipOptions& options) {
+    return run_in(topology_->ns(host), [&] { return std::make_unique<RawIpipUnderlay>(options); });
   }
 
   // Waits (bounded) for the next event on `underlay`.
@@ -37,12 +45,14 @@ protected:
 
   OuterHeader outer(std::uint16_t id, bool df) const { return {A::left_eth0(), A::right_eth0(), 64, 0, id, df}; }
 
-  std::unique_ptr<SeedNetwork> seed_;
+  std::unique_ptr<RealTopology> topology_;
+  std::unique_ptr<RawIpipUnderlay> left_;
+  std::unique_ptr<RawIpipUnderlay> right_;
 };
 
 TEST_F(RealUnderlayTest, LocalMtuExceededIsMessageTooBigWithTheDeviceMtu) {
   build();
-  RawIpipUnderlay& left = seed_->left_underlay();
+  RawIpipUnderlay& left = *left_;
   const IoResult result = left.send(outer(7, false), Packet(test::make_udp_bytes(1481)));
   EXPECT_EQ(result.status, IoStatus::message_too_big);
   EXPECT_EQ(result.sys_errno, EMSGSIZE);
@@ -57,7 +67,7 @@ TEST_F(RealUnderlayTest, LocalMtuExceededIsMessageTooBigWithTheDeviceMtu) {
 
 TEST_F(RealUnderlayTest, RouterFragNeededArrivesOnTheErrorQueueQuotingOurOuterHeader) {
   build();
-  RawIpipUnderlay& left = seed_->left_underlay();
+  RawIpipUnderlay& left = *left_;
   ASSERT_EQ(left.path_mtu(), std::optional<std::uint32_t>(1500));
   const test::Bytes inner = test::make_udp_bytes(1460);
   ASSERT_EQ(left.send(outer(0xabcd, true), Packet(inner)).status, IoStatus::ok);
@@ -95,13 +105,13 @@ TEST_F(RealUnderlayTest, RouterFragNeededArrivesOnTheErrorQueueQuotingOurOuterHe
   // Without DF the kernel fragments our HDRINCL packet: right reassembles and gets it whole.
   ASSERT_EQ(left.send(outer(0xabcf, false), Packet(inner)).status, IoStatus::ok);
   Packet packet;
-  ASSERT_EQ(next(seed_->right_underlay(), packet, error), UnderlayEvent::packet);
+  ASSERT_EQ(next(*right_, packet, error), UnderlayEvent::packet);
   EXPECT_EQ(packet.size(), 1480u);
 }
 
 // A packet from a source other than the configured remote: wan sends one to left.
-void send_foreign_ipip(const SeedNetwork& seed) {
-  rt::NsSocket wan(seed.wan(), SOCK_RAW, IPPROTO_IPIP);
+void send_foreign_ipip(const RealTopology& topology) {
+  rt::NsSocket wan(topology.ns("wan"), SOCK_RAW, IPPROTO_IPIP);
   wan.set_int(IPPROTO_IP, IP_HDRINCL, 1);
   test::OuterSpec spec;
   spec.src = A::wan_left();
@@ -111,21 +121,19 @@ void send_foreign_ipip(const SeedNetwork& seed) {
 
 TEST_F(RealUnderlayTest, EngineFilterPassesForeignPacketsOn) {
   build(PeerFilter::engine);
-  send_foreign_ipip(*seed_);
+  send_foreign_ipip(*topology_);
   Packet packet;
   UnderlayError error;
-  ASSERT_EQ(next(seed_->left_underlay(), packet, error), UnderlayEvent::packet);
+  ASSERT_EQ(next(*left_, packet, error), UnderlayEvent::packet);
   EXPECT_EQ(Ipv4View::parse(packet.bytes())->src(), A::wan_left());
 }
 
 TEST_F(RealUnderlayTest, UserspaceFilterCountsForeignPackets) {
   build(PeerFilter::userspace);
-  send_foreign_ipip(*seed_);
-  RawIpipUnderlay& left = seed_->left_underlay();
+  send_foreign_ipip(*topology_);
+  RawIpipUnderlay& left = *left_;
   // Then a genuine one from right, which must still arrive.
-  ASSERT_EQ(seed_->right_underlay()
-                .send({A::right_eth0(), A::left_eth0(), 64, 0, 9, false}, Packet(test::make_udp_bytes(60)))
-                .status,
+  ASSERT_EQ(right_->send({A::right_eth0(), A::left_eth0(), 64, 0, 9, false}, Packet(test::make_udp_bytes(60))).status,
             IoStatus::ok);
   Packet packet;
   UnderlayError error;
@@ -136,17 +144,15 @@ TEST_F(RealUnderlayTest, UserspaceFilterCountsForeignPackets) {
 
 TEST_F(RealUnderlayTest, KernelFilterNeverSeesForeignPackets) {
   build(PeerFilter::kernel);
-  send_foreign_ipip(*seed_);
-  ASSERT_EQ(seed_->right_underlay()
-                .send({A::right_eth0(), A::left_eth0(), 64, 0, 9, false}, Packet(test::make_udp_bytes(60)))
-                .status,
+  send_foreign_ipip(*topology_);
+  ASSERT_EQ(right_->send({A::right_eth0(), A::left_eth0(), 64, 0, 9, false}, Packet(test::make_udp_bytes(60))).status,
             IoStatus::ok);
   Packet packet;
   UnderlayError error;
-  ASSERT_EQ(next(seed_->left_underlay(), packet, error), UnderlayEvent::packet);
+  ASSERT_EQ(next(*left_, packet, error), UnderlayEvent::packet);
   EXPECT_EQ(Ipv4View::parse(packet.bytes())->src(), A::right_eth0());
-  EXPECT_EQ(seed_->left_underlay().receive(packet, error), UnderlayEvent::nothing);
-  EXPECT_EQ(seed_->left_underlay().foreign_dropped(), 0u);
+  EXPECT_EQ(left_->receive(packet, error), UnderlayEvent::nothing);
+  EXPECT_EQ(left_->foreign_dropped(), 0u);
 }
 
 }  // namespace
