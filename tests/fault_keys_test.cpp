@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <string>
 #include <string_view>
@@ -96,6 +97,56 @@ TEST(FaultKeys, EveryDeviceKeyGivesTheSameSpec) {
   ASSERT_EQ(cli.device_faults.size(), 1u);
   expect_same(file.device_faults[0], cli.device_faults[0]);
   EXPECT_EQ(cli.device_faults[0].up_at_ns, 10'500'000);
+}
+
+// What the scenario writer writes (a shrunk scenario's faults), as a `faults:` entry.
+std::string as_entry(const std::string& what, const std::vector<FaultSetting>& settings) {
+  std::string entry = "  - {" + what;
+  for (const FaultSetting& setting : settings) {
+    entry += fmt::format(", {}: ", setting.key);
+    entry += setting.text.empty() ? fmt::format("[{}]", fmt::join(setting.packets, ", ")) : setting.text;
+  }
+  return entry + "}\n";
+}
+
+std::vector<std::string_view> keys_of(const std::vector<FaultSetting>& settings) {
+  std::vector<std::string_view> keys;
+  for (const FaultSetting& setting : settings) {
+    keys.push_back(setting.key);
+  }
+  return keys;
+}
+
+TEST(FaultKeys, EveryLinkSettingIsWrittenSoThatItReadsBackTheSame) {
+  const Scenario original = from_file(
+      "  - {link: wan.right, loss: 0.25, duplicate: 0.00001, reorder: 0.125, reorder_delay: 1.000000001s,\n"
+      "     jitter: 1500us, corrupt: 0.1, drop_nth: [3, 7], corrupt_nth: [16], reorder_nth: [2], duplicate_nth: "
+      "[9]}\n");
+  const std::vector<FaultSetting> settings = link_fault_settings(original.link_faults.at(0));
+  EXPECT_EQ(keys_of(settings), link_fault_keys());
+
+  const Scenario again = from_file(as_entry("link: wan.right", settings));
+  ASSERT_EQ(again.link_faults.size(), 1u);
+  expect_same(original.link_faults[0], again.link_faults[0]);
+}
+
+TEST(FaultKeys, DefaultsAreNotWrittenNorAReorderDelayWithoutReorder) {
+  LinkFaultSpec fault;
+  fault.reorder_delay_ns = 7;
+  fault.drop_nth = {4};
+  EXPECT_EQ(keys_of(link_fault_settings(fault)), std::vector<std::string_view>{"drop_nth"});
+  EXPECT_TRUE(device_fault_settings(DeviceFaultSpec{}).empty());
+}
+
+TEST(FaultKeys, EveryDeviceSettingIsWrittenSoThatItReadsBackTheSame) {
+  const Scenario original = from_file(
+      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms}\n");
+  const std::vector<FaultSetting> settings = device_fault_settings(original.device_faults.at(0));
+  EXPECT_EQ(keys_of(settings), device_fault_keys());
+
+  const Scenario again = from_file(as_entry("device: right.tun0", settings));
+  ASSERT_EQ(again.device_faults.size(), 1u);
+  expect_same(original.device_faults[0], again.device_faults[0]);
 }
 
 TEST(FaultKeys, TheKeyListsAreWhatTheSettersTake) {

@@ -34,3 +34,9 @@ foreach(case early_exit no_attach stopped)
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/external_tunnel_test.sh $<TARGET_FILE:tunlab> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(real_external_tunnel_${case} PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
 endforeach()
+# `tunlab sweep --backend real`, with shrinking of device faults (real_sweep_test.sh).
+foreach(case passes shrinks one_job)
+  add_test(NAME real_sweep_${case}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_sweep_test.sh $<TARGET_FILE:tunlab> ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(real_sweep_${case} PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 120)
+endforeach()

@@ -2,6 +2,8 @@
 // exactly: durations and rates are exact decimals, numbers never negative, addresses unambiguous.
 #include "tunlab/harness/scalar_text.hpp"
 
+#include "tunlab/harness/input_limits.hpp"
+
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -21,6 +23,17 @@ TEST(ScalarText, DurationsAreExactDecimals) {
   EXPECT_EQ(parse_duration("0.1s"), Nanos{100'000'000});
   EXPECT_EQ(parse_duration("9223372036.854775807s"), std::numeric_limits<Nanos>::max());
   EXPECT_EQ(parse_duration("9223372036854775807ns"), std::numeric_limits<Nanos>::max());
+}
+
+TEST(ScalarText, DurationsAreWrittenInTheLargestExactUnitAndReadBack) {
+  EXPECT_EQ(format_duration(0), "0");
+  EXPECT_EQ(format_duration(2'000'000), "2ms");
+  EXPECT_EQ(format_duration(1'500'000), "1500us");
+  EXPECT_EQ(format_duration(3'000'000'000), "3s");
+  EXPECT_EQ(format_duration(1'000'000'001), "1000000001ns");
+  for (const Nanos ns : {Nanos{0}, Nanos{1}, Nanos{999}, Nanos{1'000}, Nanos{2'500'000'000}, limits::kMaxDurationNs}) {
+    EXPECT_EQ(parse_duration(format_duration(ns)), ns) << ns;
+  }
 }
 
 TEST(ScalarText, DurationsRefuseMalformedText) {

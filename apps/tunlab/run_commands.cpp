@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -10,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "backend_choice.hpp"
 #include "commands.hpp"
 #include "fault_override.hpp"
 #include "junit.hpp"
@@ -20,29 +20,24 @@
 #include "tunlab/harness/replay_check.hpp"
 #include "tunlab/harness/report.hpp"
 #include "tunlab/harness/scenario_loader.hpp"
-#include "tunlab/real/real_backend.hpp"
-#include "tunlab/sim/scenario_runner.hpp"
-#include "tunlab/sim/sim_backend.hpp"
 
 namespace tunlab::cli {
 
 namespace {
 
 struct CommonOptions {
-  std::string backend = "sim";
+  BackendChoice backend;
   std::optional<std::uint64_t> seed;
   std::optional<std::string> capture_dir;
   bool json = false;
   std::optional<std::string> junit;
   bool trace = false;
   std::optional<std::string> report_file;
-  bool hold_after_setup = false;  // real only: print "ready", wait for stdin (the kill test)
   const AppRegistry* apps = nullptr;
 };
 
 void add_common(CLI::App& command, CommonOptions& o) {
-  command.add_option("--backend", o.backend, "sim (default) or real (needs CAP_NET_ADMIN)")
-      ->check(CLI::IsMember({"sim", "real"}));
+  add_backend_option(command, o.backend);
   command.add_option("--seed", o.seed, "Seed for every random fault stream (default: the scenario's)");
   command.add_option("--capture", o.capture_dir, "Write one pcap per interface into DIR (HOST-IFACE.pcap)");
   command.add_flag("--json", o.json, "Print the JSON summary on stdout");
@@ -51,17 +46,7 @@ void add_common(CLI::App& command, CommonOptions& o) {
   command.add_option("--report", o.report_file,
                      "Write a self-contained HTML report (topology, every hop, expectations, accounting) to FILE");
   // Hidden (empty group): holds a real run after setup until stdin has a line or closes.
-  command.add_flag("--hold-after-setup", o.hold_after_setup)->group("");
-}
-
-sim::Network::Tracer make_tracer(std::FILE* out) {
-  return [out](sim::Time at, const std::string& label, sim::Direction direction, std::uint32_t origin, ByteView ip) {
-    // "#3" is the third packet the scenario sent; "--" marks the network's own (ICMP errors,
-    // echo replies), so one packet can be followed from hop to hop.
-    const std::string who = origin == 0 ? std::string("--") : fmt::format("#{}", origin);
-    fmt::print(out, "{:>10.6f}  {:<5} {:<11} {:<3} {}\n", static_cast<double>(at) / 1e9, who, label,
-               direction == sim::Direction::in ? "in" : "out", sim::describe_packet(ip));
-  };
+  command.add_flag("--hold-after-setup", o.backend.hold_after_setup)->group("");
 }
 
 int report(const RunSummary& summary, const CommonOptions& o, const report::RunRecorder* recorder) {
@@ -84,30 +69,12 @@ std::unique_ptr<report::RunRecorder> recorder_for(const scenario::Scenario& s, c
   return o.report_file ? std::make_unique<report::RunRecorder>(s) : nullptr;
 }
 
-std::unique_ptr<Backend> make_backend(const CommonOptions& o) {
-  if (o.backend == "real") {
-    std::function<void()> after_setup;
-    if (o.hold_after_setup) {
-      after_setup = [] {
-        fmt::print("ready\n");
-        std::fflush(stdout);
-        std::string line;
-        std::getline(std::cin, line);
-      };
-    }
-    return std::make_unique<real::RealBackend>([](const std::string& text) { fmt::print(stderr, "note: {}\n", text); },
-                                               std::move(after_setup));
-  }
-  return std::make_unique<sim::SimBackend>(o.trace ? make_tracer(o.json ? stderr : stdout) : sim::Network::Tracer{});
-}
-
 // One run on the chosen backend, reported. `options` brings the command's own watches and checks.
 int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, BackendRunOptions options = {}) {
-  const auto backend = make_backend(o);
-  if (const auto reason = backend->unavailable()) {
-    throw InputError(
-        fmt::format("--backend {}: {} backend unavailable: {}", backend->name(), backend->name(), *reason));
-  }
+  BackendChoice choice = o.backend;
+  choice.trace = o.trace;
+  choice.trace_to_stderr = o.json;
+  const auto backend = make_available_backend(choice);
   options.seed = o.seed;
   options.apps = o.apps;
   if (o.capture_dir) {

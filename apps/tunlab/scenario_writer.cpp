@@ -5,22 +5,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "tunlab/harness/fault_keys.hpp"
 #include "tunlab/harness/input_error.hpp"
 
 namespace tunlab::cli {
 
 namespace {
-
-// Durations as the loader reads them, in the largest unit that keeps them exact.
-std::string duration_text(scenario::Nanos ns) {
-  if (ns == 0) {
-    return "0";
-  }
-  if (ns % 1'000'000'000 == 0) return fmt::format("{}s", ns / 1'000'000'000);
-  if (ns % 1'000'000 == 0) return fmt::format("{}ms", ns / 1'000'000);
-  if (ns % 1'000 == 0) return fmt::format("{}us", ns / 1'000);
-  return fmt::format("{}ns", ns);
-}
 
 YAML::Node flow_map() {
   YAML::Node node(YAML::NodeType::Map);
@@ -37,44 +27,29 @@ YAML::Node flow_list(const std::vector<std::uint64_t>& numbers) {
   return node;
 }
 
+// Each fault's keys as the loader reads them back (fault_keys.hpp): the writer knows no key.
+YAML::Node fault_node(const std::string& what, const std::string& where,
+                      const std::vector<scenario::FaultSetting>& settings) {
+  YAML::Node node = flow_map();
+  node[what] = where;
+  for (const scenario::FaultSetting& setting : settings) {
+    const std::string key(setting.key);
+    if (setting.text.empty()) {
+      node[key] = flow_list(setting.packets);
+    } else {
+      node[key] = setting.text;
+    }
+  }
+  return node;
+}
+
 YAML::Node faults_node(const scenario::Scenario& s) {
   YAML::Node list(YAML::NodeType::Sequence);
-  const scenario::LinkFaultSpec link_defaults;
   for (const scenario::LinkFaultSpec& f : s.link_faults) {
-    YAML::Node node = flow_map();
-    node["link"] = f.from.describe();
-    // Probabilities print in the shortest form that reads back as the same double.
-    for (const auto& [key, value] : {std::pair{"loss", f.loss}, std::pair{"duplicate", f.duplicate},
-                                     std::pair{"reorder", f.reorder}, std::pair{"corrupt", f.corrupt}}) {
-      if (value > 0) {
-        node[key] = fmt::format("{}", value);
-      }
-    }
-    if (f.reorder_delay_ns != link_defaults.reorder_delay_ns && (f.reorder > 0 || !f.reorder_nth.empty())) {
-      node["reorder_delay"] = duration_text(f.reorder_delay_ns);
-    }
-    if (f.jitter_ns > 0) {
-      node["jitter"] = duration_text(f.jitter_ns);
-    }
-    for (const auto& [key, numbers] :
-         {std::pair{"drop_nth", &f.drop_nth}, std::pair{"corrupt_nth", &f.corrupt_nth},
-          std::pair{"reorder_nth", &f.reorder_nth}, std::pair{"duplicate_nth", &f.duplicate_nth}}) {
-      if (!numbers->empty()) {
-        node[key] = flow_list(*numbers);
-      }
-    }
-    list.push_back(node);
+    list.push_back(fault_node("link", f.from.describe(), scenario::link_fault_settings(f)));
   }
-  const scenario::DeviceFaultSpec device_defaults;
   for (const scenario::DeviceFaultSpec& d : s.device_faults) {
-    YAML::Node node = flow_map();
-    node["device"] = d.host + "." + d.device;
-    if (d.eagain > 0) node["eagain"] = fmt::format("{}", d.eagain);
-    if (d.read_buffer > 0) node["read_buffer"] = d.read_buffer;
-    if (d.queue_limit != device_defaults.queue_limit) node["queue_limit"] = d.queue_limit;
-    if (d.down_at_ns) node["down_at"] = duration_text(*d.down_at_ns);
-    if (d.up_at_ns) node["up_at"] = duration_text(*d.up_at_ns);
-    list.push_back(node);
+    list.push_back(fault_node("device", d.host + "." + d.device, scenario::device_fault_settings(d)));
   }
   return list;
 }

@@ -1,6 +1,8 @@
-// tunlab sweep: one scenario, many seeds. Each seed is an independent deterministic run with its
-// own Network, so N worker threads share nothing but the (read-only) scenario; results are kept
-// by seed and printed in seed order, so the output does not depend on --jobs or on scheduling.
+// tunlab sweep: one scenario, many seeds, on either backend. In the simulator each seed is an
+// independent deterministic run with its own Network, so N worker threads share nothing but the
+// (read-only) scenario; results are kept by seed and printed in seed order, so the output does not
+// depend on --jobs or on scheduling. Real namespaces run one seed at a time: parallel runs would
+// share two CPUs and time each other out.
 #include <errno.h>  // program_invocation_short_name
 #include <unistd.h>
 
@@ -21,15 +23,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "backend_choice.hpp"
 #include "commands.hpp"
 #include "fault_override.hpp"
 #include "junit.hpp"
 #include "scenario_writer.hpp"
-#include "shrink.hpp"
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/report.hpp"
 #include "tunlab/harness/scenario_loader.hpp"
-#include "tunlab/sim/scenario_runner.hpp"
+#include "tunlab/harness/shrink.hpp"
 
 namespace tunlab::cli {
 
@@ -38,6 +40,7 @@ namespace {
 struct SweepOptions {
   std::string file;
   std::string seeds;
+  BackendChoice backend;
   unsigned jobs = 0;
   bool json = false;
   std::optional<std::string> junit;
@@ -136,8 +139,8 @@ private:
   bool terminal_;
 };
 
-std::vector<SeedResult> run_seeds(const scenario::Scenario& s, const std::vector<std::uint64_t>& seeds, unsigned jobs,
-                                  const AppRegistry* apps) {
+std::vector<SeedResult> run_seeds(const Backend& backend, const scenario::Scenario& s,
+                                  const std::vector<std::uint64_t>& seeds, unsigned jobs, const AppRegistry* apps) {
   std::vector<SeedResult> results(seeds.size());
   std::vector<char> finished(seeds.size(), 0);
   std::atomic<std::size_t> next{0};
@@ -150,10 +153,10 @@ std::vector<SeedResult> run_seeds(const scenario::Scenario& s, const std::vector
       SeedResult r;
       r.seed = seeds[i];
       try {
-        sim::RunOptions options;
+        BackendRunOptions options;
         options.seed = seeds[i];
         options.apps = apps;
-        const RunSummary summary = sim::run_scenario(s, options);
+        const RunSummary summary = backend.run(s, options);
         r.passed = summary.passed();
         r.failure = first_failure(summary);
       } catch (const std::exception& e) {
@@ -185,7 +188,9 @@ std::string program_name() {
 }
 
 std::string repro_line(const SweepOptions& o, std::uint64_t seed) {
-  return fmt::format("{} run {} --seed {}{}", program_name(), shell_quote(o.file), seed, o.faults.as_arguments());
+  const std::string backend = o.backend.name == "sim" ? "" : " --backend " + o.backend.name;
+  return fmt::format("{} run {}{} --seed {}{}", program_name(), shell_quote(o.file), backend, seed,
+                     o.faults.as_arguments());
 }
 
 std::filesystem::path default_shrink_out(const std::string& file, std::uint64_t seed) {
@@ -200,14 +205,15 @@ struct ShrinkReport {
   std::string verify_failure;
 };
 
-ShrinkReport shrink_and_write(const SweepOptions& o, const scenario::Scenario& s, std::uint64_t seed) {
+ShrinkReport shrink_and_write(const Backend& backend, const SweepOptions& o, const scenario::Scenario& s,
+                              std::uint64_t seed) {
   ShrinkReport report;
   report.seed = seed;
-  sim::RunOptions options;
+  BackendRunOptions options;
   options.seed = seed;
   options.apps = o.apps;
-  const std::string key = failure_key(sim::run_scenario(s, options));
-  report.result = shrink_faults(s, seed, key, o.apps);
+  const std::string key = failure_key(backend.run(s, options));
+  report.result = shrink_faults(backend, s, seed, key, o.apps);
   if (!report.result.reproduced) {
     return report;
   }
@@ -219,26 +225,26 @@ ShrinkReport shrink_and_write(const SweepOptions& o, const scenario::Scenario& s
   write_scenario_with_faults(o.file, report.result.minimal, seed, out, comment);
   report.file = out.string();
   // The file is what a person will run: check it fails the same way on its own.
-  sim::RunOptions rerun_options;
+  BackendRunOptions rerun_options;
   rerun_options.apps = o.apps;
-  const RunSummary rerun = sim::run_scenario(scenario::load_scenario_file(out), rerun_options);
+  const RunSummary rerun = backend.run(scenario::load_scenario_file(out), rerun_options);
   report.verified = !rerun.passed() && failure_key(rerun) == key;
   report.verify_failure = first_failure(rerun);
   return report;
 }
 
 // The report: the sweep's overview, and the first failing seed run once more with a recorder.
-void write_sweep_report(const std::string& path, const scenario::Scenario& s, const std::string& summary_json,
-                        std::optional<std::uint64_t> first_failing_seed) {
+void write_sweep_report(const Backend& backend, const std::string& path, const scenario::Scenario& s,
+                        const std::string& summary_json, std::optional<std::uint64_t> first_failing_seed) {
   if (!first_failing_seed) {
     report::write_report(path, report::render_sweep_report(summary_json));
     return;
   }
   report::RunRecorder recorder(s);
-  sim::RunOptions options;
+  BackendRunOptions options;
   options.seed = *first_failing_seed;
   options.observer = &recorder;
-  const RunSummary summary = sim::run_scenario(s, options);
+  const RunSummary summary = backend.run(s, options);
   report::write_report(path, report::render_sweep_report(summary_json, {&summary, &recorder}));
 }
 
@@ -256,7 +262,12 @@ int sweep(const SweepOptions& o) {
       break;
     }
   }
-  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+  const auto backend = make_available_backend(o.backend);
+  const bool one_at_a_time = backend->name() == "real";
+  if (one_at_a_time && o.jobs > 1) {
+    throw InputError(fmt::format("--jobs {}: the real backend runs one seed at a time (leave --jobs out)", o.jobs));
+  }
+  const unsigned hardware = one_at_a_time ? 1u : std::max(1u, std::thread::hardware_concurrency());
   const unsigned jobs = static_cast<unsigned>(
       std::clamp<std::size_t>(o.jobs == 0 ? hardware : o.jobs, 1, std::max<std::size_t>(seeds.size(), 1)));
   const std::uint64_t all_seeds = range.last - range.first + 1;
@@ -264,10 +275,10 @@ int sweep(const SweepOptions& o) {
       shard.active ? fmt::format("shard {}/{} (GTEST_SHARD_INDEX={}, GTEST_TOTAL_SHARDS={}): {} of {} seeds",
                                  shard.index, shard.total, shard.index, shard.total, seeds.size(), all_seeds)
                    : "";
-  fmt::print(stderr, "sweeping {} over seeds {}..{} ({} runs, {} jobs)\n", o.file, range.first, range.last,
-             seeds.size(), jobs);
+  fmt::print(stderr, "sweeping {} over seeds {}..{} ({} runs, {} jobs, backend {})\n", o.file, range.first, range.last,
+             seeds.size(), jobs, backend->name());
 
-  const std::vector<SeedResult> results = run_seeds(s, seeds, jobs, o.apps);
+  const std::vector<SeedResult> results = run_seeds(*backend, s, seeds, jobs, o.apps);
   for (const SeedResult& r : results) {
     if (!r.error.empty()) {
       throw InputError(r.error);
@@ -281,7 +292,7 @@ int sweep(const SweepOptions& o) {
   }
   std::optional<ShrinkReport> shrunk;
   if (o.shrink && !failures.empty()) {
-    shrunk = shrink_and_write(o, s, failures.front()->seed);
+    shrunk = shrink_and_write(*backend, o, s, failures.front()->seed);
   }
 
   const std::size_t passed = results.size() - failures.size();
@@ -329,7 +340,7 @@ int sweep(const SweepOptions& o) {
     summary_json = j.dump(2);
   }
   if (o.report_file) {
-    write_sweep_report(*o.report_file, s, summary_json,
+    write_sweep_report(*backend, *o.report_file, s, summary_json,
                        failures.empty() ? std::nullopt : std::optional(failures.front()->seed));
   }
   if (o.json) {
@@ -369,7 +380,9 @@ void add_sweep_command(CLI::App& app, int& exit_code, const AppRegistry& apps) {
       "sweep", "Run a scenario once per seed and report every failing seed with a line that reproduces it");
   sweep_cmd->add_option("scenario", o->file, "Scenario file (YAML)")->required();
   sweep_cmd->add_option("--seeds", o->seeds, "Seeds A..B (inclusive), e.g. 1..1000")->required();
-  sweep_cmd->add_option("--jobs", o->jobs, "Worker threads (default: one per CPU)")->check(CLI::Range(1u, 1024u));
+  add_backend_option(*sweep_cmd, o->backend);
+  sweep_cmd->add_option("--jobs", o->jobs, "Worker threads (default: one per CPU; the real backend: 1)")
+      ->check(CLI::Range(1u, 1024u));
   sweep_cmd->add_flag("--json", o->json, "Print a JSON summary on stdout");
   sweep_cmd->add_option("--junit", o->junit, "Also write JUnit XML to FILE (one testcase per seed)");
   sweep_cmd->add_flag("--shrink", o->shrink,

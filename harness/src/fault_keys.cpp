@@ -1,61 +1,152 @@
 #include "tunlab/harness/fault_keys.hpp"
 
+#include <array>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "tunlab/harness/scalar_text.hpp"
+
 namespace tunlab::scenario {
 
+namespace {
+
+// A count field and the values it accepts.
+template <typename Spec>
+struct Bounded {
+  std::size_t Spec::*field;
+  std::uint64_t min;
+  std::uint64_t max;
+};
+
+// Which field a key sets; the field's type says how its value is read and written.
+template <typename Spec>
+using Field = std::variant<double Spec::*, Nanos Spec::*, std::optional<Nanos> Spec::*, Bounded<Spec>,
+                           std::vector<std::uint64_t> Spec::*>;
+
+template <typename Spec>
+struct Key {
+  std::string_view name;
+  Field<Spec> field;
+};
+
+// In the order the loader reads them and messages list them.
+const std::array<Key<LinkFaultSpec>, 10> kLinkKeys = {{
+    {"loss", &LinkFaultSpec::loss},
+    {"duplicate", &LinkFaultSpec::duplicate},
+    {"reorder", &LinkFaultSpec::reorder},
+    {"reorder_delay", &LinkFaultSpec::reorder_delay_ns},
+    {"jitter", &LinkFaultSpec::jitter_ns},
+    {"corrupt", &LinkFaultSpec::corrupt},
+    {"drop_nth", &LinkFaultSpec::drop_nth},
+    {"corrupt_nth", &LinkFaultSpec::corrupt_nth},
+    {"reorder_nth", &LinkFaultSpec::reorder_nth},
+    {"duplicate_nth", &LinkFaultSpec::duplicate_nth},
+}};
+
+const std::array<Key<DeviceFaultSpec>, 5> kDeviceKeys = {{
+    {"eagain", &DeviceFaultSpec::eagain},
+    {"read_buffer", Bounded<DeviceFaultSpec>{&DeviceFaultSpec::read_buffer, 1, 65535}},
+    {"queue_limit", Bounded<DeviceFaultSpec>{&DeviceFaultSpec::queue_limit, 0, 1'000'000}},
+    {"down_at", &DeviceFaultSpec::down_at_ns},
+    {"up_at", &DeviceFaultSpec::up_at_ns},
+}};
+
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <typename... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+template <typename Spec, std::size_t N>
+std::vector<std::string_view> names(const std::array<Key<Spec>, N>& keys) {
+  std::vector<std::string_view> out;
+  for (const Key<Spec>& key : keys) {
+    out.push_back(key.name);
+  }
+  return out;
+}
+
+template <typename Spec, std::size_t N>
+bool set_key(const std::array<Key<Spec>, N>& keys, Spec& spec, std::string_view name, const FaultValueReader& value) {
+  for (const Key<Spec>& key : keys) {
+    if (key.name != name) {
+      continue;
+    }
+    std::visit(
+        Overloaded{
+            [&](double Spec::*f) { spec.*f = value.probability(); },
+            [&](Nanos Spec::*f) { spec.*f = value.duration(); },
+            [&](std::optional<Nanos> Spec::*f) { spec.*f = value.duration(); },
+            [&](const Bounded<Spec>& b) { spec.*b.field = static_cast<std::size_t>(value.number(b.min, b.max)); },
+            [&](std::vector<std::uint64_t> Spec::*f) { spec.*f = value.packet_numbers(); },
+        },
+        key.field);
+    return true;
+  }
+  return false;
+}
+
+// Every key whose value differs from a default-constructed spec's.
+template <typename Spec, std::size_t N>
+std::vector<FaultSetting> settings_of(const std::array<Key<Spec>, N>& keys, const Spec& spec) {
+  const Spec defaults{};
+  std::vector<FaultSetting> out;
+  for (const Key<Spec>& key : keys) {
+    FaultSetting s{key.name, {}, {}};
+    const bool set = std::visit(
+        Overloaded{
+            // The shortest form that reads back as the same double.
+            [&](double Spec::*f) { return spec.*f != defaults.*f && (s.text = fmt::format("{}", spec.*f), true); },
+            [&](Nanos Spec::*f) { return spec.*f != defaults.*f && (s.text = format_duration(spec.*f), true); },
+            [&](std::optional<Nanos> Spec::*f) {
+              return (spec.*f).has_value() && (s.text = format_duration(*(spec.*f)), true);
+            },
+            [&](const Bounded<Spec>& b) {
+              return spec.*b.field != defaults.*b.field && (s.text = fmt::format("{}", spec.*b.field), true);
+            },
+            [&](std::vector<std::uint64_t> Spec::*f) { return !(spec.*f).empty() && (s.packets = spec.*f, true); },
+        },
+        key.field);
+    if (set) {
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 const std::vector<std::string_view>& link_fault_keys() {
-  static const std::vector<std::string_view> keys = {"loss",        "duplicate",    "reorder",  "reorder_delay",
-                                                     "jitter",      "corrupt",      "drop_nth", "corrupt_nth",
-                                                     "reorder_nth", "duplicate_nth"};
+  static const std::vector<std::string_view> keys = names(kLinkKeys);
   return keys;
 }
 
 const std::vector<std::string_view>& device_fault_keys() {
-  static const std::vector<std::string_view> keys = {"eagain", "read_buffer", "queue_limit", "down_at", "up_at"};
+  static const std::vector<std::string_view> keys = names(kDeviceKeys);
   return keys;
 }
 
 bool set_link_fault_key(LinkFaultSpec& fault, std::string_view key, const FaultValueReader& value) {
-  if (key == "loss") {
-    fault.loss = value.probability();
-  } else if (key == "duplicate") {
-    fault.duplicate = value.probability();
-  } else if (key == "reorder") {
-    fault.reorder = value.probability();
-  } else if (key == "reorder_delay") {
-    fault.reorder_delay_ns = value.duration();
-  } else if (key == "jitter") {
-    fault.jitter_ns = value.duration();
-  } else if (key == "corrupt") {
-    fault.corrupt = value.probability();
-  } else if (key == "drop_nth") {
-    fault.drop_nth = value.packet_numbers();
-  } else if (key == "corrupt_nth") {
-    fault.corrupt_nth = value.packet_numbers();
-  } else if (key == "reorder_nth") {
-    fault.reorder_nth = value.packet_numbers();
-  } else if (key == "duplicate_nth") {
-    fault.duplicate_nth = value.packet_numbers();
-  } else {
-    return false;
-  }
-  return true;
+  return set_key(kLinkKeys, fault, key, value);
 }
 
 bool set_device_fault_key(DeviceFaultSpec& fault, std::string_view key, const FaultValueReader& value) {
-  if (key == "eagain") {
-    fault.eagain = value.probability();
-  } else if (key == "read_buffer") {
-    fault.read_buffer = static_cast<std::size_t>(value.number(1, 65535));
-  } else if (key == "queue_limit") {
-    fault.queue_limit = static_cast<std::size_t>(value.number(0, 1'000'000));
-  } else if (key == "down_at") {
-    fault.down_at_ns = value.duration();
-  } else if (key == "up_at") {
-    fault.up_at_ns = value.duration();
-  } else {
-    return false;
+  return set_key(kDeviceKeys, fault, key, value);
+}
+
+std::vector<FaultSetting> link_fault_settings(const LinkFaultSpec& fault) {
+  std::vector<FaultSetting> out = settings_of(kLinkKeys, fault);
+  // The delay of a reorder that never happens says nothing.
+  if (fault.reorder == 0 && fault.reorder_nth.empty()) {
+    std::erase_if(out, [](const FaultSetting& s) { return s.key == "reorder_delay"; });
   }
-  return true;
+  return out;
+}
+
+std::vector<FaultSetting> device_fault_settings(const DeviceFaultSpec& fault) {
+  return settings_of(kDeviceKeys, fault);
 }
 
 std::optional<std::string> device_fault_conflict(const DeviceFaultSpec& fault) {

@@ -116,6 +116,16 @@ std::optional<double> parse_probability(std::string_view text) {
   return value;
 }
 
+std::string format_duration(Nanos ns) {
+  if (ns == 0) {
+    return "0";
+  }
+  if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  if (ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
+  return std::to_string(ns) + "ns";
+}
+
 std::optional<Ipv4Address> parse_address(std::string_view text) {
   std::uint32_t address = 0;
   int octets = 0;

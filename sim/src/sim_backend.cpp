@@ -2,9 +2,45 @@
 
 #include <stdexcept>
 
+#include "tunlab/sim/link.hpp"
+#include "tunlab/sim/network.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 
 namespace tunlab::sim {
+
+namespace {
+
+LinkFaultKind to_applied(Link::FaultKind kind) {
+  switch (kind) {
+    case Link::FaultKind::drop:
+      return LinkFaultKind::drop;
+    case Link::FaultKind::corrupt:
+      return LinkFaultKind::corrupt;
+    case Link::FaultKind::reorder:
+      return LinkFaultKind::reorder;
+    case Link::FaultKind::duplicate:
+      break;
+  }
+  return LinkFaultKind::duplicate;
+}
+
+// What each faulty link direction did, packet by packet, in link_faults order.
+void list_applied_link_faults(const scenario::Scenario& scenario, Network& network,
+                              std::vector<AppliedLinkFault>& out) {
+  out.clear();
+  for (std::size_t i = 0; i < scenario.link_faults.size(); ++i) {
+    Link* link = network.find_link(scenario.link_faults[i].from);
+    const int side = link == nullptr ? -1 : link->side_of(scenario.link_faults[i].from);
+    if (side < 0) {
+      continue;
+    }
+    for (const Link::FaultEvent& event : link->fault_events(side)) {
+      out.push_back({i, to_applied(event.kind), event.packet});
+    }
+  }
+}
+
+}  // namespace
 
 RunSummary SimBackend::run(const scenario::Scenario& scenario, const BackendRunOptions& options) const {
   RunOptions run;
@@ -24,8 +60,15 @@ RunSummary SimBackend::run(const scenario::Scenario& scenario, const BackendRunO
       }
     }
   };
-  if (options.post_run) {
-    run.post_run = [&options](Network&, RunSummary& summary) { options.post_run(summary); };
+  if (options.post_run || options.applied_link_faults != nullptr) {
+    run.post_run = [&scenario, &options](Network& network, RunSummary& summary) {
+      if (options.applied_link_faults != nullptr) {
+        list_applied_link_faults(scenario, network, *options.applied_link_faults);
+      }
+      if (options.post_run) {
+        options.post_run(summary);
+      }
+    };
   }
   return run_scenario(scenario, run);
 }

@@ -1,7 +1,7 @@
 // Where a scenario runs: the simulator (sim/sim_backend.hpp) or real network namespaces
-// (real/real_backend.hpp). `tunlab run` and `tunlab replay` are written once over this interface;
-// what only one backend has (the simulator's per-hop trace, the real backend's notes) is given to
-// that backend when it is made, not to each run.
+// (real/real_backend.hpp). `tunlab run`, `replay` and `sweep` (with its shrinking) are written once
+// over this interface; what only one backend has (the simulator's per-hop trace, the real
+// backend's notes) is given to that backend when it is made, not to each run.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tunlab/harness/applied_fault.hpp"
 #include "tunlab/harness/run_observer.hpp"
 #include "tunlab/harness/run_result.hpp"
 #include "tunlab/harness/scenario.hpp"
@@ -33,6 +34,9 @@ struct BackendRunOptions {
   RunObserver* observer = nullptr;    // every hop and drop (the report), if set; not owned
   const AppRegistry* apps = nullptr;  // nullptr: the apps tunlab ships; not owned
   std::vector<HopWatch> watches;
+  // If set, filled with every random link fault the run applied, by link_faults index and then
+  // packet (what shrinking replays). The real backend applies no link faults: it leaves it empty.
+  std::vector<AppliedLinkFault>* applied_link_faults = nullptr;
   // Runs after the run, before the summary is returned: a caller's extra expectations.
   std::function<void(RunSummary&)> post_run;
 };

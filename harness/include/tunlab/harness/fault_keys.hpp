@@ -40,6 +40,20 @@ const std::vector<std::string_view>& device_fault_keys();
 bool set_link_fault_key(LinkFaultSpec& fault, std::string_view key, const FaultValueReader& value);
 bool set_device_fault_key(DeviceFaultSpec& fault, std::string_view key, const FaultValueReader& value);
 
+// One key of a fault as a scenario file or --fault writes it: `text` for a scalar (probabilities
+// in the shortest form that reads back as the same double, durations exact: format_duration), or
+// `packets` for a packet list (drop_nth, ...).
+struct FaultSetting {
+  std::string_view key;
+  std::string text;
+  std::vector<std::uint64_t> packets;
+};
+
+// The keys whose values differ from the defaults, in key order: what a writer must write so
+// that reading it back gives `fault` again.
+std::vector<FaultSetting> link_fault_settings(const LinkFaultSpec& fault);
+std::vector<FaultSetting> device_fault_settings(const DeviceFaultSpec& fault);
+
 // What is wrong with a device fault's keys together ("up_at must be later than down_at"), once
 // all of them are set; nothing when they agree.
 std::optional<std::string> device_fault_conflict(const DeviceFaultSpec& fault);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "tunlab/harness/scenario.hpp"
@@ -23,6 +24,10 @@ std::optional<std::uint64_t> parse_scaled_decimal(std::string_view text, std::ui
 // "0" or an exact decimal with ns|us|ms|s ("1.5ms", "250us"), in nanoseconds; fails beyond
 // INT64_MAX ns. Callers bound it further (limits::kMaxDurationNs).
 std::optional<Nanos> parse_duration(std::string_view text);
+
+// A duration as parse_duration reads it back exactly, in the largest unit that keeps it exact
+// ("0", "2ms", "1500us", "1000000001ns").
+std::string format_duration(Nanos ns);
 
 // Bits/s: an exact decimal with kbit|mbit|gbit|bit, or a plain number (parse_unsigned).
 std::optional<std::uint64_t> parse_rate(std::string_view text);

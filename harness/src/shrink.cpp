@@ -1,16 +1,12 @@
-#include "shrink.hpp"
+#include "tunlab/harness/shrink.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "tunlab/sim/scenario_runner.hpp"
-
-namespace tunlab::cli {
+namespace tunlab {
 
 namespace {
-
-using sim::Link;
 
 // One thing the shrinker may keep or leave out: a targeted packet event on a link direction, or a
 // fault setting that has no per-packet form (jitter, and the device faults).
@@ -25,46 +21,40 @@ struct Element {
   };
   Kind kind = Kind::link_event;
   std::size_t fault = 0;  // index into link_faults or device_faults
-  Link::FaultKind event = Link::FaultKind::drop;
+  LinkFaultKind event = LinkFaultKind::drop;
   std::uint64_t packet = 0;
 };
 
 const std::size_t kDefaultQueueLimit = scenario::DeviceFaultSpec{}.queue_limit;
 constexpr std::size_t kMaxRuns = 2000;
 
-std::vector<std::uint64_t>& nth_list(scenario::LinkFaultSpec& f, Link::FaultKind kind) {
+std::vector<std::uint64_t>& nth_list(scenario::LinkFaultSpec& f, LinkFaultKind kind) {
   switch (kind) {
-    case Link::FaultKind::drop:
+    case LinkFaultKind::drop:
       return f.drop_nth;
-    case Link::FaultKind::corrupt:
+    case LinkFaultKind::corrupt:
       return f.corrupt_nth;
-    case Link::FaultKind::reorder:
+    case LinkFaultKind::reorder:
       return f.reorder_nth;
-    case Link::FaultKind::duplicate:
+    case LinkFaultKind::duplicate:
       break;
   }
   return f.duplicate_nth;
 }
 
 // Runs the failing seed once more and lists what each faulty link direction did, packet by packet.
-std::vector<Element> collect_elements(const scenario::Scenario& s, std::uint64_t seed, const AppRegistry* apps) {
+std::vector<Element> collect_elements(const Backend& backend, const scenario::Scenario& s, std::uint64_t seed,
+                                      const AppRegistry* apps) {
   std::vector<Element> out;
-  sim::RunOptions options;
+  std::vector<AppliedLinkFault> applied;
+  BackendRunOptions options;
   options.seed = seed;
   options.apps = apps;
-  options.post_run = [&s, &out](sim::Network& network, RunSummary&) {
-    for (std::size_t i = 0; i < s.link_faults.size(); ++i) {
-      Link* link = network.find_link(s.link_faults[i].from);
-      const int side = link == nullptr ? -1 : link->side_of(s.link_faults[i].from);
-      if (side < 0) {
-        continue;
-      }
-      for (const Link::FaultEvent& event : link->fault_events(side)) {
-        out.push_back({Element::Kind::link_event, i, event.kind, event.packet});
-      }
-    }
-  };
-  sim::run_scenario(s, options);
+  options.applied_link_faults = &applied;
+  backend.run(s, options);
+  for (const AppliedLinkFault& a : applied) {
+    out.push_back({Element::Kind::link_event, a.fault, a.kind, a.packet});
+  }
   for (std::size_t i = 0; i < s.link_faults.size(); ++i) {
     if (s.link_faults[i].jitter_ns > 0) {
       out.push_back({Element::Kind::link_jitter, i});
@@ -225,10 +215,10 @@ std::size_t count_faults(const scenario::Scenario& s) {
   return n;
 }
 
-ShrinkResult shrink_faults(const scenario::Scenario& scenario, std::uint64_t seed, const std::string& key,
-                           const AppRegistry* apps) {
+ShrinkResult shrink_faults(const Backend& backend, const scenario::Scenario& scenario, std::uint64_t seed,
+                           const std::string& key, const AppRegistry* apps) {
   ShrinkResult result;
-  const std::vector<Element> all = collect_elements(scenario, seed, apps);
+  const std::vector<Element> all = collect_elements(backend, scenario, seed, apps);
   result.runs = 1;
   result.faults_before = count_faults(build(scenario, all));
   std::string last_failure;
@@ -237,10 +227,10 @@ ShrinkResult shrink_faults(const scenario::Scenario& scenario, std::uint64_t see
       return false;  // out of budget: keep what we have, which is known to fail
     }
     ++result.runs;
-    sim::RunOptions options;
+    BackendRunOptions options;
     options.apps = apps;
     options.seed = seed;
-    const RunSummary summary = sim::run_scenario(build(scenario, kept), options);
+    const RunSummary summary = backend.run(build(scenario, kept), options);
     if (summary.passed() || failure_key(summary) != key) {
       return false;
     }
@@ -260,4 +250,4 @@ ShrinkResult shrink_faults(const scenario::Scenario& scenario, std::uint64_t see
   return result;
 }
 
-}  // namespace tunlab::cli
+}  // namespace tunlab
