@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "seed_model.hpp"
 #include "test_packets.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/replay_check.hpp"
@@ -24,18 +25,6 @@ namespace fs = std::filesystem;
 using test::Bytes;
 using test::IpSpec;
 using test::make_udp_bytes;
-
-scenario::Scenario udp_to_right(std::uint32_t count) {
-  scenario::Scenario s = scenario::seed_topology();
-  scenario::TrafficSpec t;
-  t.kind = scenario::TrafficKind::udp;
-  t.from = "left";
-  t.dst = Ipv4Address("10.0.0.22");
-  t.count = count;
-  t.interval_ns = 1'000'000;
-  s.traffic.push_back(t);
-  return s;
-}
 
 TEST(SimBackend, AWatchSeesEveryPacketOfItsHopWithItsOriginAndPostRunSeesTheSummary) {
   const sim::SimBackend backend;
@@ -51,7 +40,7 @@ TEST(SimBackend, AWatchSeesEveryPacketOfItsHopWithItsOriginAndPostRunSeesTheSumm
                              }});
   std::uint64_t delivered_at_post_run = 0;
   options.post_run = [&](RunSummary& summary) { delivered_at_post_run = summary.delivered; };
-  const RunSummary summary = backend.run(udp_to_right(5), options);
+  const RunSummary summary = backend.run(test::seed_udp_line(5, 1'000'000), options);
   EXPECT_EQ(incoming, (std::vector<std::uint32_t>{1, 2, 3, 4, 5}));
   EXPECT_EQ(outgoing, 0u);  // nothing in this flow leaves right through its tun
   EXPECT_EQ(delivered_at_post_run, 5u);
@@ -62,7 +51,7 @@ TEST(SimBackend, AWatchOnAnInterfaceTheScenarioLacksIsRefused) {
   const sim::SimBackend backend;
   BackendRunOptions options;
   options.watches.push_back({"nowhere-tun9", [](bool, std::uint32_t, ByteView) {}});
-  EXPECT_THROW(backend.run(udp_to_right(1), options), std::invalid_argument);
+  EXPECT_THROW(backend.run(test::seed_udp_line(1, 1'000'000), options), std::invalid_argument);
 }
 
 class ReplayCheckTest : public ::testing::Test {
@@ -134,6 +123,26 @@ TEST_F(ReplayCheckTest, WithoutOriginsAPacketThePcapNeverHeldIsIgnored) {
     check.arrived(0, p);
   }
   EXPECT_TRUE(check.result().ok) << check.result().seen;
+}
+
+TEST_F(ReplayCheckTest, WithoutOriginsAStrangerReadsOnlyTheLookAheadIntoMemory) {
+  ReplayCheck check(pcap_, 4, /*look_ahead=*/2);
+  IpSpec stranger;
+  stranger.id = 7;
+  check.arrived(0, make_udp_bytes(200, stranger));
+  EXPECT_EQ(check.held(), 2u);  // not the whole file
+  for (const Bytes& p : packets_) {
+    check.arrived(0, p);
+  }
+  EXPECT_TRUE(check.result().ok) << check.result().seen;
+  EXPECT_EQ(check.held(), 0u);
+}
+
+TEST_F(ReplayCheckTest, WithoutOriginsAnArrivalBeyondTheLookAheadIsNotMatched) {
+  ReplayCheck check(pcap_, 4, /*look_ahead=*/2);
+  check.arrived(0, packets_[3]);  // the three before it were lost: more than the look-ahead
+  EXPECT_EQ(check.result().seen, "0 identical packets");
+  EXPECT_FALSE(check.result().ok);
 }
 
 TEST_F(ReplayCheckTest, ItsWatchFeedsOnlyWhatRightTun0HandsTheStack) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "seed_model.hpp"
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/scenario_loader.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
@@ -18,18 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 
 // The seed topology with one UDP line from left to app C: `count` datagrams, `interval_ns` apart.
-scenario::Scenario udp_line(std::uint32_t count, scenario::Nanos interval_ns) {
-  scenario::Scenario s = scenario::seed_topology();
-  scenario::TrafficSpec t;
-  t.kind = scenario::TrafficKind::udp;
-  t.from = "left";
-  t.dst = Ipv4Address("10.0.0.22");
-  t.count = count;
-  t.interval_ns = interval_ns;
-  s.traffic.push_back(t);
-  return s;
-}
-
 struct Outcome {
   RunSummary summary;
   std::size_t peak_events = 0;
@@ -63,8 +52,8 @@ TEST(SimScale, AMillionPacketTrafficLineKeepsOnlyItsNextPacketInTheQueue) {
 
 TEST(SimScale, TheQueueHoldsWhatIsInFlightNotWhatIsStillToBeSent) {
   // 10 us apart over links of 1 ms: about 100 packets per link in flight, however long the line.
-  const Outcome shorter = run(udp_line(2'000, 10'000));
-  const Outcome longer = run(udp_line(8'000, 10'000));
+  const Outcome shorter = run(test::seed_udp_line(2'000, 10'000));
+  const Outcome longer = run(test::seed_udp_line(8'000, 10'000));
   EXPECT_EQ(shorter.summary.delivered, 2'000u);
   EXPECT_EQ(longer.summary.delivered, 8'000u);
   EXPECT_LT(longer.peak_events, 1'000u);
@@ -74,7 +63,7 @@ TEST(SimScale, TheQueueHoldsWhatIsInFlightNotWhatIsStillToBeSent) {
 TEST(SimScale, EqualTimeEventsRunInTheOrderTheyWouldHaveUpFront) {
   // Two lines at the same instants: line 0's packet is sent before line 1's every time, as when
   // every packet was scheduled before the run (origins alternate 1, 2, 3 ...).
-  scenario::Scenario s = udp_line(50, 1'000'000);
+  scenario::Scenario s = test::seed_udp_line(50, 1'000'000);
   s.traffic.push_back(s.traffic[0]);
   s.traffic[1].dst_port = 9001;
   scenario::Expectation order0;
@@ -109,7 +98,7 @@ traffic:
 }
 
 TEST(SimScale, ALineThatWouldOverflowTheVirtualClockIsBadInput) {
-  scenario::Scenario s = udp_line(1'000'000'000, 10'000'000'000'000);  // 10^9 x 10^4 s
+  scenario::Scenario s = test::seed_udp_line(1'000'000'000, 10'000'000'000'000);  // 10^9 x 10^4 s
   try {
     run(s);
     ADD_FAILURE() << "accepted";
@@ -121,7 +110,7 @@ TEST(SimScale, ALineThatWouldOverflowTheVirtualClockIsBadInput) {
 TEST(SimScale, CapturesStreamedToAFolderGiveTheDigestOfARunWithoutThem) {
   const fs::path dir = fs::temp_directory_path() / ("tunlab-sim_scale_test-" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  const scenario::Scenario s = udp_line(3'000, 1'000);
+  const scenario::Scenario s = test::seed_udp_line(3'000, 1'000);
   const Outcome plain = run(s);
   RunOptions options;
   options.capture_dir = dir;

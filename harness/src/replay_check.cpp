@@ -12,7 +12,8 @@ bool same(ByteView a, const std::vector<std::uint8_t>& b) {
 }
 }  // namespace
 
-ReplayCheck::ReplayCheck(const std::filesystem::path& pcap, std::uint64_t count) : reader_(pcap), count_(count) {}
+ReplayCheck::ReplayCheck(const std::filesystem::path& pcap, std::uint64_t count, std::size_t look_ahead)
+    : reader_(pcap), count_(count), look_ahead_(look_ahead) {}
 
 void ReplayCheck::arrived(std::uint32_t origin, ByteView ip) {
   if (origin != 0) {
@@ -53,7 +54,11 @@ void ReplayCheck::arrived_in_order(ByteView ip) {
       return;
     }
   }
-  while (const auto record = reader_.next()) {
+  while (read_ - matched_ < look_ahead_) {
+    const auto record = reader_.next();
+    if (!record) {
+      break;
+    }
     ++read_;
     if (std::equal(ip.begin(), ip.end(), record->bytes.begin(), record->bytes.end())) {
       ++identical_;
@@ -63,7 +68,8 @@ void ReplayCheck::arrived_in_order(ByteView ip) {
     }
     pending_.emplace(read_, std::vector<std::uint8_t>(record->bytes.begin(), record->bytes.end()));
   }
-  // Equal to no record after the last match: a packet the pcap did not hold, or out of order.
+  // Equal to no record within the look-ahead after the last match: a packet the pcap did not
+  // hold, one out of order, or one after more losses than the look-ahead.
 }
 
 ExpectationResult ReplayCheck::result() const {

@@ -49,4 +49,16 @@ scenario::Scenario seed_model(const SeedModelOptions& options) {
   return s;
 }
 
+scenario::Scenario seed_udp_line(std::uint32_t count, scenario::Nanos interval_ns) {
+  scenario::Scenario s = scenario::seed_topology();
+  scenario::TrafficSpec t;
+  t.kind = scenario::TrafficKind::udp;
+  t.from = "left";
+  t.dst = Ipv4Address("10.0.0.22");
+  t.count = count;
+  t.interval_ns = interval_ns;
+  s.traffic.push_back(t);
+  return s;
+}
+
 }  // namespace tunlab::test

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/wire/ipv4.hpp"
@@ -20,6 +21,9 @@ struct SeedModelOptions {
 // The seed, with each side's tun0 MTU and its tunnel's underlay MTU following that side's link:
 // tun0 carries what fits in one outer packet (link MTU - 20).
 scenario::Scenario seed_model(const SeedModelOptions& options = {});
+
+// The seed with one line of `count` UDP datagrams from left to 10.0.0.22, `interval_ns` apart.
+scenario::Scenario seed_udp_line(std::uint32_t count, scenario::Nanos interval_ns);
 
 struct SeedAddresses {
   static Ipv4Address left_eth0() { return Ipv4Address("18.12.0.92"); }

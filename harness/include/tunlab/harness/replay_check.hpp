@@ -22,12 +22,20 @@ namespace tunlab {
 
 class ReplayCheck {
 public:
+  // In order, how far past the last matched record an arrival is looked for. It bounds the
+  // records held and the work per arrival when a packet the pcap never held arrives (without it
+  // one stranger would read the rest of the file into memory and every later arrival would search
+  // it). An arrival further ahead is not matched: so many records lost fail the check anyway.
+  static constexpr std::size_t kLookAhead = 4096;
+
   // `count`: how many packets the pcap holds (the caller read it through once already).
-  ReplayCheck(const std::filesystem::path& pcap, std::uint64_t count);
+  ReplayCheck(const std::filesystem::path& pcap, std::uint64_t count, std::size_t look_ahead = kLookAhead);
 
   // A packet right-tun0 handed right's stack; `origin` 0 when the backend does not know it.
   void arrived(std::uint32_t origin, ByteView ip);
   ExpectationResult result() const;
+  // Records read from the file and not yet matched (in flight, lost, or looked ahead at).
+  std::size_t held() const { return pending_.size(); }
 
   // The watch that feeds `check` (incoming packets of right-tun0).
   static HopWatch watch(const std::shared_ptr<ReplayCheck>& check);
@@ -38,6 +46,7 @@ private:
 
   PcapReader reader_;
   std::uint64_t count_;
+  std::size_t look_ahead_;
   std::uint64_t read_ = 0;     // records read from the file so far
   std::uint64_t matched_ = 0;  // in order: the last record an arrival matched
   std::uint64_t identical_ = 0;
