@@ -11,6 +11,7 @@ namespace tunlab::cli {
 namespace {
 
 using sim::Link;
+using sim::LinkFaults;
 
 // One thing the shrinker may keep or leave out: a targeted packet event on a link direction, or a
 // fault setting that has no per-packet form (jitter, and the device faults).
@@ -25,22 +26,22 @@ struct Element {
   };
   Kind kind = Kind::link_event;
   std::size_t fault = 0;  // index into link_faults or device_faults
-  Link::FaultKind event = Link::FaultKind::drop;
+  LinkFaults::Kind event = LinkFaults::Kind::drop;
   std::uint64_t packet = 0;
 };
 
 const std::size_t kDefaultQueueLimit = scenario::DeviceFaultSpec{}.queue_limit;
 constexpr std::size_t kMaxRuns = 2000;
 
-std::vector<std::uint64_t>& nth_list(scenario::LinkFaultSpec& f, Link::FaultKind kind) {
+std::vector<std::uint64_t>& nth_list(scenario::LinkFaultSpec& f, LinkFaults::Kind kind) {
   switch (kind) {
-    case Link::FaultKind::drop:
+    case LinkFaults::Kind::drop:
       return f.drop_nth;
-    case Link::FaultKind::corrupt:
+    case LinkFaults::Kind::corrupt:
       return f.corrupt_nth;
-    case Link::FaultKind::reorder:
+    case LinkFaults::Kind::reorder:
       return f.reorder_nth;
-    case Link::FaultKind::duplicate:
+    case LinkFaults::Kind::duplicate:
       break;
   }
   return f.duplicate_nth;
@@ -59,7 +60,7 @@ std::vector<Element> collect_elements(const scenario::Scenario& s, std::uint64_t
       if (side < 0) {
         continue;
       }
-      for (const Link::FaultEvent& event : link->fault_events(side)) {
+      for (const LinkFaults::Event& event : link->fault_events(side)) {
         out.push_back({Element::Kind::link_event, i, event.kind, event.packet});
       }
     }
