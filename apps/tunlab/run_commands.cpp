@@ -54,7 +54,7 @@ void add_common(CLI::App& command, CommonOptions& o) {
   command.add_flag("--hold-after-setup", o.hold_after_setup)->group("");
 }
 
-sim::Network::Tracer make_tracer(std::FILE* out) {
+sim::Tracer make_tracer(std::FILE* out) {
   return [out](sim::Time at, const std::string& label, sim::Direction direction, std::uint32_t origin, ByteView ip) {
     // "#3" is the third packet the scenario sent; "--" marks the network's own (ICMP errors,
     // echo replies), so one packet can be followed from hop to hop.
@@ -98,7 +98,7 @@ std::unique_ptr<Backend> make_backend(const CommonOptions& o) {
     return std::make_unique<real::RealBackend>([](const std::string& text) { fmt::print(stderr, "note: {}\n", text); },
                                                std::move(after_setup));
   }
-  return std::make_unique<sim::SimBackend>(o.trace ? make_tracer(o.json ? stderr : stdout) : sim::Network::Tracer{});
+  return std::make_unique<sim::SimBackend>(o.trace ? make_tracer(o.json ? stderr : stdout) : sim::Tracer{});
 }
 
 // One run on the chosen backend, reported. `options` brings the command's own watches and checks.
