@@ -27,7 +27,7 @@ struct Outcome {
   std::vector<std::uint32_t> arrival_order;  // origins as app C received them
   std::uint64_t duplicate_deliveries = 0;
   std::vector<std::uint32_t> corrupted;  // origins a fault flipped a bit in
-  std::vector<Link::FaultEvent> wan_right_events;
+  std::vector<LinkFaults::Event> wan_right_events;
   TunnelCounters left;
   TunnelCounters right;
 
@@ -178,7 +178,7 @@ TEST(SimFaults, TargetedReorderHoldsThePacketBack) {
   EXPECT_FALSE(o.summary.expectations[0].ok);
   ASSERT_EQ(o.wan_right_events.size(), 1u);
   EXPECT_EQ(o.wan_right_events[0].packet, 1u);
-  EXPECT_EQ(o.wan_right_events[0].kind, Link::FaultKind::reorder);
+  EXPECT_EQ(o.wan_right_events[0].kind, LinkFaults::Kind::reorder);
 }
 
 TEST(SimFaults, RandomReorderChangesArrivalOrderButDeliversEverything) {

@@ -15,7 +15,7 @@ namespace tunlab::cli {
 
 namespace {
 
-sim::Network::Tracer make_tracer(std::FILE* out) {
+sim::Tracer make_tracer(std::FILE* out) {
   return [out](sim::Time at, const std::string& label, sim::Direction direction, std::uint32_t origin, ByteView ip) {
     // "#3" is the third packet the scenario sent; "--" marks the network's own (ICMP errors,
     // echo replies), so one packet can be followed from hop to hop.
@@ -40,7 +40,7 @@ std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
                                                std::move(after_setup));
   }
   return std::make_unique<sim::SimBackend>(choice.trace ? make_tracer(choice.trace_to_stderr ? stderr : stdout)
-                                                        : sim::Network::Tracer{});
+                                                        : sim::Tracer{});
 }
 
 }  // namespace

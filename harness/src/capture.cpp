@@ -109,7 +109,7 @@ public:
   CaptureFile(const CaptureFile&) = delete;
   CaptureFile& operator=(const CaptureFile&) = delete;
 
-  void record(std::int64_t time_ns, ByteView bytes) {
+  void record(std::int64_t time_ns, ByteView link_header, ByteView bytes) {
     // Floor division so that a (never expected) negative time still yields 0 <= usec < 1e6.
     std::int64_t sec = time_ns / kNsPerSec;
     std::int64_t rem = time_ns % kNsPerSec;
@@ -117,13 +117,16 @@ public:
       rem += kNsPerSec;
       --sec;
     }
-    const std::size_t caplen = std::min<std::size_t>(bytes.size(), kSnaplen);
+    const std::size_t length = link_header.size() + bytes.size();
+    const std::size_t caplen = std::min<std::size_t>(length, kSnaplen);
     // struct pcap_sf_pkthdr: 32-bit seconds and microseconds, caplen, len.
     const std::uint32_t header[4] = {static_cast<std::uint32_t>(static_cast<std::int32_t>(sec)),
                                      static_cast<std::uint32_t>(rem / 1000), static_cast<std::uint32_t>(caplen),
-                                     static_cast<std::uint32_t>(bytes.size())};
+                                     static_cast<std::uint32_t>(length)};
     append(header, sizeof header);
-    append(bytes.data(), caplen);
+    const std::size_t head = std::min(link_header.size(), caplen);
+    append(link_header.data(), head);
+    append(bytes.data(), caplen - head);
     ++packet_count_;
     if (buffer_.size() >= kBufferBytes) {
       flush();
@@ -369,7 +372,11 @@ void CaptureSet::seal() {
 }
 
 void CaptureSet::record(std::size_t capture, std::int64_t time_ns, ByteView bytes) {
-  files_.at(capture)->record(time_ns, bytes);
+  files_.at(capture)->record(time_ns, {}, bytes);
+}
+
+void CaptureSet::record(std::size_t capture, std::int64_t time_ns, ByteView link_header, ByteView bytes) {
+  files_.at(capture)->record(time_ns, link_header, bytes);
 }
 
 std::size_t CaptureSet::packet_count(std::size_t capture) const {

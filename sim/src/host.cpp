@@ -53,6 +53,7 @@ std::size_t Host::add_interface(const scenario::InterfaceSpec& spec) {
   Interface iface;
   iface.name = spec.name;
   iface.label = name_ + "-" + spec.name;
+  iface.id = network_.next_interface_id();
   iface.kind = spec.kind;
   iface.address = to_host_order(spec.address);
   iface.prefix_length = spec.prefix_length;
@@ -170,7 +171,7 @@ void Host::transmit(std::size_t index, std::uint32_t next_hop, Packet&& packet) 
     transmit_on_tap(index, next_hop, std::move(packet));
     return;
   }
-  network_.observe(*this, out, Direction::out, packet);
+  network_.observe(out, Direction::out, packet);
   if (out.link != nullptr) {
     out.link->send(out.link_side, std::move(packet));
   } else if (out.device != nullptr) {
@@ -193,7 +194,7 @@ void Host::transmit_on_tap(std::size_t index, std::uint32_t next_hop, Packet&& p
   }
   write_ethernet_header({packet.push_front(kEthernetHeader), kEthernetHeader}, known->second, out.mac,
                         ethertype::kIpv4);
-  network_.observe(*this, out, Direction::out, packet);
+  network_.observe(out, Direction::out, packet);
   if (out.device != nullptr) {
     out.device->deliver_from_stack(std::move(packet));
   }
@@ -207,7 +208,7 @@ void Host::send_arp(std::size_t index, std::uint16_t operation, const MacAddress
                                   .target_mac = operation == arp::kRequest ? MacAddress{} : target_mac,
                                   .target_ip = from_host_order(target_ip)},
                                  target_mac);
-  network_.observe(*this, out, Direction::out, frame);
+  network_.observe(out, Direction::out, frame);
   if (out.device != nullptr) {
     out.device->deliver_from_stack(std::move(frame));
   }
@@ -224,11 +225,11 @@ void Host::receive(std::size_t index, Packet&& packet) {
     return;
   }
   if (in.kind == scenario::InterfaceKind::tap) {
-    network_.observe(*this, in, Direction::in, packet);
+    network_.observe(in, Direction::in, packet);
     receive_ethernet_frame(index, std::move(packet));
     return;
   }
-  network_.observe(*this, in, Direction::in, packet);
+  network_.observe(in, Direction::in, packet);
   receive_ip(index, std::move(packet));
 }
 

@@ -24,10 +24,7 @@ void Link::set_mtu(std::size_t mtu) {
 }
 
 void Link::set_faults(int side, const scenario::LinkFaultSpec& faults) {
-  Direction& direction = directions_[side];
-  direction.faults = faults;
-  direction.faulty = true;
-  direction.random = network_.random_stream("link:" + faults.from.describe());
+  directions_[side].faults = LinkFaults(faults, network_.random_stream("link:" + faults.from.describe()));
 }
 
 int Link::side_of(const scenario::LinkEnd& end) const {
@@ -55,44 +52,17 @@ void Link::send(int side, Packet&& packet) {
     return;
   }
   Direction& direction = directions_[side];
-  const Time now = network_.now();
-  Time delay = spec_.delay_ns;
-  ++direction.packets;
-  bool duplicate = false;
-  if (direction.faulty) {
-    const scenario::LinkFaultSpec& f = direction.faults;
-    const auto nth = [&](const std::vector<std::uint64_t>& list) {
-      return std::find(list.begin(), list.end(), direction.packets) != list.end();
-    };
-    const auto record = [&](FaultKind kind) { direction.events.push_back({direction.packets, kind}); };
-    // Each random draw comes before its targeted check, so a targeted fault never shifts the stream.
-    const bool lost = direction.random.chance(f.loss);
-    if (nth(f.drop_nth)) {
-      record(FaultKind::drop);
-      drop(DropReason::fault_targeted);
-      return;
-    }
-    if (lost) {
-      record(FaultKind::drop);
-      drop(DropReason::link_loss);
-      return;
-    }
-    if (direction.random.chance(f.corrupt) || nth(f.corrupt_nth)) {
-      record(FaultKind::corrupt);
-      corrupt(direction, packet);
-    }
-    if (f.jitter_ns > 0) {
-      delay += static_cast<Time>(direction.random.below(static_cast<std::uint64_t>(f.jitter_ns) + 1));
-    }
-    if (direction.random.chance(f.reorder) || nth(f.reorder_nth)) {
-      record(FaultKind::reorder);
-      delay += f.reorder_delay_ns;
-    }
-    duplicate = direction.random.chance(f.duplicate) || nth(f.duplicate_nth);
-    if (duplicate) {
-      record(FaultKind::duplicate);
-    }
+  const LinkFaults::Decision fault = direction.faults.decide(packet.size());
+  if (fault.drop) {
+    drop(*fault.drop);
+    return;
   }
+  if (fault.flip) {
+    packet.mutable_bytes()[fault.flip->byte] ^= fault.flip->mask;
+    network_.note_corruption(packet.origin);
+  }
+  const Time now = network_.now();
+  const Time delay = spec_.delay_ns + fault.extra_delay;
   Time departure = now;
   if (spec_.rate_bps > 0) {
     const auto serialisation = static_cast<Time>(packet.size() * 8 * 1'000'000'000ULL / spec_.rate_bps);
@@ -112,22 +82,12 @@ void Link::send(int side, Packet&& packet) {
     departure = direction.busy_until;
   }
   const auto other = static_cast<std::uint32_t>(1 - side);
-  if (duplicate) {
+  if (fault.duplicate) {
     Packet copy(packet.bytes());
     copy.origin = packet.origin;
     network_.events().schedule_packet(direction.lane, departure + delay, *this, other, std::move(copy));
   }
   network_.events().schedule_packet(direction.lane, departure + delay, *this, other, std::move(packet));
-}
-
-void Link::corrupt(Direction& direction, Packet& packet) {
-  if (packet.empty()) {
-    return;
-  }
-  const std::size_t byte = direction.random.below(packet.size());
-  const auto bit = static_cast<std::uint8_t>(1u << direction.random.below(8));
-  packet.mutable_bytes()[byte] ^= bit;
-  network_.note_corruption(packet.origin);
 }
 
 void Link::handle_packet_event(std::uint32_t arg, Packet&& packet) {

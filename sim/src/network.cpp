@@ -4,13 +4,8 @@
 #include <stdexcept>
 
 #include "tunlab/harness/input_error.hpp"
-#include "tunlab/wire/ethernet.hpp"
 
 namespace tunlab::sim {
-
-namespace {
-constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
-}  // namespace
 
 Network::Network(std::uint64_t seed) : seed_(seed) {}
 Network::~Network() = default;
@@ -220,19 +215,6 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
   return network;
 }
 
-void Network::enable_captures(const std::optional<std::filesystem::path>& dir) {
-  capturing_ = true;
-  captures_ = dir ? CaptureSet(*dir) : CaptureSet();
-  for (auto& h : hosts_) {
-    for (std::size_t i = 0; i < h->interface_count(); ++i) {
-      Interface& iface = h->interface(i);
-      const LinkType type = iface.kind == scenario::InterfaceKind::tun ? LinkType::raw : LinkType::ethernet;
-      iface.capture = static_cast<int>(captures_.open(iface.label, type));
-    }
-  }
-  captures_.seal();
-}
-
 bool Network::observe_hop(const std::string& label, HopObserver observer) {
   for (auto& h : hosts_) {
     for (std::size_t i = 0; i < h->interface_count(); ++i) {
@@ -270,44 +252,23 @@ const std::vector<HopRecord>& Network::hop_records(const std::string& label) con
   return it == hop_logs_.end() ? kNone : it->second;
 }
 
-void Network::observe(Host& host, Interface& iface, Direction direction, Packet& packet) {
-  (void)host;
-  const bool framed = iface.kind == scenario::InterfaceKind::tap;
-  if (capturing_ && iface.capture >= 0) {
-    const auto capture = static_cast<std::size_t>(iface.capture);
-    if (iface.kind == scenario::InterfaceKind::ethernet && iface.link != nullptr) {
-      // Simulated links carry IP packets; the capture shows the Ethernet frame a veth would.
-      const Link::End& peer_end = iface.link->end(1 - iface.link_side);
-      const MacAddress& peer = peer_end.host->interface(peer_end.interface).mac;
-      const bool out = direction == Direction::out;
-      write_ethernet_header({packet.push_front(kEthernetHeader), kEthernetHeader}, out ? peer : iface.mac,
-                            out ? iface.mac : peer, ethertype::kIpv4);
-      captures_.record(capture, now(), packet.bytes());
-      packet.pull_front(kEthernetHeader);
-    } else {
-      captures_.record(capture, now(), packet.bytes());
-    }
+void Network::observe(const Interface& iface, Direction direction, const Packet& packet) {
+  for (PacketTap* tap : taps_) {
+    tap->seen(now(), iface, direction, packet.origin, packet.bytes());
   }
-  if (!tracer_ && iface.hop_observers < 0 && observer_ == nullptr) {
+  if (iface.hop_observers < 0 && observer_ == nullptr) {
     return;
   }
-  ByteView ip = packet.bytes();
-  if (framed) {
-    const auto ethernet = EthernetView::parse(ip);
-    if (!ethernet || ethernet->ethertype() != ethertype::kIpv4) {
-      return;  // ARP and other non-IP frames are in the capture only
-    }
-    ip = ethernet->payload();
-  }
-  if (tracer_) {
-    tracer_(now(), iface.label, direction, packet.origin, ip);
+  const auto ip = carried_ipv4(iface, packet.bytes());
+  if (!ip) {
+    return;
   }
   if (observer_ != nullptr) {
-    observer_->hop(now(), iface.label, direction == Direction::out, packet.origin, ip);
+    observer_->hop(now(), iface.label, direction == Direction::out, packet.origin, *ip);
   }
   if (iface.hop_observers >= 0) {
     for (const HopObserver& observer : hop_observers_[static_cast<std::size_t>(iface.hop_observers)]) {
-      observer(now(), direction, packet.origin, ip);
+      observer(now(), direction, packet.origin, *ip);
     }
   }
 }

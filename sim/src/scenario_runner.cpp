@@ -10,6 +10,7 @@
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/traffic.hpp"
+#include "tunlab/sim/capture_recorder.hpp"
 #include "tunlab/sim/payload_digest.hpp"
 #include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
@@ -245,7 +246,8 @@ std::string describe_packet(ByteView bytes) {
 RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(s.seed);
   std::unique_ptr<Network> network = Network::from_scenario(s, seed, options.apps);
-  network->enable_captures(options.capture_dir);
+  CaptureRecorder recorder(*network, options.capture_dir);
+  network->add_tap(recorder);
 
   // Expectations that count or match are tallied as packets pass; nothing is kept for them.
   ExpectationTally tally(s);
@@ -299,8 +301,9 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
     });
     host.keep_datagrams(false);
   }
+  TraceTap trace(options.tracer);
   if (options.tracer) {
-    network->set_tracer(options.tracer);
+    network->add_tap(trace);
   }
   network->set_observer(options.observer);
   schedule_traffic_logged(s, *network, &sent);
@@ -364,7 +367,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   if (options.post_run) {
     options.post_run(*network, summary);
   }
-  const CaptureSet& captures = network->captures();
+  const CaptureSet& captures = recorder.captures();
   summary.digest = captures.digest();
   if (options.capture_dir) {
     for (const auto& [name, path] : captures.write_to(*options.capture_dir)) {

@@ -10,20 +10,6 @@ namespace tunlab::sim {
 
 namespace {
 
-LinkFaultKind to_applied(Link::FaultKind kind) {
-  switch (kind) {
-    case Link::FaultKind::drop:
-      return LinkFaultKind::drop;
-    case Link::FaultKind::corrupt:
-      return LinkFaultKind::corrupt;
-    case Link::FaultKind::reorder:
-      return LinkFaultKind::reorder;
-    case Link::FaultKind::duplicate:
-      break;
-  }
-  return LinkFaultKind::duplicate;
-}
-
 // What each faulty link direction did, packet by packet, in link_faults order.
 void list_applied_link_faults(const scenario::Scenario& scenario, Network& network,
                               std::vector<AppliedLinkFault>& out) {
@@ -34,8 +20,8 @@ void list_applied_link_faults(const scenario::Scenario& scenario, Network& netwo
     if (side < 0) {
       continue;
     }
-    for (const Link::FaultEvent& event : link->fault_events(side)) {
-      out.push_back({i, to_applied(event.kind), event.packet});
+    for (const LinkFaults::Event& event : link->fault_events(side)) {
+      out.push_back({i, event.kind, event.packet});
     }
   }
 }

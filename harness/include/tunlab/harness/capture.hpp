@@ -43,6 +43,9 @@ public:
   void seal();
   // Appends one record. `time_ns` becomes the pcap timestamp (microsecond resolution).
   void record(std::size_t capture, std::int64_t time_ns, ByteView bytes);
+  // The same for a frame of `link_header` then `bytes` that the caller never assembled (the
+  // simulator's links carry IP packets; their captures show Ethernet frames).
+  void record(std::size_t capture, std::int64_t time_ns, ByteView link_header, ByteView bytes);
 
   std::size_t packet_count(std::size_t capture) const;
   const std::string& name(std::size_t capture) const;

@@ -1,5 +1,6 @@
 // A point-to-point link between two simulated interfaces: delay, MTU (set on both ends), an
-// optional rate with a bounded queue, up/down, and seeded faults per direction.
+// optional rate with a bounded queue, up/down. Seeded faults per direction are LinkFaults'
+// decisions; the link only carries them out.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +9,7 @@
 
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
-#include "tunlab/sim/random.hpp"
+#include "tunlab/sim/link_faults.hpp"
 
 namespace tunlab::sim {
 
@@ -21,14 +22,6 @@ public:
     Host* host = nullptr;
     std::size_t interface = 0;
   };
-  // What a fault did to one packet of a direction, so a failing run's random faults can be
-  // replayed as targeted ones (drop_nth, corrupt_nth, reorder_nth, duplicate_nth) and shrunk.
-  enum class FaultKind : std::uint8_t { drop, corrupt, reorder, duplicate };
-  struct FaultEvent {
-    std::uint64_t packet = 0;  // 1-based packet number on the direction
-    FaultKind kind = FaultKind::drop;
-  };
-
   Link(Network& network, End a, End b, const scenario::LinkSpec& spec);
 
   // Transmits `packet` from end `side` (0 = a, 1 = b) towards the other end.
@@ -42,22 +35,17 @@ public:
   // The side (0 or 1) whose interface is `end`; -1 if neither.
   int side_of(const scenario::LinkEnd& end) const;
   // Every fault applied on the direction leaving `side`, in packet order.
-  const std::vector<FaultEvent>& fault_events(int side) const { return directions_[side].events; }
+  const std::vector<LinkFaults::Event>& fault_events(int side) const { return directions_[side].faults.events(); }
   std::string describe() const;
 
   void handle_packet_event(std::uint32_t arg, Packet&& packet) override;
 
 private:
   struct Direction {
-    scenario::LinkFaultSpec faults;
-    bool faulty = false;
-    Random random{0};
-    std::uint64_t packets = 0;
+    LinkFaults faults;
     Time busy_until = 0;
-    std::vector<FaultEvent> events;
     EventQueue::Lane lane = 0;  // packets in flight this way, in arrival order
   };
-  void corrupt(Direction& direction, Packet& packet);
 
   Network& network_;
   End ends_[2];

@@ -1,18 +1,17 @@
 // The simulation: owns the virtual clock and event queue, hosts, links, simulated devices,
-// raw sockets and tunnel engines, captures and per-packet accounting. Nothing in it reads the
-// wall clock or an unseeded random source, so one scenario and seed give one result.
+// raw sockets and tunnel engines, and per-packet accounting. It shows every packet crossing an
+// interface to the taps added to it (captures, the trace: see packet_tap.hpp) and to hop
+// observers. Nothing in it reads the wall clock or an unseeded random source, so one scenario
+// and seed give one result.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/faulty_device.hpp"
 #include "tunlab/harness/run_observer.hpp"
 #include "tunlab/harness/scenario.hpp"
@@ -20,6 +19,7 @@
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/host.hpp"
 #include "tunlab/sim/link.hpp"
+#include "tunlab/sim/packet_tap.hpp"
 #include "tunlab/sim/random.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
@@ -27,8 +27,6 @@
 #include "tunlab/tunnel/tunnel_engine.hpp"
 
 namespace tunlab::sim {
-
-enum class Direction { in, out };  // from the interface owner's point of view
 
 // One packet seen on an interface, for traces and hop expectations.
 struct HopRecord {
@@ -74,11 +72,15 @@ public:
   Accounting& accounting() { return accounting_; }
   std::uint64_t seed() const { return seed_; }
   Random random_stream(const std::string& name) const { return Random::derive(seed_, name); }
+  // A new interface's Interface::id; hosts call it as they add one.
+  std::size_t next_interface_id() { return interface_count_++; }
+  // Every Interface::id is below it.
+  std::size_t interface_count() const { return interface_count_; }
 
-  // Opens one capture per interface (call after building, before running), streamed into
-  // DIR/HOST-IFACE.pcap as packets pass, or into temporary files without a directory.
-  void enable_captures(const std::optional<std::filesystem::path>& dir = std::nullopt);
-  const CaptureSet& captures() const { return captures_; }
+  // Shows `tap` every packet crossing any interface, as it passes, after the taps added before
+  // it. Not owned: it must outlive the run.
+  void add_tap(PacketTap& tap) { taps_.push_back(&tap); }
+
   // Calls `observer` for every IPv4 packet seen on `label` ("left-eth0"), as it passes. False
   // when no interface has that label.
   using HopObserver = std::function<void(Time, Direction, std::uint32_t origin, ByteView ip_packet)>;
@@ -87,11 +89,6 @@ public:
   // grows with the run: scenario runs count hop expectations as packets pass instead).
   bool watch_hop(const std::string& label);
   const std::vector<HopRecord>& hop_records(const std::string& label) const;
-  // `origin` is the injected packet this one descends from (0 = the network's own: ICMP errors,
-  // echo replies), so a trace can follow one packet across hops.
-  using Tracer =
-      std::function<void(Time, const std::string& label, Direction, std::uint32_t origin, ByteView ip_packet)>;
-  void set_tracer(Tracer tracer) { tracer_ = std::move(tracer); }
   // Sees every hop and every drop as it happens (the report's recorder); not owned, may be null.
   void set_observer(RunObserver* observer) { observer_ = observer; }
 
@@ -103,9 +100,9 @@ public:
   void dropped(const Packet& packet, std::string_view reason, const Host& host, const Interface* interface = nullptr,
                bool on_link = false);
 
-  // Called by hosts for every packet crossing an interface. `link_bytes` is what a capture on
-  // that interface holds (Ethernet frame or IP packet); `ip_packet` the IPv4 packet inside.
-  void observe(Host& host, Interface& interface, Direction direction, Packet& packet);
+  // Called by hosts for every packet crossing an interface: `packet` as that interface carries
+  // it (an Ethernet frame on TAP, an IPv4 packet elsewhere), for the taps and hop observers.
+  void observe(const Interface& interface, Direction direction, const Packet& packet);
 
   // A fault flipped bits in a packet of this origin: its delivered bytes may differ from the sent.
   void note_corruption(std::uint32_t origin);
@@ -128,11 +125,10 @@ private:
   struct HostedApp;
   void after_app_call(HostedApp& hosted);
   std::vector<std::unique_ptr<HostedApp>> apps_;
-  bool capturing_ = false;
-  CaptureSet captures_;
+  std::size_t interface_count_ = 0;
+  std::vector<PacketTap*> taps_;
   std::vector<std::vector<HopObserver>> hop_observers_;
   std::map<std::string, std::vector<HopRecord>> hop_logs_;
-  Tracer tracer_;
   RunObserver* observer_ = nullptr;
   std::vector<std::uint32_t> corrupted_;  // sorted origins
   std::vector<std::shared_ptr<void>> kept_alive_;

@@ -11,13 +11,14 @@
 #include "tunlab/harness/run_result.hpp"
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/network.hpp"
+#include "tunlab/sim/trace_tap.hpp"
 
 namespace tunlab::sim {
 
 struct RunOptions {
   std::optional<std::uint64_t> seed;  // default: the scenario's seed
   std::optional<std::filesystem::path> capture_dir;
-  Network::Tracer tracer;           // per-hop trace, if wanted
+  Tracer tracer;                    // per-hop trace, if wanted
   RunObserver* observer = nullptr;  // sees every hop and drop as it happens (the report), if set
   // Runs once the network is built and the traffic scheduled, before it runs: e.g. to observe a
   // hop as packets pass.

@@ -2,20 +2,20 @@
 #pragma once
 
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/sim/network.hpp"
+#include "tunlab/sim/trace_tap.hpp"
 
 namespace tunlab::sim {
 
 class SimBackend final : public Backend {
 public:
   // `tracer`: the per-hop trace (tunlab --trace), if wanted.
-  explicit SimBackend(Network::Tracer tracer = {}) : tracer_(std::move(tracer)) {}
+  explicit SimBackend(Tracer tracer = {}) : tracer_(std::move(tracer)) {}
   std::string_view name() const override { return "sim"; }
   std::optional<std::string> unavailable() const override { return std::nullopt; }
   RunSummary run(const scenario::Scenario& scenario, const BackendRunOptions& options) const override;
 
 private:
-  Network::Tracer tracer_;
+  Tracer tracer_;
 };
 
 }  // namespace tunlab::sim
