@@ -2,9 +2,13 @@
 // flight, not every future packet), counts up to 10^9 are accepted and bounded by the virtual
 // clock, and the digest is the same whether captures stream to a folder or to temporary files.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <string>
 
 #include "seed_model.hpp"
@@ -121,6 +125,53 @@ TEST(SimScale, CapturesStreamedToAFolderGiveTheDigestOfARunWithoutThem) {
     EXPECT_GT(fs::file_size(path), 3'000u * 16) << name;
   }
   fs::remove_all(dir);
+}
+
+// Runs this long fill the capture writer's chunks many times over, so the bytes go through its
+// background thread and are read back through ReadAhead: the digest must still be SHA-256 over
+// the capture files as written, concatenated in name order.
+TEST(SimScale, TheDigestIsTheSha256OfTheCaptureFilesInNameOrder) {
+  const fs::path dir = fs::temp_directory_path() / ("tunlab-sim_scale_test-sha-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  RunOptions options;
+  options.capture_dir = dir;
+  const Outcome r = run(test::seed_udp_line(20'000, 1'000), options);
+  ASSERT_EQ(r.summary.captures.size(), 6u);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  ASSERT_EQ(EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr), 1);
+  for (const auto& [name, path] : r.summary.captures) {  // a std::map: name order
+    ASSERT_GT(fs::file_size(path), 2u << 20) << name << " is too small to leave the first chunk";
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()), 1);
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  ASSERT_EQ(EVP_DigestFinal_ex(ctx.get(), md, &md_len), 1);
+  std::string hex;
+  for (unsigned int i = 0; i < md_len; ++i) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 0x0f];
+  }
+  EXPECT_EQ(r.summary.digest, hex);
+  EXPECT_EQ(run(test::seed_udp_line(20'000, 1'000)).summary.digest, hex) << "without a capture folder";
+  fs::remove_all(dir);
+}
+
+// `tunlab replay` reads the pcap through before the run to check it; the runner takes its count
+// instead of reading a million records once more.
+TEST(SimScale, AReplayCountedByItsBuilderIsNotCountedAgain) {
+  const fs::path pcap = fs::path(TUNLAB_SOURCE_DIR) / "fixtures" / "mixed-100.pcap";
+  scenario::Scenario s = scenario::seed_topology();
+  scenario::TrafficSpec t;
+  t.kind = scenario::TrafficKind::replay;
+  t.from = "left";
+  t.replay = pcap;
+  s.traffic.push_back(t);
+  EXPECT_EQ(run(s).summary.injected, 100u);  // counted by the runner
+  s.traffic.back().replay_records = 40;
+  EXPECT_EQ(run(s).summary.injected, 40u);  // the builder's count stands
 }
 
 }  // namespace

@@ -126,6 +126,7 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
     traffic.kind = scenario::TrafficKind::replay;
     traffic.from = "left";
     traffic.replay = *replay_file;
+    traffic.replay_records = count;
     s.traffic.push_back(traffic);
     const bool seed_topology = replay_scenario->empty();
     if (seed_topology) {

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pcap/pcap.h>
+#include <stdio_ext.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +22,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "capture_spool.hpp"
+#include "read_ahead.hpp"
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/input_limits.hpp"
 #include "tunlab/wire/byte_order.hpp"
@@ -32,6 +36,7 @@ namespace {
 
 // What we promise readers: whole IPv4 packets fit; longer link frames are cut like a real capture.
 constexpr int kSnaplen = 65535;
+static_assert(CaptureChunk::kLargestRecord >= 16 + kSnaplen, "a chunk must hold any one record");
 constexpr std::int64_t kNsPerSec = 1'000'000'000;
 
 // libpcap hands us DLT_* values. A file saying LINKTYPE_RAW (101) comes back as DLT_RAW, which is
@@ -75,15 +80,17 @@ std::uint16_t be16(const std::uint8_t* p) {
 
 // One interface's capture. The pcap bytes (libpcap's file format: the 24-byte global header, then
 // a 16-byte record header and the bytes per record, in host byte order as pcap_dump writes them)
-// are assembled in a buffer and, whenever it fills, handed to the file and, for the capture hashed
-// as it is written, to the running SHA-256.
-class CaptureFile {
+// are assembled in a chunk; a full chunk goes to the spool's thread, which hands it to the file
+// and, for the capture hashed as it is written, to the running SHA-256 (take()). The simulation
+// thread reads the file or the hash only after draining the spool.
+class CaptureFile final : public CaptureChunkSink {
 public:
-  // Without a directory the bytes stay in the buffer until it first fills; only then is an
+  // Without a directory the bytes stay in memory until the first chunk fills; only then is an
   // (unlinked) temporary file opened. Small runs (tests, fuzzing, most scenarios) never touch the
   // file system; large ones keep flat memory.
-  CaptureFile(std::string name, LinkType link_type, const std::optional<std::filesystem::path>& dir)
-      : name_(std::move(name)), link_type_(link_type) {
+  CaptureFile(std::string name, LinkType link_type, const std::optional<std::filesystem::path>& dir,
+              CaptureSpool& spool)
+      : name_(std::move(name)), link_type_(link_type), spool_(spool) {
     if (dir) {
       path_ = *dir / (name_ + ".pcap");
       fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -95,6 +102,7 @@ public:
   }
 
   ~CaptureFile() {
+    spool_.drain_quietly();  // the spool's thread may still hold a chunk of ours
     if (fd_ >= 0) {
       if (!path_.empty()) {
         try {
@@ -123,13 +131,13 @@ public:
     const std::uint32_t header[4] = {static_cast<std::uint32_t>(static_cast<std::int32_t>(sec)),
                                      static_cast<std::uint32_t>(rem / 1000), static_cast<std::uint32_t>(caplen),
                                      static_cast<std::uint32_t>(length)};
-    append(header, sizeof header);
+    chunk_.append(header, sizeof header);
     const std::size_t head = std::min(link_header.size(), caplen);
-    append(link_header.data(), head);
-    append(bytes.data(), caplen - head);
+    chunk_.append(link_header.data(), head);
+    chunk_.append(bytes.data(), caplen - head);
     ++packet_count_;
-    if (buffer_.size() >= kBufferBytes) {
-      flush();
+    if (chunk_.full()) {
+      chunk_ = spool_.hand_over(*this, std::move(chunk_));
     }
   }
 
@@ -147,20 +155,28 @@ public:
   }
   bool hashed_live() const { return live_hash_ != nullptr; }
 
-  // Writes out what is buffered (and feeds it to the live hash).
+  // Waits for the spool, then writes out what is still in the chunk (and feeds it to the live
+  // hash).
   void flush() {
-    if (buffer_.empty()) {
-      return;
+    spool_.drain();
+    if (!chunk_.empty()) {
+      take(chunk_);
+      chunk_.clear();
     }
-    if (live_hash_ && EVP_DigestUpdate(live_hash_.get(), buffer_.data(), buffer_.size()) != 1) {
+  }
+
+  // A chunk, in order: to the live hash, then to the file (opened on the first chunk when it is
+  // a temporary one). Runs on the spool's thread, or on the caller's in flush().
+  void take(const CaptureChunk& chunk) override {
+    if (live_hash_ && EVP_DigestUpdate(live_hash_.get(), chunk.data(), chunk.size()) != 1) {
       throw std::runtime_error("capture digest: update failed");
     }
     if (stored_ && fd_ < 0) {
       open_temporary();
     }
     if (fd_ >= 0) {
-      const std::uint8_t* p = buffer_.data();
-      std::size_t left = buffer_.size();
+      const std::uint8_t* p = chunk.data();
+      std::size_t left = chunk.size();
       while (left > 0) {
         const ssize_t n = ::write(fd_, p, left);
         if (n < 0 && errno == EINTR) {
@@ -173,16 +189,16 @@ public:
         p += n;
         left -= static_cast<std::size_t>(n);
       }
-      file_size_ += buffer_.size();
+      file_size_ += chunk.size();
     }
-    buffer_.clear();
   }
 
   // Feeds the whole file to `ctx`: the live hash's state is copied in when this capture is hashed
   // as it is written (only valid when it is the first in the digest's order).
   void hash_into(EVP_MD_CTX* ctx) {
+    spool_.drain();
     if (live_hash_ || fd_ >= 0) {
-      flush();  // a file that exists gets everything; a buffer not yet spilled stays in memory
+      flush();  // a file that exists gets everything; a chunk never handed over stays in memory
     }
     if (live_hash_) {
       if (EVP_MD_CTX_copy_ex(ctx, live_hash_.get()) != 1) {
@@ -201,8 +217,9 @@ public:
     if (!stored_) {
       throw std::logic_error("capture " + name_ + ": hashed only, not stored");
     }
+    spool_.drain();
     std::vector<std::uint8_t> out;
-    out.reserve(file_size_ + buffer_.size());
+    out.reserve(file_size_ + chunk_.size());
     read_back([&out](const std::uint8_t* data, std::size_t size) { out.insert(out.end(), data, data + size); });
     return out;
   }
@@ -213,6 +230,7 @@ public:
       throw std::logic_error("capture " + name_ + ": hashed only, not stored");
     }
     std::error_code ec;
+    spool_.drain();
     if (fd_ >= 0) {
       flush();
     }
@@ -234,8 +252,6 @@ public:
   std::size_t packet_count() const { return packet_count_; }
 
 private:
-  static constexpr std::size_t kBufferBytes = 256 * 1024;
-
   using Sha256 = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
   static Sha256 new_sha256() {
     Sha256 ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
@@ -243,11 +259,6 @@ private:
       throw std::runtime_error("capture digest: SHA-256 unavailable");
     }
     return ctx;
-  }
-
-  void append(const void* data, std::size_t size) {
-    const auto* p = static_cast<const std::uint8_t*>(data);
-    buffer_.insert(buffer_.end(), p, p + size);
   }
 
   // struct pcap_file_header as libpcap's pcap_dump_open writes it for microsecond timestamps.
@@ -258,12 +269,12 @@ private:
     const std::uint32_t sigfigs = 0;
     const std::uint32_t snaplen = kSnaplen;
     const std::uint32_t linktype = static_cast<std::uint32_t>(link_type_);
-    append(&magic, 4);
-    append(version, 4);
-    append(&thiszone, 4);
-    append(&sigfigs, 4);
-    append(&snaplen, 4);
-    append(&linktype, 4);
+    chunk_.append(&magic, 4);
+    chunk_.append(version, 4);
+    chunk_.append(&thiszone, 4);
+    chunk_.append(&sigfigs, 4);
+    chunk_.append(&snaplen, 4);
+    chunk_.append(&linktype, 4);
   }
 
   void open_temporary() {
@@ -280,17 +291,24 @@ private:
   }
 
   // Hands `sink` every byte recorded so far, in order: what was written to the file, then what is
-  // still buffered.
+  // still in the chunk. Call after draining the spool.
   template <typename Sink>
   void read_back(Sink&& sink) {
     read_back_file(sink);
-    if (!buffer_.empty()) {
-      sink(buffer_.data(), buffer_.size());
+    if (!chunk_.empty()) {
+      sink(chunk_.data(), chunk_.size());
     }
   }
 
   template <typename Sink>
   void read_back_file(Sink& sink) {
+    if (file_size_ > ReadAhead::kBlockBytes) {  // a spilled capture: read while `sink` hashes
+      ReadAhead reader(fd_, 0, file_size_, path_.empty() ? "capture " + name_ + " (temporary file)" : path_.string());
+      for (ByteView block = reader.next(); !block.empty(); block = reader.next()) {
+        sink(block.data(), block.size());
+      }
+      return;
+    }
     std::vector<std::uint8_t> chunk(std::min<std::size_t>(file_size_, 1 << 20));
     std::size_t offset = 0;
     while (offset < file_size_) {
@@ -314,7 +332,8 @@ private:
   bool stored_ = true;          // false when hashed only (the bytes are kept nowhere)
   std::size_t packet_count_ = 0;
   std::size_t file_size_ = 0;  // bytes written to fd_
-  std::vector<std::uint8_t> buffer_;
+  CaptureSpool& spool_;
+  CaptureChunk chunk_;
   Sha256 live_hash_{nullptr, &EVP_MD_CTX_free};
 };
 
@@ -328,8 +347,8 @@ void create_capture_dir(const std::filesystem::path& dir) {
 }
 }  // namespace
 
-CaptureSet::CaptureSet() = default;
-CaptureSet::CaptureSet(const std::filesystem::path& dir) : dir_(dir) {
+CaptureSet::CaptureSet() : spool_(std::make_unique<CaptureSpool>()) {}
+CaptureSet::CaptureSet(const std::filesystem::path& dir) : dir_(dir), spool_(std::make_unique<CaptureSpool>()) {
   create_capture_dir(dir);
 }
 CaptureSet::~CaptureSet() = default;
@@ -354,7 +373,7 @@ std::size_t CaptureSet::open(const std::string& name, LinkType link_type) {
     throw std::invalid_argument("capture name '" + name + "' is not a plain file name");
   }
   (void)to_dlt(link_type);  // rejects an unknown link type
-  files_.push_back(std::make_unique<CaptureFile>(name, link_type, dir_));
+  files_.push_back(std::make_unique<CaptureFile>(name, link_type, dir_, *spool_));
   return files_.size() - 1;
 }
 
@@ -471,13 +490,15 @@ public:
   Impl(const std::filesystem::path& path, bool skip_non_ipv4) : file_(path.string()), skip_non_ipv4_(skip_non_ipv4) {
     // A FIFO or a device (/dev/zero) is refused before libpcap blocks on it or reads it forever.
     const int fd = open_regular_file(path, limits::kMaxPcapBytes, file_);
-    std::FILE* fp = ::fdopen(fd, "rb");
+    std::FILE* fp = open_stream(fd, file_);
     if (fp == nullptr) {
+      const int open_errno = errno;
       ::close(fd);
-      fail(std::string("cannot open: ") + std::strerror(errno));
+      fail(std::string("cannot open: ") + std::strerror(open_errno));
     }
-    // libpcap reads through stdio: a large buffer turns a read(2) per 4 KiB into one per MiB.
-    std::setvbuf(fp, nullptr, _IOFBF, 1 << 20);
+    // Only this reader touches the FILE: stdio need not lock it on each of libpcap's two fread
+    // calls per record.
+    __fsetlocking(fp, FSETLOCKING_BYCALLER);
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     // Nanosecond precision so that both microsecond and nanosecond files keep every digit.
     pcap_ = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
@@ -538,6 +559,89 @@ public:
   }
 
 private:
+  // A stdio stream over `fd` (which it then owns). A big file (a replay of millions of records) is
+  // read by a ReadAhead thread, so the simulation does not wait in read(2); stdio's buffer is then
+  // small enough to stay in cache (unbuffered, glibc reads libpcap's records byte by byte). A small
+  // file (fixtures, fuzz inputs) is read directly, without starting a thread, through a buffer of
+  // our own: glibc ignores setvbuf's size when it is to allocate the buffer itself, and its 4 KiB
+  // would cost a read(2) per 4 KiB.
+  std::FILE* open_stream(int fd, const std::string& file) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      return nullptr;
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size <= kReadAheadFrom) {
+      std::FILE* fp = ::fdopen(fd, "rb");
+      if (fp != nullptr) {
+        stdio_buffer_ = std::make_unique_for_overwrite<char[]>(kStdioBuffer);
+        std::setvbuf(fp, stdio_buffer_.get(), _IOFBF, kStdioBuffer);
+      }
+      return fp;
+    }
+    auto stream = std::make_unique<ReadAheadStream>(fd, size, file);
+    std::FILE* fp = ::fopencookie(
+        stream.get(), "rb", cookie_io_functions_t{&ReadAheadStream::read, nullptr, nullptr, &ReadAheadStream::close});
+    if (fp != nullptr) {
+      stream.release();  // the FILE owns it now: ReadAheadStream::close deletes it
+      stdio_buffer_ = std::make_unique_for_overwrite<char[]>(kCachedStdioBuffer);
+      std::setvbuf(fp, stdio_buffer_.get(), _IOFBF, kCachedStdioBuffer);
+    } else {
+      stream->keep_fd();  // the caller closes fd
+    }
+    return fp;
+  }
+
+  // A read-only stdio cookie over a ReadAhead of a whole file; owns the descriptor.
+  class ReadAheadStream {
+  public:
+    ReadAheadStream(int fd, std::uint64_t size, const std::string& file)
+        : fd_(fd), reader_(std::in_place, fd, 0, size, file) {}
+    ~ReadAheadStream() {
+      reader_.reset();  // joins the thread before the descriptor goes
+      if (fd_ >= 0) {
+        ::close(fd_);
+      }
+    }
+    ReadAheadStream(const ReadAheadStream&) = delete;
+    ReadAheadStream& operator=(const ReadAheadStream&) = delete;
+    void keep_fd() { fd_ = -1; }
+
+    // Called by stdio: copies up to `size` bytes, 0 at the end, -1 (errno EIO) when the read
+    // failed; libpcap then reports the record as unreadable. Nothing may be thrown through C.
+    static ssize_t read(void* cookie, char* buffer, std::size_t size) {
+      auto* self = static_cast<ReadAheadStream*>(cookie);
+      try {
+        std::size_t copied = 0;
+        while (copied < size) {
+          if (self->block_.empty()) {
+            self->block_ = self->reader_->next();
+            if (self->block_.empty()) {
+              break;
+            }
+          }
+          const std::size_t n = std::min(size - copied, self->block_.size());
+          std::memcpy(buffer + copied, self->block_.data(), n);
+          self->block_ = self->block_.subspan(n);
+          copied += n;
+        }
+        return static_cast<ssize_t>(copied);
+      } catch (const std::exception&) {
+        errno = EIO;
+        return -1;
+      }
+    }
+    static int close(void* cookie) {
+      delete static_cast<ReadAheadStream*>(cookie);
+      return 0;
+    }
+
+  private:
+    int fd_;
+    std::optional<ReadAhead> reader_;
+    ByteView block_;  // what is left of the block reader_ handed out last
+  };
+
   // A quick look for the lenient reader: does this frame hold an IPv4 packet at all (not ARP, not
   // IPv6)? Frames that do are then checked as strictly as ever.
   static bool carries_ipv4(int dlt, ByteView frame) {
@@ -677,8 +781,13 @@ private:
     return text;
   }
 
+  static constexpr std::size_t kStdioBuffer = std::size_t{1} << 20;
+  static constexpr std::size_t kCachedStdioBuffer = std::size_t{1} << 20;
+  static constexpr std::uint64_t kReadAheadFrom = 2 * ReadAhead::kBlockBytes;
+
   std::string file_;
   bool skip_non_ipv4_ = false;
+  std::unique_ptr<char[]> stdio_buffer_;  // the FILE's buffer; outlives it (pcap_close is in ~Impl)
   pcap_t* pcap_ = nullptr;
   int dlt_ = 0;
   std::size_t number_ = 0;

@@ -93,11 +93,16 @@ public:
                 SentLog* sent)
       : network_(network), host_(host), t_(t), spec_index_(spec_index), src_(src), sent_(sent) {
     if (t.kind == TrafficKind::replay) {
-      // Read through once now, so that a bad file fails the run before anything is sent, and to
-      // know how many packets the item holds; then read it again as the packets go.
-      PcapReader check(t.replay);
-      while (check.next()) {
-        ++count_;
+      // Read through once now (unless the spec's builder did), so that a bad file fails the run
+      // before anything is sent, and to know how many packets the item holds; then read it again
+      // as the packets go.
+      if (t.replay_records) {
+        count_ = *t.replay_records;
+      } else {
+        PcapReader check(t.replay);
+        while (check.next()) {
+          ++count_;
+        }
       }
       reader_ = std::make_unique<PcapReader>(t.replay);
     } else {

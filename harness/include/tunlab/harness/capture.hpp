@@ -24,6 +24,7 @@ enum class LinkType : int {
 };
 
 class CaptureFile;
+class CaptureSpool;
 
 class CaptureSet {
 public:
@@ -64,6 +65,7 @@ public:
 private:
   std::optional<std::filesystem::path> dir_;
   bool sealed_ = false;
+  std::unique_ptr<CaptureSpool> spool_;  // before files_: they hand it chunks until destroyed
   std::vector<std::unique_ptr<CaptureFile>> files_;
 };
 

@@ -143,6 +143,10 @@ struct TrafficSpec {
   Nanos interval_ns = 1'000'000;
   std::vector<std::uint8_t> raw;  // raw: a whole IPv4 packet as hex in the file
   std::filesystem::path replay;   // replay: a pcap, resolved relative to the scenario file
+  // replay: how many records the pcap holds, when whoever built this spec already read it through
+  // (`tunlab replay` does, to check it before anything runs); the runner then does not read a
+  // million-record file once more just to count it.
+  std::optional<std::uint64_t> replay_records;
   SourcePlace place;
 };
 
