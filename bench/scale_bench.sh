@@ -4,7 +4,11 @@
 # (read + parse + serialise + write). Prints one table: wall time, packets/s, the ratio to the
 # libtins copy and peak RSS (from /usr/bin/time). Run by hand on an idle machine:
 #
-#   bench/scale_bench.sh [BUILD_DIR] [PACKETS] [RUN_PACKETS_BIG]     # defaults: build 1000000 10000000
+#   bench/scale_bench.sh [BUILD_DIR] [PACKETS] [RUN_PACKETS_BIG] [REPEAT]
+#                                      # defaults: build 1000000 10000000 3
+#
+# Each line is the best of REPEAT rounds (peak RSS: the largest): on a shared machine a run is
+# only ever slowed down by its neighbours, so the minimum is the figure least touched by them.
 #
 # The pcap and the scenarios are generated in a temporary folder and removed at exit (the 10 M run
 # with captures is left out: its captures alone take ~6 GB).
@@ -13,6 +17,8 @@ set -euo pipefail
 build=$(realpath "${1:-build}")
 packets=${2:-1000000}
 big=${3:-10000000}
+repeat=${4:-3}
+[[ $repeat =~ ^[1-9][0-9]?$ ]] || { echo "scale_bench: REPEAT must be 1..99, not '$repeat'" >&2; exit 2; }
 tunlab=$build/tunlab
 copy=$build/bench/libtins_copy
 for tool in "$tunlab" "$copy" /usr/bin/time; do
@@ -38,40 +44,50 @@ YAML
 scenario "$work/run.yaml" "$packets"
 scenario "$work/big.yaml" "$big"
 
-base_seconds=
-base_cpu=
-# CPU time (user + system) next to wall time: on a shared machine the CPU ratio is the steadier one.
-printf '%-44s %10s %12s %8s %9s %9s %10s\n' "work" "time (s)" "packets/s" "ratio" "CPU (s)" "CPU ratio" "peak RSS"
-measure() {  # measure LABEL PACKETS COMMAND...: one run, timed by /usr/bin/time
-  local label=$1 count=$2
-  shift 2
-  rm -rf "$work/captures" "$work/out.pcap"
-  /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >"$work/stdout" 2>"$work/stderr" || {
-    echo "scale_bench: '$label' failed:" >&2
-    tail -5 "$work/stdout" "$work/stderr" >&2
-    exit 1
-  }
-  read -r seconds rss_kb user system <"$work/time"
-  cpu=$(awk -v u="$user" -v s="$system" 'BEGIN { c = u + s; if (c <= 0) c = 0.01; print c }')
-  [[ -n $base_seconds ]] || base_seconds=$seconds
-  [[ -n $base_cpu ]] || base_cpu=$cpu
-  last_seconds=$seconds
-  last_cpu=$cpu
-  awk -v l="$label" -v s="$seconds" -v n="$count" -v b="$base_seconds" -v r="$rss_kb" -v c="$cpu" \
-    -v bc="$base_cpu" 'BEGIN {
-    if (s <= 0) s = 0.01
-    printf "%-44s %10.2f %12.0f %7.1fx %9.2f %8.1fx %7.0f MB\n", l, s, n / s, s / b, c, c / bc, r / 1024 }'
-}
+# The work, one line each: LABEL|PACKETS|COMMAND (words split on spaces: the paths have none).
+works=(
+  "libtins copy of the pcap ($packets)|$packets|$copy copy $work/in.pcap $work/out.pcap"
+  "tunlab replay ($packets)|$packets|$tunlab replay $work/in.pcap"
+  "tunlab replay --capture ($packets)|$packets|$tunlab replay $work/in.pcap --capture $work/captures"
+  "tunlab run ($packets datagrams)|$packets|$tunlab run $work/run.yaml"
+  "tunlab run --capture ($packets datagrams)|$packets|$tunlab run $work/run.yaml --capture $work/captures"
+  "tunlab run ($big datagrams)|$big|$tunlab run $work/big.yaml"
+)
+[[ $work != *' '* ]] || { echo "scale_bench: the temporary folder '$work' has a space" >&2; exit 2; }
 
-measure "libtins copy of the pcap ($packets)" "$packets" "$copy" copy "$work/in.pcap" "$work/out.pcap"
-measure "tunlab replay ($packets)" "$packets" "$tunlab" replay "$work/in.pcap"
-measure "tunlab replay --capture ($packets)" "$packets" "$tunlab" replay "$work/in.pcap" --capture "$work/captures"
-measure "tunlab run ($packets datagrams)" "$packets" "$tunlab" run "$work/run.yaml"
-run_seconds=$last_seconds
-run_cpu=$last_cpu
-measure "tunlab run --capture ($packets datagrams)" "$packets" "$tunlab" run "$work/run.yaml" --capture "$work/captures"
-measure "tunlab run ($big datagrams)" "$big" "$tunlab" run "$work/big.yaml"
-awk -v big="$last_seconds" -v small="$run_seconds" -v bigc="$last_cpu" -v smallc="$run_cpu" -v nb="$big" \
-  -v ns="$packets" 'BEGIN {
+# Rounds run every work once, in order, so that a neighbour who slows the machine for a while
+# slows the baseline too; each work keeps its best round (peak RSS: its largest).
+declare -a best_seconds best_cpu best_rss
+for ((round = 0; round < repeat; ++round)); do
+  for i in "${!works[@]}"; do
+    IFS='|' read -r label count command <<<"${works[$i]}"
+    rm -rf "$work/captures" "$work/out.pcap"
+    # shellcheck disable=SC2086 # the command is split into words on purpose
+    /usr/bin/time -f '%e %M %U %S' -o "$work/time" $command >"$work/stdout" 2>"$work/stderr" || {
+      echo "scale_bench: '$label' failed:" >&2
+      tail -5 "$work/stdout" "$work/stderr" >&2
+      exit 1
+    }
+    read -r seconds rss_kb user system <"$work/time"
+    read -r "best_seconds[i]" "best_cpu[i]" "best_rss[i]" < <(awk -v s="$seconds" -v r="$rss_kb" -v u="$user" \
+      -v y="$system" -v bs="${best_seconds[i]:-}" -v bc="${best_cpu[i]:-}" -v br="${best_rss[i]:-0}" 'BEGIN {
+      c = u + y; if (c <= 0) c = 0.01; if (s <= 0) s = 0.01
+      if (bs == "" || s < bs) bs = s; if (bc == "" || c < bc) bc = c; if (r > br) br = r
+      print bs, bc, br }')
+  done
+done
+
+# CPU time (user + system) next to wall time: the tunlab runs use a second core for their capture
+# writer and read-ahead threads, so their CPU time exceeds their wall time.
+printf '%-44s %10s %12s %8s %9s %9s %10s\n' "work (best of $repeat rounds)" "time (s)" "packets/s" "ratio" "CPU (s)" \
+  "CPU ratio" "peak RSS"
+for i in "${!works[@]}"; do
+  IFS='|' read -r label count command <<<"${works[$i]}"
+  awk -v l="$label" -v s="${best_seconds[i]}" -v n="$count" -v b="${best_seconds[0]}" -v r="${best_rss[i]}" \
+    -v c="${best_cpu[i]}" -v bc="${best_cpu[0]}" 'BEGIN {
+    printf "%-44s %10.2f %12.0f %7.1fx %9.2f %8.1fx %7.0f MB\n", l, s, n / s, s / b, c, c / bc, r / 1024 }'
+done
+awk -v big="${best_seconds[5]}" -v small="${best_seconds[3]}" -v bigc="${best_cpu[5]}" -v smallc="${best_cpu[3]}" \
+  -v nb="$big" -v ns="$packets" 'BEGIN {
   printf "run of %d datagrams / run of %d: %.1fx the time (%.1fx the CPU time) for %.0fx the datagrams\n",
     nb, ns, big / small, bigc / smallc, nb / ns }'
