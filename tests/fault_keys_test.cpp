@@ -213,6 +213,7 @@ TEST(FaultKeys, AnUnknownKeyListsTheKeys) {
     Nanos duration() const override { throw InputError("read"); }
     std::uint64_t number(std::uint64_t, std::uint64_t) const override { throw InputError("read"); }
     std::vector<std::uint64_t> packet_numbers() const override { throw InputError("read"); }
+    std::size_t word(const std::vector<std::string_view>&) const override { throw InputError("read"); }
   } refuse;
   for (const std::string_view key : link_fault_keys()) {
     EXPECT_THROW(set_link_fault_key(link, key, refuse), InputError) << key;

@@ -107,6 +107,13 @@ AppB& Network::add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& a
   h.attach_raw_ipip(underlay);
   apps_.push_back(std::make_unique<HostedApp>(*this, spec.host));
   HostedApp* hosted = apps_.back().get();
+  if (spec.offload) {
+    if (device->kind() != DeviceKind::tun) {
+      throw InputError((spec.app_place.empty() ? "" : spec.app_place + ": ") + "tunnels: offload on " + spec.host +
+                       "." + spec.device + ": offloads are modelled for tun devices only");
+    }
+    device->set_offloads(true);
+  }
   Device* app_device = device;
   if (faults != nullptr) {
     hosted->faulty = std::make_unique<FaultyDevice>(*device, *faults,
