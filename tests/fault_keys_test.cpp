@@ -198,13 +198,13 @@ TEST(FaultKeys, AnUnknownKeyListsTheKeys) {
             "jitter corrupt drop_nth corrupt_nth reorder_nth duplicate_nth)");
   EXPECT_EQ(error_of([&] { from_cli({}, {"right.tun0:bogus=1"}); }),
             "--device-fault 'right.tun0:bogus=1': unknown key 'bogus' (device keys: eagain read_buffer queue_limit "
-            "down_at up_at)");
+            "down_at up_at gso_write)");
   EXPECT_EQ(error_of([&] { from_file("  - {link: wan.right, bogus: 1}\n"); }),
             "keys.yaml:3:23: faults[0].bogus: unknown key 'bogus'; allowed: link, loss, duplicate, reorder, "
             "reorder_delay, jitter, corrupt, drop_nth, corrupt_nth, reorder_nth, duplicate_nth");
   EXPECT_EQ(error_of([&] { from_file("  - {device: right.tun0, bogus: 1}\n"); }),
             "keys.yaml:3:26: faults[0].bogus: unknown key 'bogus'; allowed: device, eagain, read_buffer, "
-            "queue_limit, down_at, up_at");
+            "queue_limit, down_at, up_at, gso_write");
   // The lists name every key the setters take, and only those.
   LinkFaultSpec link;
   DeviceFaultSpec device;
