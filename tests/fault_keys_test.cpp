@@ -63,6 +63,7 @@ void expect_same(const DeviceFaultSpec& a, const DeviceFaultSpec& b) {
   EXPECT_EQ(a.queue_limit, b.queue_limit);
   EXPECT_EQ(a.down_at_ns, b.down_at_ns);
   EXPECT_EQ(a.up_at_ns, b.up_at_ns);
+  EXPECT_EQ(a.gso_write_einval, b.gso_write_einval);
 }
 
 // The message of the InputError `load` throws ("" when it throws none).
@@ -91,12 +92,15 @@ TEST(FaultKeys, EveryLinkKeyGivesTheSameSpec) {
 
 TEST(FaultKeys, EveryDeviceKeyGivesTheSameSpec) {
   const Scenario file = from_file(
-      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms}\n");
-  const Scenario cli = from_cli({}, {"right.tun0:eagain=0.1,read_buffer=100,queue_limit=0,down_at=5ms,up_at=10.5ms"});
+      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms,\n"
+      "     gso_write: einval}\n");
+  const Scenario cli =
+      from_cli({}, {"right.tun0:eagain=0.1,read_buffer=100,queue_limit=0,down_at=5ms,up_at=10.5ms,gso_write=einval"});
   ASSERT_EQ(file.device_faults.size(), 1u);
   ASSERT_EQ(cli.device_faults.size(), 1u);
   expect_same(file.device_faults[0], cli.device_faults[0]);
   EXPECT_EQ(cli.device_faults[0].up_at_ns, 10'500'000);
+  EXPECT_TRUE(cli.device_faults[0].gso_write_einval);
 }
 
 // What the scenario writer writes (a shrunk scenario's faults), as a `faults:` entry.
@@ -140,7 +144,8 @@ TEST(FaultKeys, DefaultsAreNotWrittenNorAReorderDelayWithoutReorder) {
 
 TEST(FaultKeys, EveryDeviceSettingIsWrittenSoThatItReadsBackTheSame) {
   const Scenario original = from_file(
-      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms}\n");
+      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms,\n"
+      "     gso_write: einval}\n");
   const std::vector<FaultSetting> settings = device_fault_settings(original.device_faults.at(0));
   EXPECT_EQ(keys_of(settings), device_fault_keys());
 
@@ -158,7 +163,10 @@ TEST(FaultKeys, TheKeyListsAreWhatTheSettersTake) {
     EXPECT_EQ(file.link_faults.size(), 1u) << key;
   }
   for (const std::string_view key : device_fault_keys()) {
-    const std::string value = key == "eagain" ? "0.5" : key.ends_with("_at") ? "1ms" : "10";
+    const std::string value = key == "eagain"        ? "0.5"
+                              : key.ends_with("_at") ? "1ms"
+                              : key == "gso_write"   ? "einval"
+                                                     : "10";
     EXPECT_EQ(error_of([&] { from_cli({}, {fmt::format("right.tun0:{}={}", key, value)}); }), "") << key;
   }
 }
