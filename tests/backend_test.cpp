@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "seed_model.hpp"
@@ -45,6 +46,30 @@ TEST(SimBackend, AWatchSeesEveryPacketOfItsHopWithItsOriginAndPostRunSeesTheSumm
   EXPECT_EQ(outgoing, 0u);  // nothing in this flow leaves right through its tun
   EXPECT_EQ(delivered_at_post_run, 5u);
   EXPECT_EQ(summary.delivered, 5u);
+}
+
+TEST(SimBackend, RunsSideBySideOnThreadsEachAsItWouldAlone) {
+  const sim::SimBackend backend;
+  ASSERT_TRUE(backend.concurrent_runs());
+  const scenario::Scenario s = test::seed_udp_line(200, 1'000'000);
+  const std::string alone = backend.run(s, {}).to_json();
+  std::string first;
+  std::string second;
+  {
+    const std::jthread a([&] { first = backend.run(s, {}).to_json(); });
+    const std::jthread b([&] { second = backend.run(s, {}).to_json(); });
+  }
+  EXPECT_EQ(first, alone);
+  EXPECT_EQ(second, alone);
+}
+
+TEST(Backend, RunsOneAtATimeUnlessItSaysOtherwise) {
+  struct Minimal final : Backend {
+    std::string_view name() const override { return "minimal"; }
+    std::optional<std::string> unavailable() const override { return std::nullopt; }
+    RunSummary run(const scenario::Scenario&, const BackendRunOptions&) const override { return {}; }
+  };
+  EXPECT_FALSE(Minimal().concurrent_runs());
 }
 
 TEST(SimBackend, AWatchOnAnInterfaceTheScenarioLacksIsRefused) {

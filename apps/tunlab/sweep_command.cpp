@@ -1,8 +1,8 @@
 // tunlab sweep: one scenario, many seeds, on either backend. In the simulator each seed is an
 // independent deterministic run with its own Network, so N worker threads share nothing but the
 // (read-only) scenario; results are kept by seed and printed in seed order, so the output does not
-// depend on --jobs or on scheduling. Real namespaces run one seed at a time: parallel runs would
-// share two CPUs and time each other out.
+// depend on --jobs or on scheduling. A backend whose runs cannot share a process
+// (Backend::concurrent_runs; real namespaces) runs one seed at a time.
 #include <errno.h>  // program_invocation_short_name
 #include <unistd.h>
 
@@ -263,9 +263,10 @@ int sweep(const SweepOptions& o) {
     }
   }
   const auto backend = make_available_backend(o.backend);
-  const bool one_at_a_time = backend->name() == "real";
+  const bool one_at_a_time = !backend->concurrent_runs();
   if (one_at_a_time && o.jobs > 1) {
-    throw InputError(fmt::format("--jobs {}: the real backend runs one seed at a time (leave --jobs out)", o.jobs));
+    throw InputError(
+        fmt::format("--jobs {}: the {} backend runs one seed at a time (leave --jobs out)", o.jobs, backend->name()));
   }
   const unsigned hardware = one_at_a_time ? 1u : std::max(1u, std::thread::hardware_concurrency());
   const unsigned jobs = static_cast<unsigned>(

@@ -47,6 +47,9 @@ public:
   virtual std::string_view name() const = 0;
   // Why this backend cannot run here (the real backend without privileges), or nullopt.
   virtual std::optional<std::string> unavailable() const = 0;
+  // Whether runs may go on at the same time, on threads of one process (`sweep --jobs`). A backend
+  // says so only when each run owns all its state; the default is one run at a time.
+  virtual bool concurrent_runs() const { return false; }
   // Throws InputError for a scenario this backend cannot run; the summary's expectations and
   // invariants say whether the run met the scenario.
   virtual RunSummary run(const scenario::Scenario& scenario, const BackendRunOptions& options) const = 0;

@@ -12,6 +12,8 @@ public:
   explicit SimBackend(Tracer tracer = {}) : tracer_(std::move(tracer)) {}
   std::string_view name() const override { return "sim"; }
   std::optional<std::string> unavailable() const override { return std::nullopt; }
+  // Every run builds its own Network; the scenario is only read.
+  bool concurrent_runs() const override { return true; }
   RunSummary run(const scenario::Scenario& scenario, const BackendRunOptions& options) const override;
 
 private:
