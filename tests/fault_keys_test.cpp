@@ -63,6 +63,7 @@ void expect_same(const DeviceFaultSpec& a, const DeviceFaultSpec& b) {
   EXPECT_EQ(a.queue_limit, b.queue_limit);
   EXPECT_EQ(a.down_at_ns, b.down_at_ns);
   EXPECT_EQ(a.up_at_ns, b.up_at_ns);
+  EXPECT_EQ(a.gso_write_einval, b.gso_write_einval);
 }
 
 // The message of the InputError `load` throws ("" when it throws none).
@@ -91,12 +92,15 @@ TEST(FaultKeys, EveryLinkKeyGivesTheSameSpec) {
 
 TEST(FaultKeys, EveryDeviceKeyGivesTheSameSpec) {
   const Scenario file = from_file(
-      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms}\n");
-  const Scenario cli = from_cli({}, {"right.tun0:eagain=0.1,read_buffer=100,queue_limit=0,down_at=5ms,up_at=10.5ms"});
+      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms,\n"
+      "     gso_write: einval}\n");
+  const Scenario cli =
+      from_cli({}, {"right.tun0:eagain=0.1,read_buffer=100,queue_limit=0,down_at=5ms,up_at=10.5ms,gso_write=einval"});
   ASSERT_EQ(file.device_faults.size(), 1u);
   ASSERT_EQ(cli.device_faults.size(), 1u);
   expect_same(file.device_faults[0], cli.device_faults[0]);
   EXPECT_EQ(cli.device_faults[0].up_at_ns, 10'500'000);
+  EXPECT_TRUE(cli.device_faults[0].gso_write_einval);
 }
 
 // What the scenario writer writes (a shrunk scenario's faults), as a `faults:` entry.
@@ -140,7 +144,8 @@ TEST(FaultKeys, DefaultsAreNotWrittenNorAReorderDelayWithoutReorder) {
 
 TEST(FaultKeys, EveryDeviceSettingIsWrittenSoThatItReadsBackTheSame) {
   const Scenario original = from_file(
-      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms}\n");
+      "  - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 0, down_at: 5ms, up_at: 10.5ms,\n"
+      "     gso_write: einval}\n");
   const std::vector<FaultSetting> settings = device_fault_settings(original.device_faults.at(0));
   EXPECT_EQ(keys_of(settings), device_fault_keys());
 
@@ -158,7 +163,10 @@ TEST(FaultKeys, TheKeyListsAreWhatTheSettersTake) {
     EXPECT_EQ(file.link_faults.size(), 1u) << key;
   }
   for (const std::string_view key : device_fault_keys()) {
-    const std::string value = key == "eagain" ? "0.5" : key.ends_with("_at") ? "1ms" : "10";
+    const std::string value = key == "eagain"        ? "0.5"
+                              : key.ends_with("_at") ? "1ms"
+                              : key == "gso_write"   ? "einval"
+                                                     : "10";
     EXPECT_EQ(error_of([&] { from_cli({}, {fmt::format("right.tun0:{}={}", key, value)}); }), "") << key;
   }
 }
@@ -198,13 +206,13 @@ TEST(FaultKeys, AnUnknownKeyListsTheKeys) {
             "jitter corrupt drop_nth corrupt_nth reorder_nth duplicate_nth)");
   EXPECT_EQ(error_of([&] { from_cli({}, {"right.tun0:bogus=1"}); }),
             "--device-fault 'right.tun0:bogus=1': unknown key 'bogus' (device keys: eagain read_buffer queue_limit "
-            "down_at up_at)");
+            "down_at up_at gso_write)");
   EXPECT_EQ(error_of([&] { from_file("  - {link: wan.right, bogus: 1}\n"); }),
             "keys.yaml:3:23: faults[0].bogus: unknown key 'bogus'; allowed: link, loss, duplicate, reorder, "
             "reorder_delay, jitter, corrupt, drop_nth, corrupt_nth, reorder_nth, duplicate_nth");
   EXPECT_EQ(error_of([&] { from_file("  - {device: right.tun0, bogus: 1}\n"); }),
             "keys.yaml:3:26: faults[0].bogus: unknown key 'bogus'; allowed: device, eagain, read_buffer, "
-            "queue_limit, down_at, up_at");
+            "queue_limit, down_at, up_at, gso_write");
   // The lists name every key the setters take, and only those.
   LinkFaultSpec link;
   DeviceFaultSpec device;
@@ -213,6 +221,7 @@ TEST(FaultKeys, AnUnknownKeyListsTheKeys) {
     Nanos duration() const override { throw InputError("read"); }
     std::uint64_t number(std::uint64_t, std::uint64_t) const override { throw InputError("read"); }
     std::vector<std::uint64_t> packet_numbers() const override { throw InputError("read"); }
+    std::size_t word(const std::vector<std::string_view>&) const override { throw InputError("read"); }
   } refuse;
   for (const std::string_view key : link_fault_keys()) {
     EXPECT_THROW(set_link_fault_key(link, key, refuse), InputError) << key;

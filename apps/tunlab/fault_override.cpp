@@ -118,6 +118,16 @@ public:
     return out;
   }
 
+  std::size_t word(const std::vector<std::string_view>& words) const override {
+    const std::string& text = p_.single(s_);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (text == words[i]) {
+        return i;
+      }
+    }
+    p_.fail(fmt::format("{}: '{}' is not one of {}", s_.key, text, scenario::fault_key_list(words, ", ")));
+  }
+
 private:
   std::uint64_t number(const std::string& text, std::uint64_t min, std::uint64_t max) const {
     const auto value = scenario::parse_unsigned(text);

@@ -19,10 +19,18 @@ struct Bounded {
   std::uint64_t max;
 };
 
+// A switch spelled as a word: `off` is the default, `on` sets the field.
+template <typename Spec>
+struct Switch {
+  bool Spec::*field;
+  std::string_view off;
+  std::string_view on;
+};
+
 // Which field a key sets; the field's type says how its value is read and written.
 template <typename Spec>
 using Field = std::variant<double Spec::*, Nanos Spec::*, std::optional<Nanos> Spec::*, Bounded<Spec>,
-                           std::vector<std::uint64_t> Spec::*>;
+                           std::vector<std::uint64_t> Spec::*, Switch<Spec>>;
 
 template <typename Spec>
 struct Key {
@@ -44,12 +52,13 @@ const std::array<Key<LinkFaultSpec>, 10> kLinkKeys = {{
     {"duplicate_nth", &LinkFaultSpec::duplicate_nth},
 }};
 
-const std::array<Key<DeviceFaultSpec>, 5> kDeviceKeys = {{
+const std::array<Key<DeviceFaultSpec>, 6> kDeviceKeys = {{
     {"eagain", &DeviceFaultSpec::eagain},
     {"read_buffer", Bounded<DeviceFaultSpec>{&DeviceFaultSpec::read_buffer, 1, 65535}},
     {"queue_limit", Bounded<DeviceFaultSpec>{&DeviceFaultSpec::queue_limit, 0, 1'000'000}},
     {"down_at", &DeviceFaultSpec::down_at_ns},
     {"up_at", &DeviceFaultSpec::up_at_ns},
+    {"gso_write", Switch<DeviceFaultSpec>{&DeviceFaultSpec::gso_write_einval, "accept", "einval"}},
 }};
 
 template <typename... F>
@@ -81,6 +90,9 @@ bool set_key(const std::array<Key<Spec>, N>& keys, Spec& spec, std::string_view 
             [&](std::optional<Nanos> Spec::*f) { spec.*f = value.duration(); },
             [&](const Bounded<Spec>& b) { spec.*b.field = static_cast<std::size_t>(value.number(b.min, b.max)); },
             [&](std::vector<std::uint64_t> Spec::*f) { spec.*f = value.packet_numbers(); },
+            [&](const Switch<Spec>& w) {
+              spec.*w.field = value.word({w.off, w.on}) == 1;
+            },
         },
         key.field);
     return true;
@@ -107,6 +119,9 @@ std::vector<FaultSetting> settings_of(const std::array<Key<Spec>, N>& keys, cons
               return spec.*b.field != defaults.*b.field && (s.text = fmt::format("{}", spec.*b.field), true);
             },
             [&](std::vector<std::uint64_t> Spec::*f) { return !(spec.*f).empty() && (s.packets = spec.*f, true); },
+            [&](const Switch<Spec>& w) {
+              return spec.*w.field != defaults.*w.field && (s.text = spec.*w.field ? w.on : w.off, true);
+            },
         },
         key.field);
     if (set) {

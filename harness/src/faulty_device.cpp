@@ -5,7 +5,11 @@
 namespace tunlab {
 
 FaultyDevice::FaultyDevice(Device& inner, const scenario::DeviceFaultSpec& faults, Random random)
-    : inner_(inner), eagain_(faults.eagain), read_buffer_(faults.read_buffer), random_(random) {}
+    : inner_(inner),
+      eagain_(faults.eagain),
+      read_buffer_(faults.read_buffer),
+      gso_write_einval_(faults.gso_write_einval),
+      random_(random) {}
 
 std::string FaultyDevice::stream_name(const std::string& host, const std::string& device) {
   return "device:" + host + "." + device;
@@ -22,6 +26,13 @@ IoResult FaultyDevice::read(Packet& out) {
     return {IoStatus::truncated, read_buffer_};
   }
   return result;
+}
+
+IoResult FaultyDevice::write_gso(const Packet& packet) {
+  if (gso_write_einval_) {
+    return {IoStatus::invalid_packet, 0, 0, EINVAL};
+  }
+  return inner_.write_gso(packet);
 }
 
 std::size_t FaultyDevice::read_batch(std::span<Packet> out) {

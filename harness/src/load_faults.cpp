@@ -26,6 +26,16 @@ public:
     }
     return out;
   }
+  std::size_t word(const std::vector<std::string_view>& words) const override {
+    const std::string expected = fault_key_list(words, " or ");
+    const std::string& text = value_.scalar(expected);
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (text == words[i]) {
+        return i;
+      }
+    }
+    value_.wrong(expected);
+  }
 
 private:
   const Value& value_;

@@ -278,7 +278,7 @@ void Loader::load_links(const Value& list) {
 void Loader::load_tunnels(const Value& list) {
   for (const Value& item : list.items("a list of tunnels")) {
     const Map m(item, {"host", "app", "command", "device", "local", "remote", "inner_address", "ttl", "tos", "ecn",
-                       "pmtudisc", "underlay_mtu", "pmtu_expiry", "reject_martian_inner"});
+                       "pmtudisc", "underlay_mtu", "pmtu_expiry", "reject_martian_inner", "offload"});
     const Value& host_value = m.require("host");
     HostSpec& host = host_named(host_value, host_value.text());
     std::optional<std::size_t> index;
@@ -418,6 +418,9 @@ void Loader::load_tunnels(const Value& list) {
     }
     if (auto v = m.get("reject_martian_inner")) {
       c.reject_martian_inner = v->boolean();
+    }
+    if (auto v = m.get("offload")) {
+      s_.tunnels[*index].offload = v->boolean();
     }
   }
 }

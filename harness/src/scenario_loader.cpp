@@ -49,6 +49,9 @@
 //       underlay_mtu: 1500    # default: MTU of the interface the host routes `remote` through
 //       pmtu_expiry: 600s     # how long a learned path MTU holds
 //       reject_martian_inner: true
+//       offload: false        # TUN segmentation offloads on the tun device (tun only; as tunnel
+//                             #   --offload on): the stack hands app B TCP super-packets and
+//                             #   takes GSO writes. Default off. Simulated only.
 //
 //   faults:                   # each entry has exactly one of `link` or `device`
 //     - {link: wan.right, loss: 0.01, duplicate: 0.001, reorder: 0.02, reorder_delay: 2ms,
@@ -58,6 +61,8 @@
 //       # reorder_delay; `tunlab sweep --shrink` writes these). One entry per direction.
 //     - {device: right.tun0, eagain: 0.1, read_buffer: 100, queue_limit: 10, down_at: 5ms, up_at: 10ms}
 //       # device: a tun/tap interface. read_buffer 1..65535 (default: the MTU); queue_limit default 500.
+//     - {device: right.tun0, gso_write: einval}
+//       # gso_write: accept (default) | einval = every GSO write refused, as Linux 6.6.44 did.
 //
 //   changes:                  # at (required), link (required, either end), then mtu and/or up
 //     - {at: 10ms, link: wan.right, mtu: 1300}

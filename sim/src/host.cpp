@@ -15,6 +15,7 @@
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 #include "tunlab/wire/tcp.hpp"
+#include "tunlab/wire/tcp_offload.hpp"
 #include "tunlab/wire/udp.hpp"
 
 namespace tunlab::sim {
@@ -24,6 +25,11 @@ namespace {
 constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
 
 // Verifies the UDP/TCP checksum of a whole (reassembled) packet; a UDP checksum of 0 means none.
+// Whether the stack may queue TCP super-packets on `out`: a tun whose reader asked for offloads.
+bool offers_tso(const Interface& out) {
+  return out.kind == scenario::InterfaceKind::tun && out.device != nullptr && out.device->offloads().super_packet_reads;
+}
+
 bool transport_checksum_ok(const Ipv4View& ip) {
   const ByteView segment = ip.payload();
   if (const auto udp = UdpView::parse(segment); ip.protocol() == ipproto::kUdp && udp && udp->checksum() == 0) {
@@ -140,6 +146,16 @@ IoResult Host::route_out(Packet&& packet, bool forwarded, std::size_t loop_inter
     return {IoStatus::device_down};
   }
   const std::uint32_t next_hop = route->gateway ? to_host_order(*route->gateway) : ip.dst_raw();
+  if (!forwarded && packet.size() > out.mtu && offers_tso(out) && describe_tcp4_super_packet(packet, out.mtu)) {
+    // A TSO-capable tun takes a local TCP write larger than its MTU as one super-packet with a
+    // partial checksum, segments of MTU - headers (the MSS); app B splits it (tcp_output and
+    // tun's IFF_VNET_HDR do the same). The receiving socket hands the app the write whole.
+    const ByteView bytes = packet.bytes();
+    network_.tcp_writes().sent(packet.origin, load_be32(bytes.data() + ip.header_length() + 4),
+                               packet.size() - packet.offload.header_length);
+    transmit(route->interface, next_hop, std::move(packet));
+    return {IoStatus::ok, 0};
+  }
   if (packet.size() <= out.mtu) {
     transmit(route->interface, next_hop, std::move(packet));
     return {IoStatus::ok, 0};
@@ -369,8 +385,25 @@ void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
     drop(packet, DropReason::port_unreachable);
     return;
   }
-  const AppLog::Datagram datagram{network_.now(), protocol,      port,
-                                  payload,        packet.origin, payload_digest(segment.last(payload))};
+  AppLog::Datagram datagram{network_.now(), protocol,      port,
+                            payload,        packet.origin, payload_digest(segment.last(payload))};
+  if (tcp && network_.tcp_writes().registered(packet.origin)) {
+    // A segment of a write sent as a TSO super-packet: the app reads the write once it is whole.
+    const TcpWrites::Arrival arrival =
+        network_.tcp_writes().arrived(packet.origin, tcp->seq(), tcp->payload(), tcp_write_);
+    if (arrival == TcpWrites::Arrival::partial) {
+      return;
+    }
+    if (arrival == TcpWrites::Arrival::duplicate) {
+      // Bytes the socket had: a duplicate delivery once the write was read, nothing before.
+      if (network_.accounting().fate(packet.origin) == Accounting::Fate::delivered) {
+        network_.accounting().delivered(packet.origin);
+      }
+      return;
+    }
+    datagram.bytes = tcp_write_.size();
+    datagram.digest = payload_digest(tcp_write_);
+  }
   if (datagram_observer_) {
     datagram_observer_(datagram);
   }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/wire/tcp_offload.hpp"
 
 namespace tunlab::sim {
 
@@ -107,6 +108,13 @@ AppB& Network::add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& a
   h.attach_raw_ipip(underlay);
   apps_.push_back(std::make_unique<HostedApp>(*this, spec.host));
   HostedApp* hosted = apps_.back().get();
+  if (spec.offload) {
+    if (device->kind() != DeviceKind::tun) {
+      throw InputError((spec.app_place.empty() ? "" : spec.app_place + ": ") + "tunnels: offload on " + spec.host +
+                       "." + spec.device + ": offloads are modelled for tun devices only");
+    }
+    device->set_offloads(true);
+  }
   Device* app_device = device;
   if (faults != nullptr) {
     hosted->faulty = std::make_unique<FaultyDevice>(*device, *faults,
@@ -253,6 +261,16 @@ const std::vector<HopRecord>& Network::hop_records(const std::string& label) con
 }
 
 void Network::observe(const Interface& iface, Direction direction, const Packet& packet) {
+  if (packet.offload.needs_checksum) {
+    // A TSO super-packet carries only the pseudo-header sum (tcpdump on a real tun shows that);
+    // captures and hops see it completed, as the capture contract (docs/contracts.md) wants
+    // every checksum valid.
+    Packet completed(packet.bytes());
+    completed.origin = packet.origin;
+    complete_checksum(completed.mutable_bytes(), packet.offload.checksum_start, packet.offload.checksum_offset);
+    observe(iface, direction, completed);
+    return;
+  }
   for (PacketTap* tap : taps_) {
     tap->seen(now(), iface, direction, packet.origin, packet.bytes());
   }

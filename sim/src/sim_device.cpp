@@ -3,6 +3,7 @@
 #include "tunlab/sim/host.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/wire/ipv4.hpp"
+#include "tunlab/wire/tcp_offload.hpp"
 
 namespace tunlab::sim {
 
@@ -94,6 +95,36 @@ IoResult SimDevice::write_packet(Packet&& packet) {
   // The stack processes the packet after write() returns, as netif_rx defers to softirq.
   network_.events().schedule_packet(network_.now(), *this, 0, std::move(packet));
   return {IoStatus::ok, size};
+}
+
+IoResult SimDevice::write_gso(const Packet& packet) {
+  constexpr IoResult kRefused{IoStatus::invalid_packet, 0, 0, 22 /* EINVAL */};
+  if (!offloads_ || kind_ != DeviceKind::tun) {
+    return kRefused;
+  }
+  if (!up_) {
+    return {IoStatus::device_down, 0, 0, 5 /* EIO */};
+  }
+  // What virtio_net_hdr_to_skb and the TCP GSO path insist on before they take a super-packet:
+  // TCP over IPv4, a segment size, and the checksum to complete at the TCP checksum field.
+  const OffloadInfo& offload = packet.offload;
+  const std::size_t ihl = packet.size() > 0 ? static_cast<std::size_t>(packet[0] & 0x0f) * 4 : 0;
+  if (offload.gso_type != GsoType::tcpv4 || offload.segment_size == 0 || !offload.needs_checksum ||
+      offload.checksum_start != ihl || offload.checksum_offset != 16) {
+    return kRefused;
+  }
+  const std::size_t count = segment_tcp4(packet, offload.segment_size, segments_);
+  if (count == 0) {
+    return kRefused;
+  }
+  // Each segment enters the stack after write() returns, in order, as write_packet's do.
+  for (std::size_t i = 0; i < count; ++i) {
+    Packet& segment = segments_[i];
+    segment.offload = OffloadInfo{};
+    segment.origin = packet.origin;
+    network_.events().schedule_packet(network_.now(), *this, 0, std::move(segment));
+  }
+  return {IoStatus::ok, packet.size()};
 }
 
 void SimDevice::handle_packet_event(std::uint32_t, Packet&& packet) {

@@ -28,6 +28,8 @@ public:
   virtual std::uint64_t number(std::uint64_t min, std::uint64_t max) const = 0;
   // A list of 1-based packet numbers (each parse_unsigned, at least 1).
   virtual std::vector<std::uint64_t> packet_numbers() const = 0;
+  // One of `words` (gso_write: accept | einval), returned as its index.
+  virtual std::size_t word(const std::vector<std::string_view>& words) const = 0;
 };
 
 // The keys of a link fault after `link`, and of a device fault after `device`, in the order the

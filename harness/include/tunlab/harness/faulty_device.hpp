@@ -16,6 +16,9 @@
 //                        host stack sees (routes, drops before the device) and a wrapper around
 //                        app B's end cannot. SimDevice schedules them on its clock; the real
 //                        backend sets the tun's link state over netlink at those offsets.
+//   gso_write            wraps: `einval` refuses every GSO write with EINVAL before the device
+//                        sees it, as Linux 6.6.44 refused some, on a kernel that accepts them
+//                        all. app B's fallback (per-segment writes) is what it exercises.
 //
 // Determinism: wake-ups in the simulator are unchanged, so every golden and digest stays.
 //   - The EAGAIN draw comes from the stream SimDevice drew from ("device:HOST.DEV", derived from
@@ -29,7 +32,7 @@
 //     SimDevice did), and reports truncated with the bytes kept, as TUN reads do; the caller
 //     drops the packet (device-read-truncated), so nothing is lost unexplained.
 //
-// Writes, name, kind, MTU, offloads, hardware address and poll_fd pass straight through.
+// Other writes, name, kind, MTU, offloads, hardware address and poll_fd pass straight through.
 #pragma once
 
 #include <cstddef>
@@ -66,7 +69,8 @@ public:
 
   IoResult write(ByteView packet) override { return inner_.write(packet); }
   IoResult write_packet(Packet&& packet) override { return inner_.write_packet(std::move(packet)); }
-  IoResult write_gso(const Packet& packet) override { return inner_.write_gso(packet); }
+  // invalid_packet (EINVAL) with gso_write einval, the packet untouched; otherwise the inner one.
+  IoResult write_gso(const Packet& packet) override;
   std::size_t write_batch(std::span<const Packet> packets) override { return inner_.write_batch(packets); }
   int poll_fd() const override { return inner_.poll_fd(); }
 
@@ -76,6 +80,7 @@ private:
   Device& inner_;
   double eagain_;
   std::size_t read_buffer_;
+  bool gso_write_einval_;
   Random random_;
 };
 

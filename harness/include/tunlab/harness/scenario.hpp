@@ -83,6 +83,10 @@ struct TunnelSpec {
   // (tunlab's engine) in their place, so a sim-vs-real diff compares them with tunlab's engine.
   std::string command;
   bool kernel_ipip = false;
+  // TUN segmentation offloads on the device, as `tunlab tunnel --offload on` asks for them
+  // (IFF_VNET_HDR): the host stack hands app B TCP super-packets and takes GSO writes. tun only;
+  // the simulator models it (sim_device.hpp), off by default as every scenario before it ran.
+  bool offload = false;
 };
 
 // Seeded faults on one direction of a link: the direction leaving `from` (host.iface).
@@ -111,6 +115,9 @@ struct DeviceFaultSpec {
   std::size_t queue_limit = 500;    // txqueuelen: packets beyond it are dropped silently
   std::optional<Nanos> down_at_ns;  // device goes down (writes get EIO)
   std::optional<Nanos> up_at_ns;
+  // `gso_write: einval`: the device refuses every GSO write with EINVAL, as Linux 6.6.44 refused
+  // some; app B must fall back to writing the segments one by one. A wrapper fault (FaultyDevice).
+  bool gso_write_einval = false;
   SourcePlace place;
 };
 

@@ -115,7 +115,8 @@ private:
   DatagramObserver datagram_observer_;
   bool keep_datagrams_ = true;
   std::uint16_t next_ip_id_ = 1;
-  std::vector<Packet> fragments_;  // scratch for fragmentation, reused
+  std::vector<Packet> fragments_;        // scratch for fragmentation, reused
+  std::vector<std::uint8_t> tcp_write_;  // a TCP write completed by its last segment
 };
 
 }  // namespace tunlab::sim

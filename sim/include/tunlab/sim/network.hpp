@@ -23,6 +23,7 @@
 #include "tunlab/sim/random.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
+#include "tunlab/sim/tcp_writes.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/tunnel_engine.hpp"
 
@@ -70,6 +71,8 @@ public:
   void keep_alive(std::shared_ptr<void> thing) { kept_alive_.push_back(std::move(thing)); }
   Time now() const { return events_.now(); }
   Accounting& accounting() { return accounting_; }
+  // TCP writes a host sent as TSO super-packets, for the receiving host's socket.
+  TcpWrites& tcp_writes() { return tcp_writes_; }
   std::uint64_t seed() const { return seed_; }
   Random random_stream(const std::string& name) const { return Random::derive(seed_, name); }
   // A new interface's Interface::id; hosts call it as they add one.
@@ -118,6 +121,7 @@ private:
   std::uint64_t seed_;
   EventQueue events_;
   Accounting accounting_;
+  TcpWrites tcp_writes_;
   std::vector<std::unique_ptr<Host>> hosts_;
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<std::unique_ptr<SimDevice>> devices_;

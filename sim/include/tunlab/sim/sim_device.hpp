@@ -3,11 +3,18 @@
 // It behaves as drivers/net/tun.c does: EAGAIN when empty, EIO when down, silent drops when the
 // queue (txqueuelen) is full. The read-side faults (spurious EAGAIN, a short read buffer) are
 // not the device's: a FaultyDevice (tunlab/harness/faulty_device.hpp) wraps it for app B.
+//
+// Segmentation offloads (a tunnel's `offload: true`), as a tun with IFF_VNET_HDR and
+// TUNSETOFFLOAD(TSO4): the host stack queues TCP super-packets here (Host::route_out), which
+// read() returns with their GSO metadata; write_gso() takes a super-packet and cuts it into
+// segments by the kernel's rules (segment_tcp4, the code app B splits with), each entering the
+// stack as if written on its own.
 #pragma once
 
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
@@ -30,6 +37,13 @@ public:
   bool readable() const override { return !queue_.empty(); }
   IoResult write(ByteView packet) override;
   IoResult write_packet(Packet&& packet) override;
+  DeviceOffloads offloads() const override { return {offloads_, offloads_}; }
+  // invalid_packet (EINVAL) unless offloads are on and packet.offload describes a TCP/IPv4
+  // super-packet the kernel would take (tcpv4, a segment size, a partial checksum at the TCP
+  // checksum field); device_down (EIO) when down.
+  IoResult write_gso(const Packet& packet) override;
+  // TSO reads and GSO writes (a tun only; the scenario's loader and Network check the kind).
+  void set_offloads(bool on) { offloads_ = on; }
 
   // Kernel side: the host stack hands a packet to the device (it becomes readable by app B).
   void deliver_from_stack(Packet&& packet);
@@ -57,6 +71,8 @@ private:
   std::function<void()> reader_;
   bool wake_pending_ = false;
   bool up_ = true;
+  bool offloads_ = false;
+  std::vector<Packet> segments_;  // write_gso's scratch, reused
   std::size_t queue_limit_ = scenario::DeviceFaultSpec{}.queue_limit;
 };
 
