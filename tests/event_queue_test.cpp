@@ -2,6 +2,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <tuple>
+#include <vector>
+
 #include "tunlab/sim/accounting.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/random.hpp"
@@ -50,6 +55,60 @@ TEST(EventQueueTest, PacketEventsHandTheirPacketToTheHandler) {
   ASSERT_EQ(recorder.seen.size(), 1u);
   EXPECT_EQ(recorder.seen[0].first, 42u);
   EXPECT_EQ(recorder.seen[0].second, bytes);
+}
+
+// Lanes keep a link's packets out of the heap; whatever mix of lanes, out-of-order lane events,
+// plain events and events scheduled while others run, the run order must be exactly (time,
+// scheduling order), as if every event sat in one heap.
+TEST(EventQueueTest, LanesRunInTheOrderOneHeapWouldGive) {
+  struct Mix final : PacketEventHandler {
+    EventQueue queue;
+    std::vector<EventQueue::Lane> lanes;
+    std::mt19937_64 random{7};
+    std::uint32_t next_id = 0;
+    std::vector<std::tuple<Time, std::uint32_t>> scheduled;  // (time, id): id is scheduling order
+    std::vector<std::uint32_t> ran;
+
+    void schedule_one() {
+      const Time at = queue.now() + static_cast<Time>(random() % 8);  // many equal times
+      const std::uint32_t id = next_id++;
+      scheduled.emplace_back(at, id);
+      switch (random() % 4) {
+        case 0:
+          queue.schedule(at, [this, id] { run(id); });
+          break;
+        case 1:
+          queue.schedule_packet(at, *this, id, Packet{});
+          break;
+        default:  // a lane: in order most of the time, earlier than its last event now and then
+          queue.schedule_packet(lanes[random() % lanes.size()], at, *this, id, Packet{});
+      }
+    }
+    void run(std::uint32_t id) {
+      ran.push_back(id);
+      if (next_id < 20'000 && random() % 3 != 0) {  // keep scheduling while events run
+        schedule_one();
+        schedule_one();
+      }
+    }
+    void handle_packet_event(std::uint32_t id, Packet&&) override { run(id); }
+  } mix;
+  for (int i = 0; i < 5; ++i) {
+    mix.lanes.push_back(mix.queue.open_lane());
+  }
+  for (int i = 0; i < 200; ++i) {
+    mix.schedule_one();
+  }
+  mix.queue.run_until(INT64_MAX);
+
+  std::vector<std::tuple<Time, std::uint32_t>> expected = mix.scheduled;
+  std::sort(expected.begin(), expected.end());
+  ASSERT_EQ(mix.ran.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(mix.ran[i], std::get<1>(expected[i])) << "event " << i << " ran out of order";
+  }
+  EXPECT_GT(mix.ran.size(), 1'000u);
+  EXPECT_TRUE(mix.queue.empty());
 }
 
 TEST(RandomTest, StreamsAreFixedBySeedAndNameAndDifferBetweenThem) {
