@@ -440,6 +440,31 @@ TEST_F(CaptureTest, AWriteThatFailsInTheBackgroundIsReportedNamingTheFile) {
   EXPECT_EQ(message, (dir_ / "caps" / "full.pcap").string() + ": cannot write: No space left on device");
 }
 
+// A set that spilled through the background writer can be replaced by another and still be used
+// after being moved from: the writer thread goes after the captures that hand it chunks.
+TEST_F(CaptureTest, MovingASetThatSpilledKeepsBothUsable) {
+  const Bytes packet = udp_packet(1000, 1);
+  auto spilled = [&packet] {
+    CaptureSet set;
+    const std::size_t index = set.open("big", LinkType::raw);
+    for (int i = 0; i < 2000; ++i) {  // ~2 MB: several chunks through the writer thread
+      set.record(index, i, packet);
+    }
+    return set;
+  };
+  CaptureSet target = spilled();
+  const std::string digest = target.digest();
+  target = spilled();  // the old captures and their writer go; the new ones stay
+  EXPECT_EQ(target.digest(), digest);
+  CaptureSet moved_to = std::move(target);
+  EXPECT_EQ(moved_to.digest(), digest);
+  const std::size_t index = target.open("big", LinkType::raw);  // NOLINT(bugprone-use-after-move)
+  for (int i = 0; i < 2000; ++i) {
+    target.record(index, i, packet);
+  }
+  EXPECT_EQ(target.digest(), digest);
+}
+
 TEST_F(CaptureTest, WrittenBytesEqualWhatLibpcapsDumperWrites) {
   // The writer assembles libpcap's format itself; pcap_dump is the oracle.
   for (const LinkType type : {LinkType::raw, LinkType::ethernet}) {

@@ -353,7 +353,16 @@ CaptureSet::CaptureSet(const std::filesystem::path& dir) : dir_(dir), spool_(std
 }
 CaptureSet::~CaptureSet() = default;
 CaptureSet::CaptureSet(CaptureSet&&) noexcept = default;
-CaptureSet& CaptureSet::operator=(CaptureSet&&) noexcept = default;
+CaptureSet& CaptureSet::operator=(CaptureSet&& other) noexcept {
+  if (this != &other) {
+    files_.clear();  // they may still hand chunks to our spool: gone before it goes
+    dir_ = std::move(other.dir_);
+    sealed_ = other.sealed_;
+    spool_ = std::move(other.spool_);
+    files_ = std::move(other.files_);
+  }
+  return *this;
+}
 
 std::size_t CaptureSet::open(const std::string& name, LinkType link_type) {
   for (std::size_t i = 0; i < files_.size(); ++i) {
@@ -373,6 +382,9 @@ std::size_t CaptureSet::open(const std::string& name, LinkType link_type) {
     throw std::invalid_argument("capture name '" + name + "' is not a plain file name");
   }
   (void)to_dlt(link_type);  // rejects an unknown link type
+  if (!spool_) {            // a set that was moved from
+    spool_ = std::make_unique<CaptureSpool>();
+  }
   files_.push_back(std::make_unique<CaptureFile>(name, link_type, dir_, *spool_));
   return files_.size() - 1;
 }
