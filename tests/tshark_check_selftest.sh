@@ -91,6 +91,24 @@ expect_fail bad-icmp-checksum 'warning \(checksum\): Bad checksum' "$work/bad-ic
 write_pcap "$work/truncated-ip.pcap" "$good" "$short_ip"
 expect_fail truncated-ip 'total length exceeds packet length' "$work/truncated-ip.pcap"
 
+# An ICMP 3/4 (good IPv4 and ICMP checksums) quoting the first 72 bytes of a 1500-byte TCP segment:
+# tshark calls the quoted TCP checksum bad over the bytes that are there; the check lets that pass,
+# and only that: the same frame with its ICMP checksum broken still fails.
+cut_quote=4500006400010000400166810a00000c0a00000c0304e0f900000564450005dc00014000400620fa0a00000c0a0000169c402328000003e8000000005018ffff12340000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+cut_quote_bad_icmp=4500006400010000400166810a00000c0a00000c03041ff900000564450005dc00014000400620fa0a00000c0a0000169c402328000003e8000000005018ffff12340000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+write_pcap "$work/quote.pcap" "$good" "$cut_quote"
+output=$("$check" "$work/quote.pcap" 2>&1)
+rc=$?
+if ((rc != 0)); then
+  echo "FAIL quote: a cut-short ICMP quote's TCP checksum was held against it: $output"
+  failures=$((failures + 1))
+else
+  echo "ok   quote: accepted"
+fi
+rm "$work/quote.pcap"
+write_pcap "$work/bad-quote-icmp.pcap" "$good" "$cut_quote_bad_icmp"
+expect_fail bad-quote-icmp 'warning \(checksum\): Bad checksum' "$work/bad-quote-icmp.pcap"
+
 # A file cut short inside record 2: tshark itself fails to read it; no frame to name.
 write_pcap "$work/cut.pcap" "$good" "$good"
 head -c -5 "$work/cut.pcap" >"$work/cut-short.pcap" && rm "$work/cut.pcap"
@@ -114,13 +132,13 @@ else
 fi
 output=$("$check" "$work" 2>&1)
 named=$(grep -o "^$work/[^:]*" <<<"$output" | sort -u | tr '\n' ' ')
-expected=$(printf "$work/%s " bad-icmp-checksum.pcap bad-ip-checksum.pcap bad-tcp-checksum.pcap \
+expected=$(printf "$work/%s " bad-icmp-checksum.pcap bad-ip-checksum.pcap bad-quote-icmp.pcap bad-tcp-checksum.pcap \
   bad-udp-checksum.pcap cut-short.pcap truncated-ip.pcap)
 if [[ $named != "$expected" ]]; then
-  echo "FAIL directory: expected findings in exactly the 6 bad files, got: $output"
+  echo "FAIL directory: expected findings in exactly the 7 bad files, got: $output"
   failures=$((failures + 1))
 else
-  echo "ok   directory: the 6 bad files named, good.pcap not"
+  echo "ok   directory: the 7 bad files named, good.pcap not"
 fi
 
 # Without tshark the check must fail (not skip) and say how to get it.
