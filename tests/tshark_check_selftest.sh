@@ -70,15 +70,21 @@ expect_fail() {
   fi
 }
 
+# expect_pass NAME WHY FILE: the check must exit 0 on FILE; WHY says what a rejection would mean.
+expect_pass() {
+  local name=$1 why=$2 output rc
+  output=$("$check" "$3" 2>&1)
+  rc=$?
+  if ((rc != 0)); then
+    echo "FAIL $name: $why: $output"
+    failures=$((failures + 1))
+  else
+    echo "ok   $name: accepted"
+  fi
+}
+
 write_pcap "$work/good.pcap" "$good" "$good"
-output=$("$check" "$work/good.pcap" 2>&1)
-rc=$?
-if ((rc != 0)); then
-  echo "FAIL good: a clean pcap was rejected: $output"
-  failures=$((failures + 1))
-else
-  echo "ok   good: accepted"
-fi
+expect_pass good "a clean pcap was rejected" "$work/good.pcap"
 
 write_pcap "$work/bad-ip-checksum.pcap" "$good" "$bad_ip"
 expect_fail bad-ip-checksum 'error \(checksum\): Bad checksum' "$work/bad-ip-checksum.pcap"
@@ -97,14 +103,7 @@ expect_fail truncated-ip 'total length exceeds packet length' "$work/truncated-i
 cut_quote=4500006400010000400166810a00000c0a00000c0304e0f900000564450005dc00014000400620fa0a00000c0a0000169c402328000003e8000000005018ffff12340000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 cut_quote_bad_icmp=4500006400010000400166810a00000c0a00000c03041ff900000564450005dc00014000400620fa0a00000c0a0000169c402328000003e8000000005018ffff12340000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 write_pcap "$work/quote.pcap" "$good" "$cut_quote"
-output=$("$check" "$work/quote.pcap" 2>&1)
-rc=$?
-if ((rc != 0)); then
-  echo "FAIL quote: a cut-short ICMP quote's TCP checksum was held against it: $output"
-  failures=$((failures + 1))
-else
-  echo "ok   quote: accepted"
-fi
+expect_pass quote "a cut-short ICMP quote's TCP checksum was held against it" "$work/quote.pcap"
 rm "$work/quote.pcap"
 write_pcap "$work/bad-quote-icmp.pcap" "$good" "$cut_quote_bad_icmp"
 expect_fail bad-quote-icmp 'warning \(checksum\): Bad checksum' "$work/bad-quote-icmp.pcap"
