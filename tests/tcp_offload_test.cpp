@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <random>
 
 #include <tins/ip.h>
@@ -12,6 +15,30 @@
 #include <tins/udp.h>
 
 #include "test_packets.hpp"
+
+// Heap allocations made while `counting_allocations` is set (this test binary's own operator new).
+std::atomic<bool> counting_allocations{false};
+std::atomic<std::size_t> allocations{0};
+
+void* operator new(std::size_t size) {
+  if (counting_allocations.load(std::memory_order_relaxed)) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (void* p = std::malloc(size == 0 ? 1 : size)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+// The pair is malloc/free by construction; GCC only sees free() meeting a new-expression.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+#pragma GCC diagnostic pop
 
 namespace tunlab {
 namespace {
@@ -220,7 +247,7 @@ std::vector<Packet> coalesce(const std::vector<Bytes>& packets) {
     coalescer.add(packet_of(b));
   }
   std::vector<Packet> out;
-  coalescer.flush([&](Packet&& p) { out.push_back(std::move(p)); });
+  coalescer.flush([&](Packet& p) { out.push_back(p); });
   return out;
 }
 
@@ -333,6 +360,37 @@ TEST(TcpCoalescer, KeepsEachFlowInOrderWhenFlowsInterleave) {
   ASSERT_EQ(2u, out.size());
   EXPECT_EQ(3000u + 52u, out[0].size());
   EXPECT_EQ(2000u + 52u, out[1].size());
+}
+
+TEST(TcpCoalescer, ReusesItsBuffersSoASteadyStreamAllocatesNothing) {
+  // Batch after batch of one flow's 40 full segments, as a busy receiving tunnel sees them.
+  TcpSpec spec;
+  std::vector<std::vector<Packet>> batches(3);
+  for (auto& batch : batches) {
+    for (const Bytes& b : flow_segments(40, 1400, 1400, spec)) {
+      batch.push_back(packet_of(b));
+    }
+    spec.id = static_cast<std::uint16_t>(spec.id + 40);
+    spec.seq += 40 * 1400;
+  }
+  TcpCoalescer coalescer;
+  std::vector<std::size_t> sizes;
+  sizes.reserve(batches.size());
+  std::size_t after_first_batch = 0;
+  for (auto& batch : batches) {
+    counting_allocations = true;
+    for (Packet& p : batch) {
+      coalescer.add(std::move(p));
+    }
+    coalescer.flush([&](Packet& p) { sizes.push_back(p.size()); });
+    counting_allocations = false;
+    if (after_first_batch == 0) {
+      after_first_batch = allocations.exchange(0);
+    }
+  }
+  EXPECT_EQ(std::vector<std::size_t>(3, 40u * 1400u + 52u), sizes);
+  EXPECT_GT(after_first_batch, 0u);  // the count sees the first batch growing the buffer
+  EXPECT_EQ(0u, allocations.load()) << "the second and third batches allocated";
 }
 
 TEST(TcpCoalescer, NeverBuildsMoreThan65535Bytes) {

@@ -253,7 +253,7 @@ void TunnelEngine::flush_sends(std::int64_t now_ns) {
 }
 
 void TunnelEngine::flush_device_writes() {
-  coalescer_.flush([this](Packet&& packet) { write_to_device(packet, false); });
+  coalescer_.flush([this](Packet& packet) { write_to_device(packet, false); });
 }
 
 void TunnelEngine::write_segments(Packet& super, std::uint32_t origin) {

@@ -55,6 +55,10 @@ void Packet::resize(std::size_t n) {
   size_ = n;
 }
 
+void Packet::reserve(std::size_t n) {
+  storage_.reserve(head_ + n + kTailroom);
+}
+
 void Packet::assign(ByteView bytes) {
   if (storage_.size() < kHeadroom + bytes.size()) {
     storage_.resize(kHeadroom + bytes.size() + kTailroom);

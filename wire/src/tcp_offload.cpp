@@ -166,7 +166,14 @@ void TcpCoalescer::add(Packet&& packet) {
     items_.emplace_back();
   }
   Item& item = items_[count_++];
-  std::swap(item.packet, packet);
+  if (candidate) {
+    // Copied into the item's own buffer, which keeps the capacity earlier batches grew it to.
+    item.packet.assign(packet.bytes());
+    item.packet.origin = packet.origin;
+    item.packet.offload = packet.offload;
+  } else {
+    std::swap(item.packet, packet);
+  }
   item.flow_hash = flow_hash;
   item.segments = 1;
   if (!candidate) {
@@ -206,6 +213,8 @@ bool TcpCoalescer::try_append(Item& item, const Packet& packet, std::size_t head
   }
   Packet& head = item.packet;
   const std::size_t at = head.size();
+  // Grown once to the largest super-packet, not segment by segment.
+  head.reserve(kMaxIpLength);
   head.resize(at + payload);
   std::memcpy(head.data() + at, b + header_length, payload);
   // The kernel's GRO carries PSH (and FIN) of the last segment onto the merged header.
