@@ -1,9 +1,11 @@
 // The checked header views of wire/ (Ethernet, ARP, ICMP, UDP, TCP) against packets libtins
 // builds (the independent oracle): each reads the fields libtins wrote, and each refuses input one
 // byte shorter than the header it needs. Also the IPv4 single-field reads (ip_version, ipv4_peek)
-// and ipv4_edit::set_unfragmented.
+// and ipv4_edit::set_unfragmented, and the RFC 1071 checksum against its definition.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include <tins/arp.h>
 #include <tins/dot1q.h>
@@ -387,6 +389,36 @@ TEST(Ipv4EditSetUnfragmented, GivesTheHeaderOfTheWholeDatagramKeepingDf) {
     EXPECT_FALSE(view->is_fragment());
     EXPECT_EQ(view->total_length(), 3000);
     EXPECT_TRUE(view->header_checksum_ok());
+  }
+}
+
+TEST(InternetChecksum, MatchesTheRfc1071DefinitionAtEveryLengthAndAlignment) {
+  std::mt19937 rng(1071);
+  Bytes buffer(65535 + 8);
+  for (auto& b : buffer) {
+    b = static_cast<std::uint8_t>(rng());
+  }
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n <= 100; ++n) {
+    lengths.push_back(n);
+  }
+  for (const std::size_t n : {1499u, 1500u, 9001u, 65534u, 65535u}) {
+    lengths.push_back(n);
+  }
+  for (const std::size_t length : lengths) {
+    for (std::size_t offset = 0; offset < 8; ++offset) {
+      const ByteView bytes = ByteView(buffer).subspan(offset, length);
+      const auto initial = static_cast<std::uint32_t>(rng() & 0x3ffff);
+      ASSERT_EQ(test::reference_checksum(bytes, initial), internet_checksum(bytes, initial))
+          << "length " << length << " offset " << offset;
+    }
+  }
+  // The sums that fold to 0xffff or to 0, where a one's-complement slip would show.
+  for (const int fill : {0x00, 0xff}) {
+    const Bytes same(1501, static_cast<std::uint8_t>(fill));
+    for (const std::uint32_t initial : {0u, 0xffffu, 1u}) {
+      EXPECT_EQ(test::reference_checksum(same, initial), internet_checksum(same, initial)) << fill;
+    }
   }
 }
 
