@@ -20,6 +20,8 @@ pkg_check_modules(NLROUTE REQUIRED IMPORTED_TARGET libnl-route-3.0)
 # The daemon's privilege drop: libcap-ng (capabilities, user switch) and libseccomp (allow-list).
 pkg_check_modules(CAPNG REQUIRED IMPORTED_TARGET libcap-ng)
 pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
+# The real TUN device's batched reads and writes (io_uring).
+pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
 
 find_package(yaml-cpp REQUIRED)
 find_package(fmt REQUIRED)

@@ -8,6 +8,7 @@ build_packages=(
   g++ cmake ninja-build pkg-config
   libtins-dev libpcap-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libnl-3-dev libnl-route-3-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-ng-dev libseccomp-dev
+  liburing-dev
   clang-14 libclang-rt-14-dev
 )
 test_packages=(tshark tcpdump iperf3 socat python3 python3-scapy iproute2 iputils-ping util-linux clang-format

@@ -3,6 +3,8 @@
 //   [ns "dev"]  UDP socket 10.9.0.1 --stack--> tun0 10.9.0.1/24 <--read/write--> TunDevice (test)
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <net/if.h>
 
 #include <memory>
@@ -273,6 +275,103 @@ TEST_F(RealDeviceTest, TapFramesCarryAnEthernetHeader) {
   ASSERT_GE(frame.size(), 42u);
   EXPECT_EQ(frame[12], 0x08);
   EXPECT_EQ(frame[13], 0x06) << "expected an ARP request for 10.9.0.2";
+}
+
+// read(2)/readv(2) and write(2)/writev(2) calls this process has made (/proc/self/io).
+std::pair<long, long> read_write_syscalls() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  long value = 0;
+  long reads = -1;
+  long writes = -1;
+  while (io >> key >> value) {
+    reads = key == "syscr:" ? value : reads;
+    writes = key == "syscw:" ? value : writes;
+  }
+  return {reads, writes};
+}
+
+// What reading /proc/self/io itself adds between two read_write_syscalls().
+std::pair<long, long> measuring_cost() {
+  const auto a = read_write_syscalls();
+  const auto b = read_write_syscalls();
+  return {b.first - a.first, b.second - a.second};
+}
+
+TEST_F(RealDeviceTest, BatchedIoReadsAndWritesPacketsInOrderWithoutASystemCallEach) {
+  auto device = open({});
+  ASSERT_TRUE(device->batches_io()) << device->batched_io_note();
+  constexpr std::size_t kPackets = 40;
+  for (std::size_t i = 0; i < kPackets; ++i) {
+    send_from_stack(20, static_cast<std::uint16_t>(41000 + i));
+  }
+  std::vector<Packet> packets(64);
+  std::vector<IoResult> results(64);
+  std::vector<std::uint16_t> ports;
+  const auto cost = measuring_cost();
+  const auto before = read_write_syscalls();
+  bool empty = false;
+  for (int round = 0; round < 100 && !empty; ++round) {
+    const std::size_t n = device->read_many(packets, results);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (results[i].status == IoStatus::would_block) {
+        empty = true;
+        continue;
+      }
+      ASSERT_EQ(results[i].status, IoStatus::ok) << to_string(results[i].status);
+      ports.push_back(static_cast<std::uint16_t>(packets[i][20] << 8 | packets[i][21]));
+    }
+  }
+  const auto after_reads = read_write_syscalls();
+  ASSERT_TRUE(empty);
+  ASSERT_EQ(ports.size(), kPackets);
+  for (std::size_t i = 0; i < kPackets; ++i) {
+    EXPECT_EQ(ports[i], 41000 + i) << "packet " << i;
+  }
+  // Batches of 2, 4, 8, ... reads, each one io_uring_enter: no readv of its own.
+  EXPECT_EQ(after_reads.first - before.first, cost.first) << "read system calls for " << kPackets << " packets";
+
+  NsSocket receiver(*ns_, SOCK_DGRAM, 0);
+  receiver.bind_to(kTunAddress, 5001);
+  std::vector<Packet> out;
+  for (std::size_t i = 0; i < kPackets; ++i) {
+    tunlab::test::IpSpec spec;
+    spec.src = kPeer;
+    spec.dst = kTunAddress;
+    spec.payload_seed = static_cast<std::uint32_t>(i);
+    out.emplace_back(tunlab::test::make_udp_bytes(80, spec));
+  }
+  const auto before_writes = read_write_syscalls();
+  ASSERT_EQ(device->write_many(out, results), out.size());
+  const auto after_writes = read_write_syscalls();
+  EXPECT_EQ(after_writes.second - before_writes.second, cost.second)
+      << "write system calls for " << kPackets << " packets";
+  for (std::size_t i = 0; i < kPackets; ++i) {
+    ASSERT_TRUE(results[i].ok()) << "packet " << i << ": " << to_string(results[i].status);
+    EXPECT_EQ(results[i].bytes, out[i].size());
+    ASSERT_TRUE(wait_readable(receiver.fd()));
+    const auto got = receiver.try_recv();
+    ASSERT_TRUE(got);
+    EXPECT_TRUE(tunlab::test::bytes_equal(out[i].bytes().subspan(28), *got)) << "packet " << i << " out of order";
+  }
+}
+
+TEST_F(RealDeviceTest, WithoutBatchedIoTheBatchCallsReadAndWriteOneByOne) {
+  TunOptions options;
+  options.batched_io = false;
+  auto device = open(options);
+  EXPECT_FALSE(device->batches_io());
+  send_from_stack(20, 41000);
+  send_from_stack(20, 41001);
+  std::vector<Packet> packets(8);
+  std::vector<IoResult> results(8);
+  const auto cost = measuring_cost();
+  const auto before = read_write_syscalls();
+  ASSERT_EQ(device->read_many(packets, results), 3u);
+  EXPECT_EQ(read_write_syscalls().first - before.first - cost.first, 3) << "two packets and the read that found none";
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[1].ok());
+  EXPECT_EQ(results[2].status, IoStatus::would_block);
 }
 
 TEST_F(RealDeviceTest, MultiQueueReadsAndWritesInBatchesAcrossQueues) {

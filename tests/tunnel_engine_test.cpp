@@ -193,6 +193,93 @@ TEST_F(TunnelEngineTest, CountsAWriteToADownDeviceAsDeviceDown) {
   EXPECT_EQ(engine_.counters().device_write_errors, 1u);
 }
 
+// A device that says batched I/O is its cheaper path (as the real TUN device with io_uring):
+// reads go through the default read_many loop, counted; writes are recorded and can fail once.
+class BatchingDevice : public NiceMock<MockDevice> {
+public:
+  bool batches_io() const override { return true; }
+  std::size_t read_many(std::span<Packet> out, std::span<IoResult> results) override {
+    ++read_many_calls;
+    return Device::read_many(out, results);
+  }
+  std::size_t write_many(std::span<const Packet> packets, std::span<IoResult> results) override {
+    ++write_many_calls;
+    for (std::size_t i = 0; i < packets.size(); ++i) {
+      if (written.size() + failed == fail_at && failed == 0) {
+        ++failed;
+        results[i] = IoResult{IoStatus::device_down, 0, 0, 5};
+        return i + 1;
+      }
+      written.push_back(packets[i].to_vector());
+      results[i] = IoResult{IoStatus::ok, packets[i].size()};
+    }
+    return packets.size();
+  }
+  std::size_t read_many_calls = 0;
+  std::size_t write_many_calls = 0;
+  std::vector<test::Bytes> written;
+  std::size_t fail_at = SIZE_MAX;  // the index (over all writes) of the one that fails
+  std::size_t failed = 0;
+};
+
+class BatchingEngineTest : public ::testing::Test {
+protected:
+  static test::Bytes inner(std::uint32_t seed) {
+    return test::make_udp_bytes(
+        60, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12"), .payload_seed = seed});
+  }
+  void receive_outer(std::size_t count) {
+    ::testing::Sequence order;
+    for (std::size_t i = 0; i < count; ++i) {
+      EXPECT_CALL(underlay_, receive)
+          .InSequence(order)
+          .WillOnce(ReceivePacket(test::wrap_outer(inner(static_cast<std::uint32_t>(i)))));
+    }
+    EXPECT_CALL(underlay_, receive).InSequence(order).WillOnce(ReceiveNothing());
+  }
+  BatchingDevice device_;
+  NiceMock<MockUnderlay> underlay_;
+  TunnelEngine engine_{left_config(), device_, underlay_};
+};
+
+TEST_F(BatchingEngineTest, ReadsInOneBatchAndWritesEveryDecapsulatedPacketInOneBatchInOrder) {
+  const test::Bytes packet = test::make_udp_bytes(84);
+  EXPECT_CALL(device_, read)
+      .WillOnce(ReadPacket(packet))
+      .WillOnce(ReadPacket(packet))
+      .WillOnce(ReadPacket(packet))
+      .WillOnce(ReadNothing());
+  EXPECT_CALL(underlay_, send).Times(3).WillRepeatedly(Return(IoResult{IoStatus::ok, 0}));
+  EXPECT_EQ(engine_.poll_device(0), 3u);
+  EXPECT_EQ(device_.read_many_calls, 1u);
+  EXPECT_EQ(engine_.counters().device_eagain, 1u);
+
+  receive_outer(5);
+  EXPECT_CALL(device_, write).Times(0);  // nothing bypasses the batch
+  EXPECT_EQ(engine_.poll_underlay(0), 5u);
+  EXPECT_EQ(device_.write_many_calls, 1u);
+  ASSERT_EQ(device_.written.size(), 5u);
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    EXPECT_TRUE(test::bytes_equal(inner(i), device_.written[i])) << "packet " << i;
+  }
+  EXPECT_EQ(engine_.counters().device_packets_written, 5u);
+}
+
+TEST_F(BatchingEngineTest, AFailedWriteInABatchIsCountedAndThePacketsAfterItAreStillWritten) {
+  device_.fail_at = 2;
+  receive_outer(5);
+  engine_.poll_underlay(0);
+  EXPECT_EQ(device_.write_many_calls, 2u);
+  ASSERT_EQ(device_.written.size(), 4u);
+  const std::uint32_t expected[] = {0, 1, 3, 4};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(test::bytes_equal(inner(expected[i]), device_.written[i])) << "packet " << i;
+  }
+  EXPECT_EQ(engine_.counters().device_packets_written, 4u);
+  EXPECT_EQ(engine_.counters().device_write_errors, 1u);
+  EXPECT_EQ(engine_.counters().drops[DropReason::device_down], 1u);
+}
+
 class TapEngineTest : public TunnelEngineTest {
 protected:
   void SetUp() override { ON_CALL(device_, kind).WillByDefault(Return(DeviceKind::tap)); }

@@ -29,6 +29,7 @@ struct TunnelArgs {
   std::string ecn = "normal";
   bool pmtudisc = false;
   std::string offload = "on";
+  std::string batched_io = "on";
   bool super_packets = false;
   std::optional<std::string> address;
   std::string app = "ipip";
@@ -97,6 +98,7 @@ real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
   c.pmtudisc = a.pmtudisc;
   o.app = a.app;
   o.offloads = a.offload == "on";
+  o.batched_io = a.batched_io == "on";
   if (a.super_packets) {
     // The mode sends whole super-packets in fragmented outer datagrams: it needs the offloads
     // that produce super-packets, and cannot honour an outer DF on every packet.
@@ -152,6 +154,12 @@ void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps) 
       ->add_option("--offload", a->offload,
                    "on: TSO reads split into segments here, received TCP segments coalesced into GSO "
                    "writes (each outer packet is still one RFC 2003 packet); off: one packet per read and write")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  tunnel
+      ->add_option("--batched-io", a->batched_io,
+                   "on: device reads and writes in batches through io_uring, one system call for many packets "
+                   "(plain reads and writes where the kernel refuses it); off: one system call per packet")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
   tunnel->add_flag("--super-packets", a->super_packets,

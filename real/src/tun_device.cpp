@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -21,6 +22,7 @@
 #include "tunlab/wire/byte_order.hpp"
 #include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/ipv4.hpp"
+#include "uring_batch.hpp"
 
 namespace tunlab::real {
 
@@ -127,6 +129,11 @@ TunDevice::TunDevice(const TunOptions& options) : options_(options) {
   if (options_.offloads) {
     offloads_.gso_writes = gso_write_accepted();
   }
+  if (options_.batched_io && queue_fds_.size() == 1) {
+    uring_ = UringBatch::open(kUringDepth, uring_note_);
+  } else if (options_.batched_io) {
+    uring_note_ = "batched I/O is for a single queue";
+  }
   if (queue_fds_.size() > 1) {
     epoll_fd_ = Fd::checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1 for the queues of '" + name_ + "'");
     for (std::size_t q = 0; q < queue_fds_.size(); ++q) {
@@ -199,6 +206,10 @@ bool TunDevice::gso_write_accepted() {
 
 TunDevice::~TunDevice() = default;
 
+bool TunDevice::batches_io() const {
+  return uring_ != nullptr;
+}
+
 void TunDevice::set_mtu(std::size_t mtu) {
   ifreq ifr = make_ifreq(name_);
   ifr.ifr_mtu = static_cast<int>(mtu);
@@ -249,43 +260,35 @@ std::size_t TunDevice::read_capacity() const {
   return options_.read_buffer != 0 ? options_.read_buffer : kDefaultReadBuffer;
 }
 
-IoResult TunDevice::read_queue(std::size_t queue, Packet& out) {
-  const int fd = queue_fds_.at(queue).get();
-  if (fd < 0) {
-    return from_errno(EBADF);
-  }
+void TunDevice::prepare_read(IoSlot& slot) const {
   const std::size_t capacity = read_capacity();
   // Without PI a read that fills the buffer exactly is ambiguous, so ask for one byte more and
   // call a packet truncated when that byte arrives. With PI the kernel sets TUN_PKT_STRIP.
   const std::size_t ask = options_.packet_info ? capacity : capacity + 1;
-  // One scratch buffer sized for the largest packet, then a copy of just the bytes read: cheaper
-  // than allocating and zeroing 64 KiB in every Packet.
-  if (scratch_.size() < ask) {
-    scratch_.resize(ask);
+  // One buffer sized for the largest packet, then a copy of just the bytes read: cheaper than
+  // allocating and zeroing 64 KiB in every Packet.
+  if (slot.data.size() < ask) {
+    slot.data.resize(ask);
   }
-  out.origin = 0;
-  std::uint8_t pi[kPiLength] = {};
-  VnetHeader vnet{};
-  iovec iov[3];
-  int iov_count = 0;
+  slot.iov_count = 0;
   if (options_.packet_info) {
-    iov[iov_count++] = {pi, kPiLength};
+    slot.iov[slot.iov_count++] = {slot.pi.data(), kPiLength};
   }
   if (vnet_header_) {
-    iov[iov_count++] = {vnet.data(), vnet.size()};
+    slot.iov[slot.iov_count++] = {slot.vnet.data(), slot.vnet.size()};
   }
-  iov[iov_count++] = {scratch_.data(), ask};
-  const ssize_t n = ::readv(fd, iov, iov_count);
-  if (n < 0) {
-    return from_errno(errno);
-  }
-  std::size_t got = static_cast<std::size_t>(n);
+  slot.iov[slot.iov_count++] = {slot.data.data(), ask};
+}
+
+IoResult TunDevice::finish_read(std::size_t got, const IoSlot& slot, Packet& out) const {
+  const std::size_t capacity = read_capacity();
+  out.origin = 0;
   if (vnet_header_) {
     if (got < kVnetHeaderLength) {
       return {IoStatus::error, 0, 0, EPROTO};
     }
     got -= kVnetHeaderLength;
-    out.offload = decode_vnet_header(vnet);
+    out.offload = decode_vnet_header(slot.vnet);
   } else {
     out.offload = OffloadInfo{};
   }
@@ -295,19 +298,32 @@ IoResult TunDevice::read_queue(std::size_t queue, Packet& out) {
     }
     got -= kPiLength;
     std::uint16_t pi_flags = 0;
-    std::memcpy(&pi_flags, pi, sizeof pi_flags);  // host order, as the kernel writes it
-    out.assign(ByteView(scratch_.data(), got));
+    std::memcpy(&pi_flags, slot.pi.data(), sizeof pi_flags);  // host order, as the kernel writes it
+    out.assign(ByteView(slot.data.data(), got));
     if ((pi_flags & TUN_PKT_STRIP) != 0) {
       return {IoStatus::truncated, got};
     }
     return {IoStatus::ok, got};
   }
   if (got > capacity) {
-    out.assign(ByteView(scratch_.data(), capacity));
+    out.assign(ByteView(slot.data.data(), capacity));
     return {IoStatus::truncated, capacity};
   }
-  out.assign(ByteView(scratch_.data(), got));
+  out.assign(ByteView(slot.data.data(), got));
   return {IoStatus::ok, got};
+}
+
+IoResult TunDevice::read_queue(std::size_t queue, Packet& out) {
+  const int fd = queue_fds_.at(queue).get();
+  if (fd < 0) {
+    return from_errno(EBADF);
+  }
+  prepare_read(read_slot_);
+  const ssize_t n = ::readv(fd, read_slot_.iov.data(), read_slot_.iov_count);
+  if (n < 0) {
+    return from_errno(errno);
+  }
+  return finish_read(static_cast<std::size_t>(n), read_slot_, out);
 }
 
 IoResult TunDevice::read(Packet& out) {
@@ -342,6 +358,14 @@ std::size_t TunDevice::read_batch(std::span<Packet> out) {
   return n;
 }
 
+std::uint16_t TunDevice::pi_protocol(ByteView packet) const {
+  if (options_.kind == DeviceKind::tun) {
+    return ip_version(packet) == 6 ? ethertype::kIpv6 : ethertype::kIpv4;
+  }
+  const auto ethernet = EthernetView::parse(packet);
+  return ethernet ? ethernet->ethertype() : std::uint16_t{0};
+}
+
 IoResult TunDevice::write_queue(std::size_t queue, ByteView packet, const OffloadInfo& offload) {
   const int fd = queue_fds_.at(queue).get();
   if (fd < 0) {
@@ -353,14 +377,7 @@ IoResult TunDevice::write_queue(std::size_t queue, ByteView packet, const Offloa
   iovec iov[3];
   int iov_count = 0;
   if (options_.packet_info) {
-    std::uint16_t proto = 0;
-    if (options_.kind == DeviceKind::tun) {
-      const std::uint8_t version = ip_version(packet);
-      proto = version == 6 ? ethertype::kIpv6 : ethertype::kIpv4;
-    } else if (const auto ethernet = EthernetView::parse(packet)) {
-      proto = ethernet->ethertype();
-    }
-    store_be16(pi + 2, proto);
+    store_be16(pi + 2, pi_protocol(packet));
     iov[iov_count++] = {pi, kPiLength};
   }
   if (vnet_header_) {
@@ -395,6 +412,98 @@ IoResult TunDevice::write_gso(const Packet& packet) {
     q = (q + 1) % queue_fds_.size();
   }
   return write_queue(q, packet.bytes(), packet.offload);
+}
+
+std::size_t TunDevice::read_many(std::span<Packet> out, std::span<IoResult> results) {
+  if (!uring_ || !queue_fds_[0].valid()) {
+    return Device::read_many(out, results);
+  }
+  // As many reads as the last batch found packets, twice over: a busy queue is read in big
+  // batches, a quiet one wastes at most a read or two that find nothing.
+  const std::size_t ask = std::min({out.size(), results.size(), reads_per_batch_});
+  if (read_slots_.size() < ask) {
+    read_slots_.resize(ask);
+  }
+  const int fd = queue_fds_[0].get();
+  for (std::size_t i = 0; i < ask; ++i) {
+    prepare_read(read_slots_[i]);
+    uring_->queue_read(fd, read_slots_[i].iov.data(), read_slots_[i].iov_count, static_cast<std::uint32_t>(i));
+  }
+  uring_results_.assign(ask, 0);
+  if (!uring_->run([this](std::uint32_t tag, int result) { uring_results_[tag] = result; })) {
+    results[0] = from_errno(errno);
+    return 1;
+  }
+  if (uring_results_[0] == -EOPNOTSUPP) {
+    // This kernel's TUN does not take RWF_NOWAIT: nothing was read; plain reads from now on.
+    uring_.reset();
+    uring_note_ = "io_uring reads without waiting refused (EOPNOTSUPP)";
+    return Device::read_many(out, results);
+  }
+  // The reads ran one after another, so their results are in queue order. One that found
+  // nothing may be followed by one that found a packet arriving meanwhile: keep that packet.
+  std::size_t n = 0;
+  std::size_t found = 0;
+  bool empty = false;
+  for (std::size_t i = 0; i < ask; ++i) {
+    const int result = uring_results_[i];
+    if (result == -EAGAIN) {
+      empty = true;
+      continue;
+    }
+    results[n] =
+        result < 0 ? from_errno(-result) : finish_read(static_cast<std::size_t>(result), read_slots_[i], out[n]);
+    found += result >= 0 ? 1 : 0;
+    ++n;
+  }
+  reads_per_batch_ = std::clamp<std::size_t>(2 * found, 2, uring_->depth());
+  if (empty && n < ask) {
+    results[n++] = from_errno(EAGAIN);
+  }
+  return n;
+}
+
+std::size_t TunDevice::write_many(std::span<const Packet> packets, std::span<IoResult> results) {
+  if (!uring_ || !queue_fds_[0].valid()) {
+    return Device::write_many(packets, results);
+  }
+  const std::size_t count = std::min({packets.size(), results.size(), std::size_t{uring_->depth()}});
+  if (write_slots_.size() < count) {
+    write_slots_.resize(count);
+  }
+  const int fd = queue_fds_[0].get();
+  for (std::size_t i = 0; i < count; ++i) {
+    IoSlot& slot = write_slots_[i];
+    const ByteView packet = packets[i].bytes();
+    slot.iov_count = 0;
+    if (options_.packet_info) {
+      store_be16(slot.pi.data(), 0);
+      store_be16(slot.pi.data() + 2, pi_protocol(packet));
+      slot.iov[slot.iov_count++] = {slot.pi.data(), kPiLength};
+    }
+    if (vnet_header_) {
+      slot.vnet = VnetHeader{};  // an ordinary packet
+      slot.iov[slot.iov_count++] = {slot.vnet.data(), slot.vnet.size()};
+    }
+    slot.iov[slot.iov_count++] = {const_cast<std::uint8_t*>(packet.data()), packet.size()};
+    uring_->queue_write(fd, slot.iov.data(), slot.iov_count, static_cast<std::uint32_t>(i));
+  }
+  uring_results_.assign(count, 0);
+  if (!uring_->run([this](std::uint32_t tag, int result) { uring_results_[tag] = result; })) {
+    results[0] = from_errno(errno);
+    return 1;
+  }
+  const std::size_t overhead = (options_.packet_info ? kPiLength : 0) + (vnet_header_ ? kVnetHeaderLength : 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    const int result = uring_results_[i];
+    if (result < 0) {
+      // The writes after a failed one were cancelled (linked): the caller tries them again.
+      results[i] = from_errno(-result);
+      return i + 1;
+    }
+    results[i] = {IoStatus::ok, static_cast<std::size_t>(result) - overhead};
+  }
+  return count;
 }
 
 std::size_t TunDevice::write_batch(std::span<const Packet> packets) {

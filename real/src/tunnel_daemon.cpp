@@ -87,10 +87,14 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     tun_options.kind = options.kind;
     tun_options.mtu = config.underlay_mtu - kOuterHeaderLength;
     tun_options.offloads = options.offloads;
+    tun_options.batched_io = options.batched_io;
     TunDevice device(tun_options);
     const DeviceOffloads accepted = device.offloads();
     offloads =
         accepted.super_packet_reads ? (accepted.gso_writes ? "tso+gso" : "tso") : (accepted.gso_writes ? "gso" : "off");
+    if (options.batched_io && !device.batches_io()) {
+      err << "tunlab tunnel: note: " << device.batched_io_note() << "; one system call per packet\n";
+    }
     if (config.super_packets && !(accepted.super_packet_reads && accepted.gso_writes)) {
       err << "tunlab tunnel: --super-packets: this kernel refused the offloads it needs (TSO reads and GSO "
              "writes; "

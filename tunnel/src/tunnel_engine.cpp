@@ -70,6 +70,11 @@ TunnelEngine::TunnelEngine(TunnelConfig config, Device& device, Underlay& underl
   actions_.reserve(16);
   send_batch_.resize(std::max<std::size_t>(1, underlay_.send_batch_size()));
   send_notes_.resize(send_batch_.size());
+  if (device_.batches_io()) {
+    write_batch_.resize(kDeviceBatch);
+    write_notes_.resize(kDeviceBatch);
+    write_results_.resize(kDeviceBatch);
+  }
   coalesce_ = device_.offloads().gso_writes;
   if (const auto mac = device_.hardware_address(); mac && device_.kind() == DeviceKind::tap) {
     tap_peer_mac_ = *mac;
@@ -78,31 +83,64 @@ TunnelEngine::TunnelEngine(TunnelConfig config, Device& device, Underlay& underl
 }
 
 std::size_t TunnelEngine::poll_device(std::int64_t now_ns, std::size_t budget) {
+  if (device_.batches_io()) {
+    return poll_device_batched(now_ns, budget);
+  }
   std::size_t handled = 0;
   while (handled < budget) {
     read_buffer_.offload = OffloadInfo{};
     const IoResult result = device_.read(read_buffer_);
-    if (result.status == IoStatus::would_block) {
-      ++counters_.device_eagain;
+    if (!take_read(result, read_buffer_, now_ns, handled)) {
       break;
     }
-    if (result.status == IoStatus::truncated) {
-      // The kernel already discarded the tail; forwarding the head would corrupt the flow.
-      ++handled;
-      drop(read_buffer_, DropReason::device_read_truncated);
-      continue;
-    }
-    if (!result.ok()) {
-      ++counters_.device_write_errors;
-      break;
-    }
-    ++handled;
-    ++counters_.device_packets_read;
-    counters_.device_bytes_read += read_buffer_.size();
-    handle_from_device(std::move(read_buffer_), now_ns);
   }
   flush_sends(now_ns);
   return handled;
+}
+
+std::size_t TunnelEngine::poll_device_batched(std::int64_t now_ns, std::size_t budget) {
+  if (read_batch_.empty()) {
+    read_batch_.resize(kDeviceBatch);
+    read_results_.resize(kDeviceBatch);
+  }
+  std::size_t handled = 0;
+  bool more = true;
+  while (more && handled < budget) {
+    const std::size_t ask = std::min(read_batch_.size(), budget - handled);
+    const std::size_t got =
+        device_.read_many(std::span<Packet>(read_batch_.data(), ask), std::span<IoResult>(read_results_.data(), ask));
+    more = got != 0;
+    // Every result is taken, also those after a would_block: a batched read may have found a
+    // packet that arrived while an earlier read in the same batch found none.
+    for (std::size_t i = 0; i < got; ++i) {
+      more = take_read(read_results_[i], read_batch_[i], now_ns, handled) && more;
+    }
+  }
+  flush_sends(now_ns);
+  flush_pending_writes();
+  return handled;
+}
+
+bool TunnelEngine::take_read(const IoResult& result, Packet& packet, std::int64_t now_ns, std::size_t& handled) {
+  if (result.status == IoStatus::would_block) {
+    ++counters_.device_eagain;
+    return false;
+  }
+  if (result.status == IoStatus::truncated) {
+    // The kernel already discarded the tail; forwarding the head would corrupt the flow.
+    ++handled;
+    drop(packet, DropReason::device_read_truncated);
+    return true;
+  }
+  if (!result.ok()) {
+    ++counters_.device_write_errors;
+    return false;
+  }
+  ++handled;
+  ++counters_.device_packets_read;
+  counters_.device_bytes_read += packet.size();
+  handle_from_device(std::move(packet), now_ns);
+  return true;
 }
 
 void TunnelEngine::handle_from_device(Packet&& packet, std::int64_t now_ns) {
@@ -190,6 +228,7 @@ std::size_t TunnelEngine::poll_underlay(std::int64_t now_ns, std::size_t budget)
   }
   flush_sends(now_ns);
   flush_device_writes();
+  flush_pending_writes();
   return handled;
 }
 
@@ -300,18 +339,24 @@ void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
   }
   const OffloadInfo offload = packet.offload;
   const std::size_t size = packet.size();
+  if (device_.batches_io()) {
+    if (!super) {
+      // Into the batch (swapped: each side keeps a buffer), written by flush_pending_writes.
+      if (pending_writes_ == write_batch_.size()) {
+        flush_pending_writes();
+      }
+      std::swap(write_batch_[pending_writes_], packet);
+      write_notes_[pending_writes_++] = WriteNote{origin, generated_here};
+      if (pending_writes_ == write_batch_.size()) {
+        flush_pending_writes();
+      }
+      return;
+    }
+    flush_pending_writes();  // a GSO write keeps its place after the packets before it
+  }
   // The device may consume the packet; a refused GSO write needs it again.
   const IoResult result = super ? device_.write_gso(packet) : device_.write_packet(std::move(packet));
-  if (result.ok()) {
-    ++counters_.device_packets_written;
-    counters_.icmp_sent_to_inner += generated_here ? 1 : 0;
-    if (super) {
-      ++counters_.device_super_packets_written;
-      const std::size_t payload = size - offload.header_length;
-      counters_.device_segments_coalesced += (payload + offload.segment_size - 1) / offload.segment_size;
-    }
-    return;
-  }
+  account_device_write(result, offload, size, origin, generated_here);
   if (super && result.status == IoStatus::invalid_packet) {
     // The kernel refuses GSO writes (Linux 6.6.44 did for a short last segment): stop
     // coalescing and write this one's segments one by one.
@@ -323,7 +368,41 @@ void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
       packet.offload.checksum_start = static_cast<std::uint16_t>(packet.offload.checksum_start - kEthernetHeader);
     }
     write_segments(packet, origin);
+  }
+}
+
+void TunnelEngine::flush_pending_writes() {
+  std::size_t done = 0;
+  while (done < pending_writes_) {
+    const std::size_t count = pending_writes_ - done;
+    const std::size_t attempted = device_.write_many(std::span<const Packet>(write_batch_.data() + done, count),
+                                                     std::span<IoResult>(write_results_.data(), count));
+    for (std::size_t i = 0; i < attempted; ++i) {
+      const WriteNote& note = write_notes_[done + i];
+      account_device_write(write_results_[i], OffloadInfo{}, write_batch_[done + i].size(), note.origin,
+                           note.generated);
+    }
+    // A failed write ends a batch; the packets after it are tried again.
+    done += attempted == 0 ? count : attempted;
+  }
+  pending_writes_ = 0;
+}
+
+void TunnelEngine::account_device_write(const IoResult& result, const OffloadInfo& offload, std::size_t size,
+                                        std::uint32_t origin, bool generated_here) {
+  const bool super = offload.is_super_packet();
+  if (result.ok()) {
+    ++counters_.device_packets_written;
+    counters_.icmp_sent_to_inner += generated_here ? 1 : 0;
+    if (super) {
+      ++counters_.device_super_packets_written;
+      const std::size_t payload = size - offload.header_length;
+      counters_.device_segments_coalesced += (payload + offload.segment_size - 1) / offload.segment_size;
+    }
     return;
+  }
+  if (super && result.status == IoStatus::invalid_packet) {
+    return;  // the caller writes the segments instead
   }
   ++counters_.device_write_errors;
   Packet lost;

@@ -2,15 +2,22 @@
 // without the 4-byte packet-information header, optionally multi-queue.
 #pragma once
 
+#include <sys/uio.h>
+
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "tunlab/real/fd.hpp"
+#include "tunlab/real/vnet_header.hpp"
 #include "tunlab/tunnel/device.hpp"
 
 namespace tunlab::real {
+
+class UringBatch;
 
 struct TunOptions {
   std::string name = "tun0";  // empty: the kernel picks tunN/tapN
@@ -29,6 +36,9 @@ struct TunOptions {
   // probe GSO write. Whatever the kernel refuses is simply off (offloads() says what is on); the
   // device works either way.
   bool offloads = false;
+  // Batched reads and writes (read_many/write_many) through io_uring, one system call for many
+  // packets, where the kernel allows it (single queue only). false: one system call each.
+  bool batched_io = true;
 };
 
 class TunDevice final : public Device {
@@ -53,6 +63,11 @@ public:
   IoResult write_gso(const Packet& packet) override;
   // Why an offload requested in TunOptions is off (empty when all are on or none was asked).
   const std::string& offload_note() const { return offload_note_; }
+  // io_uring batches when batched_io is on and the kernel took it (batched_io_note() says why not).
+  bool batches_io() const override;
+  std::size_t read_many(std::span<Packet> out, std::span<IoResult> results) override;
+  std::size_t write_many(std::span<const Packet> packets, std::span<IoResult> results) override;
+  const std::string& batched_io_note() const { return uring_note_; }
   // Reads round-robin over the queues until every queue would block or out is full.
   std::size_t read_batch(std::span<Packet> out) override;
   // Spreads the packets over the queues; stops at the first failure.
@@ -74,6 +89,18 @@ public:
   void close_queue(std::size_t queue);
 
 private:
+  // The buffers and iovecs of one read or write in flight.
+  struct IoSlot {
+    std::array<std::uint8_t, 4> pi{};  // struct tun_pi, with IFF_NO_PI off
+    VnetHeader vnet{};
+    std::vector<std::uint8_t> data;  // reads only
+    std::array<iovec, 3> iov{};
+    int iov_count = 0;
+  };
+  static constexpr unsigned kUringDepth = 64;
+  void prepare_read(IoSlot& slot) const;
+  IoResult finish_read(std::size_t got, const IoSlot& slot, Packet& out) const;
+  std::uint16_t pi_protocol(ByteView packet) const;
   std::size_t read_capacity() const;
   void enable_offloads(int fd);
   bool gso_write_accepted();
@@ -91,7 +118,13 @@ private:
   Fd epoll_fd_;  // multi-queue only
   std::size_t next_read_queue_ = 0;
   std::size_t next_write_queue_ = 0;
-  std::vector<std::uint8_t> scratch_;
+  IoSlot read_slot_;  // read_queue's
+  std::unique_ptr<UringBatch> uring_;
+  std::string uring_note_;
+  std::vector<IoSlot> read_slots_;
+  std::vector<IoSlot> write_slots_;
+  std::vector<int> uring_results_;
+  std::size_t reads_per_batch_ = 2;
 };
 
 // Maps a read/write errno from a tun fd to the shared IoStatus (EAGAIN → would_block,

@@ -32,6 +32,9 @@ struct TunnelDaemonOptions {
   // segments before encapsulation, received TCP segments coalesced into GSO writes. The wire
   // sees the same RFC 2003 packets either way; what the kernel refuses stays off.
   bool offloads = true;
+  // TUN reads and writes in batches through io_uring (TunOptions::batched_io), one system call
+  // for many packets; where the kernel refuses io_uring, one system call each.
+  bool batched_io = true;
   // When set, added to the device (with its prefix route) after the device, the raw socket and
   // the app exist, with accept_local=1 on the device for the ICMP errors app B writes from it.
   // The address appearing on the device therefore means the daemon is ready for traffic.

@@ -75,6 +75,19 @@ public:
   virtual std::size_t read_batch(std::span<Packet> out);
   virtual std::size_t write_batch(std::span<const Packet> packets);
 
+  // Batched I/O with an outcome per packet, for backends where one system call can carry many
+  // packets (the kernel TUN device through io_uring: a system call each costs more than the
+  // packet's own work on these machines). batches_io() says the batched path is the cheaper one;
+  // the engine uses it only then, so the simulator keeps its one-read-at-a-time order.
+  virtual bool batches_io() const { return false; }
+  // Reads up to out.size() packets: results[i] is read i's outcome (a truncated one included).
+  // Returns how many results it wrote; after a would_block or an error it stops, and that
+  // result is the last one.
+  virtual std::size_t read_many(std::span<Packet> out, std::span<IoResult> results);
+  // Writes the packets in order (plain writes: packet.offload is ignored), results[i] for
+  // packet i; returns how many were attempted, stopping after the first failure.
+  virtual std::size_t write_many(std::span<const Packet> packets, std::span<IoResult> results);
+
   // A file descriptor that polls readable when read() would return a packet, or -1 when the
   // backend notifies its driver some other way (the simulator schedules an event).
   virtual int poll_fd() const { return -1; }

@@ -90,6 +90,14 @@ private:
   void drop(const Packet& packet, DropReason reason);
   bool handle_tap_frame(Packet& frame);
   void write_to_device(Packet& packet, bool generated_here);
+  // Batched device I/O (Device::batches_io, the real TUN device): reads come in batches, and
+  // plain writes wait in write_batch_ until the end of the poll (or a GSO write) and go out in
+  // one write_many.
+  std::size_t poll_device_batched(std::int64_t now_ns, std::size_t budget);
+  bool take_read(const IoResult& result, Packet& packet, std::int64_t now_ns, std::size_t& handled);
+  void flush_pending_writes();
+  void account_device_write(const IoResult& result, const OffloadInfo& offload, std::size_t size, std::uint32_t origin,
+                            bool generated_here);
   void write_segments(Packet& super, std::uint32_t origin);
 
   TunnelConfig config_;
@@ -109,6 +117,17 @@ private:
   std::vector<SendNote> send_notes_;  // what the engine must know of each after the send
   std::size_t pending_sends_ = 0;
   std::vector<Packet> segments_;  // reused by segment_tcp4
+  static constexpr std::size_t kDeviceBatch = 64;
+  std::vector<Packet> read_batch_;  // batched reads (sized on first use)
+  std::vector<IoResult> read_results_;
+  struct WriteNote {
+    std::uint32_t origin = 0;
+    bool generated = false;
+  };
+  std::vector<Packet> write_batch_;  // [0, pending_writes_) wait for flush_pending_writes
+  std::vector<WriteNote> write_notes_;
+  std::vector<IoResult> write_results_;
+  std::size_t pending_writes_ = 0;
   TcpCoalescer coalescer_;
   bool coalesce_ = false;  // the device takes GSO writes and has not refused one
   DropObserver drop_observer_;
