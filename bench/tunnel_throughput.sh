@@ -9,9 +9,10 @@
 #     |  wireguard-go                                         |
 #   veth0 192.168.77.1/24 ============== veth ============== veth0 192.168.77.2/24
 #
-# tunlab modes: tunlab (default: RFC-strict, offloads on), tunlab-nooffload (--offload off: one
-# packet per TUN read and write, batched raw socket), tunlab-tap (--tap), tunlab-super
-# (--super-packets, the opt-in mode that is not RFC-strict).
+# tunlab modes: tunlab (default: RFC-strict, offloads on, TUN reads and writes batched through
+# io_uring), tunlab-nobatch (--batched-io off: one system call per TUN read or write),
+# tunlab-nooffload (--offload off: one packet per TUN read and write, batched raw socket),
+# tunlab-tap (--tap), tunlab-super (--super-packets, the opt-in mode that is not RFC-strict).
 #
 # Per path: iperf3 TCP with 1 and 4 streams (receiver's Gbit/s), UDP with 64-byte and 1400-byte IP
 # packets at unlimited rate (-b 0; received packets per second, from the server's report), and the
@@ -19,10 +20,13 @@
 # core). The table ends with ratios against the bare veth and the best user-space peer of the same
 # run: on a shared 2-core machine only numbers from one run compare.
 #
-# Usage: bench/tunnel_throughput.sh [TUNLAB] [-t SECONDS] [--only PATH,PATH...]
+# Usage: bench/tunnel_throughput.sh [TUNLAB] [-t SECONDS] [-r ROUNDS] [--only PATH,PATH...]
 #   TUNLAB   the tunlab binary (default build/tunlab)
 #   -t       seconds per iperf3 test (default 5)
-#   --only   a comma-separated subset of: veth,tunlab,tunlab-nooffload,tunlab-tap,tunlab-super,
+#   -r       rounds (default 1): every path is measured once per round, the rounds one after the
+#            other, and each figure in the table is the median round's (its CPU with it), so a
+#            slow spell on a shared machine hits every path alike instead of one
+#   --only   a comma-separated subset of: veth,tunlab,tunlab-nobatch,tunlab-nooffload,tunlab-tap,tunlab-super,
 #            socat,tinc,openvpn,wireguard-go
 # TUNLAB_MODES (environment) overrides the tunlab modes: "name:extra args;name:extra args".
 #
@@ -34,11 +38,16 @@ set -uo pipefail
 
 tunlab=build/tunlab
 seconds=5
+rounds=1
 only=""
 while (($#)); do
   case $1 in
     -t)
       seconds=$2
+      shift 2
+      ;;
+    -r)
+      rounds=$2
       shift 2
       ;;
     --only)
@@ -62,6 +71,8 @@ die() {
 }
 note() { echo "# $*" >&2; }
 
+[[ $seconds =~ ^[1-9][0-9]{0,2}$ ]] || die "-t: seconds 1..999, not '$seconds'"
+[[ $rounds =~ ^[1-9][0-9]?$ ]] || die "-r: rounds 1..99, not '$rounds'"
 ((EUID == 0)) || die "run as root (namespaces, veth, /dev/net/tun)"
 for tool in ip iperf3 python3 ping; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
@@ -214,72 +225,73 @@ skip_path() {
 }
 
 # --- the paths ---------------------------------------------------------------------------------
-if wanted veth; then
-  note "bare veth"
-  measure veth $under_b
-fi
-
-# tunlab: one daemon per namespace, as in the README walkthrough (the address appearing = ready).
-run_tunlab() {
-  local path=$1
-  shift
-  local dev=tl0
-  [[ " $* " == *" --tap "* ]] && dev=tlp0
-  ip netns exec "$a" "$tunlab" tunnel --dev $dev --local $under_a --remote $under_b --mtu $overlay_mtu \
-    --address $over_a/24 "$@" >"$tmp/$path.a.out" 2>"$tmp/$path.a.err" &
-  pids+=("$!")
-  ip netns exec "$b" "$tunlab" tunnel --dev $dev --local $under_b --remote $under_a --mtu $overlay_mtu \
-    --address $over_b/24 "$@" >"$tmp/$path.b.out" 2>"$tmp/$path.b.err" &
-  pids+=("$!")
-  if wait_for 10 "$path" overlay_up $over_b; then
-    note "$path: tunlab tunnel $*"
-    measure "$path" $over_b
-  else
-    skip_path "$path" "did not come up: $(cat "$tmp/$path".*.err | head -c 300)"
+measure_all_paths() {
+  if wanted veth; then
+    note "bare veth"
+    measure veth $under_b
   fi
-  stop_all
-}
-modes=${TUNLAB_MODES:-"tunlab:;tunlab-nooffload:--offload off;tunlab-tap:--tap;tunlab-super:--super-packets"}
-IFS=';' read -r -a mode_list <<<"$modes"
-for mode in "${mode_list[@]}"; do
-  name=${mode%%:*}
-  args=${mode#*:}
-  wanted "$name" || continue
-  # shellcheck disable=SC2086 # the mode's extra options are words
-  run_tunlab "$name" $args
-done
 
-if wanted socat; then
-  if have_or_install socat socat; then
-    for side in a b; do
-      ns=$(ns_of $side)
-      if [[ $side == a ]]; then me=$under_a peer=$under_b over=$over_a; else me=$under_b peer=$under_a over=$over_b; fi
-      ip netns exec "$ns" socat -b 65536 "UDP-DATAGRAM:$peer:7001,bind=$me:7001" \
-        "TUN:$over/24,tun-name=sc0,tun-type=tun,iff-no-pi,iff-up" 2>"$tmp/socat.$side.err" &
-      pids+=("$!")
-    done
-    for ns in "$a" "$b"; do
-      wait_for 5 "socat device" ip -n "$ns" link set sc0 mtu $overlay_mtu
-    done
-    if wait_for 10 socat overlay_up $over_b; then
-      note "socat TUN <-> UDP"
-      measure socat $over_b
+  # tunlab: one daemon per namespace, as in the README walkthrough (the address appearing = ready).
+  run_tunlab() {
+    local path=$1
+    shift
+    local dev=tl0
+    [[ " $* " == *" --tap "* ]] && dev=tlp0
+    ip netns exec "$a" "$tunlab" tunnel --dev $dev --local $under_a --remote $under_b --mtu $overlay_mtu \
+      --address $over_a/24 "$@" >"$tmp/$path.a.out" 2>"$tmp/$path.a.err" &
+    pids+=("$!")
+    ip netns exec "$b" "$tunlab" tunnel --dev $dev --local $under_b --remote $under_a --mtu $overlay_mtu \
+      --address $over_b/24 "$@" >"$tmp/$path.b.out" 2>"$tmp/$path.b.err" &
+    pids+=("$!")
+    if wait_for 10 "$path" overlay_up $over_b; then
+      note "$path: tunlab tunnel $*"
+      measure "$path" $over_b
     else
-      skip_path socat "did not come up: $(head -c 300 "$tmp"/socat.*.err)"
+      skip_path "$path" "did not come up: $(cat "$tmp/$path".*.err | head -c 300)"
     fi
     stop_all
-  else
-    skip_path socat "not installed and apt-get could not install it"
-  fi
-fi
+  }
+  modes=${TUNLAB_MODES:-"tunlab:;tunlab-nobatch:--batched-io off;tunlab-nooffload:--offload off;tunlab-tap:--tap;tunlab-super:--super-packets"}
+  IFS=';' read -r -a mode_list <<<"$modes"
+  for mode in "${mode_list[@]}"; do
+    name=${mode%%:*}
+    args=${mode#*:}
+    wanted "$name" || continue
+    # shellcheck disable=SC2086 # the mode's extra options are words
+    run_tunlab "$name" $args
+  done
 
-if wanted tinc; then
-  if have_or_install tincd tinc; then
-    for side in a b; do
-      dir=$tmp/tinc-$side
-      mkdir -p "$dir/hosts"
-      if [[ $side == a ]]; then me=$under_a over=$over_a peer=b; else me=$under_b over=$over_b peer=a; fi
-      cat >"$dir/tinc.conf" <<EOF
+  if wanted socat; then
+    if have_or_install socat socat; then
+      for side in a b; do
+        ns=$(ns_of $side)
+        if [[ $side == a ]]; then me=$under_a peer=$under_b over=$over_a; else me=$under_b peer=$under_a over=$over_b; fi
+        ip netns exec "$ns" socat -b 65536 "UDP-DATAGRAM:$peer:7001,bind=$me:7001" \
+          "TUN:$over/24,tun-name=sc0,tun-type=tun,iff-no-pi,iff-up" 2>"$tmp/socat.$side.err" &
+        pids+=("$!")
+      done
+      for ns in "$a" "$b"; do
+        wait_for 5 "socat device" ip -n "$ns" link set sc0 mtu $overlay_mtu
+      done
+      if wait_for 10 socat overlay_up $over_b; then
+        note "socat TUN <-> UDP"
+        measure socat $over_b
+      else
+        skip_path socat "did not come up: $(head -c 300 "$tmp"/socat.*.err)"
+      fi
+      stop_all
+    else
+      skip_path socat "not installed and apt-get could not install it"
+    fi
+  fi
+
+  if wanted tinc; then
+    if have_or_install tincd tinc; then
+      for side in a b; do
+        dir=$tmp/tinc-$side
+        mkdir -p "$dir/hosts"
+        if [[ $side == a ]]; then me=$under_a over=$over_a peer=b; else me=$under_b over=$over_b peer=a; fi
+        cat >"$dir/tinc.conf" <<EOF
 Name = $side
 ConnectTo = $peer
 Device = /dev/net/tun
@@ -288,7 +300,7 @@ Mode = router
 AddressFamily = ipv4
 Port = 7002
 EOF
-      cat >"$dir/hosts/$side" <<EOF
+        cat >"$dir/hosts/$side" <<EOF
 Address = $me
 Port = 7002
 Subnet = $over/32
@@ -297,99 +309,121 @@ Digest = none
 MACLength = 0
 Compression = 0
 EOF
-      cat >"$dir/tinc-up" <<EOF
+        cat >"$dir/tinc-up" <<EOF
 #!/bin/sh
 ip addr add $over/24 dev \$INTERFACE
 ip link set \$INTERFACE mtu $overlay_mtu up
 EOF
-      chmod +x "$dir/tinc-up"
-      tincd -c "$dir" -K 2048 </dev/null >"$tmp/tinc-keygen.$side.log" 2>&1 || true
-    done
-    cat "$tmp/tinc-a/hosts/a" >"$tmp/tinc-b/hosts/a"
-    cat "$tmp/tinc-b/hosts/b" >"$tmp/tinc-a/hosts/b"
-    for side in a b; do
-      ns=$(ns_of $side)
-      ip netns exec "$ns" tincd -c "$tmp/tinc-$side" -D --pidfile="$tmp/tinc-$side.pid" \
-        --logfile="$tmp/tinc-$side.log" >/dev/null 2>&1 &
-      pids+=("$!")
-    done
-    if wait_for 20 tinc overlay_up $over_b; then
-      note "tinc 1.0, Cipher/Digest none"
-      measure tinc $over_b
-    else
-      skip_path tinc "did not come up: $(tail -n 3 "$tmp/tinc-a.log" | tr '\n' ' ')"
-    fi
-    stop_all
-  else
-    skip_path tinc "not installed and apt-get could not install tinc"
-  fi
-fi
-
-if wanted openvpn; then
-  if have_or_install openvpn openvpn; then
-    for side in a b; do
-      ns=$(ns_of $side)
-      if [[ $side == a ]]; then me=$under_a peer=$under_b over=$over_a far=$over_b; else me=$under_b peer=$under_a over=$over_b far=$over_a; fi
-      ip netns exec "$ns" openvpn --dev ov0 --dev-type tun --topology p2p --ifconfig "$over" "$far" \
-        --local "$me" --remote "$peer" --proto udp --port 7003 --tun-mtu $overlay_mtu \
-        --cipher none --data-ciphers none --auth none --disable-dco --verb 3 \
-        >"$tmp/openvpn.$side.log" 2>&1 &
-      pids+=("$!")
-    done
-    if wait_for 20 openvpn overlay_up $over_b; then
-      note "openvpn 2.6, no cipher, static p2p"
-      measure openvpn $over_b
-    else
-      skip_path openvpn "did not come up: $(grep -m2 -iE 'error|fatal|options' "$tmp/openvpn.a.log" | tr '\n' ' ')"
-    fi
-    stop_all
-  else
-    skip_path openvpn "not installed and apt-get could not install it"
-  fi
-fi
-
-if wanted wireguard-go; then
-  if have_or_install wireguard-go wireguard-go && have_or_install wg wireguard-tools; then
-    # The UAPI socket lives in /var/run/wireguard (shared by all namespaces): names with the run id.
-    for side in a b; do
-      ns=$(ns_of $side)
-      ip netns exec "$ns" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "wg$id$side" >"$tmp/wg.$side.log" 2>&1 &
-      pids+=("$!")
-      wg genkey >"$tmp/wg.$side.key"
-      wg pubkey <"$tmp/wg.$side.key" >"$tmp/wg.$side.pub"
-    done
-    ok=1
-    for side in a b; do
-      ns=$(ns_of $side)
-      if [[ $side == a ]]; then
-        peer=b me=$under_a far=$under_b over=$over_a far_over=$over_b
+        chmod +x "$dir/tinc-up"
+        tincd -c "$dir" -K 2048 </dev/null >"$tmp/tinc-keygen.$side.log" 2>&1 || true
+      done
+      cat "$tmp/tinc-a/hosts/a" >"$tmp/tinc-b/hosts/a"
+      cat "$tmp/tinc-b/hosts/b" >"$tmp/tinc-a/hosts/b"
+      for side in a b; do
+        ns=$(ns_of $side)
+        ip netns exec "$ns" tincd -c "$tmp/tinc-$side" -D --pidfile="$tmp/tinc-$side.pid" \
+          --logfile="$tmp/tinc-$side.log" >/dev/null 2>&1 &
+        pids+=("$!")
+      done
+      if wait_for 20 tinc overlay_up $over_b; then
+        note "tinc 1.0, Cipher/Digest none"
+        measure tinc $over_b
       else
-        peer=a me=$under_b far=$under_a over=$over_b far_over=$over_a
+        skip_path tinc "did not come up: $(tail -n 3 "$tmp/tinc-a.log" | tr '\n' ' ')"
       fi
-      wait_for 5 "wireguard-go $side" test -S "/var/run/wireguard/wg$id$side.sock" || ok=0
-      ip netns exec "$ns" wg set "wg$id$side" listen-port 7004 private-key "$tmp/wg.$side.key" \
-        peer "$(cat "$tmp/wg.$peer.pub")" endpoint "$far:7004" allowed-ips "$far_over/32" || ok=0
-      ip -n "$ns" addr add "$over/24" dev "wg$id$side"
-      ip -n "$ns" link set "wg$id$side" mtu $overlay_mtu up
-    done
-    if ((ok)) && wait_for 10 wireguard-go overlay_up $over_b; then
-      note "wireguard-go (ChaCha20-Poly1305: it has no cipher-off switch)"
-      measure wireguard-go $over_b
+      stop_all
     else
-      skip_path wireguard-go "did not come up: $(head -c 300 "$tmp/wg.a.log")"
+      skip_path tinc "not installed and apt-get could not install tinc"
     fi
-    stop_all
-  else
-    skip_path wireguard-go "not installed and apt-get could not install it"
   fi
-fi
+
+  if wanted openvpn; then
+    if have_or_install openvpn openvpn; then
+      for side in a b; do
+        ns=$(ns_of $side)
+        if [[ $side == a ]]; then me=$under_a peer=$under_b over=$over_a far=$over_b; else me=$under_b peer=$under_a over=$over_b far=$over_a; fi
+        ip netns exec "$ns" openvpn --dev ov0 --dev-type tun --topology p2p --ifconfig "$over" "$far" \
+          --local "$me" --remote "$peer" --proto udp --port 7003 --tun-mtu $overlay_mtu \
+          --cipher none --data-ciphers none --auth none --disable-dco --verb 3 \
+          >"$tmp/openvpn.$side.log" 2>&1 &
+        pids+=("$!")
+      done
+      if wait_for 20 openvpn overlay_up $over_b; then
+        note "openvpn 2.6, no cipher, static p2p"
+        measure openvpn $over_b
+      else
+        skip_path openvpn "did not come up: $(grep -m2 -iE 'error|fatal|options' "$tmp/openvpn.a.log" | tr '\n' ' ')"
+      fi
+      stop_all
+    else
+      skip_path openvpn "not installed and apt-get could not install it"
+    fi
+  fi
+
+  if wanted wireguard-go; then
+    if have_or_install wireguard-go wireguard-go && have_or_install wg wireguard-tools; then
+      # The UAPI socket lives in /var/run/wireguard (shared by all namespaces): names with the run id.
+      for side in a b; do
+        ns=$(ns_of $side)
+        rm -f "/var/run/wireguard/wg$id$side.sock" # a round before may have left it
+        ip netns exec "$ns" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "wg$id$side" >"$tmp/wg.$side.log" 2>&1 &
+        pids+=("$!")
+        wg genkey >"$tmp/wg.$side.key"
+        wg pubkey <"$tmp/wg.$side.key" >"$tmp/wg.$side.pub"
+      done
+      ok=1
+      for side in a b; do
+        ns=$(ns_of $side)
+        if [[ $side == a ]]; then
+          peer=b me=$under_a far=$under_b over=$over_a far_over=$over_b
+        else
+          peer=a me=$under_b far=$under_a over=$over_b far_over=$over_a
+        fi
+        wait_for 5 "wireguard-go $side" test -S "/var/run/wireguard/wg$id$side.sock" || ok=0
+        ip netns exec "$ns" wg set "wg$id$side" listen-port 7004 private-key "$tmp/wg.$side.key" \
+          peer "$(cat "$tmp/wg.$peer.pub")" endpoint "$far:7004" allowed-ips "$far_over/32" || ok=0
+        ip -n "$ns" addr add "$over/24" dev "wg$id$side"
+        ip -n "$ns" link set "wg$id$side" mtu $overlay_mtu up
+      done
+      if ((ok)) && wait_for 10 wireguard-go overlay_up $over_b; then
+        note "wireguard-go (ChaCha20-Poly1305: it has no cipher-off switch)"
+        measure wireguard-go $over_b
+      else
+        skip_path wireguard-go "did not come up: $(head -c 300 "$tmp/wg.a.log")"
+      fi
+      stop_all
+    else
+      skip_path wireguard-go "not installed and apt-get could not install it"
+    fi
+  fi
+}
+
+for ((round = 1; round <= rounds; round++)); do
+  ((rounds == 1)) || note "round $round of $rounds"
+  measure_all_paths
+done
 
 # --- the table ---------------------------------------------------------------------------------
 [[ -s $tmp/results ]] || die "nothing was measured"
-python3 - "$tmp/results" "$seconds" "${skipped[@]}" <<'EOF'
+python3 - "$tmp/results" "$seconds" "$rounds" "${skipped[@]}" <<'EOF'
 import json, sys
-rows = [json.loads(line) for line in open(sys.argv[1])]
-seconds, skipped = sys.argv[2], sys.argv[3:]
+rounds_of = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rounds_of.setdefault(r["path"], []).append(r)
+seconds, rounds, skipped = sys.argv[2], int(sys.argv[3]), sorted(set(sys.argv[4:]))
+# Each figure is its median round's (the lower middle one for an even count), with that round's CPU.
+rows = []
+for path, runs in rounds_of.items():
+    row = {"path": path, "cpu": {}}
+    for t in ("tcp1", "tcp4", "udp64", "udp1400"):
+        measured = sorted((r[t], i) for i, r in enumerate(runs) if r[t] is not None)
+        if measured:
+            value, i = measured[(len(measured) - 1) // 2]
+            row[t], row["cpu"][t] = value, runs[i]["cpu"][t]
+        else:
+            row[t], row["cpu"][t] = None, "-"
+    rows.append(row)
 peers = ("socat", "tinc", "openvpn", "wireguard-go")
 tests = [("tcp1", "TCP 1 stream Gbit/s"), ("tcp4", "TCP 4 streams Gbit/s"),
          ("udp64", "UDP 64 B kpps"), ("udp1400", "UDP 1400 B kpps")]
@@ -404,7 +438,7 @@ def f(v, unit):
         return "-"
     return f"{v:.2f}" if unit == "g" else f"{v:.0f}"
 import os
-print(f"\niperf3 -t {seconds}, overlay MTU 1420; CPU = % of one core per tunnel process (side a/side b); "
+print(f"\niperf3 -t {seconds}, {rounds} round(s), median round shown; overlay MTU 1420; CPU = % of one core per tunnel process (side a/side b); "
       f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
 print("| path | " + " | ".join(h for _, h in tests) + " | CPU tcp1 | CPU udp64 |")
 print("|---|" + "---|" * (len(tests) + 2))
