@@ -117,13 +117,19 @@ wait_for() {
 alive() { [[ -e /proc/$1 ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 overlay_up() { ip netns exec "$a" ping -n -c 1 -W 1 "$1"; }
 
-# stop_all: ends the processes of the current path (by pid) and waits for them.
+# stop_all: ends the processes of the current path (by pid) and waits for them: TERM, then KILL
+# after 5 s (a tincd once sat with TERM blocked and held the whole run).
 stop_all() {
   {
+    local pid deadline=$((SECONDS + 5))
     for pid in "${pids[@]}"; do
       kill -TERM "$pid"
     done
     for pid in "${pids[@]}"; do
+      while alive "$pid" && ((SECONDS < deadline)); do
+        sleep 0.1 # poll interval; the process exiting is what we wait for
+      done
+      alive "$pid" && kill -KILL "$pid"
       wait "$pid"
     done
   } 2>/dev/null
