@@ -20,16 +20,26 @@ add_test(NAME real_tunnel_drops_privileges
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_privileges_test.sh $<TARGET_FILE:tunlab>)
 set_tests_properties(real_tunnel_drops_privileges PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
 # 200 MB each way through two daemons, SHA-256 compared, wire captures checked by tshark: TUN and
-# TAP, with offloads (the default) and without.
+# TAP, with offloads (the default) and without, in super-packet mode, and with one system call
+# per TUN read and write (--batched-io off) instead of io_uring batches.
 foreach(mode IN ITEMS tun tap)
-  foreach(offload IN ITEMS on off)
-    add_test(NAME real_tunnel_transfer_${mode}_offload_${offload}
-             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_transfer_test.sh $<TARGET_FILE:tunlab> ${mode}
-                     --offload ${offload})
-    set_tests_properties(real_tunnel_transfer_${mode}_offload_${offload}
+  foreach(variant IN ITEMS offload_on offload_off super_packets)
+    if(variant STREQUAL "super_packets")
+      set(options --super-packets)
+    else()
+      string(REPLACE "offload_" "" offload ${variant})
+      set(options --offload ${offload})
+    endif()
+    add_test(NAME real_tunnel_transfer_${mode}_${variant}
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_transfer_test.sh $<TARGET_FILE:tunlab> ${mode} ${options})
+    set_tests_properties(real_tunnel_transfer_${mode}_${variant}
                          PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
   endforeach()
 endforeach()
+add_test(NAME real_tunnel_transfer_tun_batched_io_off
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_transfer_test.sh $<TARGET_FILE:tunlab> tun --batched-io off)
+set_tests_properties(real_tunnel_transfer_tun_batched_io_off
+                     PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
 # A bounded soak: iperf3 and ping at once through two daemons for 60 s (the script's second
 # argument), VmRSS flat within 5%, every counter reconciled (see the script).
 add_test(NAME real_tunnel_soak COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_soak_test.sh $<TARGET_FILE:tunlab> 60)
