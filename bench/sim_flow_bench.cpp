@@ -3,35 +3,9 @@
 // host CPU time. Captures are off, as in a sweep; the per-hop path moves one buffer per packet.
 #include <benchmark/benchmark.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "counting_new.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/wire/packet_builder.hpp"
-
-namespace {
-// Counts heap allocations, to show what one packet's trip through every hop costs in allocations.
-std::atomic<std::uint64_t> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-// GCC cannot see that this operator new is the malloc above, and warns about the pairing.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -49,7 +23,7 @@ void BM_SeedFlowUdp(benchmark::State& state) {
                              .dst_port = 9000,
                              .payload_size = payload};
   std::uint64_t delivered_before = 0;
-  const std::uint64_t allocations_before = allocations.load();
+  const std::uint64_t allocations_before = tunlab::test::heap_allocations();
   for (auto _ : state) {
     for (int i = 0; i < kPacketsPerIteration; ++i) {
       tunlab::Packet packet = tunlab::build_udp(spec);
@@ -65,7 +39,7 @@ void BM_SeedFlowUdp(benchmark::State& state) {
   // Building the packet at app A allocates its buffer once; the hops after that should add nothing
   // but the occasional growth of a queue or of the accounting table.
   state.counters["allocations_per_packet"] =
-      static_cast<double>(allocations.load() - allocations_before) / static_cast<double>(delivered);
+      static_cast<double>(tunlab::test::heap_allocations() - allocations_before) / static_cast<double>(delivered);
   state.SetItemsProcessed(static_cast<std::int64_t>(delivered));
   state.SetBytesProcessed(static_cast<std::int64_t>(delivered * payload));
   state.counters["packets_per_second"] =

@@ -4,9 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 
 #include <tins/ip.h>
@@ -14,31 +11,8 @@
 #include <tins/tcp.h>
 #include <tins/udp.h>
 
+#include "counting_new.hpp"
 #include "test_packets.hpp"
-
-// Heap allocations made while `counting_allocations` is set (this test binary's own operator new).
-std::atomic<bool> counting_allocations{false};
-std::atomic<std::size_t> allocations{0};
-
-void* operator new(std::size_t size) {
-  if (counting_allocations.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-// The pair is malloc/free by construction; GCC only sees free() meeting a new-expression.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-#pragma GCC diagnostic pop
 
 namespace tunlab {
 namespace {
@@ -376,21 +350,20 @@ TEST(TcpCoalescer, ReusesItsBuffersSoASteadyStreamAllocatesNothing) {
   TcpCoalescer coalescer;
   std::vector<std::size_t> sizes;
   sizes.reserve(batches.size());
-  std::size_t after_first_batch = 0;
+  std::vector<std::uint64_t> allocated;
+  allocated.reserve(batches.size());
   for (auto& batch : batches) {
-    counting_allocations = true;
+    const std::uint64_t before = test::heap_allocations();
     for (Packet& p : batch) {
       coalescer.add(std::move(p));
     }
     coalescer.flush([&](Packet& p) { sizes.push_back(p.size()); });
-    counting_allocations = false;
-    if (after_first_batch == 0) {
-      after_first_batch = allocations.exchange(0);
-    }
+    allocated.push_back(test::heap_allocations() - before);
   }
   EXPECT_EQ(std::vector<std::size_t>(3, 40u * 1400u + 52u), sizes);
-  EXPECT_GT(after_first_batch, 0u);  // the count sees the first batch growing the buffer
-  EXPECT_EQ(0u, allocations.load()) << "the second and third batches allocated";
+  EXPECT_GT(allocated[0], 0u);  // the count sees the first batch growing the buffer
+  EXPECT_EQ(0u, allocated[1]) << "the second batch allocated";
+  EXPECT_EQ(0u, allocated[2]) << "the third batch allocated";
 }
 
 TEST(TcpCoalescer, NeverBuildsMoreThan65535Bytes) {

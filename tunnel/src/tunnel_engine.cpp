@@ -342,9 +342,6 @@ void TunnelEngine::write_to_device(Packet& packet, bool generated_here) {
   if (device_.batches_io()) {
     if (!super) {
       // Into the batch (swapped: each side keeps a buffer), written by flush_pending_writes.
-      if (pending_writes_ == write_batch_.size()) {
-        flush_pending_writes();
-      }
       std::swap(write_batch_[pending_writes_], packet);
       write_notes_[pending_writes_++] = WriteNote{origin, generated_here};
       if (pending_writes_ == write_batch_.size()) {
