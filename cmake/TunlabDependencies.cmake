@@ -16,6 +16,11 @@ pkg_check_modules(LIBCRYPTO REQUIRED libcrypto)
 add_library(tunlab_crypto INTERFACE)
 target_link_libraries(tunlab_crypto INTERFACE ${LIBCRYPTO_LINK_LIBRARIES})
 
+# Captures nobody asked to keep wait for the digest compressed (harness/src/compressed_spill.hpp).
+pkg_check_modules(ZSTD REQUIRED libzstd)
+add_library(tunlab_zstd INTERFACE)
+target_link_libraries(tunlab_zstd INTERFACE ${ZSTD_LINK_LIBRARIES})
+
 pkg_check_modules(NLROUTE REQUIRED IMPORTED_TARGET libnl-route-3.0)
 # The daemon's privilege drop: libcap-ng (capabilities, user switch) and libseccomp (allow-list).
 pkg_check_modules(CAPNG REQUIRED IMPORTED_TARGET libcap-ng)

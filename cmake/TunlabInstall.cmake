@@ -13,9 +13,10 @@ set(TUNLAB_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/tunlab)
 set_target_properties(tunlab_tins PROPERTIES EXPORT_NAME tins)
 set_target_properties(tunlab_pcap PROPERTIES EXPORT_NAME pcap)
 set_target_properties(tunlab_crypto PROPERTIES EXPORT_NAME crypto)
+set_target_properties(tunlab_zstd PROPERTIES EXPORT_NAME zstd)
 set_target_properties(tunlab PROPERTIES EXPORT_NAME tunlab)
 
-install(TARGETS tunlab_wire tunlab_tunnel tunlab_harness tunlab_sim tunlab_tins tunlab_pcap tunlab_crypto
+install(TARGETS tunlab_wire tunlab_tunnel tunlab_harness tunlab_sim tunlab_tins tunlab_pcap tunlab_crypto tunlab_zstd
         EXPORT tunlabTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tunlabTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
 install(TARGETS tunlab_real tunlab_cli EXPORT tunlabRealTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

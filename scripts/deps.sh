@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_packages=(
   g++ cmake ninja-build pkg-config
-  libtins-dev libpcap-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  libtins-dev libpcap-dev libssl-dev libzstd-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   libnl-3-dev libnl-route-3-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-ng-dev libseccomp-dev
   liburing-dev
   clang-14 libclang-rt-14-dev

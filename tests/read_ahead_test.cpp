@@ -1,12 +1,14 @@
 // ReadAhead: a background thread reads a file a block ahead of its consumer. The consumer must see
 // exactly the bytes a plain read would give, in order, across block boundaries, and a file that
 // ends before the promised length must be an error naming it, after every byte that was there.
+// The same holds for blocks made by a fill function (a decompressing spill).
 #include "read_ahead.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -87,6 +89,41 @@ TEST_F(ReadAheadTest, AConsumerThatStopsEarlyDoesNotHangTheReader) {
   auto reader = std::make_unique<ReadAhead>(fd_, 0, contents_.size(), path_.string());
   EXPECT_EQ(reader->next().size(), ReadAhead::kBlockBytes);
   reader.reset();  // the thread is blocked on a full ring: the destructor must still return
+}
+
+TEST(ReadAheadFill, BlocksAFillFunctionMakesReachTheConsumerInOrderUntilItGivesNothing) {
+  int calls = 0;
+  ReadAhead reader(
+      [&calls](std::uint8_t* block, std::size_t capacity) -> std::size_t {
+        EXPECT_EQ(capacity, ReadAhead::kBlockBytes);
+        if (calls == 3) {
+          return 0;
+        }
+        std::fill_n(block, calls + 1, static_cast<std::uint8_t>(calls));
+        return static_cast<std::size_t>(++calls);
+      },
+      "three blocks");
+  EXPECT_EQ(read_all(reader), (Bytes{0, 1, 1, 2, 2, 2}));  // block k holds k + 1 bytes of k
+}
+
+TEST(ReadAheadFill, WhatTheFillThrowsIsAReadErrorNamingTheSourceAfterTheBlocksBeforeIt) {
+  int calls = 0;
+  ReadAhead reader(
+      [&calls](std::uint8_t* block, std::size_t) -> std::size_t {
+        if (++calls == 2) {
+          throw std::runtime_error("a damaged frame");
+        }
+        block[0] = 7;
+        return 1;
+      },
+      "capture wan-left (temporary file)");
+  EXPECT_EQ(reader.next().size(), 1u);
+  try {
+    reader.next();
+    FAIL() << "expected a read error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "capture wan-left (temporary file): cannot read back: a damaged frame");
+  }
 }
 
 }  // namespace

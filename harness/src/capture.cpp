@@ -23,6 +23,7 @@
 #include <system_error>
 
 #include "capture_spool.hpp"
+#include "compressed_spill.hpp"
 #include "read_ahead.hpp"
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/input_limits.hpp"
@@ -85,9 +86,9 @@ std::uint16_t be16(const std::uint8_t* p) {
 // thread reads the file or the hash only after draining the spool.
 class CaptureFile final : public CaptureChunkSink {
 public:
-  // Without a directory the bytes stay in memory until the first chunk fills; only then is an
-  // (unlinked) temporary file opened. Small runs (tests, fuzzing, most scenarios) never touch the
-  // file system; large ones keep flat memory.
+  // Without a directory the bytes stay in memory until the first chunk fills; only then does a
+  // compressed temporary file take them (compressed_spill.hpp). Small runs (tests, fuzzing, most
+  // scenarios) never touch the file system; large ones keep flat memory.
   CaptureFile(std::string name, LinkType link_type, const std::optional<std::filesystem::path>& dir,
               CaptureSpool& spool)
       : name_(std::move(name)), link_type_(link_type), spool_(spool) {
@@ -104,11 +105,9 @@ public:
   ~CaptureFile() {
     spool_.drain_quietly();  // the spool's thread may still hold a chunk of ours
     if (fd_ >= 0) {
-      if (!path_.empty()) {
-        try {
-          flush();
-        } catch (const std::exception&) {  // a destructor reports nothing; write_to/digest did
-        }
+      try {
+        flush();
+      } catch (const std::exception&) {  // a destructor reports nothing; write_to/digest did
       }
       ::close(fd_);
     }
@@ -145,13 +144,7 @@ public:
   // `store` false: the bytes are hashed only, never written anywhere.
   void hash_live(bool store) {
     live_hash_ = new_sha256();
-    if (!store) {
-      stored_ = false;
-      if (fd_ >= 0) {
-        ::close(fd_);
-        fd_ = -1;
-      }
-    }
+    stored_ = store;
   }
   bool hashed_live() const { return live_hash_ != nullptr; }
 
@@ -165,39 +158,43 @@ public:
     }
   }
 
-  // A chunk, in order: to the live hash, then to the file (opened on the first chunk when it is
-  // a temporary one). Runs on the spool's thread, or on the caller's in flush().
+  // A chunk, in order: to the live hash, then to the file, or to the temporary spill (made on the
+  // first chunk). Runs on the spool's thread, or on the caller's in flush().
   void take(const CaptureChunk& chunk) override {
     if (live_hash_ && EVP_DigestUpdate(live_hash_.get(), chunk.data(), chunk.size()) != 1) {
       throw std::runtime_error("capture digest: update failed");
     }
-    if (stored_ && fd_ < 0) {
-      open_temporary();
+    if (!stored_) {
+      return;
     }
-    if (fd_ >= 0) {
-      const std::uint8_t* p = chunk.data();
-      std::size_t left = chunk.size();
-      while (left > 0) {
-        const ssize_t n = ::write(fd_, p, left);
-        if (n < 0 && errno == EINTR) {
-          continue;
-        }
-        if (n <= 0) {
-          const std::string where = path_.empty() ? "capture " + name_ + " (temporary file)" : path_.string();
-          throw InputError(where + ": cannot write: " + std::strerror(errno));
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
+    if (fd_ < 0) {
+      if (!spill_) {
+        spill_ = std::make_unique<CompressedSpill>("capture " + name_ + " (temporary file)");
       }
-      file_size_ += chunk.size();
+      spill_->append(chunk.data(), chunk.size());
+      return;
     }
+    const std::uint8_t* p = chunk.data();
+    std::size_t left = chunk.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd_, p, left);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        throw InputError(path_.string() + ": cannot write: " + std::strerror(errno));
+      }
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    file_size_ += chunk.size();
   }
 
   // Feeds the whole file to `ctx`: the live hash's state is copied in when this capture is hashed
   // as it is written (only valid when it is the first in the digest's order).
   void hash_into(EVP_MD_CTX* ctx) {
     spool_.drain();
-    if (live_hash_ || fd_ >= 0) {
+    if (live_hash_ || fd_ >= 0 || spill_) {
       flush();  // a file that exists gets everything; a chunk never handed over stays in memory
     }
     if (live_hash_) {
@@ -219,7 +216,7 @@ public:
     }
     spool_.drain();
     std::vector<std::uint8_t> out;
-    out.reserve(file_size_ + chunk_.size());
+    out.reserve(stored_size() + chunk_.size());
     read_back([&out](const std::uint8_t* data, std::size_t size) { out.insert(out.end(), data, data + size); });
     return out;
   }
@@ -231,7 +228,7 @@ public:
     }
     std::error_code ec;
     spool_.drain();
-    if (fd_ >= 0) {
+    if (fd_ >= 0 || spill_) {
       flush();
     }
     if (!path_.empty() && std::filesystem::equivalent(path_, path, ec)) {
@@ -277,18 +274,7 @@ private:
     chunk_.append(&linktype, 4);
   }
 
-  void open_temporary() {
-    std::FILE* temp = std::tmpfile();  // unlinked: nothing is left behind, whatever happens
-    if (temp == nullptr) {
-      throw std::system_error(errno, std::generic_category(), "capture " + name_ + ": temporary file");
-    }
-    fd_ = ::dup(::fileno(temp));
-    const int dup_errno = errno;
-    std::fclose(temp);
-    if (fd_ < 0) {
-      throw std::system_error(dup_errno, std::generic_category(), "capture " + name_ + ": temporary file");
-    }
-  }
+  std::size_t stored_size() const { return spill_ ? spill_->original_bytes() : file_size_; }
 
   // Hands `sink` every byte recorded so far, in order: what was written to the file, then what is
   // still in the chunk. Call after draining the spool.
@@ -302,34 +288,33 @@ private:
 
   template <typename Sink>
   void read_back_file(Sink& sink) {
-    if (file_size_ > ReadAhead::kBlockBytes) {  // a spilled capture: read while `sink` hashes
-      ReadAhead reader(fd_, 0, file_size_, path_.empty() ? "capture " + name_ + " (temporary file)" : path_.string());
-      for (ByteView block = reader.next(); !block.empty(); block = reader.next()) {
-        sink(block.data(), block.size());
+    if (!spill_ && file_size_ <= ReadAhead::kBlockBytes) {  // nothing, or a small file: one read
+      if (file_size_ == 0) {
+        return;
       }
+      std::vector<std::uint8_t> bytes(file_size_);
+      try {
+        pread_exact(fd_, bytes.data(), bytes.size(), 0);
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error(path_.string() + ": cannot read back: " + e.what());
+      }
+      sink(bytes.data(), bytes.size());
       return;
     }
-    std::vector<std::uint8_t> chunk(std::min<std::size_t>(file_size_, 1 << 20));
-    std::size_t offset = 0;
-    while (offset < file_size_) {
-      const std::size_t want = std::min(chunk.size(), file_size_ - offset);
-      const ssize_t n = ::pread(fd_, chunk.data(), want, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n <= 0) {
-        throw std::runtime_error("capture " + name_ + ": cannot read back: " + std::strerror(errno));
-      }
-      sink(chunk.data(), static_cast<std::size_t>(n));
-      offset += static_cast<std::size_t>(n);
+    // Read, or decompressed, on a ReadAhead thread while `sink` hashes.
+    const std::unique_ptr<ReadAhead> reader =
+        spill_ ? spill_->read_back() : std::make_unique<ReadAhead>(fd_, 0, file_size_, path_.string());
+    for (ByteView block = reader->next(); !block.empty(); block = reader->next()) {
+      sink(block.data(), block.size());
     }
   }
 
   std::string name_;
   LinkType link_type_;
-  std::filesystem::path path_;  // empty for a temporary file
-  int fd_ = -1;                 // -1 when hashed only or nothing has been written out yet
-  bool stored_ = true;          // false when hashed only (the bytes are kept nowhere)
+  std::filesystem::path path_;              // empty without a capture directory
+  int fd_ = -1;                             // the file in the capture directory, or -1
+  std::unique_ptr<CompressedSpill> spill_;  // without a directory, once a chunk was handed over
+  bool stored_ = true;                      // false when hashed only (the bytes are kept nowhere)
   std::size_t packet_count_ = 0;
   std::size_t file_size_ = 0;  // bytes written to fd_
   CaptureSpool& spool_;
@@ -502,7 +487,7 @@ public:
   Impl(const std::filesystem::path& path, bool skip_non_ipv4) : file_(path.string()), skip_non_ipv4_(skip_non_ipv4) {
     // A FIFO or a device (/dev/zero) is refused before libpcap blocks on it or reads it forever.
     const int fd = open_regular_file(path, limits::kMaxPcapBytes, file_);
-    std::FILE* fp = open_stream(fd, file_);
+    std::FILE* fp = open_stream(fd);
     if (fp == nullptr) {
       const int open_errno = errno;
       ::close(fd);
@@ -571,88 +556,19 @@ public:
   }
 
 private:
-  // A stdio stream over `fd` (which it then owns). A big file (a replay of millions of records) is
-  // read by a ReadAhead thread, so the simulation does not wait in read(2); stdio's buffer is then
-  // small enough to stay in cache (unbuffered, glibc reads libpcap's records byte by byte). A small
-  // file (fixtures, fuzz inputs) is read directly, without starting a thread, through a buffer of
-  // our own: glibc ignores setvbuf's size when it is to allocate the buffer itself, and its 4 KiB
-  // would cost a read(2) per 4 KiB.
-  std::FILE* open_stream(int fd, const std::string& file) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      return nullptr;
-    }
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    if (size <= kReadAheadFrom) {
-      std::FILE* fp = ::fdopen(fd, "rb");
-      if (fp != nullptr) {
-        stdio_buffer_ = std::make_unique_for_overwrite<char[]>(kStdioBuffer);
-        std::setvbuf(fp, stdio_buffer_.get(), _IOFBF, kStdioBuffer);
-      }
-      return fp;
-    }
-    auto stream = std::make_unique<ReadAheadStream>(fd, size, file);
-    std::FILE* fp = ::fopencookie(
-        stream.get(), "rb", cookie_io_functions_t{&ReadAheadStream::read, nullptr, nullptr, &ReadAheadStream::close});
+  // A stdio stream over `fd` (which it then owns), read through a 1 MiB buffer of our own: glibc
+  // ignores setvbuf's size when it is to allocate the buffer itself, and its 4 KiB would cost a
+  // read(2) per 4 KiB. A thread reading ahead was tried and measured slower: a million-record
+  // replay makes about 64 reads per pass, and the thread's wake-ups preempted the simulation
+  // thread on a 2-core machine where the capture writer already has the other core.
+  std::FILE* open_stream(int fd) {
+    std::FILE* fp = ::fdopen(fd, "rb");
     if (fp != nullptr) {
-      stream.release();  // the FILE owns it now: ReadAheadStream::close deletes it
-      stdio_buffer_ = std::make_unique_for_overwrite<char[]>(kCachedStdioBuffer);
-      std::setvbuf(fp, stdio_buffer_.get(), _IOFBF, kCachedStdioBuffer);
-    } else {
-      stream->keep_fd();  // the caller closes fd
+      stdio_buffer_ = std::make_unique_for_overwrite<char[]>(kStdioBuffer);
+      std::setvbuf(fp, stdio_buffer_.get(), _IOFBF, kStdioBuffer);
     }
     return fp;
   }
-
-  // A read-only stdio cookie over a ReadAhead of a whole file; owns the descriptor.
-  class ReadAheadStream {
-  public:
-    ReadAheadStream(int fd, std::uint64_t size, const std::string& file)
-        : fd_(fd), reader_(std::in_place, fd, 0, size, file) {}
-    ~ReadAheadStream() {
-      reader_.reset();  // joins the thread before the descriptor goes
-      if (fd_ >= 0) {
-        ::close(fd_);
-      }
-    }
-    ReadAheadStream(const ReadAheadStream&) = delete;
-    ReadAheadStream& operator=(const ReadAheadStream&) = delete;
-    void keep_fd() { fd_ = -1; }
-
-    // Called by stdio: copies up to `size` bytes, 0 at the end, -1 (errno EIO) when the read
-    // failed; libpcap then reports the record as unreadable. Nothing may be thrown through C.
-    static ssize_t read(void* cookie, char* buffer, std::size_t size) {
-      auto* self = static_cast<ReadAheadStream*>(cookie);
-      try {
-        std::size_t copied = 0;
-        while (copied < size) {
-          if (self->block_.empty()) {
-            self->block_ = self->reader_->next();
-            if (self->block_.empty()) {
-              break;
-            }
-          }
-          const std::size_t n = std::min(size - copied, self->block_.size());
-          std::memcpy(buffer + copied, self->block_.data(), n);
-          self->block_ = self->block_.subspan(n);
-          copied += n;
-        }
-        return static_cast<ssize_t>(copied);
-      } catch (const std::exception&) {
-        errno = EIO;
-        return -1;
-      }
-    }
-    static int close(void* cookie) {
-      delete static_cast<ReadAheadStream*>(cookie);
-      return 0;
-    }
-
-  private:
-    int fd_;
-    std::optional<ReadAhead> reader_;
-    ByteView block_;  // what is left of the block reader_ handed out last
-  };
 
   // A quick look for the lenient reader: does this frame hold an IPv4 packet at all (not ARP, not
   // IPv6)? Frames that do are then checked as strictly as ever.
@@ -794,8 +710,6 @@ private:
   }
 
   static constexpr std::size_t kStdioBuffer = std::size_t{1} << 20;
-  static constexpr std::size_t kCachedStdioBuffer = std::size_t{1} << 20;
-  static constexpr std::uint64_t kReadAheadFrom = 2 * ReadAhead::kBlockBytes;
 
   std::string file_;
   bool skip_non_ipv4_ = false;
