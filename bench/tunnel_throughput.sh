@@ -12,7 +12,10 @@
 # tunlab modes: tunlab (default: RFC-strict, offloads on, TUN reads and writes batched through
 # io_uring), tunlab-nobatch (--batched-io off: one system call per TUN read or write),
 # tunlab-nooffload (--offload off: one packet per TUN read and write, batched raw socket),
-# tunlab-tap (--tap), tunlab-super (--super-packets, the opt-in mode that is not RFC-strict).
+# tunlab-tap (--tap), tunlab-super (--super-packets, the opt-in mode that is not RFC-strict, with
+# --mtu 1480 so that the tunnel's fragment size is the veth's MTU and the kernel fragments the outer
+# datagrams), tunlab-super-userfrag (--super-packets at the common overlay MTU: tunlab fragments in
+# user space, a system call per fragment). A mode's own --mtu replaces the overlay MTU for it.
 #
 # Per path: iperf3 TCP with 1 and 4 streams (receiver's Gbit/s), UDP with 64-byte and 1400-byte IP
 # packets at unlimited rate (-b 0; received packets per second, from the server's report), and the
@@ -27,7 +30,7 @@
 #            other, and each figure in the table is the median round's (its CPU with it), so a
 #            slow spell on a shared machine hits every path alike instead of one
 #   --only   a comma-separated subset of: veth,tunlab,tunlab-nobatch,tunlab-nooffload,tunlab-tap,tunlab-super,
-#            socat,tinc,openvpn,wireguard-go
+#            tunlab-super-userfrag,socat,tinc,openvpn,wireguard-go
 # TUNLAB_MODES (environment) overrides the tunlab modes: "name:extra args;name:extra args".
 #
 # Nothing outside the two namespaces is touched: every device lives in them, the processes are
@@ -241,12 +244,22 @@ measure_all_paths() {
   run_tunlab() {
     local path=$1
     shift
-    local dev=tl0
+    local dev=tl0 mtu=$overlay_mtu args=()
     [[ " $* " == *" --tap "* ]] && dev=tlp0
-    ip netns exec "$a" "$tunlab" tunnel --dev $dev --local $under_a --remote $under_b --mtu $overlay_mtu \
+    while (($#)); do
+      if [[ $1 == --mtu ]]; then
+        mtu=$2
+        shift 2
+      else
+        args+=("$1")
+        shift
+      fi
+    done
+    set -- "${args[@]}" --mtu "$mtu"
+    ip netns exec "$a" "$tunlab" tunnel --dev $dev --local $under_a --remote $under_b \
       --address $over_a/24 "$@" >"$tmp/$path.a.out" 2>"$tmp/$path.a.err" &
     pids+=("$!")
-    ip netns exec "$b" "$tunlab" tunnel --dev $dev --local $under_b --remote $under_a --mtu $overlay_mtu \
+    ip netns exec "$b" "$tunlab" tunnel --dev $dev --local $under_b --remote $under_a \
       --address $over_b/24 "$@" >"$tmp/$path.b.out" 2>"$tmp/$path.b.err" &
     pids+=("$!")
     if wait_for 10 "$path" overlay_up $over_b; then
@@ -257,7 +270,7 @@ measure_all_paths() {
     fi
     stop_all
   }
-  modes=${TUNLAB_MODES:-"tunlab:;tunlab-nobatch:--batched-io off;tunlab-nooffload:--offload off;tunlab-tap:--tap;tunlab-super:--super-packets"}
+  modes=${TUNLAB_MODES:-"tunlab:;tunlab-nobatch:--batched-io off;tunlab-nooffload:--offload off;tunlab-tap:--tap;tunlab-super:--super-packets --mtu 1480;tunlab-super-userfrag:--super-packets"}
   IFS=';' read -r -a mode_list <<<"$modes"
   for mode in "${mode_list[@]}"; do
     name=${mode%%:*}
@@ -444,7 +457,7 @@ def f(v, unit):
         return "-"
     return f"{v:.2f}" if unit == "g" else f"{v:.0f}"
 import os
-print(f"\niperf3 -t {seconds}, {rounds} round(s), median round shown; overlay MTU 1420; CPU = % of one core per tunnel process (side a/side b); "
+print(f"\niperf3 -t {seconds}, {rounds} round(s), median round shown; overlay MTU 1420 (tunlab-super: 1480); CPU = % of one core per tunnel process (side a/side b); "
       f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
 print("| path | " + " | ".join(h for _, h in tests) + " | CPU tcp1 | CPU udp64 |")
 print("|---|" + "---|" * (len(tests) + 2))

@@ -119,10 +119,11 @@ echo "counters b: $counters_b"
 if [[ " ${extra[*]} " != *" --offload off "* ]]; then
   for side in a b; do
     line_var=counters_$side
-    python3 - "${!line_var}" "$side" <<'EOF' || fail "daemon $side did not take the offload path"
+    python3 - "${!line_var}" "$side" "${extra[*]}" <<'EOF' || fail "daemon $side did not take the offload path"
 import json, sys
 c = json.loads(sys.argv[1])
 side = sys.argv[2]
+super_packets = "--super-packets" in sys.argv[3].split()
 offloads = c.get("offloads", "off")
 problems = []
 if "tso" in offloads and c.get("device_super_packets_read", 0) == 0:
@@ -131,6 +132,9 @@ if "gso" in offloads and c.get("device_super_packets_written", 0) == 0:
     problems.append("no GSO write")
 if offloads == "off":
     problems.append("the kernel accepted no offload")
+# --mtu is the default here, so the route MTU is --mtu + 20 and the kernel does the fragmenting.
+if super_packets and c.get("underlay_kernel_fragmented", 0) == 0:
+    problems.append("no outer datagram fragmented by the kernel")
 if problems:
     print(f"daemon {side} ({offloads}): " + ", ".join(problems))
     sys.exit(1)

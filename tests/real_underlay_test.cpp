@@ -21,12 +21,12 @@ class RealUnderlayTest : public ::testing::Test {
 protected:
   void SetUp() override { TUNLAB_SKIP_UNLESS_PRIVILEGED(); }
 
-  void build(PeerFilter filter = PeerFilter::engine) {
+  void build(PeerFilter filter = PeerFilter::engine, bool kernel_fragments = false) {
     test::SeedModelOptions options;
     options.right_link_mtu = 1400;
     options.tunnels = false;
     topology_ = rt::seed_topology(options);
-    left_ = open_underlay("left", {A::left_eth0(), A::right_eth0(), filter});
+    left_ = open_underlay("left", {A::left_eth0(), A::right_eth0(), filter, kernel_fragments});
     right_ = open_underlay("right", {A::right_eth0(), A::left_eth0(), filter});
   }
 
@@ -107,6 +107,50 @@ TEST_F(RealUnderlayTest, RouterFragNeededArrivesOnTheErrorQueueQuotingOurOuterHe
   Packet packet;
   ASSERT_EQ(next(*right_, packet, error), UnderlayEvent::packet);
   EXPECT_EQ(packet.size(), 1480u);
+}
+
+// Super-packet mode: an outer datagram above its fragment_size, DF clear.
+OuterHeader super_packet_outer(std::uint16_t fragment_size) {
+  OuterHeader outer{A::left_eth0(), A::right_eth0(), 33, 0x2a, 0x1234, false};
+  outer.fragment_size = fragment_size;
+  return outer;
+}
+
+TEST_F(RealUnderlayTest, KernelFragmentsASuperPacketDatagramAtTheRouteMtuWithOurTosTtlAndSource) {
+  build(PeerFilter::engine, /*kernel_fragments=*/true);
+  ASSERT_EQ(left_->path_mtu(), std::optional<std::uint32_t>(1500));
+  const test::Bytes inner = test::make_udp_bytes(4000);
+  const IoResult sent = left_->send(super_packet_outer(1500), Packet(inner));
+  ASSERT_EQ(sent.status, IoStatus::ok);
+  EXPECT_EQ(sent.bytes, inner.size() + 20);
+  EXPECT_EQ(left_->kernel_fragmented(), 1u);
+  Packet packet;
+  UnderlayError error;
+  ASSERT_EQ(next(*right_, packet, error), UnderlayEvent::packet);
+  const auto ip = Ipv4View::parse(packet.bytes());
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->src(), A::left_eth0());
+  EXPECT_EQ(ip->protocol(), ipproto::kIpip);
+  EXPECT_EQ(ip->tos(), 0x2a);
+  EXPECT_EQ(ip->ttl(), 32);  // one router on the way
+  EXPECT_FALSE(ip->df());
+  EXPECT_TRUE(test::bytes_equal(inner, packet.bytes().subspan(20)));
+}
+
+TEST_F(RealUnderlayTest, SuperPacketDatagramsAreFragmentedHereWhenTheTunnelMtuIsNotTheRoutes) {
+  build(PeerFilter::engine, /*kernel_fragments=*/true);
+  const test::Bytes inner = test::make_udp_bytes(4000);
+  // The kernel would fragment at 1500: fragments of 1400 are ours to make, with our ID.
+  ASSERT_EQ(left_->send(super_packet_outer(1400), Packet(inner)).status, IoStatus::ok);
+  EXPECT_EQ(left_->kernel_fragmented(), 0u);
+  Packet packet;
+  UnderlayError error;
+  ASSERT_EQ(next(*right_, packet, error), UnderlayEvent::packet);
+  const auto ip = Ipv4View::parse(packet.bytes());
+  ASSERT_TRUE(ip);
+  EXPECT_EQ(ip->id(), 0x1234);
+  EXPECT_EQ(ip->tos(), 0x2a);
+  EXPECT_TRUE(test::bytes_equal(inner, packet.bytes().subspan(20)));
 }
 
 // A packet from a source other than the configured remote: wan sends one to left.

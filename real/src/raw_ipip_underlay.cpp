@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -69,6 +70,19 @@ RawIpipUnderlay::RawIpipUnderlay(const RawIpipOptions& options) : options_(optio
       throw_errno("connect the raw IPIP socket to " + options_.remote.to_string());
     }
   }
+  if (options_.kernel_fragments) {
+    fragmenting_fd_ = Fd::checked(::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP),
+                                  "socket(AF_INET, SOCK_RAW, IPPROTO_IPIP) for kernel fragmenting");
+    // DF clear, and datagrams above the route MTU are fragmented by the kernel, not refused.
+    set_int_option(fragmenting_fd_.get(), IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, "IP_MTU_DISCOVER");
+    // Every raw IPIP socket gets its own copy of every IPIP packet the namespace receives. This
+    // one only sends: a filter that accepts nothing keeps the copies off its queue.
+    sock_filter accept_nothing = BPF_STMT(BPF_RET | BPF_K, 0);
+    const sock_fprog program{1, &accept_nothing};
+    if (::setsockopt(fragmenting_fd_.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
+      throw_errno("setsockopt SO_ATTACH_FILTER on the kernel-fragmenting raw IPIP socket");
+    }
+  }
   mtu_probe_fd_ =
       Fd::checked(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket(AF_INET, SOCK_DGRAM) for IP_MTU");
   scratch_.resize(kMaxIpPacket);
@@ -125,7 +139,65 @@ bool RawIpipUnderlay::needs_fragments(const OuterHeader& outer, const Packet& in
   return outer.fragment_size != 0 && !outer.df && inner.size() + kOuterHeaderLength > outer.fragment_size;
 }
 
+bool RawIpipUnderlay::kernel_fragments_at(std::uint16_t fragment_size) {
+  if (!fragmenting_fd_) {
+    return false;
+  }
+  if (fragment_size != checked_fragment_size_) {
+    checked_fragment_size_ = fragment_size;
+    kernel_fragment_size_matches_ = path_mtu() == std::optional<std::uint32_t>(fragment_size);
+  }
+  return kernel_fragment_size_matches_;
+}
+
+std::optional<IoResult> RawIpipUnderlay::send_kernel_fragmented(const OuterHeader& outer, const Packet& inner) {
+  const sockaddr_in to = to_sockaddr(outer.dst);
+  iovec iov{const_cast<std::uint8_t*>(inner.data()), inner.size()};
+  alignas(cmsghdr) std::array<std::uint8_t, 2 * CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in_pktinfo))> control{};
+  msghdr msg{};
+  msg.msg_name = const_cast<sockaddr_in*>(&to);
+  msg.msg_namelen = sizeof to;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  const auto put = [&](cmsghdr* c, int type, const void* value, std::size_t size) {
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(size);
+    std::memcpy(CMSG_DATA(c), value, size);
+    return CMSG_NXTHDR(&msg, c);
+  };
+  const int tos = outer.tos;
+  const int ttl = outer.ttl;
+  in_pktinfo source{};
+  source.ipi_spec_dst.s_addr = static_cast<std::uint32_t>(outer.src);
+  cmsghdr* c = put(CMSG_FIRSTHDR(&msg), IP_TOS, &tos, sizeof tos);
+  c = put(c, IP_TTL, &ttl, sizeof ttl);
+  put(c, IP_PKTINFO, &source, sizeof source);
+  ssize_t n = ::sendmsg(fragmenting_fd_.get(), &msg, 0);
+  if (n < 0 && errno != EAGAIN) {
+    n = ::sendmsg(fragmenting_fd_.get(), &msg, 0);  // a stale error, see send()
+  }
+  if (n < 0 && (errno == EINVAL || errno == EPERM)) {
+    // The kernel will not send this way (a TTL of 0, a source that is not ours): it never will
+    // for this tunnel, so stop asking.
+    fragmenting_fd_ = Fd();
+    return std::nullopt;
+  }
+  if (n < 0) {
+    return send_result(errno);
+  }
+  ++kernel_fragmented_;
+  return IoResult{IoStatus::ok, static_cast<std::size_t>(n) + kOuterHeaderLength};
+}
+
 IoResult RawIpipUnderlay::send_fragments(const OuterHeader& outer, Packet&& inner) {
+  if (kernel_fragments_at(outer.fragment_size)) {
+    if (auto result = send_kernel_fragmented(outer, inner)) {
+      return *result;
+    }
+  }
   // What the kernel does for a datagram above the MTU without IP_HDRINCL (ip_fragment), done
   // here so the outer ID, TTL and TOS stay the encapsulator's.
   if (!prepend_outer(outer, inner)) {

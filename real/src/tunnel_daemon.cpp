@@ -28,7 +28,8 @@ std::optional<std::uint64_t> socket_kernel_drops(int fd) {
 }
 
 std::string counters_json(const AppCounters& counters, const DropTally& drops,
-                          std::optional<std::uint64_t> kernel_drops, std::string_view offloads) {
+                          std::optional<std::uint64_t> kernel_drops, std::string_view offloads,
+                          std::optional<std::uint64_t> kernel_fragmented) {
   std::ostringstream json;
   json << '{';
   for (const auto& [name, value] : counters) {
@@ -36,6 +37,9 @@ std::string counters_json(const AppCounters& counters, const DropTally& drops,
   }
   if (kernel_drops) {
     json << "\"raw_socket_kernel_drops\": " << *kernel_drops << ", ";
+  }
+  if (kernel_fragmented) {
+    json << "\"underlay_kernel_fragmented\": " << *kernel_fragmented << ", ";
   }
   json << "\"dropped\": {";
   bool first = true;
@@ -71,11 +75,20 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     DropTally drops;
     AppB* app_ptr = nullptr;
     int raw_fd = -1;
+    const RawIpipUnderlay* underlay_ptr = nullptr;
     std::string offloads;
+    // Super-packet mode only: how many outer datagrams the kernel fragmented.
+    const auto kernel_fragmented = [&]() -> std::optional<std::uint64_t> {
+      if (!config.super_packets || underlay_ptr == nullptr) {
+        return std::nullopt;
+      }
+      return underlay_ptr->kernel_fragmented();
+    };
     driver.handle_signals({SIGINT, SIGTERM, SIGUSR1}, [&](int signo) {
       if (signo == SIGUSR1) {
         if (app_ptr != nullptr) {
-          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads)
+          out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads,
+                           kernel_fragmented())
               << std::endl;
         }
         return;
@@ -101,12 +114,24 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
           << device.offload_note() << ")\n";
       return 2;
     }
-    RawIpipUnderlay underlay(RawIpipOptions{config.local, config.remote, options.filter});
+    RawIpipUnderlay underlay(RawIpipOptions{config.local, config.remote, options.filter, config.super_packets});
     if (kernel_ipip_loaded()) {
       err << "tunlab tunnel: warning: the kernel ipip module is loaded; it also sees IPIP packets and "
              "answers those no kernel tunnel claims with ICMP port unreachable\n";
     }
     raw_fd = underlay.poll_fd();
+    underlay_ptr = &underlay;
+    if (config.super_packets) {
+      // The kernel fragments at its route MTU; the tunnel must fragment at its own (--mtu + 20).
+      const std::optional<std::uint32_t> route_mtu = underlay.path_mtu();
+      if (route_mtu && *route_mtu != config.underlay_mtu) {
+        err << "tunlab tunnel: note: --super-packets: the route to " << config.remote.to_string() << " has MTU "
+            << *route_mtu << ", not --mtu + 20 = " << config.underlay_mtu
+            << ", so tunlab fragments the outer datagrams itself, a system call per fragment; --mtu "
+            << (*route_mtu > kOuterHeaderLength ? *route_mtu - kOuterHeaderLength : 0)
+            << " lets the kernel fragment them\n";
+      }
+    }
     const std::unique_ptr<AppB> app = apps.build(options.app, AppEnvironment{config, device, underlay, drops});
     app_ptr = app.get();
     const AppDriver app_driver(driver, *app, device, underlay);
@@ -123,7 +148,8 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     }
     const std::int64_t forever = std::int64_t{365} * 24 * 3600 * 1'000'000'000;
     driver.run_for(std::chrono::nanoseconds(options.run_for_ns.value_or(forever)));
-    out << counters_json(app->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads)
+    out << counters_json(app->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads,
+                           kernel_fragmented())
         << std::endl;
     return 0;
   } catch (const std::exception& e) {

@@ -37,6 +37,11 @@ struct RawIpipOptions {
   Ipv4Address local;
   Ipv4Address remote;
   PeerFilter filter = PeerFilter::engine;
+  // Super-packet mode: an outer datagram above its fragment_size leaves through a second raw
+  // socket without IP_HDRINCL, and the kernel fragments it (one system call and one route lookup
+  // per datagram instead of per fragment). The fragments then carry an ID the kernel chose, not
+  // OuterHeader::id; TOS, TTL, source and the clear DF stay the encapsulator's.
+  bool kernel_fragments = false;
 };
 
 // True when the kernel's ipip module is loaded (see the header comment for what changes).
@@ -73,6 +78,9 @@ public:
 
   std::uint64_t foreign_dropped() const { return foreign_dropped_; }
   std::uint64_t local_errors_skipped() const { return local_errors_skipped_; }
+  // Datagrams the kernel fragmented (RawIpipOptions::kernel_fragments); the rest of those above
+  // their fragment_size were fragmented here.
+  std::uint64_t kernel_fragmented() const { return kernel_fragmented_; }
 
   static constexpr std::size_t kBatch = 64;
 
@@ -86,10 +94,19 @@ private:
   // Super-packet mode: an outer datagram above outer.fragment_size goes out as fragments.
   static bool needs_fragments(const OuterHeader& outer, const Packet& inner);
   IoResult send_fragments(const OuterHeader& outer, Packet&& inner);
+  // True when the kernel would fragment at exactly `fragment_size` (its route MTU to the remote):
+  // only then may it do the fragmenting. Asked once per distinct size.
+  bool kernel_fragments_at(std::uint16_t fragment_size);
+  // sendmsg on fragmenting_fd_ with TOS, TTL and source as control messages; nullopt when the
+  // kernel refused the way of sending itself (EINVAL, EPERM), so the caller fragments instead.
+  std::optional<IoResult> send_kernel_fragmented(const OuterHeader& outer, const Packet& inner);
 
   RawIpipOptions options_;
   Fd fd_;
   Fd mtu_probe_fd_;  // UDP socket in the same namespace, only for IP_MTU
+  Fd fragmenting_fd_;  // kernel_fragments only: no IP_HDRINCL, DF never set, receives nothing
+  std::uint16_t checked_fragment_size_ = 0;
+  bool kernel_fragment_size_matches_ = false;
   std::vector<std::uint8_t> scratch_;
   // recvmmsg slots: kBatch buffers of 64 KiB (a reassembled outer datagram may be that big);
   // [next_slot_, filled_slots_) hold received packets not yet handed out.
@@ -100,6 +117,7 @@ private:
   std::size_t filled_slots_ = 0;
   std::uint64_t foreign_dropped_ = 0;
   std::uint64_t local_errors_skipped_ = 0;
+  std::uint64_t kernel_fragmented_ = 0;
 };
 
 }  // namespace tunlab::real

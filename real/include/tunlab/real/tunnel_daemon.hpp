@@ -49,9 +49,11 @@ struct TunnelDaemonOptions {
 
 // One JSON object on one line: the app's counters, the raw socket's kernel-side drops when known
 // (packets the kernel dropped because the receive buffer was full), its drops by reason, and with
-// `offloads` (DeviceOffloads in words: "tso+gso", "tso", "gso" or "off") what the device accepted.
+// `offloads` (DeviceOffloads in words: "tso+gso", "tso", "gso" or "off") what the device accepted,
+// and in super-packet mode how many outer datagrams the kernel fragmented.
 std::string counters_json(const AppCounters& counters, const DropTally& drops,
-                          std::optional<std::uint64_t> kernel_drops = std::nullopt, std::string_view offloads = {});
+                          std::optional<std::uint64_t> kernel_drops = std::nullopt, std::string_view offloads = {},
+                          std::optional<std::uint64_t> kernel_fragmented = std::nullopt);
 // Packets the kernel dropped on socket `fd` (SO_MEMINFO's SK_MEMINFO_DROPS: receive buffer
 // overflow, the count SO_RXQ_OVFL reports); nullopt if the kernel does not say.
 std::optional<std::uint64_t> socket_kernel_drops(int fd);
