@@ -15,7 +15,7 @@
 # tunlab-tap (--tap), tunlab-super (--super-packets, the opt-in mode that is not RFC-strict, with
 # --mtu 1480 so that the tunnel's fragment size is the veth's MTU and the kernel fragments the outer
 # datagrams), tunlab-super-userfrag (--super-packets at the common overlay MTU: tunlab fragments in
-# user space, a system call per fragment). A mode's own --mtu replaces the overlay MTU for it.
+# user space, a route lookup per fragment in the kernel). A mode's own --mtu replaces the overlay MTU for it.
 #
 # Per path: iperf3 TCP with 1 and 4 streams (receiver's Gbit/s), UDP with 64-byte and 1400-byte IP
 # packets at unlimited rate (-b 0; received packets per second, from the server's report), and the

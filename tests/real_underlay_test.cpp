@@ -153,6 +153,16 @@ TEST_F(RealUnderlayTest, SuperPacketDatagramsAreFragmentedHereWhenTheTunnelMtuIs
   EXPECT_TRUE(test::bytes_equal(inner, packet.bytes().subspan(20)));
 }
 
+TEST_F(RealUnderlayTest, AnOuterSourceOtherThanTheLocalAddressIsFragmentedHere) {
+  build(PeerFilter::engine, /*kernel_fragments=*/true);
+  OuterHeader foreign = super_packet_outer(1500);
+  foreign.src = Ipv4Address("10.99.0.1");  // not an address of left: only IP_HDRINCL may send it
+  EXPECT_EQ(left_->send(foreign, Packet(test::make_udp_bytes(4000))).status, IoStatus::ok);
+  EXPECT_EQ(left_->kernel_fragmented(), 0u);
+  EXPECT_EQ(left_->send(super_packet_outer(1500), Packet(test::make_udp_bytes(4000))).status, IoStatus::ok);
+  EXPECT_EQ(left_->kernel_fragmented(), 1u);
+}
+
 // A packet from a source other than the configured remote: wan sends one to left.
 void send_foreign_ipip(const RealTopology& topology) {
   rt::NsSocket wan(topology.ns("wan"), SOCK_RAW, IPPROTO_IPIP);

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 #include "tunlab/real/tun_device.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
@@ -81,6 +82,12 @@ RawIpipUnderlay::RawIpipUnderlay(const RawIpipOptions& options) : options_(optio
     const sock_fprog program{1, &accept_nothing};
     if (::setsockopt(fragmenting_fd_.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
       throw_errno("setsockopt SO_ATTACH_FILTER on the kernel-fragmenting raw IPIP socket");
+    }
+    // Without IP_HDRINCL the kernel sends only from its own addresses: where `local` is not one,
+    // every datagram is fragmented here instead.
+    const sockaddr_in local = to_sockaddr(options_.local);
+    if (::bind(fragmenting_fd_.get(), reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+      fragmenting_fd_ = Fd();
     }
   }
   mtu_probe_fd_ =
@@ -150,10 +157,10 @@ bool RawIpipUnderlay::kernel_fragments_at(std::uint16_t fragment_size) {
   return kernel_fragment_size_matches_;
 }
 
-std::optional<IoResult> RawIpipUnderlay::send_kernel_fragmented(const OuterHeader& outer, const Packet& inner) {
+IoResult RawIpipUnderlay::send_kernel_fragmented(const OuterHeader& outer, const Packet& inner) {
   const sockaddr_in to = to_sockaddr(outer.dst);
   iovec iov{const_cast<std::uint8_t*>(inner.data()), inner.size()};
-  alignas(cmsghdr) std::array<std::uint8_t, 2 * CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in_pktinfo))> control{};
+  alignas(cmsghdr) std::array<std::uint8_t, 2 * CMSG_SPACE(sizeof(int))> control{};
   msghdr msg{};
   msg.msg_name = const_cast<sockaddr_in*>(&to);
   msg.msg_namelen = sizeof to;
@@ -161,42 +168,32 @@ std::optional<IoResult> RawIpipUnderlay::send_kernel_fragmented(const OuterHeade
   msg.msg_iovlen = 1;
   msg.msg_control = control.data();
   msg.msg_controllen = control.size();
-  const auto put = [&](cmsghdr* c, int type, const void* value, std::size_t size) {
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = type;
-    c->cmsg_len = CMSG_LEN(size);
-    std::memcpy(CMSG_DATA(c), value, size);
-    return CMSG_NXTHDR(&msg, c);
-  };
   const int tos = outer.tos;
   const int ttl = outer.ttl;
-  in_pktinfo source{};
-  source.ipi_spec_dst.s_addr = static_cast<std::uint32_t>(outer.src);
-  cmsghdr* c = put(CMSG_FIRSTHDR(&msg), IP_TOS, &tos, sizeof tos);
-  c = put(c, IP_TTL, &ttl, sizeof ttl);
-  put(c, IP_PKTINFO, &source, sizeof source);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  for (const auto& [type, value] : {std::pair{IP_TOS, &tos}, std::pair{IP_TTL, &ttl}}) {
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), value, sizeof(int));
+    c = CMSG_NXTHDR(&msg, c);
+  }
   ssize_t n = ::sendmsg(fragmenting_fd_.get(), &msg, 0);
   if (n < 0 && errno != EAGAIN) {
     n = ::sendmsg(fragmenting_fd_.get(), &msg, 0);  // a stale error, see send()
-  }
-  if (n < 0 && (errno == EINVAL || errno == EPERM)) {
-    // The kernel will not send this way (a TTL of 0, a source that is not ours): it never will
-    // for this tunnel, so stop asking.
-    fragmenting_fd_ = Fd();
-    return std::nullopt;
   }
   if (n < 0) {
     return send_result(errno);
   }
   ++kernel_fragmented_;
-  return IoResult{IoStatus::ok, static_cast<std::size_t>(n) + kOuterHeaderLength};
+  return {IoStatus::ok, static_cast<std::size_t>(n) + kOuterHeaderLength};
 }
 
 IoResult RawIpipUnderlay::send_fragments(const OuterHeader& outer, Packet&& inner) {
-  if (kernel_fragments_at(outer.fragment_size)) {
-    if (auto result = send_kernel_fragmented(outer, inner)) {
-      return *result;
-    }
+  // The kernel sends from the address the socket is bound to, and never a TTL of 0 (--ttl
+  // inherit may give one): other datagrams are fragmented here.
+  if (outer.src == options_.local && outer.ttl != 0 && kernel_fragments_at(outer.fragment_size)) {
+    return send_kernel_fragmented(outer, inner);
   }
   // What the kernel does for a datagram above the MTU without IP_HDRINCL (ip_fragment), done
   // here so the outer ID, TTL and TOS stay the encapsulator's.

@@ -127,7 +127,7 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
       if (route_mtu && *route_mtu != config.underlay_mtu) {
         err << "tunlab tunnel: note: --super-packets: the route to " << config.remote.to_string() << " has MTU "
             << *route_mtu << ", not --mtu + 20 = " << config.underlay_mtu
-            << ", so tunlab fragments the outer datagrams itself, a system call per fragment; --mtu "
+            << ", so tunlab fragments the outer datagrams itself, at about half the speed; --mtu "
             << (*route_mtu > kOuterHeaderLength ? *route_mtu - kOuterHeaderLength : 0)
             << " lets the kernel fragment them\n";
       }

@@ -40,7 +40,9 @@ struct RawIpipOptions {
   // Super-packet mode: an outer datagram above its fragment_size leaves through a second raw
   // socket without IP_HDRINCL, and the kernel fragments it (one system call and one route lookup
   // per datagram instead of per fragment). The fragments then carry an ID the kernel chose, not
-  // OuterHeader::id; TOS, TTL, source and the clear DF stay the encapsulator's.
+  // OuterHeader::id; TOS, TTL, source and the clear DF stay the encapsulator's. Datagrams from
+  // another source than `local` (which must then be an address of this namespace) are
+  // fragmented here.
   bool kernel_fragments = false;
 };
 
@@ -97,14 +99,13 @@ private:
   // True when the kernel would fragment at exactly `fragment_size` (its route MTU to the remote):
   // only then may it do the fragmenting. Asked once per distinct size.
   bool kernel_fragments_at(std::uint16_t fragment_size);
-  // sendmsg on fragmenting_fd_ with TOS, TTL and source as control messages; nullopt when the
-  // kernel refused the way of sending itself (EINVAL, EPERM), so the caller fragments instead.
-  std::optional<IoResult> send_kernel_fragmented(const OuterHeader& outer, const Packet& inner);
+  // sendmsg on fragmenting_fd_ (bound to the local address) with TOS and TTL as control messages.
+  IoResult send_kernel_fragmented(const OuterHeader& outer, const Packet& inner);
 
   RawIpipOptions options_;
   Fd fd_;
   Fd mtu_probe_fd_;  // UDP socket in the same namespace, only for IP_MTU
-  Fd fragmenting_fd_;  // kernel_fragments only: no IP_HDRINCL, DF never set, receives nothing
+  Fd fragmenting_fd_;  // kernel_fragments only: no IP_HDRINCL, DF never set, bound to local, receives nothing
   std::uint16_t checked_fragment_size_ = 0;
   bool kernel_fragment_size_matches_ = false;
   std::vector<std::uint8_t> scratch_;
