@@ -88,7 +88,7 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
       if (signo == SIGUSR1) {
         if (app_ptr != nullptr) {
           out << counters_json(app_ptr->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads,
-                           kernel_fragmented())
+                               kernel_fragmented())
               << std::endl;
         }
         return;
@@ -149,7 +149,7 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     const std::int64_t forever = std::int64_t{365} * 24 * 3600 * 1'000'000'000;
     driver.run_for(std::chrono::nanoseconds(options.run_for_ns.value_or(forever)));
     out << counters_json(app->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads,
-                           kernel_fragmented())
+                         kernel_fragmented())
         << std::endl;
     return 0;
   } catch (const std::exception& e) {

@@ -104,7 +104,7 @@ private:
 
   RawIpipOptions options_;
   Fd fd_;
-  Fd mtu_probe_fd_;  // UDP socket in the same namespace, only for IP_MTU
+  Fd mtu_probe_fd_;    // UDP socket in the same namespace, only for IP_MTU
   Fd fragmenting_fd_;  // kernel_fragments only: no IP_HDRINCL, DF never set, bound to local, receives nothing
   std::uint16_t checked_fragment_size_ = 0;
   bool kernel_fragment_size_matches_ = false;
