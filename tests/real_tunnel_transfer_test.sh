@@ -119,11 +119,14 @@ echo "counters b: $counters_b"
 if [[ " ${extra[*]} " != *" --offload off "* ]]; then
   for side in a b; do
     line_var=counters_$side
-    python3 - "${!line_var}" "$side" "${extra[*]}" <<'EOF' || fail "daemon $side did not take the offload path"
+    python3 - "${!line_var}" "$side" "${extra[*]}" "$tmp/$side.err" <<'EOF' || fail "daemon $side did not take the offload path"
 import json, sys
 c = json.loads(sys.argv[1])
 side = sys.argv[2]
-super_packets = "--super-packets" in sys.argv[3].split()
+options = sys.argv[3].split()
+super_packets = "--super-packets" in options
+own_mtu = "--mtu" in options
+stderr = open(sys.argv[4]).read()
 offloads = c.get("offloads", "off")
 problems = []
 if "tso" in offloads and c.get("device_super_packets_read", 0) == 0:
@@ -132,9 +135,16 @@ if "gso" in offloads and c.get("device_super_packets_written", 0) == 0:
     problems.append("no GSO write")
 if offloads == "off":
     problems.append("the kernel accepted no offload")
-# --mtu is the default here, so the route MTU is --mtu + 20 and the kernel does the fragmenting.
-if super_packets and c.get("underlay_kernel_fragmented", 0) == 0:
+# With the default --mtu the route MTU is --mtu + 20 and the kernel does the fragmenting; with
+# another the daemon must fragment every datagram itself, and say so at start.
+kernel_fragmented = c.get("underlay_kernel_fragmented", 0)
+if super_packets and not own_mtu and kernel_fragmented == 0:
     problems.append("no outer datagram fragmented by the kernel")
+if super_packets and own_mtu:
+    if kernel_fragmented != 0:
+        problems.append(f"{kernel_fragmented} datagrams fragmented by the kernel at a foreign MTU")
+    if "lets the kernel fragment them" not in stderr:
+        problems.append("no note at start that tunlab fragments the datagrams itself")
 if problems:
     print(f"daemon {side} ({offloads}): " + ", ".join(problems))
     sys.exit(1)

@@ -20,8 +20,9 @@ add_test(NAME real_tunnel_drops_privileges
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_privileges_test.sh $<TARGET_FILE:tunlab>)
 set_tests_properties(real_tunnel_drops_privileges PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
 # 200 MB each way through two daemons, SHA-256 compared, wire captures checked by tshark: TUN and
-# TAP, with offloads (the default) and without, in super-packet mode, and with one system call
-# per TUN read and write (--batched-io off) instead of io_uring batches.
+# TAP, with offloads (the default) and without, in super-packet mode (fragmented by the kernel, and
+# at a foreign MTU by tunlab), and with one system call per TUN read and write (--batched-io off)
+# instead of io_uring batches.
 foreach(mode IN ITEMS tun tap)
   foreach(variant IN ITEMS offload_on offload_off super_packets)
     if(variant STREQUAL "super_packets")
@@ -36,6 +37,12 @@ foreach(mode IN ITEMS tun tap)
                          PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
   endforeach()
 endforeach()
+# Super-packets at an MTU that is not the route's: tunlab fragments the outer datagrams itself.
+add_test(NAME real_tunnel_transfer_tun_super_packets_user_fragments
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_transfer_test.sh $<TARGET_FILE:tunlab> tun --super-packets
+                 --mtu 1400)
+set_tests_properties(real_tunnel_transfer_tun_super_packets_user_fragments
+                     PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
 add_test(NAME real_tunnel_transfer_tun_batched_io_off
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_transfer_test.sh $<TARGET_FILE:tunlab> tun --batched-io off)
 set_tests_properties(real_tunnel_transfer_tun_batched_io_off
