@@ -121,15 +121,17 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     }
     raw_fd = underlay.poll_fd();
     underlay_ptr = &underlay;
-    if (config.super_packets) {
+    if (config.super_packets && !underlay.kernel_fragments_at(static_cast<std::uint16_t>(config.underlay_mtu))) {
       // The kernel fragments at its route MTU; the tunnel must fragment at its own (--mtu + 20).
-      const std::optional<std::uint32_t> route_mtu = underlay.path_mtu();
-      if (route_mtu && *route_mtu != config.underlay_mtu) {
-        err << "tunlab tunnel: note: --super-packets: the route to " << config.remote.to_string() << " has MTU "
-            << *route_mtu << ", not --mtu + 20 = " << config.underlay_mtu
-            << ", so tunlab fragments the outer datagrams itself, at about half the speed; --mtu "
-            << (*route_mtu > kOuterHeaderLength ? *route_mtu - kOuterHeaderLength : 0)
+      const std::uint32_t route_mtu = underlay.path_mtu().value_or(0);
+      err << "tunlab tunnel: note: --super-packets: tunlab fragments the outer datagrams itself, at about half "
+             "the speed: ";
+      if (route_mtu > kOuterHeaderLength && route_mtu != config.underlay_mtu) {
+        err << "the route to " << config.remote.to_string() << " has MTU " << route_mtu
+            << ", not --mtu + 20 = " << config.underlay_mtu << "; --mtu " << route_mtu - kOuterHeaderLength
             << " lets the kernel fragment them\n";
+      } else {
+        err << "the kernel will not send from --local " << config.local.to_string() << "\n";
       }
     }
     const std::unique_ptr<AppB> app = apps.build(options.app, AppEnvironment{config, device, underlay, drops});

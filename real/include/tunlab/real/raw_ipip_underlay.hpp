@@ -83,6 +83,10 @@ public:
   // Datagrams the kernel fragmented (RawIpipOptions::kernel_fragments); the rest of those above
   // their fragment_size were fragmented here.
   std::uint64_t kernel_fragmented() const { return kernel_fragmented_; }
+  // True when the kernel fragments datagrams of this size from `local` (kernel_fragments on, `local`
+  // an address here, and the route MTU to the remote exactly `fragment_size`). Asked of the
+  // kernel once per distinct size.
+  bool kernel_fragments_at(std::uint16_t fragment_size);
 
   static constexpr std::size_t kBatch = 64;
 
@@ -96,9 +100,6 @@ private:
   // Super-packet mode: an outer datagram above outer.fragment_size goes out as fragments.
   static bool needs_fragments(const OuterHeader& outer, const Packet& inner);
   IoResult send_fragments(const OuterHeader& outer, Packet&& inner);
-  // True when the kernel would fragment at exactly `fragment_size` (its route MTU to the remote):
-  // only then may it do the fragmenting. Asked once per distinct size.
-  bool kernel_fragments_at(std::uint16_t fragment_size);
   // sendmsg on fragmenting_fd_ (bound to the local address) with TOS and TTL as control messages.
   IoResult send_kernel_fragmented(const OuterHeader& outer, const Packet& inner);
 
