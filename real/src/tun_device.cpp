@@ -131,6 +131,14 @@ TunDevice::TunDevice(const TunOptions& options) : options_(options) {
   }
   if (options_.batched_io && queue_fds_.size() == 1) {
     uring_ = UringBatch::open(kUringDepth, uring_note_);
+    if (uring_) {
+      // Every read slot and its buffer now, not as busier batches first need them: a daemon's
+      // memory is then what it will stay (the soak test saw it grow by 2.3 MB in steps).
+      read_slots_.resize(uring_->depth());
+      for (IoSlot& slot : read_slots_) {
+        prepare_read(slot);
+      }
+    }
   } else if (options_.batched_io) {
     uring_note_ = "batched I/O is for a single queue";
   }
