@@ -2,7 +2,10 @@
 # What users run, at scale: `tunlab replay` of a 1 M-packet pcap and `tunlab run` of 1 M and 10 M
 # datagrams, without and with every capture written, next to a libtins copy of the same pcap
 # (read + parse + serialise + write). Prints one table: wall time, packets/s, the ratio to the
-# libtins copy and peak RSS (from /usr/bin/time). Run by hand on an idle machine:
+# libtins copy and peak RSS (from /usr/bin/time). Two sweeps of the 1 M-datagram run (no digest:
+# a sweep only asks whether each seed passed) show --jobs at work. A last line hashes what a replay's digest must
+# hash after the run, the part of a replay's time no simulation speed-up removes. Run by hand on an
+# idle machine:
 #
 #   bench/scale_bench.sh [BUILD_DIR] [PACKETS] [RUN_PACKETS_BIG] [REPEAT]
 #                                      # defaults: build 1000000 10000000 3
@@ -21,7 +24,7 @@ repeat=${4:-3}
 [[ $repeat =~ ^[1-9][0-9]?$ ]] || { echo "scale_bench: REPEAT must be 1..99, not '$repeat'" >&2; exit 2; }
 tunlab=$build/tunlab
 copy=$build/bench/libtins_copy
-for tool in "$tunlab" "$copy" /usr/bin/time; do
+for tool in "$tunlab" "$copy" /usr/bin/time /usr/bin/openssl; do
   [[ -x $tool ]] || { echo "scale_bench: $tool missing (build first)" >&2; exit 2; }
 done
 
@@ -44,6 +47,12 @@ YAML
 scenario "$work/run.yaml" "$packets"
 scenario "$work/big.yaml" "$big"
 
+# The floor the digest puts under every replay: it hashes the captures one after the other in name
+# order, so only the first can be hashed while the run goes on; the others are hashed after it,
+# on one core. One replay's captures, kept, give those bytes, hashed here by the same libcrypto.
+"$tunlab" replay "$work/in.pcap" --capture "$work/kept" >/dev/null
+mapfile -t hashed_after < <(find "$work/kept" -name '*.pcap' | LC_ALL=C sort | tail -n +2)
+
 # The work, one line each: LABEL|PACKETS|COMMAND (words split on spaces: the paths have none).
 works=(
   "libtins copy of the pcap ($packets)|$packets|$copy copy $work/in.pcap $work/out.pcap"
@@ -52,6 +61,9 @@ works=(
   "tunlab run ($packets datagrams)|$packets|$tunlab run $work/run.yaml"
   "tunlab run --capture ($packets datagrams)|$packets|$tunlab run $work/run.yaml --capture $work/captures"
   "tunlab run ($big datagrams)|$big|$tunlab run $work/big.yaml"
+  "tunlab sweep, 2 seeds of the run, --jobs 1|$((2 * packets))|$tunlab sweep $work/run.yaml --seeds 1..2 --jobs 1"
+  "tunlab sweep, 2 seeds of the run, --jobs 2|$((2 * packets))|$tunlab sweep $work/run.yaml --seeds 1..2 --jobs 2"
+  "SHA-256 the digest takes after a replay|$packets|openssl dgst -sha256 ${hashed_after[*]}"
 )
 [[ $work != *' '* ]] || { echo "scale_bench: the temporary folder '$work' has a space" >&2; exit 2; }
 

@@ -159,6 +159,57 @@ TEST(SimScale, TheDigestIsTheSha256OfTheCaptureFilesInNameOrder) {
   fs::remove_all(dir);
 }
 
+std::size_t threads_of_this_process() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& task : fs::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
+
+// A sweep's seeds and shrinking only ask whether a run passed. Without the digest and without a
+// capture folder nothing is recorded: no capture writer thread starts (a run this long fills its
+// chunks many times over), and the summary is the same but for the empty digest.
+TEST(SimScale, ARunThatNeedsNoDigestRecordsNoCapture) {
+  const scenario::Scenario s = test::seed_udp_line(20'000, 1'000);
+  const std::size_t before = threads_of_this_process();
+  std::size_t during_with = 0;
+  std::size_t during_without = 0;
+  RunOptions with;
+  with.post_run = [&](Network&, RunSummary&) { during_with = threads_of_this_process(); };
+  RunSummary digested = run_scenario(s, with);
+  RunOptions without = with;
+  without.digest = false;
+  without.post_run = [&](Network&, RunSummary&) { during_without = threads_of_this_process(); };
+  const RunSummary undigested = run_scenario(s, without);
+
+  EXPECT_EQ(during_with, before + 1) << "the capture writer";
+  EXPECT_EQ(during_without, before);
+  EXPECT_EQ(digested.digest.size(), 64u);
+  EXPECT_EQ(undigested.digest, "");
+  EXPECT_TRUE(undigested.passed());
+  EXPECT_EQ(undigested.delivered, 20'000u);
+  digested.digest.clear();
+  EXPECT_EQ(undigested.to_json(), digested.to_json());
+}
+
+// Files asked for are written whether or not the digest is wanted.
+TEST(SimScale, ACaptureFolderIsWrittenWithoutTheDigest) {
+  const fs::path dir = fs::temp_directory_path() / ("tunlab-sim_scale_test-nodigest-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const scenario::Scenario s = test::seed_udp_line(3'000, 1'000);
+  RunOptions options;
+  options.capture_dir = dir;
+  options.digest = false;
+  const Outcome r = run(s, options);
+  EXPECT_EQ(r.summary.digest, "");
+  ASSERT_EQ(r.summary.captures.size(), 6u);
+  for (const auto& [name, path] : r.summary.captures) {
+    EXPECT_GT(fs::file_size(path), 3'000u * 16) << name;
+  }
+  fs::remove_all(dir);
+}
+
 // `tunlab replay` reads the pcap through before the run to check it; the runner takes its count
 // instead of reading a million records once more.
 TEST(SimScale, AReplayCountedByItsBuilderIsNotCountedAgain) {

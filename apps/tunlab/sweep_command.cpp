@@ -156,6 +156,7 @@ std::vector<SeedResult> run_seeds(const Backend& backend, const scenario::Scenar
         BackendRunOptions options;
         options.seed = seeds[i];
         options.apps = apps;
+        options.digest = false;  // a seed passes or fails; its repro line gives the digest
         const RunSummary summary = backend.run(s, options);
         r.passed = summary.passed();
         r.failure = first_failure(summary);
@@ -212,6 +213,7 @@ ShrinkReport shrink_and_write(const Backend& backend, const SweepOptions& o, con
   BackendRunOptions options;
   options.seed = seed;
   options.apps = o.apps;
+  options.digest = false;
   const std::string key = failure_key(backend.run(s, options));
   report.result = shrink_faults(backend, s, seed, key, o.apps);
   if (!report.result.reproduced) {
@@ -227,6 +229,7 @@ ShrinkReport shrink_and_write(const Backend& backend, const SweepOptions& o, con
   // The file is what a person will run: check it fails the same way on its own.
   BackendRunOptions rerun_options;
   rerun_options.apps = o.apps;
+  rerun_options.digest = false;
   const RunSummary rerun = backend.run(scenario::load_scenario_file(out), rerun_options);
   report.verified = !rerun.passed() && failure_key(rerun) == key;
   report.verify_failure = first_failure(rerun);

@@ -51,6 +51,7 @@ std::vector<Element> collect_elements(const Backend& backend, const scenario::Sc
   options.seed = seed;
   options.apps = apps;
   options.applied_link_faults = &applied;
+  options.digest = false;
   backend.run(s, options);
   for (const AppliedLinkFault& a : applied) {
     out.push_back({Element::Kind::link_event, a.fault, a.kind, a.packet});
@@ -232,6 +233,7 @@ ShrinkResult shrink_faults(const Backend& backend, const scenario::Scenario& sce
     BackendRunOptions options;
     options.apps = apps;
     options.seed = seed;
+    options.digest = false;
     const RunSummary summary = backend.run(build(scenario, kept), options);
     if (summary.passed() || failure_key(summary) != key) {
       return false;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
@@ -251,8 +252,12 @@ std::string describe_packet(ByteView bytes) {
 RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(s.seed);
   std::unique_ptr<Network> network = Network::from_scenario(s, seed, options.apps);
-  CaptureRecorder recorder(*network, options.capture_dir);
-  network->add_tap(recorder);
+  // Captures exist for the digest and for files asked for; without either, nothing records them.
+  std::optional<CaptureRecorder> recorder;
+  if (options.digest || options.capture_dir) {
+    recorder.emplace(*network, options.capture_dir);
+    network->add_tap(*recorder);
+  }
 
   // Expectations that count or match are tallied as packets pass; nothing is kept for them.
   ExpectationTally tally(s);
@@ -372,8 +377,13 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   if (options.post_run) {
     options.post_run(*network, summary);
   }
-  const CaptureSet& captures = recorder.captures();
-  summary.digest = captures.digest();
+  if (!recorder) {
+    return summary;
+  }
+  const CaptureSet& captures = recorder->captures();
+  if (options.digest) {
+    summary.digest = captures.digest();
+  }
   if (options.capture_dir) {
     for (const auto& [name, path] : captures.write_to(*options.capture_dir)) {
       summary.captures[name] = path.string();

@@ -35,6 +35,7 @@ RunSummary SimBackend::run(const scenario::Scenario& scenario, const BackendRunO
   run.tracer = tracer_;
   run.observer = options.observer;
   run.apps = options.apps;
+  run.digest = options.digest;
   run.pre_run = [&options](Network& network) {
     for (const HopWatch& watch : options.watches) {
       const bool known = network.observe_hop(

@@ -29,6 +29,9 @@ struct RunOptions {
   PostRun post_run;
   // Where tunnels' apps come from (nullptr: the apps tunlab ships). Not owned; outlives the run.
   const AppRegistry* apps = nullptr;
+  // Off: no digest in the summary, and no capture recorded unless capture_dir is set
+  // (BackendRunOptions::digest).
+  bool digest = true;
 };
 
 RunSummary run_scenario(const scenario::Scenario& scenario, const RunOptions& options);
