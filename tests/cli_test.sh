@@ -71,6 +71,23 @@ usage_error)
   [[ $? -eq 2 ]] || fail "bad --backend should exit 2"
   "$tunlab" --help >"$out/stdout" || fail "--help should exit 0"
   ;;
+run_no_digest)
+  # Pass or fail only: the same summary as a run that takes the digest, with the digest empty.
+  "$tunlab" run "$src/scenarios/seed-vpn.yaml" --json >"$out/with.json" || fail "run exited $?"
+  "$tunlab" run "$src/scenarios/seed-vpn.yaml" --json --no-digest >"$out/without.json" || fail "--no-digest exited $?"
+  [[ $(json_field "$out/without.json" "d['digest']") == "" ]] || fail "a digest was taken: $(cat "$out/without.json")"
+  python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert len(a["digest"]) == 64; a["digest"] = ""; assert a == b, (a, b)' \
+    "$out/with.json" "$out/without.json" || fail "the summaries differ beyond the digest"
+  "$tunlab" run "$src/scenarios/seed-vpn.yaml" --no-digest >"$out/stdout" || fail "human output exited $?"
+  [[ $(tail -2 "$out/stdout") == $'digest (not taken)\nPASS' ]] || fail "human output: $(tail -2 "$out/stdout")"
+  # Expectations are still judged: every packet lost on the WAN fails the run.
+  "$tunlab" run "$src/scenarios/seed-vpn.yaml" --no-digest --fault wan.right:loss=1 >"$out/stdout"
+  [[ $? -eq 1 ]] || fail "a failing run should exit 1 without the digest too"
+  # The replay check still compares every packet at right-tun0.
+  "$tunlab" replay "$src/fixtures/seed-udp-raw.pcap" --no-digest --json >"$out/replay.json" || fail "replay exited $?"
+  [[ $(json_field "$out/replay.json" "d['digest'] == '' and d['delivered'] == d['injected'] > 0 and all(e['ok'] for e in d['expectations'])") == True ]] ||
+    fail "replay: $(cat "$out/replay.json")"
+  ;;
 demo_sim)
   "$tunlab" demo >"$out/stdout" || fail "demo exited $?"
   [[ $(grep -c '^Read [0-9]* bytes from device tun0$' "$out/stdout") -eq 5 ]] || fail "demo output: $(cat "$out/stdout")"

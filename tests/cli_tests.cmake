@@ -2,7 +2,8 @@
 # lands under build/test-captures, which tshark_all_captures decodes after all of them ran.
 set(TUNLAB_TEST_CAPTURES ${PROJECT_BINARY_DIR}/test-captures)
 set(TUNLAB_CLI_CASES seed_run seed_run_twice_same_digest replay_raw replay_ethernet replay_sll replay_mixed
-    replay_truncated replay_not_a_pcap replay_bad_linktype replay_not_ipv4 replay_missing_file usage_error demo_sim)
+    replay_truncated replay_not_a_pcap replay_bad_linktype replay_not_ipv4 replay_missing_file usage_error demo_sim
+    run_no_digest)
 foreach(case IN LISTS TUNLAB_CLI_CASES)
   add_test(NAME cli_${case}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_test.sh $<TARGET_FILE:tunlab> ${PROJECT_SOURCE_DIR}

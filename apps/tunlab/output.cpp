@@ -27,7 +27,7 @@ void print_human(std::FILE* out, const RunSummary& s) {
   for (const auto& [name, path] : s.captures) {
     fmt::print(out, "  capture {}: {}\n", name, path);
   }
-  fmt::print(out, "digest {}\n{}\n", s.digest, s.passed() ? "PASS" : "FAIL");
+  fmt::print(out, "digest {}\n{}\n", s.digest.empty() ? "(not taken)" : s.digest, s.passed() ? "PASS" : "FAIL");
 }
 
 int exit_code_of(const RunSummary& s) {

@@ -17,6 +17,7 @@ RunSummary RealBackend::run(const scenario::Scenario& scenario, const BackendRun
   run.after_setup = after_setup_;
   run.apps = options.apps;
   run.observer = options.observer;
+  run.digest = options.digest;
   // The captures are complete once the run is over: each watch sees its interface's packets then.
   run.post_run = [&options](const RealHops& hops, RunSummary& summary) {
     for (const HopWatch& watch : options.watches) {

@@ -542,7 +542,9 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
   if (options_.post_run) {
     options_.post_run(hops, summary);
   }
-  summary.digest = captures.digest();
+  if (options_.digest) {
+    summary.digest = captures.digest();
+  }
   if (options_.capture_dir) {
     for (const auto& [name, path] : captures.write_to(*options_.capture_dir)) {
       summary.captures[name] = path.string();

@@ -40,9 +40,10 @@ struct BackendRunOptions {
   // Runs after the run, before the summary is returned: a caller's extra expectations.
   std::function<void(RunSummary&)> post_run;
   // Whether the summary carries the captures' digest. A caller that only asks whether the run
-  // passed (a sweep's seeds, shrinking) turns it off: the simulator then records no capture
-  // unless capture_dir wants the files, which takes half its work off a big run. The summary's
-  // digest is empty then.
+  // passed (a sweep's seeds, shrinking, `--no-digest`) turns it off: the simulator then records
+  // no capture unless capture_dir wants the files, which takes half its work off a big run; the
+  // real backend still captures (its hop watches read the captures). The summary's digest is
+  // empty then.
   bool digest = true;
 };
 

@@ -49,6 +49,9 @@ struct RealRunOptions {
   const AppRegistry* apps = nullptr;
   // Sees every captured packet after the run, in capture-time order (the report), if set.
   RunObserver* observer = nullptr;
+  // Off: the summary's digest stays empty (BackendRunOptions::digest). The captures are still
+  // taken: the hop watches and expectations read them.
+  bool digest = true;
 };
 
 // Throws InputError ("scenario X is sim-only: faults need netem (...)") for what veths cannot do
