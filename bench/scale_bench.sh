@@ -2,10 +2,10 @@
 # What users run, at scale: `tunlab replay` of a 1 M-packet pcap and `tunlab run` of 1 M and 10 M
 # datagrams, without and with every capture written, next to a libtins copy of the same pcap
 # (read + parse + serialise + write). Prints one table: wall time, packets/s, the ratio to the
-# libtins copy and peak RSS (from /usr/bin/time). Two sweeps of the 1 M-datagram run (no digest:
-# a sweep only asks whether each seed passed) show --jobs at work. A last line hashes what a replay's digest must
-# hash after the run, the part of a replay's time no simulation speed-up removes. Run by hand on an
-# idle machine:
+# libtins copy and peak RSS (from /usr/bin/time). A replay with --no-digest shows the simulation
+# without the captures the digest needs; two sweeps of the 1 M-datagram run (a sweep takes no
+# digest) show --jobs at work; a last line hashes what a replay's digest must hash after the run,
+# the part of a replay's time no simulation speed-up removes. Run by hand on an idle machine:
 #
 #   bench/scale_bench.sh [BUILD_DIR] [PACKETS] [RUN_PACKETS_BIG] [REPEAT]
 #                                      # defaults: build 1000000 10000000 3
@@ -58,6 +58,7 @@ works=(
   "libtins copy of the pcap ($packets)|$packets|$copy copy $work/in.pcap $work/out.pcap"
   "tunlab replay ($packets)|$packets|$tunlab replay $work/in.pcap"
   "tunlab replay --capture ($packets)|$packets|$tunlab replay $work/in.pcap --capture $work/captures"
+  "tunlab replay --no-digest ($packets)|$packets|$tunlab replay $work/in.pcap --no-digest"
   "tunlab run ($packets datagrams)|$packets|$tunlab run $work/run.yaml"
   "tunlab run --capture ($packets datagrams)|$packets|$tunlab run $work/run.yaml --capture $work/captures"
   "tunlab run ($big datagrams)|$big|$tunlab run $work/big.yaml"
@@ -99,7 +100,7 @@ for i in "${!works[@]}"; do
     -v c="${best_cpu[i]}" -v bc="${best_cpu[0]}" 'BEGIN {
     printf "%-44s %10.2f %12.0f %7.1fx %9.2f %8.1fx %7.0f MB\n", l, s, n / s, s / b, c, c / bc, r / 1024 }'
 done
-awk -v big="${best_seconds[5]}" -v small="${best_seconds[3]}" -v bigc="${best_cpu[5]}" -v smallc="${best_cpu[3]}" \
+awk -v big="${best_seconds[6]}" -v small="${best_seconds[4]}" -v bigc="${best_cpu[6]}" -v smallc="${best_cpu[4]}" \
   -v nb="$big" -v ns="$packets" 'BEGIN {
   printf "run of %d datagrams / run of %d: %.1fx the time (%.1fx the CPU time) for %.0fx the datagrams\n",
     nb, ns, big / small, bigc / smallc, nb / ns }'
