@@ -65,23 +65,25 @@ struct RawRecord {
   std::uint32_t orig_len = 0;  // 0: same as bytes.size()
 };
 
-Bytes handmade_pcap(std::uint32_t linktype, const std::vector<RawRecord>& records, std::uint32_t magic = 0xa1b2c3d4) {
+enum class ByteOrder { little, big };
+
+Bytes handmade_pcap(std::uint32_t linktype, const std::vector<RawRecord>& records, std::uint32_t magic = 0xa1b2c3d4,
+                    std::uint32_t snaplen = 65535, ByteOrder order = ByteOrder::little) {
   Bytes out;
-  auto le32 = [&out](std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) {
-      out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  auto put = [&out, order](std::uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) {
+      const int shift = order == ByteOrder::little ? 8 * i : 8 * (bytes - 1 - i);
+      out.push_back(static_cast<std::uint8_t>(v >> shift));
     }
   };
-  auto le16 = [&out](std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v));
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-  };
+  auto le32 = [&put](std::uint32_t v) { put(v, 4); };  // "le": the file's byte order
+  auto le16 = [&put](std::uint16_t v) { put(v, 2); };
   le32(magic);
   le16(2);  // version 2.4
   le16(4);
   le32(0);
   le32(0);
-  le32(65535);
+  le32(snaplen);
   le32(linktype);
   for (const RawRecord& record : records) {
     le32(record.sec);
@@ -778,6 +780,95 @@ TEST_F(CaptureTest, RecordHeaderCutShortIsTruncatedAtThatPacket) {
   file.resize(file.size() - 29 - 8);  // keep half of record 2's header
   fs::path path = write_file("cut.pcap", file);
   EXPECT_THAT(error_for(path), StartsWith(path.string() + ": packet 2: truncated ("));
+}
+
+// ---- plain records, read in place; libpcap for the rest -------------------------------------
+
+// Every record as libpcap itself reads it: the oracle for the reader's in-place path.
+std::vector<PcapRecord> read_with_libpcap(const fs::path& path) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* pcap = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  EXPECT_NE(pcap, nullptr) << errbuf;
+  std::vector<PcapRecord> records;
+  pcap_pkthdr* header = nullptr;
+  const u_char* data = nullptr;
+  std::int64_t first = 0;
+  while (pcap != nullptr && pcap_next_ex(pcap, &header, &data) == 1) {
+    const std::int64_t time = static_cast<std::uint32_t>(header->ts.tv_sec) * 1'000'000'000LL + header->ts.tv_usec;
+    if (records.empty()) {
+      first = time;
+    }
+    records.push_back({time - first, Bytes(data, data + header->caplen)});
+  }
+  if (pcap != nullptr) {
+    pcap_close(pcap);
+  }
+  return records;
+}
+
+// Records of many sizes, enough to fill several of the reader's 1 MiB blocks, so that records
+// straddle every block boundary somewhere.
+std::vector<RawRecord> records_across_blocks(std::size_t count) {
+  std::vector<RawRecord> records;
+  for (std::size_t i = 0; i < count; ++i) {
+    records.push_back({static_cast<std::uint32_t>(1'700'000'000 + i / 1000),
+                       static_cast<std::uint32_t>((i % 1000) * 997),
+                       udp_packet((i * 37) % 1400, static_cast<std::uint16_t>(i))});
+  }
+  return records;
+}
+
+TEST_F(CaptureTest, RecordsAcrossManyBlocksReadExactlyAsLibpcapReadsThem) {
+  for (const std::uint32_t magic : {0xa1b2c3d4u, 0xa1b23c4du}) {
+    SCOPED_TRACE(magic);
+    const fs::path path = write_file("blocks.pcap", handmade_pcap(101, records_across_blocks(4000), magic));
+    ASSERT_GT(fs::file_size(path), 2u << 20);
+    const auto oracle = read_with_libpcap(path);
+    ASSERT_EQ(oracle.size(), 4000u);
+    PcapReader reader(path);
+    for (std::size_t i = 0; i < oracle.size(); ++i) {
+      const auto record = reader.next();
+      ASSERT_TRUE(record) << "record " << i + 1;
+      ASSERT_EQ(record->time_ns, oracle[i].time_ns) << "record " << i + 1;
+      ASSERT_EQ(Bytes(record->bytes.begin(), record->bytes.end()), oracle[i].bytes) << "record " << i + 1;
+    }
+    EXPECT_FALSE(reader.next());
+  }
+}
+
+TEST_F(CaptureTest, ABigEndianFileReadsAsTheSameFileInThisMachinesOrder) {
+  const auto records = records_across_blocks(300);
+  const fs::path little = write_file("little.pcap", handmade_pcap(101, records));
+  const fs::path big = write_file("big.pcap", handmade_pcap(101, records, 0xa1b2c3d4, 65535, ByteOrder::big));
+  const auto expected = read_ipv4_pcap(little);
+  const auto got = read_ipv4_pcap(big);
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].time_ns, expected[i].time_ns) << "record " << i + 1;
+    ASSERT_EQ(got[i].bytes, expected[i].bytes) << "record " << i + 1;
+  }
+}
+
+TEST_F(CaptureTest, ARecordCutShortPastTheFirstBlockIsTruncatedAtThatPacket) {
+  Bytes file = handmade_pcap(101, records_across_blocks(3000));
+  file.resize(file.size() - 5);  // the last record's body loses its last bytes
+  const fs::path path = write_file("cut-late.pcap", file);
+  EXPECT_THAT(error_for(path),
+              StartsWith(path.string() + ": packet 3000: truncated (truncated dump file; tried to read"));
+}
+
+TEST_F(CaptureTest, ARecordLongerThanTheSnapshotLengthIsCutThereAsLibpcapCutsIt) {
+  // libpcap reads the first snaplen bytes of such a record and skips the rest: the packet after
+  // it is read from the right place, and the cut packet cannot be replayed.
+  const Bytes small = udp_packet(20, 1);
+  const Bytes large = udp_packet(172, 2);  // 200 bytes
+  const fs::path path =
+      write_file("snap.pcap", handmade_pcap(101, {{0, 0, small}, {0, 1, large}, {0, 2, small}}, 0xa1b2c3d4, 100));
+  const auto oracle = read_with_libpcap(path);
+  ASSERT_EQ(oracle.size(), 3u);
+  EXPECT_EQ(oracle[1].bytes.size(), 100u);
+  EXPECT_EQ(oracle[2].bytes, small);
+  EXPECT_EQ(error_for(path), path.string() + ": packet 2: captured 100 of 200 bytes");
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 
 #include "capture_spool.hpp"
 #include "compressed_spill.hpp"
+#include "plain_pcap_records.hpp"
 #include "read_ahead.hpp"
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/input_limits.hpp"
@@ -510,6 +511,9 @@ public:
       fail("unsupported link type " + link_type_name(dlt_) + " (DLT " + std::to_string(dlt_) +
            "); expected RAW, Ethernet or Linux SLL");
     }
+    if (PlainPcapRecords::takes(fd, pcap_)) {
+      plain_.emplace(fd, pcap_);
+    }
   }
   ~Impl() {
     if (pcap_ != nullptr) {
@@ -525,7 +529,7 @@ public:
       const std::size_t number = ++number_;
       pcap_pkthdr* header = nullptr;
       const u_char* data = nullptr;
-      int rc = pcap_next_ex(pcap_, &header, &data);
+      const int rc = read_record(header, data);
       if (rc == PCAP_ERROR_BREAK) {
         --number_;
         return std::nullopt;  // end of file
@@ -556,6 +560,22 @@ public:
   }
 
 private:
+  // pcap_next_ex, or the same record read in place while the file's records are plain ones.
+  int read_record(pcap_pkthdr*& header, const u_char*& data) {
+    if (plain_) {
+      if (plain_->next(plain_header_, data)) {
+        header = &plain_header_;
+        return 1;
+      }
+      // libpcap goes on from the record the plain reader stopped at, to the end of the file.
+      if (std::fseek(pcap_file(pcap_), static_cast<long>(plain_->offset()), SEEK_SET) != 0) {
+        fail(std::string("cannot read: ") + std::strerror(errno));
+      }
+      plain_.reset();
+    }
+    return pcap_next_ex(pcap_, &header, &data);
+  }
+
   // A stdio stream over `fd` (which it then owns), read through a 1 MiB buffer of our own: glibc
   // ignores setvbuf's size when it is to allocate the buffer itself, and its 4 KiB would cost a
   // read(2) per 4 KiB. A thread reading ahead was tried and measured slower: a million-record
@@ -715,6 +735,8 @@ private:
   bool skip_non_ipv4_ = false;
   std::unique_ptr<char[]> stdio_buffer_;  // the FILE's buffer; outlives it (pcap_close is in ~Impl)
   pcap_t* pcap_ = nullptr;
+  std::optional<PlainPcapRecords> plain_;  // while the records are read in place
+  pcap_pkthdr plain_header_{};
   int dlt_ = 0;
   std::size_t number_ = 0;
   std::int64_t first_ns_ = 0;
