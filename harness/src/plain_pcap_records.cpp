@@ -60,10 +60,7 @@ bool PlainPcapRecords::next(pcap_pkthdr& header, const std::uint8_t*& data) {
   return true;
 }
 
-const std::uint8_t* PlainPcapRecords::bytes_at(std::uint64_t offset, std::size_t size) {
-  if (offset + size <= block_start_ + block_size_) {
-    return block_.get() + (offset - block_start_);
-  }
+const std::uint8_t* PlainPcapRecords::refill(std::uint64_t offset, std::size_t size) {
   std::size_t got = 0;
   while (got < kBlockBytes) {
     const ssize_t n = ::pread(fd_, block_.get() + got, kBlockBytes - got, static_cast<off_t>(offset + got));

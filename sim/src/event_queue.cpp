@@ -9,20 +9,42 @@ Time EventQueue::next_time() const {
   return heap_.empty() ? now_ : heap_.front().at;
 }
 
-void EventQueue::push(Time at, std::uint64_t sequence, Event&& event) {
+EventQueue::Event& EventQueue::push(Time at, std::uint64_t sequence) {
   assert(at >= now_ && "an event cannot be scheduled in the past");
   std::uint32_t slot = 0;
   if (free_slots_.empty()) {
     slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.push_back(std::move(event));
+    slots_.emplace_back();
   } else {
     slot = free_slots_.back();
     free_slots_.pop_back();
-    slots_[slot] = std::move(event);
   }
   heap_.push_back({at, sequence, slot});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
   peak_size_ = std::max(peak_size_, size());
+  return slots_[slot];
+}
+
+void EventQueue::replace_top(Key key) {
+  // pop_heap then push_heap, in one sift down from the root: the next lane event usually
+  // belongs near the top anyway.
+  const std::size_t n = heap_.size();
+  std::size_t hole = 0;
+  for (;;) {
+    std::size_t child = 2 * hole + 1;
+    if (child >= n) {
+      break;
+    }
+    if (child + 1 < n && Later{}(heap_[child], heap_[child + 1])) {
+      ++child;
+    }
+    if (!Later{}(key, heap_[child])) {
+      break;
+    }
+    heap_[hole] = heap_[child];
+    hole = child;
+  }
+  heap_[hole] = key;
 }
 
 EventQueue::Lane EventQueue::open_lane() {
@@ -56,52 +78,60 @@ std::uint64_t EventQueue::reserve_sequences(std::uint64_t n) {
 
 void EventQueue::schedule_reserved(Time at, std::uint64_t sequence, std::function<void()> fn) {
   assert(sequence < next_sequence_ && "the sequence number was not reserved");
-  Event event;
-  event.fn = std::move(fn);
-  push(at, sequence, std::move(event));
+  push(at, sequence).fn = std::move(fn);
 }
 
 void EventQueue::schedule(Time at, std::function<void()> fn) {
-  Event event;
-  event.fn = std::move(fn);
-  push(at, next_sequence_++, std::move(event));
+  push(at, next_sequence_++).fn = std::move(fn);
 }
 
 void EventQueue::schedule_packet(Time at, PacketEventHandler& handler, std::uint32_t arg, Packet&& packet) {
-  Event event;
+  Event& event = push(at, next_sequence_++);
   event.handler = &handler;
   event.arg = arg;
   event.packet = std::move(packet);
-  push(at, next_sequence_++, std::move(event));
 }
 
 bool EventQueue::run_one() {
   if (heap_.empty()) {
     return false;
   }
-  std::pop_heap(heap_.begin(), heap_.end(), Later{});
-  const Key key = heap_.back();
-  heap_.pop_back();
+  const Key key = heap_.front();
+  now_ = key.at;
   if ((key.slot & kLaneBit) != 0) {
     std::deque<LaneEvent>& events = lanes_[key.slot & ~kLaneBit];
-    LaneEvent event = std::move(events.front());
+    LaneEvent& front = events.front();
+    PacketEventHandler* handler = front.handler;
+    const std::uint32_t arg = front.arg;
+    Packet packet = std::move(front.packet);
     events.pop_front();
-    if (!events.empty()) {
+    if (events.empty()) {
+      std::pop_heap(heap_.begin(), heap_.end(), Later{});
+      heap_.pop_back();
+    } else {
       --in_lanes_;
-      heap_.push_back({events.front().at, events.front().sequence, key.slot});
-      std::push_heap(heap_.begin(), heap_.end(), Later{});
+      replace_top({events.front().at, events.front().sequence, key.slot});
     }
-    now_ = key.at;
-    event.handler->handle_packet_event(event.arg, std::move(event.packet));
+    handler->handle_packet_event(arg, std::move(packet));
     return true;
   }
-  Event event = std::move(slots_[key.slot]);
-  free_slots_.push_back(key.slot);
-  now_ = key.at;
+  std::pop_heap(heap_.begin(), heap_.end(), Later{});
+  heap_.pop_back();
+  // Only what the event runs leaves its slot (the handler may schedule more, which can move
+  // slots_), and the slot is free again before it runs.
+  Event& event = slots_[key.slot];
   if (event.handler != nullptr) {
-    event.handler->handle_packet_event(event.arg, std::move(event.packet));
+    PacketEventHandler* handler = event.handler;
+    const std::uint32_t arg = event.arg;
+    Packet packet = std::move(event.packet);
+    event.handler = nullptr;
+    free_slots_.push_back(key.slot);
+    handler->handle_packet_event(arg, std::move(packet));
   } else {
-    event.fn();
+    const std::function<void()> fn = std::move(event.fn);
+    event.fn = nullptr;
+    free_slots_.push_back(key.slot);
+    fn();
   }
   return true;
 }

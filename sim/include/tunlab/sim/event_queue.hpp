@@ -83,7 +83,10 @@ private:
   struct Later {
     bool operator()(const Key& a, const Key& b) const { return a.at != b.at ? a.at > b.at : a.sequence > b.sequence; }
   };
-  void push(Time at, std::uint64_t sequence, Event&& event);
+  // A slot for an event at (at, sequence), in the heap already: the caller fills it in.
+  Event& push(Time at, std::uint64_t sequence);
+  // Replaces the heap's top with `key` and restores the heap.
+  void replace_top(Key key);
 
   std::vector<Key> heap_;
   std::vector<Event> slots_;
