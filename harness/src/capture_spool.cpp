@@ -1,17 +1,8 @@
 #include "capture_spool.hpp"
 
-#include <cstring>
 #include <optional>
 
 namespace tunlab {
-
-void CaptureChunk::append(const void* bytes, std::size_t size) {
-  if (size == 0) {
-    return;  // an empty span may have no data pointer, and memcpy must not be handed null
-  }
-  std::memcpy(data_.get() + size_, bytes, size);
-  size_ += size;
-}
 
 CaptureSpool::~CaptureSpool() {
   {
