@@ -73,17 +73,6 @@ std::uint16_t internet_checksum(ByteView bytes, std::uint32_t initial) {
   return checksum_fold(checksum_partial(bytes, initial));
 }
 
-std::optional<Ipv4View> Ipv4View::parse(ByteView bytes) {
-  if (bytes.size() < kMinHeader || (bytes[0] >> 4) != 4) {
-    return std::nullopt;
-  }
-  const std::size_t ihl = static_cast<std::size_t>(bytes[0] & 0x0f) * 4;
-  if (ihl < kMinHeader || ihl > bytes.size()) {
-    return std::nullopt;
-  }
-  return Ipv4View(bytes);
-}
-
 Ipv4Address Ipv4View::src() const {
   return from_host_order(src_raw());
 }
@@ -92,6 +81,17 @@ Ipv4Address Ipv4View::dst() const {
 }
 
 bool Ipv4View::header_checksum_ok() const {
+  if (header_length() == kMinHeader) {
+    // The common header, five 32-bit words: their one's-complement sum is all ones when the
+    // checksum is right, in either byte order (RFC 1071). Checked at every simulated hop.
+    std::uint32_t words[5];
+    std::memcpy(words, b_.data(), sizeof words);
+    std::uint64_t sum = std::uint64_t{words[0]} + words[1] + words[2] + words[3] + words[4];
+    while (sum >> 16) {
+      sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return sum == 0xffff;
+  }
   return internet_checksum(header()) == 0;
 }
 

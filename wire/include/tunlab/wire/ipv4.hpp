@@ -42,7 +42,17 @@ class Ipv4View {
 public:
   static constexpr std::size_t kMinHeader = 20;
   // Accepts version 4, IHL >= 5 and header bytes present; total length is not checked here.
-  static std::optional<Ipv4View> parse(ByteView bytes);
+  // Inline: the simulator parses each packet a dozen times on its way.
+  static std::optional<Ipv4View> parse(ByteView bytes) {
+    if (bytes.size() < kMinHeader || (bytes[0] >> 4) != 4) {
+      return std::nullopt;
+    }
+    const std::size_t ihl = static_cast<std::size_t>(bytes[0] & 0x0f) * 4;
+    if (ihl < kMinHeader || ihl > bytes.size()) {
+      return std::nullopt;
+    }
+    return Ipv4View(bytes);
+  }
 
   std::uint8_t version() const { return b_[0] >> 4; }
   std::size_t header_length() const { return static_cast<std::size_t>(b_[0] & 0x0f) * 4; }
