@@ -81,18 +81,8 @@ Ipv4Address Ipv4View::dst() const {
 }
 
 bool Ipv4View::header_checksum_ok() const {
-  if (header_length() == kMinHeader) {
-    // The common header, five 32-bit words: their one's-complement sum is all ones when the
-    // checksum is right, in either byte order (RFC 1071). Checked at every simulated hop.
-    std::uint32_t words[5];
-    std::memcpy(words, b_.data(), sizeof words);
-    std::uint64_t sum = std::uint64_t{words[0]} + words[1] + words[2] + words[3] + words[4];
-    while (sum >> 16) {
-      sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return sum == 0xffff;
-  }
-  return internet_checksum(header()) == 0;
+  // A header with its right checksum sums to all ones (RFC 1071), in either byte order.
+  return checksum_partial(header()) == 0xffff;
 }
 
 ByteView Ipv4View::payload() const {
