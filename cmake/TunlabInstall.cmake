@@ -2,7 +2,7 @@
 #   lib/cmake/tunlab/   tunlabConfig.cmake (+ version file), the exported targets, the
 #                       tunlab_add_scenario_tests() helper (TunlabScenarioTests.cmake)
 #   lib/, include/      tunlab::wire, tunnel, harness, sim (always), testing (when GoogleTest was
-#                       there), real and cli (need libnl at the consumer's link: their own export set)
+#                       there), os, real and cli (need libnl at the consumer's link: their own export set)
 #   lib/pkgconfig/      tunlab.pc (simulator libraries), tunlab-real.pc
 #   bin/tunlab          the command line
 #   share/tunlab/       scenarios/ (the scenario library) and fixtures/ (the pcaps they replay)
@@ -19,7 +19,7 @@ set_target_properties(tunlab PROPERTIES EXPORT_NAME tunlab)
 install(TARGETS tunlab_wire tunlab_tunnel tunlab_harness tunlab_sim tunlab_tins tunlab_pcap tunlab_crypto tunlab_zstd
         EXPORT tunlabTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tunlabTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
-install(TARGETS tunlab_real tunlab_cli EXPORT tunlabRealTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS tunlab_os tunlab_real tunlab_cli EXPORT tunlabRealTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tunlabRealTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
 install(TARGETS tunlab EXPORT tunlabProgramTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT tunlabProgramTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
@@ -30,7 +30,7 @@ if(TARGET tunlab_testing)
   install(EXPORT tunlabTestingTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
   install(DIRECTORY testing/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endif()
-install(DIRECTORY wire/include/ tunnel/include/ harness/include/ sim/include/ real/include/ apps/tunlab/include/
+install(DIRECTORY wire/include/ tunnel/include/ harness/include/ sim/include/ os/include/ real/include/ apps/tunlab/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(DIRECTORY scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tunlab/scenarios FILES_MATCHING PATTERN "*.yaml"

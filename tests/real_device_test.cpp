@@ -1,4 +1,4 @@
-// real::TunDevice against the kernel's /dev/net/tun, each test in a fresh namespace (root only):
+// os::TunDevice against the kernel's /dev/net/tun, each test in a fresh namespace (root only):
 //
 //   [ns "dev"]  UDP socket 10.9.0.1 --stack--> tun0 10.9.0.1/24 <--read/write--> TunDevice (test)
 #include <gtest/gtest.h>
@@ -14,8 +14,8 @@
 #include "real_test_support.hpp"
 #include "test_packets.hpp"
 #include "tunlab/harness/faulty_device.hpp"
-#include "tunlab/real/netlink.hpp"
-#include "tunlab/real/tun_device.hpp"
+#include "tunlab/os/netlink.hpp"
+#include "tunlab/os/tun_device.hpp"
 
 namespace tunlab::real {
 namespace {

@@ -21,7 +21,7 @@
 #include <sstream>
 
 #include "real_test_support.hpp"
-#include "tunlab/real/netlink.hpp"
+#include "tunlab/os/netlink.hpp"
 
 namespace tunlab::real {
 namespace {

@@ -1,5 +1,5 @@
 // Helpers shared by the root-only suites (real_*_test.cpp): the privilege skip, the seed topology
-// in namespaces, UDP sockets opened inside a namespace, and bounded waits through the EpollDriver
+// in namespaces, UDP sockets opened inside a namespace, and bounded waits through the os::EpollDriver
 // (a deadline is a test failure, never a hang; no sleeps).
 #pragma once
 
@@ -19,15 +19,15 @@
 #include <vector>
 
 #include "seed_model.hpp"
-#include "tunlab/real/epoll_driver.hpp"
-#include "tunlab/real/netns.hpp"
-#include "tunlab/real/privileges.hpp"
+#include "tunlab/os/epoll_driver.hpp"
+#include "tunlab/os/netns.hpp"
+#include "tunlab/os/privileges.hpp"
 #include "tunlab/real/real_topology.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
 #define TUNLAB_SKIP_UNLESS_PRIVILEGED()                                       \
   do {                                                                        \
-    if (const auto tunlab_reason = ::tunlab::real::privilege_skip_reason()) { \
+    if (const auto tunlab_reason = ::tunlab::os::privilege_skip_reason()) { \
       GTEST_SKIP() << *tunlab_reason;                                         \
     }                                                                         \
   } while (0)
@@ -53,8 +53,8 @@ inline sockaddr_in sockaddr_of(Ipv4Address address, std::uint16_t port) {
 // A non-blocking socket created inside a namespace (it stays there whichever thread uses it).
 class NsSocket {
 public:
-  NsSocket(const Netns& ns, int type, int protocol) {
-    fd_ = run_in(ns, [&] { return ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol); });
+  NsSocket(const os::Netns& ns, int type, int protocol) {
+    fd_ = os::run_in(ns, [&] { return ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol); });
     if (fd_ < 0) {
       throw std::runtime_error("socket in namespace " + ns.label());
     }
@@ -97,7 +97,7 @@ private:
 
 // Waits (bounded) until `fd` is readable. True if it became readable before the deadline.
 inline bool wait_readable(int fd, std::chrono::nanoseconds timeout = kDeadline) {
-  EpollDriver driver;
+  os::EpollDriver driver;
   bool ready = false;
   driver.add(fd, [&](std::int64_t) { ready = true; });
   driver.run_until([&] { return ready; }, timeout);

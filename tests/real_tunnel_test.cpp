@@ -25,8 +25,8 @@
 
 #include "real_test_support.hpp"
 #include "test_packets.hpp"
-#include "tunlab/real/netlink.hpp"
-#include "tunlab/real/tunnel_daemon.hpp"
+#include "tunlab/os/netlink.hpp"
+#include "tunlab/os/tunnel_daemon.hpp"
 #include "tunlab/tunnel/tunnel_engine.hpp"
 
 extern char** environ;

@@ -1,4 +1,4 @@
-// real::RawIpipUnderlay on the seed topology without engines (root only): what this kernel does
+// os::RawIpipUnderlay on the seed topology without engines (root only): what this kernel does
 // with IP_HDRINCL, IP_RECVERR/MSG_ERRQUEUE, EMSGSIZE and IP_MTU, and the peer filters. The seed has
 // no app B here; each test opens the raw sockets itself, because the peer filter is a property of
 // the socket that the scenario model does not express.

@@ -16,11 +16,11 @@
 #include "commands.hpp"
 #include "demo.hpp"
 #include "tunlab/harness/input_error.hpp"
-#include "tunlab/real/epoll_driver.hpp"
-#include "tunlab/real/netlink.hpp"
-#include "tunlab/real/netns.hpp"
-#include "tunlab/real/privileges.hpp"
-#include "tunlab/real/tun_device.hpp"
+#include "tunlab/os/epoll_driver.hpp"
+#include "tunlab/os/netlink.hpp"
+#include "tunlab/os/netns.hpp"
+#include "tunlab/os/privileges.hpp"
+#include "tunlab/os/tun_device.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/udp.hpp"
 
@@ -81,17 +81,17 @@ bool same_transport(const Packet& sent, const Packet& read) {
 }  // namespace
 
 int run_demo_real(std::FILE* out) {
-  if (const auto reason = real::privilege_skip_reason()) {
+  if (const auto reason = os::privilege_skip_reason()) {
     throw InputError("demo --backend real: real backend unavailable: " + *reason);
   }
-  const real::HostNetnsGuard host;
-  real::Netns ns("demo");
-  real::disable_ipv6(ns);
-  std::unique_ptr<real::TunDevice> tun0;
+  const os::HostNetnsGuard host;
+  os::Netns ns("demo");
+  os::disable_ipv6(ns);
+  std::unique_ptr<os::TunDevice> tun0;
   int udp_fd = -1;
   int icmp_fd = -1;
-  real::run_in(ns, [&] {
-    tun0 = std::make_unique<real::TunDevice>(real::TunOptions{.name = "tun0"});
+  os::run_in(ns, [&] {
+    tun0 = std::make_unique<os::TunDevice>(os::TunOptions{.name = "tun0"});
     udp_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     icmp_fd = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
   });
@@ -100,7 +100,7 @@ int run_demo_real(std::FILE* out) {
   if (udp.get() < 0 || icmp.get() < 0) {
     throw std::runtime_error("demo: cannot open app A's sockets in the namespace");
   }
-  real::address_add(ns, "tun0", Ipv4Address("10.0.0.12"), 24);
+  os::address_add(ns, "tun0", Ipv4Address("10.0.0.12"), 24);
   const sockaddr_in source = sockaddr_of(Ipv4Address("10.0.0.12"), 40000);
   if (::bind(udp.get(), reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0) {
     throw std::runtime_error("demo: cannot bind app A's UDP socket to 10.0.0.12:40000");
@@ -108,7 +108,7 @@ int run_demo_real(std::FILE* out) {
   host.check("demo --backend real");
 
   // One packet at a time, each awaited (bounded) before the next, so the lines come in app A's order.
-  real::EpollDriver driver;
+  os::EpollDriver driver;
   const std::vector<Packet> packets = demo_packets();
   std::size_t reads = 0;
   bool all_match = true;
@@ -127,7 +127,7 @@ int run_demo_real(std::FILE* out) {
       return kExitFailed;
     }
     const auto arrived = driver.run_until([&] { return reads > i; }, std::chrono::seconds(5));
-    if (arrived != real::EpollDriver::Outcome::predicate_met) {
+    if (arrived != os::EpollDriver::Outcome::predicate_met) {
       fmt::print(stderr, "tunlab: demo: packet {} never reached tun0 (5 s)\n", i + 1);
       return kExitFailed;
     }

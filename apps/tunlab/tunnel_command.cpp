@@ -1,5 +1,5 @@
 // tunlab tunnel: app B for real use, as a daemon in the caller's network namespace. The options
-// map one to one onto real::TunnelDaemonOptions; everything else (signals, counters) is
+// map one to one onto os::TunnelDaemonOptions; everything else (signals, counters) is
 // run_tunnel_daemon's.
 #include <arpa/inet.h>
 
@@ -11,8 +11,8 @@
 
 #include "commands.hpp"
 #include "tunlab/harness/input_error.hpp"
-#include "tunlab/real/privileges.hpp"
-#include "tunlab/real/tunnel_daemon.hpp"
+#include "tunlab/os/privileges.hpp"
+#include "tunlab/os/tunnel_daemon.hpp"
 
 namespace tunlab::cli {
 
@@ -66,8 +66,8 @@ Ipv4Address parse_address(const std::string& option, const std::string& text) {
   return Ipv4Address(addr.s_addr);
 }
 
-real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
-  real::TunnelDaemonOptions o;
+os::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
+  os::TunnelDaemonOptions o;
   // IFNAMSIZ - 1 characters, and nothing the kernel would refuse or a path could be built from.
   if (a.dev.empty() || a.dev.size() > 15 || a.dev == "." || a.dev == ".." ||
       a.dev.find_first_of("/: \t\n") != std::string::npos) {
@@ -121,7 +121,7 @@ real::TunnelDaemonOptions to_daemon_options(const TunnelArgs& a) {
   if (a.user.empty()) {
     bad("--user", a.user, "a user name");
   }
-  o.drop_privileges = real::PrivilegeDropOptions{.user = a.user, .seccomp = true};
+  o.drop_privileges = os::PrivilegeDropOptions{.user = a.user, .seccomp = true};
   return o;
 }
 
@@ -182,12 +182,12 @@ void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps) 
                    "capabilities, no_new_privs and a seccomp allow-list of system calls")
       ->capture_default_str();
   tunnel->callback([&exit_code, &apps, a] {
-    real::TunnelDaemonOptions options = to_daemon_options(*a);
+    os::TunnelDaemonOptions options = to_daemon_options(*a);
     options.apps = &apps;
-    if (const auto reason = real::privilege_skip_reason()) {
+    if (const auto reason = os::privilege_skip_reason()) {
       throw InputError("tunnel: real backend unavailable: " + *reason);
     }
-    exit_code = real::run_tunnel_daemon(options, std::cout, std::cerr);
+    exit_code = os::run_tunnel_daemon(options, std::cout, std::cerr);
   });
 }
 

@@ -57,7 +57,7 @@ std::string status_text(int status) {
 
 // An rtnetlink socket in `ns` that hears link changes, and the device's index there.
 struct LinkWatch {
-  Fd socket;
+  os::Fd socket;
   int ifindex = 0;
 };
 
@@ -73,24 +73,24 @@ void ask_link(const LinkWatch& w) {
   request.info.ifi_family = AF_UNSPEC;
   request.info.ifi_index = w.ifindex;
   if (::send(w.socket.get(), &request, sizeof request, 0) < 0) {
-    throw_errno("RTM_GETLINK");
+    os::throw_errno("RTM_GETLINK");
   }
 }
 
-LinkWatch watch_link(const Netns& ns, const std::string& device) {
-  return run_in(ns, [&] {
+LinkWatch watch_link(const os::Netns& ns, const std::string& device) {
+  return os::run_in(ns, [&] {
     LinkWatch w;
-    w.socket = Fd::checked(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE),
+    w.socket = os::Fd::checked(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE),
                            "socket(NETLINK_ROUTE)");
     sockaddr_nl local{};
     local.nl_family = AF_NETLINK;
     local.nl_groups = RTMGRP_LINK;
     if (::bind(w.socket.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-      throw_errno("bind(NETLINK_ROUTE, RTMGRP_LINK)");
+      os::throw_errno("bind(NETLINK_ROUTE, RTMGRP_LINK)");
     }
     w.ifindex = static_cast<int>(::if_nametoindex(device.c_str()));
     if (w.ifindex == 0) {
-      throw_errno("if_nametoindex(" + device + ")");
+      os::throw_errno("if_nametoindex(" + device + ")");
     }
     ask_link(w);  // subscribed first, then asked: a change between the two cannot be missed
     return w;
@@ -110,7 +110,7 @@ bool carrier_seen(const LinkWatch& w) {
         ask_link(w);  // notifications were lost: ask for the state again
         continue;
       }
-      throw_errno("recv(NETLINK_ROUTE)");
+      os::throw_errno("recv(NETLINK_ROUTE)");
     }
     const auto size = static_cast<std::size_t>(n);
     for (std::size_t offset = 0; offset + sizeof(nlmsghdr) <= size;) {
@@ -133,17 +133,17 @@ bool carrier_seen(const LinkWatch& w) {
 
 }  // namespace
 
-void create_persistent_tun(const Netns& ns, const std::string& name, bool tap) {
-  run_in(ns, [&] {
-    const Fd fd = Fd::checked(::open("/dev/net/tun", O_RDWR | O_CLOEXEC), "open /dev/net/tun");
+void create_persistent_tun(const os::Netns& ns, const std::string& name, bool tap) {
+  os::run_in(ns, [&] {
+    const os::Fd fd = os::Fd::checked(::open("/dev/net/tun", O_RDWR | O_CLOEXEC), "open /dev/net/tun");
     ifreq ifr{};
     std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
     ifr.ifr_flags = static_cast<short>((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
     if (::ioctl(fd.get(), TUNSETIFF, &ifr) != 0) {
-      throw_errno("TUNSETIFF " + name);
+      os::throw_errno("TUNSETIFF " + name);
     }
     if (::ioctl(fd.get(), TUNSETPERSIST, 1) != 0) {
-      throw_errno("TUNSETPERSIST " + name);
+      os::throw_errno("TUNSETPERSIST " + name);
     }
   });
 }
@@ -184,7 +184,7 @@ std::string expand_tunnel_command(const scenario::TunnelSpec& tunnel, const scen
   return out;
 }
 
-ExternalTunnel::ExternalTunnel(const Netns& ns, std::string host, std::string device, std::string command)
+ExternalTunnel::ExternalTunnel(const os::Netns& ns, std::string host, std::string device, std::string command)
     : ns_(ns), host_(std::move(host)), device_(std::move(device)), command_(std::move(command)) {
   // Everything the child needs is made before fork: after it, only async-signal-safe calls.
   const std::string shell_command = "exec " + command_;
@@ -192,7 +192,7 @@ ExternalTunnel::ExternalTunnel(const Netns& ns, std::string host, std::string de
   const int ns_fd = ns.fd();
   pid_ = ::fork();
   if (pid_ < 0) {
-    throw_errno("fork for the tunnel command on " + host_);
+    os::throw_errno("fork for the tunnel command on " + host_);
   }
   if (pid_ == 0) {
     ::setpgid(0, 0);
@@ -213,7 +213,7 @@ ExternalTunnel::ExternalTunnel(const Netns& ns, std::string host, std::string de
   }
   ::setpgid(pid_, pid_);
   // The system call, not glibc 2.36's pidfd_open, whose header lacks C linkage for C++.
-  pidfd_ = Fd::checked(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)),
+  pidfd_ = os::Fd::checked(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)),
                        "pidfd_open for the tunnel command on " + host_);
 }
 

@@ -23,11 +23,11 @@ constexpr std::size_t kMaxFrame = 65535 + kEthernetHeader;
 
 }  // namespace
 
-PacketCapture::PacketCapture(const Netns& ns, const std::string& ifname, LinkType link_type)
+PacketCapture::PacketCapture(const os::Netns& ns, const std::string& ifname, LinkType link_type)
     : link_type_(link_type), buffer_(kMaxFrame) {
   const std::string what = "capture on " + ns.label() + "-" + ifname;
-  fd_ = run_in(ns, [&] {
-    Fd fd = Fd::checked(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)),
+  fd_ = os::run_in(ns, [&] {
+    os::Fd fd = os::Fd::checked(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)),
                         what + ": socket(AF_PACKET)");
     // if_nametoindex asks the calling thread's namespace, which is `ns` here.
     const unsigned index = ::if_nametoindex(ifname.c_str());
@@ -42,7 +42,7 @@ PacketCapture::PacketCapture(const Netns& ns, const std::string& ifname, LinkTyp
         ::setsockopt(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0 ||
         ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0) {
       const int err = errno;
-      throw_errno(what + ": bind to the interface", err);
+      os::throw_errno(what + ": bind to the interface", err);
     }
     return fd;
   });
@@ -70,7 +70,7 @@ void PacketCapture::drain() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         return;
       }
-      throw_errno("read a capture socket");
+      os::throw_errno("read a capture socket");
     }
     CapturedFrame frame;
     frame.outgoing = from.sll_pkttype == PACKET_OUTGOING;

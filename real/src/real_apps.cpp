@@ -16,7 +16,7 @@ namespace {
 
 void set_int(int fd, int level, int name, int value, const char* what) {
   if (::setsockopt(fd, level, name, &value, sizeof value) != 0) {
-    throw_errno(std::string("setsockopt ") + what);
+    os::throw_errno(std::string("setsockopt ") + what);
   }
 }
 
@@ -31,7 +31,7 @@ sockaddr_in to_sockaddr(Ipv4Address address, std::uint16_t port) {
 int open_socket(int type, int protocol, const char* what) {
   const int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) {
-    throw_errno(std::string("socket for ") + what);
+    os::throw_errno(std::string("socket for ") + what);
   }
   return fd;
 }
@@ -39,7 +39,7 @@ int open_socket(int type, int protocol, const char* what) {
 void bind_to(int fd, Ipv4Address address, std::uint16_t port) {
   const sockaddr_in sin = to_sockaddr(address, port);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&sin), sizeof sin) != 0) {
-    throw_errno("bind " + address.to_string() + ":" + std::to_string(port));
+    os::throw_errno("bind " + address.to_string() + ":" + std::to_string(port));
   }
 }
 
@@ -77,9 +77,9 @@ int send_with_source(int fd, ByteView bytes, const sockaddr_in& to, const std::o
 
 }  // namespace
 
-HostApps::HostApps(const Netns& ns, std::set<std::uint16_t> udp_ports, std::set<std::uint16_t> tcp_ports)
+HostApps::HostApps(const os::Netns& ns, std::set<std::uint16_t> udp_ports, std::set<std::uint16_t> tcp_ports)
     : ns_(ns), buffer_(65536) {
-  run_in(ns_, [&] {
+  os::run_in(ns_, [&] {
     for (const std::uint16_t port : udp_ports) {
       const int fd = open_socket(SOCK_DGRAM, 0, "a UDP app");
       udp_fds_.emplace(fd, port);
@@ -89,9 +89,9 @@ HostApps::HostApps(const Netns& ns, std::set<std::uint16_t> udp_ports, std::set<
       set_int(fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");
       bind_to(fd, Ipv4Address("0.0.0.0"), port);
     }
-    icmp_fd_ = Fd(open_socket(SOCK_RAW, IPPROTO_ICMP, "the raw ICMP app socket"));
-    tcp_fd_ = Fd(open_socket(SOCK_RAW, IPPROTO_TCP, "the raw TCP app socket"));
-    raw_fd_ = Fd(open_socket(SOCK_RAW, IPPROTO_RAW, "the IP_HDRINCL app socket"));
+    icmp_fd_ = os::Fd(open_socket(SOCK_RAW, IPPROTO_ICMP, "the raw ICMP app socket"));
+    tcp_fd_ = os::Fd(open_socket(SOCK_RAW, IPPROTO_TCP, "the raw TCP app socket"));
+    raw_fd_ = os::Fd(open_socket(SOCK_RAW, IPPROTO_RAW, "the IP_HDRINCL app socket"));
     // A filter that accepts nothing: tcp_v4_rcv runs socket filters before a listener answers,
     // so segments to these ports die silently after the raw socket has seen them.
     sock_filter drop_all{BPF_RET | BPF_K, 0, 0, 0};
@@ -100,18 +100,18 @@ HostApps::HostApps(const Netns& ns, std::set<std::uint16_t> udp_ports, std::set<
       const int fd = tcp_listeners_.emplace_back(open_socket(SOCK_STREAM, 0, "a TCP listener")).get();
       set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
-        throw_errno("SO_ATTACH_FILTER on a TCP listener");
+        os::throw_errno("SO_ATTACH_FILTER on a TCP listener");
       }
       bind_to(fd, Ipv4Address("0.0.0.0"), port);
       if (::listen(fd, 1) != 0) {
-        throw_errno("listen on TCP port " + std::to_string(port));
+        os::throw_errno("listen on TCP port " + std::to_string(port));
       }
     }
   });
 }
 
 HostApps::~HostApps() {
-  // The UDP sockets are keyed by their number for read(); the other sockets are Fd members.
+  // The UDP sockets are keyed by their number for read(); the other sockets are os::Fd members.
   for (const auto& [fd, port] : udp_fds_) {
     ::close(fd);
   }
@@ -130,7 +130,7 @@ int HostApps::udp_sender(Ipv4Address src, std::uint16_t port) {
   if (const auto it = senders_.find(key); it != senders_.end()) {
     return it->second;
   }
-  const int fd = run_in(ns_, [&] {
+  const int fd = os::run_in(ns_, [&] {
     const int s = open_socket(SOCK_DGRAM, 0, "a UDP sender");
     set_int(s, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
     set_int(s, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");

@@ -1,12 +1,12 @@
 #include "tunlab/real/real_backend.hpp"
 
-#include "tunlab/real/privileges.hpp"
+#include "tunlab/os/privileges.hpp"
 #include "tunlab/real/scenario_runner.hpp"
 
 namespace tunlab::real {
 
 std::optional<std::string> RealBackend::unavailable() const {
-  return privilege_skip_reason();
+  return os::privilege_skip_reason();
 }
 
 RunSummary RealBackend::run(const scenario::Scenario& scenario, const BackendRunOptions& options) const {

@@ -28,11 +28,11 @@
 #include "traffic_plan.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
-#include "tunlab/real/app_driver.hpp"
-#include "tunlab/real/epoll_driver.hpp"
-#include "tunlab/real/netlink.hpp"
+#include "tunlab/os/app_driver.hpp"
+#include "tunlab/os/epoll_driver.hpp"
+#include "tunlab/os/netlink.hpp"
 #include "tunlab/real/packet_capture.hpp"
-#include "tunlab/real/privileges.hpp"
+#include "tunlab/os/privileges.hpp"
 #include "tunlab/real/real_apps.hpp"
 #include "tunlab/real/real_topology.hpp"
 #include "tunlab/tunnel/drop_reason.hpp"
@@ -111,8 +111,8 @@ private:
   std::unique_ptr<RealTopology> topology_;
   std::map<std::string, std::unique_ptr<HostApps>> apps_;
   std::vector<CaptureSlot> captures_;
-  EpollDriver driver_;
-  std::vector<std::unique_ptr<AppDriver>> app_drivers_;  // before driver_ and topology_ go
+  os::EpollDriver driver_;
+  std::vector<std::unique_ptr<os::AppDriver>> app_drivers_;  // before driver_ and topology_ go
 
   std::int64_t start_realtime_ns_ = 0;
   std::uint64_t injected_ = 0;
@@ -183,7 +183,7 @@ void RealRun::setup() {
   }
   for (RealTunnel& tunnel : topology_->tunnels()) {
     if (tunnel.app) {
-      app_drivers_.push_back(std::make_unique<AppDriver>(driver_, *tunnel.app, *tunnel.device, *tunnel.underlay));
+      app_drivers_.push_back(std::make_unique<os::AppDriver>(driver_, *tunnel.app, *tunnel.device, *tunnel.underlay));
     }
   }
   // Tunnel commands last but for the captures: traffic starts once each has attached.
@@ -372,14 +372,14 @@ bool RealRun::accounted() const {
   std::uint64_t engine_icmp = 0;
   for (const RealTunnel& t : topology_->tunnels()) {
     // Apps that answer into their device count it under this name (tunlab's engine does).
-    engine_icmp += t.app ? counter_or_zero(t.app->counters(EpollDriver::now_ns()), "icmp_sent_to_inner") : 0;
+    engine_icmp += t.app ? counter_or_zero(t.app->counters(os::EpollDriver::now_ns()), "icmp_sent_to_inner") : 0;
   }
   return delivered + dropped_so_far() >= injected_ && echo_replies_ >= echo_requests_sent_delivered_ &&
          icmp_errors_arrived_ >= kernel_icmp_errors_sent_ + engine_icmp;
 }
 
 RunSummary RealRun::run() {
-  const HostNetnsGuard guard;
+  const os::HostNetnsGuard guard;
   setup();
   guard.check("real run setup");
   if (options_.after_setup) {
@@ -403,11 +403,11 @@ RunSummary RealRun::run() {
     }
   }
   std::stable_sort(changes.begin(), changes.end(), [](const auto& a, const auto& b) { return a.at_ns < b.at_ns; });
-  const std::int64_t start = EpollDriver::now_ns();
+  const std::int64_t start = os::EpollDriver::now_ns();
   start_realtime_ns_ = realtime_ns();
   // Bounded wait until `at_ns` after the start, dispatching everything that happens meanwhile.
   const auto wait_until = [&](std::int64_t at_ns) {
-    const std::int64_t wait = start + at_ns - EpollDriver::now_ns();
+    const std::int64_t wait = start + at_ns - os::EpollDriver::now_ns();
     if (wait > 0) {
       driver_.run_until([] { return false; }, std::chrono::nanoseconds(wait));
     }
@@ -417,7 +417,7 @@ RunSummary RealRun::run() {
     for (; next_change < changes.size() && changes[next_change].at_ns <= at_ns; ++next_change) {
       const DeviceChange& c = changes[next_change];
       wait_until(c.at_ns);
-      link_set_up(topology_->ns(c.fault->host), c.fault->device, c.up);
+      os::link_set_up(topology_->ns(c.fault->host), c.fault->device, c.up);
     }
   };
   for (const PlannedSend& planned : plan) {
@@ -427,7 +427,7 @@ RunSummary RealRun::run() {
   }
   change_until(std::numeric_limits<std::int64_t>::max());
   const bool settled =
-      driver_.run_until([this] { return accounted(); }, options_.settle_timeout) == EpollDriver::Outcome::predicate_met;
+      driver_.run_until([this] { return accounted(); }, options_.settle_timeout) == os::EpollDriver::Outcome::predicate_met;
   // A tunnel program that ended before being told to is a failure of the run, whatever it sent.
   for (RealTunnel& t : topology_->tunnels()) {
     if (t.external) {
@@ -444,7 +444,7 @@ RunSummary RealRun::run() {
   }
   scan_captures();
   guard.check("real run");
-  return summarise(EpollDriver::now_ns() - start, settled);
+  return summarise(os::EpollDriver::now_ns() - start, settled);
 }
 
 RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
@@ -535,7 +535,7 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
       continue;  // a program or the kernel: its counters are its own
     }
     auto& counters = summary.tunnel_counters[t.host];
-    for (const auto& [name, value] : t.app->counters(EpollDriver::now_ns())) {
+    for (const auto& [name, value] : t.app->counters(os::EpollDriver::now_ns())) {
       counters[name] = value;
     }
   }
@@ -591,7 +591,7 @@ void check_real_capable(const scenario::Scenario& s) {
 
 RunSummary run_scenario_real(const scenario::Scenario& s, const RealRunOptions& options) {
   check_real_capable(s);
-  require_net_admin();
+  os::require_net_admin();
   if (options.note) {
     for (const auto& link : s.links) {
       if (link.delay_ns > 0) {

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "tunlab/harness/input_error.hpp"
-#include "tunlab/real/netlink.hpp"
+#include "tunlab/os/netlink.hpp"
 
 namespace tunlab::real {
 
@@ -26,11 +26,11 @@ bool on_a_link(const scenario::Scenario& s, const std::string& host, const std::
 // `app: kernel-ipip`: the kernel's ipip device in place of the TUN device, with the tunnel's
 // endpoints and TTL/TOS modes. Where the kernel has no ipip module, InputError with the reason
 // (the root tests skip on it).
-void make_kernel_ipip(const Netns& ns, const scenario::InterfaceSpec& iface, const scenario::TunnelSpec& t) {
+void make_kernel_ipip(const os::Netns& ns, const scenario::InterfaceSpec& iface, const scenario::TunnelSpec& t) {
   const std::uint8_t ttl = t.config.ttl_mode == TtlMode::inherit ? 0 : t.config.ttl;
   const std::uint8_t tos = t.config.tos_mode == TosMode::copy ? 1 : t.config.tos;
   try {
-    ipip_link_create(ns, iface.name, t.config.local, t.config.remote, ttl, tos);
+    os::ipip_link_create(ns, iface.name, t.config.local, t.config.remote, ttl, tos);
   } catch (const std::runtime_error& e) {
     const bool loaded = std::filesystem::exists("/sys/module/ipip");
     throw InputError(std::string("app: kernel-ipip on ") + t.host + ": kernel-ipip unavailable: " +
@@ -56,20 +56,20 @@ bool is_connected_route(const scenario::HostSpec& host, const scenario::RouteSpe
 RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps, std::uint64_t seed) {
   for (const auto& host : s.hosts) {
     host_names_.push_back(host.name);
-    auto ns = std::make_unique<Netns>(host.name);
+    auto ns = std::make_unique<os::Netns>(host.name);
     // Before any interface exists, so the "default" setting covers every one created later.
-    disable_ipv6(*ns);
+    os::disable_ipv6(*ns);
     // Every drop a kernel reports must be visible: no per-destination ICMP rate limit here.
-    sysctl_write(*ns, "net/ipv4/icmp_ratelimit", "0");
+    os::sysctl_write(*ns, "net/ipv4/icmp_ratelimit", "0");
     if (host.forwarding) {
-      enable_forwarding(*ns);
+      os::enable_forwarding(*ns);
     }
     namespaces_.emplace(host.name, std::move(ns));
   }
   for (const auto& link : s.links) {
-    veth_create(ns(link.a.host), link.a.interface, ns(link.b.host), link.b.interface);
-    link_set_mtu(ns(link.a.host), link.a.interface, link.mtu);
-    link_set_mtu(ns(link.b.host), link.b.interface, link.mtu);
+    os::veth_create(ns(link.a.host), link.a.interface, ns(link.b.host), link.b.interface);
+    os::link_set_mtu(ns(link.a.host), link.a.interface, link.mtu);
+    os::link_set_mtu(ns(link.b.host), link.b.interface, link.mtu);
   }
   for (const auto& host : s.hosts) {
     for (const auto& iface : host.interfaces) {
@@ -102,9 +102,9 @@ RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps,
           *tunnel.device, *faults, Random::derive(seed, FaultyDevice::stream_name(spec.host, spec.device)));
       tunnel.device = tunnel.faulty.get();
     }
-    tunnel.underlay = run_in(ns(spec.host), [&] {
-      return std::make_unique<RawIpipUnderlay>(
-          RawIpipOptions{spec.config.local, spec.config.remote, PeerFilter::engine});
+    tunnel.underlay = os::run_in(ns(spec.host), [&] {
+      return std::make_unique<os::RawIpipUnderlay>(
+          os::RawIpipOptions{spec.config.local, spec.config.remote, os::PeerFilter::engine});
     });
     try {
       tunnel.app = apps.build(spec.app, AppEnvironment{spec.config, *tunnel.device, *tunnel.underlay, *tunnel.drops});
@@ -142,40 +142,40 @@ RealTopology::~RealTopology() {
 }
 
 void RealTopology::build_host_interfaces(const scenario::HostSpec& host, const scenario::Scenario& s) {
-  const Netns& here = ns(host.name);
+  const os::Netns& here = ns(host.name);
   for (const auto& iface : host.interfaces) {
     const scenario::TunnelSpec* outside = outside_tunnel_on(s, host.name, iface.name);
     if (iface.kind == scenario::InterfaceKind::ethernet) {
-      link_set_mtu(here, iface.name, iface.mtu);
-      link_set_up(here, iface.name, true);
+      os::link_set_mtu(here, iface.name, iface.mtu);
+      os::link_set_up(here, iface.name, true);
     } else if (outside != nullptr && outside->kernel_ipip) {
       make_kernel_ipip(here, iface, *outside);
-      link_set_mtu(here, iface.name, iface.mtu);
-      link_set_up(here, iface.name, true);
+      os::link_set_mtu(here, iface.name, iface.mtu);
+      os::link_set_up(here, iface.name, true);
     } else if (outside != nullptr) {
       // The program attaches to it by name; until then it has no carrier.
       create_persistent_tun(here, iface.name, iface.kind == scenario::InterfaceKind::tap);
-      link_set_mtu(here, iface.name, iface.mtu);
-      link_set_up(here, iface.name, true);
+      os::link_set_mtu(here, iface.name, iface.mtu);
+      os::link_set_up(here, iface.name, true);
       allow_local_source(here, iface.name);
     } else {
-      auto device = run_in(here, [&] {
-        TunOptions options;
+      auto device = os::run_in(here, [&] {
+        os::TunOptions options;
         options.name = iface.name;
         options.kind = iface.kind == scenario::InterfaceKind::tap ? DeviceKind::tap : DeviceKind::tun;
         options.mtu = iface.mtu;
-        return std::make_unique<TunDevice>(options);
+        return std::make_unique<os::TunDevice>(options);
       });
       devices_.emplace(host.name + "." + iface.name, std::move(device));
       if (const auto* faults = scenario::find_device_fault(s, host.name, iface.name)) {
         // queue_limit is the device's own property (faulty_device.hpp): the kernel's txqueuelen.
-        link_set_txqueuelen(here, iface.name, faults->queue_limit);
+        os::link_set_txqueuelen(here, iface.name, faults->queue_limit);
       }
       // app B writes ICMP errors from the device's own address into it (frag-needed, relayed).
       allow_local_source(here, iface.name);
     }
     if (iface.prefix_length > 0 || to_host_order(iface.address) != 0) {
-      address_add(here, iface.name, iface.address, iface.prefix_length);
+      os::address_add(here, iface.name, iface.address, iface.prefix_length);
     }
   }
 }
@@ -185,7 +185,7 @@ void RealTopology::add_routes(const scenario::HostSpec& host) {
     if (is_connected_route(host, route)) {
       continue;  // the kernel added it with the address
     }
-    route_add(ns(host.name), route.prefix, route.prefix_length, route.via,
+    os::route_add(ns(host.name), route.prefix, route.prefix_length, route.via,
               route.device.empty() ? std::nullopt : std::optional<std::string>(route.device));
   }
 }

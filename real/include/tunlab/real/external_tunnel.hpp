@@ -20,14 +20,14 @@
 #include <string>
 
 #include "tunlab/harness/scenario.hpp"
-#include "tunlab/real/fd.hpp"
-#include "tunlab/real/netns.hpp"
+#include "tunlab/os/fd.hpp"
+#include "tunlab/os/netns.hpp"
 
 namespace tunlab::real {
 
 // Creates a persistent TUN or TAP device `name` in `ns` and lets go of it (no queue attached),
 // so a program can attach to it by name. It vanishes with the namespace.
-void create_persistent_tun(const Netns& ns, const std::string& name, bool tap);
+void create_persistent_tun(const os::Netns& ns, const std::string& name, bool tap);
 
 // The command line with its placeholders filled in.
 std::string expand_tunnel_command(const scenario::TunnelSpec& tunnel, const scenario::Scenario& scenario);
@@ -35,7 +35,7 @@ std::string expand_tunnel_command(const scenario::TunnelSpec& tunnel, const scen
 class ExternalTunnel {
 public:
   // Starts `/bin/sh -c "exec COMMAND"` in `ns`, in a process group of its own.
-  ExternalTunnel(const Netns& ns, std::string host, std::string device, std::string command);
+  ExternalTunnel(const os::Netns& ns, std::string host, std::string device, std::string command);
   // stop() if still running.
   ~ExternalTunnel();
   ExternalTunnel(const ExternalTunnel&) = delete;
@@ -54,12 +54,12 @@ public:
   const std::string& command() const { return command_; }
 
 private:
-  const Netns& ns_;
+  const os::Netns& ns_;
   std::string host_;
   std::string device_;
   std::string command_;
   pid_t pid_ = -1;
-  Fd pidfd_;
+  os::Fd pidfd_;
   std::optional<int> status_;  // waitpid status once reaped
 };
 

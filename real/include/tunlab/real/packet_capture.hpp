@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "tunlab/harness/capture.hpp"
-#include "tunlab/real/fd.hpp"
-#include "tunlab/real/netns.hpp"
+#include "tunlab/os/fd.hpp"
+#include "tunlab/os/netns.hpp"
 
 namespace tunlab::real {
 
@@ -25,7 +25,7 @@ class PacketCapture {
 public:
   // Opens the socket inside `ns` on interface `ifname` (which must exist there). `link_type`
   // says what the frames carry (raw for tun, ethernet otherwise). Throws std::system_error.
-  PacketCapture(const Netns& ns, const std::string& ifname, LinkType link_type);
+  PacketCapture(const os::Netns& ns, const std::string& ifname, LinkType link_type);
   ~PacketCapture();
   PacketCapture(const PacketCapture&) = delete;
   PacketCapture& operator=(const PacketCapture&) = delete;
@@ -41,7 +41,7 @@ public:
   ByteView ipv4_of(const CapturedFrame& frame) const;
 
 private:
-  Fd fd_;
+  os::Fd fd_;
   LinkType link_type_;
   std::vector<CapturedFrame> frames_;
   std::vector<std::uint8_t> buffer_;

@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "tunlab/real/fd.hpp"
-#include "tunlab/real/netns.hpp"
+#include "tunlab/os/fd.hpp"
+#include "tunlab/os/netns.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet.hpp"
 
@@ -47,7 +47,7 @@ class HostApps {
 public:
   using Handler = std::function<void(const AppArrival&)>;
 
-  HostApps(const Netns& ns, std::set<std::uint16_t> udp_ports, std::set<std::uint16_t> tcp_ports);
+  HostApps(const os::Netns& ns, std::set<std::uint16_t> udp_ports, std::set<std::uint16_t> tcp_ports);
   ~HostApps();
   HostApps(const HostApps&) = delete;
   HostApps& operator=(const HostApps&) = delete;
@@ -71,13 +71,13 @@ public:
 private:
   void read_udp(int fd, std::uint16_t port, const Handler& handler);
 
-  const Netns& ns_;
+  const os::Netns& ns_;
   std::map<int, std::uint16_t> udp_fds_;  // fd -> bound port
   std::map<std::pair<std::uint32_t, std::uint16_t>, int> senders_;
-  std::vector<Fd> tcp_listeners_;
-  Fd icmp_fd_;
-  Fd tcp_fd_;
-  Fd raw_fd_;
+  std::vector<os::Fd> tcp_listeners_;
+  os::Fd icmp_fd_;
+  os::Fd tcp_fd_;
+  os::Fd raw_fd_;
   std::uint64_t recverr_count_ = 0;
   std::vector<std::uint8_t> buffer_;
 };

@@ -1,8 +1,8 @@
 // Any scenario topology in network namespaces, built generically from the model (not only the
 // seed): one fd-held namespace per host; each link a veth pair whose ends carry the model's
 // interface names and the link's MTU; addresses, routes (via/dev) and forwarding as written;
-// TUN/TAP interfaces as TunDevice inside their host; each tunnel an app B (the scenario's `app`,
-// built from an AppRegistry) over the device and a RawIpipUnderlay opened in the same namespace. IPv6 is disabled
+// TUN/TAP interfaces as os::TunDevice inside their host; each tunnel an app B (the scenario's `app`,
+// built from an AppRegistry) over the device and an os::RawIpipUnderlay opened in the same namespace. IPv6 is disabled
 // everywhere so captures and tun reads only carry what a scenario sent. Everything vanishes with this object or with
 // the process (netns.hpp), so a SIGKILLed run leaves nothing behind.
 #pragma once
@@ -16,25 +16,25 @@
 #include "tunlab/harness/faulty_device.hpp"
 #include "tunlab/harness/scenario.hpp"
 #include "tunlab/real/external_tunnel.hpp"
-#include "tunlab/real/netns.hpp"
-#include "tunlab/real/raw_ipip_underlay.hpp"
-#include "tunlab/real/tun_device.hpp"
+#include "tunlab/os/netns.hpp"
+#include "tunlab/os/raw_ipip_underlay.hpp"
+#include "tunlab/os/tun_device.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/drop_tally.hpp"
 
 namespace tunlab::real {
 
-// One tunnel's app B: built from the registry over a TunDevice and a RawIpipUnderlay (app,
+// One tunnel's app B: built from the registry over an os::TunDevice and an os::RawIpipUnderlay (app,
 // device and underlay set), or from outside tunlab: a program (`external`; the device is a
 // persistent one it attaches to) or the kernel's ipip device (`kernel_ipip`); those have no app,
 // device or underlay here, and report no drops or counters.
 struct RealTunnel {
   std::string host;
-  // What app B reads and writes: the TunDevice, or the FaultyDevice around it when the scenario
+  // What app B reads and writes: the os::TunDevice, or the FaultyDevice around it when the scenario
   // has device faults on it (eagain, read_buffer; see faulty_device.hpp).
   Device* device = nullptr;
   std::unique_ptr<FaultyDevice> faulty;
-  std::unique_ptr<RawIpipUnderlay> underlay;
+  std::unique_ptr<os::RawIpipUnderlay> underlay;
   std::unique_ptr<DropTally> drops = std::make_unique<DropTally>();  // the app's drops by reason
   std::unique_ptr<AppB> app;
   std::unique_ptr<ExternalTunnel> external;
@@ -54,7 +54,7 @@ public:
   RealTopology(const RealTopology&) = delete;
   RealTopology& operator=(const RealTopology&) = delete;
 
-  const Netns& ns(const std::string& host) const { return *namespaces_.at(host); }
+  const os::Netns& ns(const std::string& host) const { return *namespaces_.at(host); }
   const std::vector<std::string>& host_names() const { return host_names_; }
   std::vector<RealTunnel>& tunnels() { return tunnels_; }
   // Starts every tunnel command and returns once each has attached to its device (throws with
@@ -68,9 +68,9 @@ private:
   void add_routes(const scenario::HostSpec& host);
 
   std::vector<std::string> host_names_;
-  std::map<std::string, std::unique_ptr<Netns>> namespaces_;
+  std::map<std::string, std::unique_ptr<os::Netns>> namespaces_;
   // Devices are keyed "host.iface"; apps point into them, so they are destroyed after.
-  std::map<std::string, std::unique_ptr<TunDevice>> devices_;
+  std::map<std::string, std::unique_ptr<os::TunDevice>> devices_;
   std::vector<RealTunnel> tunnels_;
   struct Command {
     std::size_t tunnel = 0;  // index into tunnels_

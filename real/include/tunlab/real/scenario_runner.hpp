@@ -1,6 +1,6 @@
 // Runs a scenario on the real backend: the scenario's topology in fd-held network namespaces
 // (real_topology.hpp), app sockets per host (real_apps.hpp), AF_PACKET captures on every
-// interface (packet_capture.hpp) and one TunnelEngine per tunnel, all driven by an EpollDriver.
+// interface (packet_capture.hpp) and one TunnelEngine per tunnel, all driven by an os::EpollDriver.
 // Traffic times become offsets on CLOCK_MONOTONIC from the start; the run ends when every
 // injected packet is accounted for as far as the kernel lets us observe, or a bounded time after
 // the last send. Observations are filled like the simulator's, so the same expectations judge it.

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/real/fd.hpp"
-#include "tunlab/real/vnet_header.hpp"
+#include "tunlab/os/fd.hpp"
+#include "tunlab/os/vnet_header.hpp"
 #include "tunlab/tunnel/device.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 class UringBatch;
 
@@ -131,4 +131,4 @@ private:
 // EIO → device_down, EINVAL → invalid_packet, EMSGSIZE → message_too_big, else error).
 IoStatus tun_errno_status(int err);
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

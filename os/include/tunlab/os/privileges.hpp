@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 // nullopt when the real backend can run; otherwise one line saying what is missing. Checks by
 // trying (capabilities in the effective set, then opening /dev/net/tun), not by uid.
@@ -13,4 +13,4 @@ std::optional<std::string> privilege_skip_reason();
 // Throws std::runtime_error with privilege_skip_reason() when it is set.
 void require_net_admin();
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -1,6 +1,6 @@
 // rtnetlink configuration inside a namespace with libnl-route-3, and /proc/sys writes. Each call
 // runs on a thread inside the namespace (run_in) and opens its own netlink socket there.
-#include "tunlab/real/netlink.hpp"
+#include "tunlab/os/netlink.hpp"
 
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
@@ -20,7 +20,7 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 namespace {
 
@@ -284,4 +284,4 @@ void allow_local_source(const Netns& ns, const std::string& ifname) {
   sysctl_write(ns, "net/ipv4/conf/" + ifname + "/accept_local", "1");
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

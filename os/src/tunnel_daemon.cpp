@@ -1,5 +1,5 @@
 // `tunlab tunnel`: TunDevice + RawIpipUnderlay + an app B under an EpollDriver.
-#include "tunlab/real/tunnel_daemon.hpp"
+#include "tunlab/os/tunnel_daemon.hpp"
 
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
@@ -10,13 +10,13 @@
 #include <ostream>
 #include <sstream>
 
-#include "tunlab/real/app_driver.hpp"
-#include "tunlab/real/epoll_driver.hpp"
-#include "tunlab/real/netlink.hpp"
-#include "tunlab/real/netns.hpp"
-#include "tunlab/real/tun_device.hpp"
+#include "tunlab/os/app_driver.hpp"
+#include "tunlab/os/epoll_driver.hpp"
+#include "tunlab/os/netlink.hpp"
+#include "tunlab/os/netns.hpp"
+#include "tunlab/os/tun_device.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 std::optional<std::uint64_t> socket_kernel_drops(int fd) {
   std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
@@ -160,4 +160,4 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
   }
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

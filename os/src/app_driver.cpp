@@ -1,10 +1,10 @@
-#include "tunlab/real/app_driver.hpp"
+#include "tunlab/os/app_driver.hpp"
 
 #include <sys/timerfd.h>
 
 #include <cstdint>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 AppDriver::AppDriver(EpollDriver& driver, AppB& app, const Device& device, const Underlay& underlay)
     : driver_(driver),
@@ -56,4 +56,4 @@ void AppDriver::after_call() {
   }
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -1,5 +1,5 @@
 // socket(AF_INET, SOCK_RAW, IPPROTO_IPIP) with IP_HDRINCL and IP_RECVERR as an Underlay.
-#include "tunlab/real/raw_ipip_underlay.hpp"
+#include "tunlab/os/raw_ipip_underlay.hpp"
 
 #include <arpa/inet.h>
 #include <linux/errqueue.h>
@@ -16,12 +16,12 @@
 #include <system_error>
 #include <utility>
 
-#include "tunlab/real/tun_device.hpp"
+#include "tunlab/os/tun_device.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
 #include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 namespace {
 
@@ -429,4 +429,4 @@ UnderlayEvent RawIpipUnderlay::receive(Packet& out, UnderlayError& error) {
   return UnderlayEvent::nothing;
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 struct PrivilegeDropOptions {
   std::string user = "nobody";  // switched to: its uid and primary gid, no supplementary groups
@@ -23,4 +23,4 @@ void drop_privileges(const PrivilegeDropOptions& options);
 // a new I/O path (sendmmsg/recvmmsg batching, io_uring) is one line here.
 const char* const* seccomp_allowed_syscalls();
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

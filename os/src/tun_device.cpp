@@ -1,6 +1,6 @@
 // /dev/net/tun as a Device: TUNSETIFF, MTU/up through an ioctl socket in the device's namespace,
 // PI header handling and multi-queue fan-in (drivers/net/tun.c; docs/linux-tun-and-raw-sockets.md, "TUN/TAP").
-#include "tunlab/real/tun_device.hpp"
+#include "tunlab/os/tun_device.hpp"
 
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -18,13 +18,13 @@
 #include <cstring>
 #include <system_error>
 
-#include "tunlab/real/vnet_header.hpp"
+#include "tunlab/os/vnet_header.hpp"
 #include "tunlab/wire/byte_order.hpp"
 #include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "uring_batch.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 namespace {
 
@@ -526,4 +526,4 @@ std::size_t TunDevice::write_batch(std::span<const Packet> packets) {
   return n;
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -1,5 +1,5 @@
 // drop_privileges(): user switch with libcap-ng, no_new_privs, and a libseccomp allow-list.
-#include "tunlab/real/drop_privileges.hpp"
+#include "tunlab/os/drop_privileges.hpp"
 
 #include <cap-ng.h>
 #include <pwd.h>
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 namespace {
 
@@ -124,4 +124,4 @@ void drop_privileges(const PrivilegeDropOptions& options) {
   }
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

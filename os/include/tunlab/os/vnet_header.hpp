@@ -11,7 +11,7 @@
 
 #include "tunlab/wire/offload.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 inline constexpr std::size_t kVnetHeaderLength = 10;
 using VnetHeader = std::array<std::uint8_t, kVnetHeaderLength>;
@@ -27,4 +27,4 @@ VnetHeader encode_vnet_header(const OffloadInfo& info);
 // The OffloadInfo a read's header describes (gso_type other for a kind tunlab does not split).
 OffloadInfo decode_vnet_header(const VnetHeader& header);
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 struct UringBatch::Ring {
   io_uring ring{};
@@ -88,4 +88,4 @@ bool UringBatch::run(const std::function<void(std::uint32_t, int)>& done) {
   return true;
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

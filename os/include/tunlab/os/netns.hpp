@@ -19,7 +19,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 // The inode of the network namespace the calling thread is in (/proc/thread-self/ns/net).
 ino_t current_netns_inode();
@@ -86,4 +86,4 @@ private:
   ino_t host_inode_;
 };
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

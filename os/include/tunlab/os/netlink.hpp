@@ -8,10 +8,10 @@
 #include <optional>
 #include <string>
 
-#include "tunlab/real/netns.hpp"
+#include "tunlab/os/netns.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 // Creates a veth pair: `name` in `ns` and `peer_name` directly in `peer_ns` (IFLA_NET_NS_FD on
 // the peer), both down. Both names must be free in their namespaces. A veth disappears with
@@ -51,4 +51,4 @@ void enable_forwarding(const Netns& ns);
 // martians.
 void allow_local_source(const Netns& ns, const std::string& ifname);
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

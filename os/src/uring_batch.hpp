@@ -13,7 +13,7 @@
 
 struct io_uring_sqe;
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 class UringBatch {
 public:
@@ -44,4 +44,4 @@ private:
   unsigned queued_ = 0;
 };
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -5,11 +5,11 @@
 
 #include <cstdint>
 
-#include "tunlab/real/epoll_driver.hpp"
-#include "tunlab/real/fd.hpp"
+#include "tunlab/os/epoll_driver.hpp"
+#include "tunlab/os/fd.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 class AppDriver {
 public:
@@ -31,4 +31,4 @@ private:
   std::int64_t armed_ = AppB::kNoDeadline;
 };
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

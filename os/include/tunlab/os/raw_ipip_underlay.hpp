@@ -16,10 +16,10 @@
 #include <span>
 #include <vector>
 
-#include "tunlab/real/fd.hpp"
+#include "tunlab/os/fd.hpp"
 #include "tunlab/tunnel/underlay.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 enum class PeerFilter {
   // Every IPIP packet reaching the socket goes to the engine, which drops and counts packets
@@ -122,4 +122,4 @@ private:
   std::uint64_t kernel_fragmented_ = 0;
 };
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

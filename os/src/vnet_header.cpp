@@ -1,9 +1,9 @@
 // virtio_net_hdr <-> OffloadInfo (include/uapi/linux/virtio_net.h).
-#include "tunlab/real/vnet_header.hpp"
+#include "tunlab/os/vnet_header.hpp"
 
 #include <cstring>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 namespace {
 
@@ -85,4 +85,4 @@ OffloadInfo decode_vnet_header(const VnetHeader& h) {
   return info;
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -10,9 +10,9 @@
 #include <initializer_list>
 #include <unordered_map>
 
-#include "tunlab/real/fd.hpp"
+#include "tunlab/os/fd.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 class EpollDriver {
 public:
@@ -61,4 +61,4 @@ private:
   SignalCallback signal_callback_;
 };
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

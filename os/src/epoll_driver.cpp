@@ -1,5 +1,5 @@
 // epoll + eventfd + signalfd loop for the real backend.
-#include "tunlab/real/epoll_driver.hpp"
+#include "tunlab/os/epoll_driver.hpp"
 
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -13,7 +13,7 @@
 #include <cerrno>
 #include <stdexcept>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 namespace {
 
@@ -132,4 +132,4 @@ EpollDriver::Outcome EpollDriver::run_until(const std::function<bool()>& predica
   }
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

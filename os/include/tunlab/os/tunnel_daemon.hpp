@@ -10,14 +10,14 @@
 #include <string>
 #include <string_view>
 
-#include "tunlab/real/drop_privileges.hpp"
-#include "tunlab/real/raw_ipip_underlay.hpp"
+#include "tunlab/os/drop_privileges.hpp"
+#include "tunlab/os/raw_ipip_underlay.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/device.hpp"
 #include "tunlab/tunnel/drop_tally.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 struct TunnelDaemonOptions {
   std::string device = "tun0";  // created (or attached) in the caller's namespace
@@ -63,4 +63,4 @@ std::optional<std::uint64_t> socket_kernel_drops(int fd);
 // errors go to `err`. Returns 0 on a clean stop, 2 when setup fails (bad options, no privilege).
 int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std::ostream& err);
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

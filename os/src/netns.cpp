@@ -1,6 +1,6 @@
 // Anonymous, fd-held network namespaces and the thread-based run_in (see netns.hpp for why
 // nothing is bind-mounted).
-#include "tunlab/real/netns.hpp"
+#include "tunlab/os/netns.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -12,9 +12,9 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "tunlab/real/netlink.hpp"
+#include "tunlab/os/netlink.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 namespace {
 
@@ -151,4 +151,4 @@ void HostNetnsGuard::check(const char* where) const {
   }
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -9,7 +9,7 @@
 #include <system_error>
 #include <utility>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 [[noreturn]] inline void throw_errno(const std::string& what, int err = errno) {
   throw std::system_error(err, std::generic_category(), what);
@@ -53,4 +53,4 @@ private:
   int fd_ = -1;
 };
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os

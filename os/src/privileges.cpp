@@ -1,5 +1,5 @@
 // Capability and /dev/net/tun checks for the real backend (root tests skip on them).
-#include "tunlab/real/privileges.hpp"
+#include "tunlab/os/privileges.hpp"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace tunlab::real {
+namespace tunlab::os {
 
 namespace {
 
@@ -89,4 +89,4 @@ void require_net_admin() {
   }
 }
 
-}  // namespace tunlab::real
+}  // namespace tunlab::os
