@@ -240,7 +240,7 @@ measure_all_paths() {
     measure veth $under_b
   fi
 
-  # tunlab: one daemon per namespace, as in the README walkthrough (the address appearing = ready).
+  # tunlab: one daemon per namespace, as in the walkthrough of docs/real-backend.md (the address appearing = ready).
   run_tunlab() {
     local path=$1
     shift

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Rewrites the scenario table in README.md from scenarios/*.yaml (name, description, real), and
-the schema block from the comment at the top of harness/src/scenario_loader.cpp.
+the schema block in docs/scenarios.md from the comment at the top of harness/src/scenario_loader.cpp.
 
-Run after adding or changing a scenario; tests/readme_test.sh fails when the table is stale.
-With --check, exits 1 (printing the expected table) instead of writing.
+Run after adding or changing a scenario or the schema comment; tests/readme_test.sh fails when
+either is stale. With --check, exits 1 (naming the stale file) instead of writing.
 """
 import glob
 import os
@@ -32,21 +32,29 @@ def schema():
     return "```yaml\n" + "\n".join(lines).rstrip() + "\n```"
 
 
-def replace(text, first, last, body):
+def replace(name, text, first, last, body):
     pattern = re.compile(re.escape(first) + r".*?" + re.escape(last), re.S)
     if not pattern.search(text):
-        sys.exit(f"README.md: no {first} marker")
+        sys.exit(f"{name}: no {first} marker")
     return pattern.sub(lambda _: f"{first}\n{body}\n{last}", text)
 
 
-readme_path = os.path.join(root, "README.md")
-readme = open(readme_path, encoding="utf-8").read()
-updated = replace(readme, begin, end, table())
-updated = replace(updated, "<!-- schema begin -->", "<!-- schema end -->", schema())
-wanted = "the regenerated table and schema"
-if "--check" in sys.argv:
-    if updated != readme:
-        print("README.md: the scenario table or schema is stale; run scripts/readme_scenario_table.py")
-        sys.exit(1)
-else:
-    open(readme_path, "w", encoding="utf-8").write(updated)
+# Each generated block, in the file a reader looks for it: the library in the user's guide, the
+# schema with the rest of the file format.
+blocks = [
+    ("README.md", begin, end, table, "the scenario table"),
+    (os.path.join("docs", "scenarios.md"), "<!-- schema begin -->", "<!-- schema end -->", schema, "the schema"),
+]
+stale = False
+for name, first, last, body, what in blocks:
+    path = os.path.join(root, name)
+    text = open(path, encoding="utf-8").read()
+    updated = replace(name, text, first, last, body())
+    if updated == text:
+        continue
+    if "--check" in sys.argv:
+        print(f"{name}: {what} is stale; run scripts/readme_scenario_table.py")
+        stale = True
+    else:
+        open(path, "w", encoding="utf-8").write(updated)
+sys.exit(1 if stale else 0)

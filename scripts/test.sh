@@ -19,7 +19,7 @@ for preset in default asan; do
 done
 
 # Third stage: the libFuzzer targets (clang-14), each run on its seed corpus for a bounded number
-# of inputs (label fuzz; a few seconds each). Long runs: README "Hostile input and fuzzing".
+# of inputs (label fuzz; a few seconds each). Long runs: docs/hostile-input.md.
 echo "== tunlab: build and fuzz, preset 'fuzz'"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$jobs"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README walkthrough "A real tunnel: `tunlab tunnel`", run as written, with real clients as
+# The walkthrough of docs/real-backend.md ("A real tunnel: `tunlab tunnel`"), run as written, with real clients as
 # the oracles (root only; exit 77 = skipped, with the reason on stdout):
 #
 #   netns tl$$-a                                          netns tl$$-b
@@ -49,7 +49,7 @@ tmp=$(mktemp -d)
 pids=()
 two_namespaces_traps
 
-# --- the walkthrough, as in README.md ------------------------------------------------------------
+# --- the walkthrough, as in docs/real-backend.md ------------------------------------------------
 make_two_namespaces 192.168.50
 
 start_tunnel "$a" a --dev "$dev" "${tap_flag[@]}" --local 192.168.50.1 --remote 192.168.50.2 --address 10.0.0.1/24
