@@ -14,8 +14,12 @@ class OneFrameDevice : public Device {
 public:
   explicit OneFrameDevice(ByteView frame) : frame_(frame) {}
   std::string_view name() const override { return "tap0"; }
-  DeviceKind kind() const override { return DeviceKind::tap; }
-  std::size_t mtu() const override { return 1480; }
+  DeviceCapabilities capabilities() const override {
+    DeviceCapabilities can;
+    can.kind = DeviceKind::tap;
+    can.mtu = 1480;
+    return can;
+  }
   IoResult read(Packet& out) override {
     if (done_) {
       return {IoStatus::would_block};

@@ -3,11 +3,15 @@
 // way whether origins are known (sim) or not (real, where it matches in order).
 #include "tunlab/harness/backend.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -16,7 +20,9 @@
 #include "seed_model.hpp"
 #include "test_packets.hpp"
 #include "tunlab/harness/capture.hpp"
+#include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/replay_check.hpp"
+#include "tunlab/harness/trace_printer.hpp"
 #include "tunlab/sim/sim_backend.hpp"
 
 namespace tunlab {
@@ -27,25 +33,70 @@ using test::Bytes;
 using test::IpSpec;
 using test::make_udp_bytes;
 
-TEST(SimBackend, AWatchSeesEveryPacketOfItsHopWithItsOriginAndPostRunSeesTheSummary) {
+// An observer that sees one interface's hops, every drop, and the judged summary at the end.
+class RightTun0AndTheEnd final : public RunObserver {
+public:
+  std::string_view only_interface() const override { return "right-tun0"; }
+  void hop(std::int64_t, const std::string& label, bool outgoing, std::uint32_t origin, ByteView) override {
+    labels.insert(label);
+    if (outgoing) {
+      ++out;
+    } else {
+      incoming.push_back(origin);
+    }
+  }
+  void drop(std::int64_t, const DropPlace&, std::uint32_t, std::string_view reason, ByteView) override {
+    drops.emplace_back(reason);
+  }
+  void run_ended(RunSummary& summary) override {
+    delivered_at_end = summary.delivered;
+    summary.expectations.push_back({});
+    summary.expectations.back().name = "added by an observer";
+    summary.expectations.back().ok = true;
+  }
+  std::set<std::string> labels;
+  std::vector<std::uint32_t> incoming;
+  std::size_t out = 0;
+  std::vector<std::string> drops;
+  std::uint64_t delivered_at_end = 0;
+};
+
+TEST(SimBackend, AnObserverOfOneInterfaceSeesOnlyItsHopsWithOriginsAndTheJudgedSummaryAtTheEnd) {
   const sim::SimBackend backend;
   BackendRunOptions options;
-  std::vector<std::uint32_t> incoming;
-  std::size_t outgoing = 0;
-  options.watches.push_back({"right-tun0", [&](bool out, std::uint32_t origin, ByteView) {
-                               if (out) {
-                                 ++outgoing;
-                               } else {
-                                 incoming.push_back(origin);
-                               }
-                             }});
-  std::uint64_t delivered_at_post_run = 0;
-  options.post_run = [&](RunSummary& summary) { delivered_at_post_run = summary.delivered; };
+  RightTun0AndTheEnd observer;
+  options.observers.push_back(&observer);
   const RunSummary summary = backend.run(test::seed_udp_line(5, 1'000'000), options);
-  EXPECT_EQ(incoming, (std::vector<std::uint32_t>{1, 2, 3, 4, 5}));
-  EXPECT_EQ(outgoing, 0u);  // nothing in this flow leaves right through its tun
-  EXPECT_EQ(delivered_at_post_run, 5u);
+  EXPECT_EQ(observer.labels, std::set<std::string>{"right-tun0"});
+  EXPECT_EQ(observer.incoming, (std::vector<std::uint32_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(observer.out, 0u);  // nothing in this flow leaves right through its tun
+  EXPECT_TRUE(observer.drops.empty());
+  EXPECT_EQ(observer.delivered_at_end, 5u);
   EXPECT_EQ(summary.delivered, 5u);
+  ASSERT_FALSE(summary.expectations.empty());
+  EXPECT_EQ(summary.expectations.back().name, "added by an observer");
+}
+
+TEST(SimBackend, TheTraceIsAnObserverOfEveryHopPrintingOneLineEach) {
+  const sim::SimBackend backend;
+  BackendRunOptions options;
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  TracePrinter trace(out);
+  options.observers.push_back(&trace);
+  backend.run(test::seed_udp_line(1, 1'000'000), options);
+  std::rewind(out);
+  std::vector<std::string> lines;
+  std::array<char, 512> line{};
+  while (std::fgets(line.data(), static_cast<int>(line.size()), out) != nullptr) {
+    lines.emplace_back(line.data());
+  }
+  std::fclose(out);
+  // app A -> left-tun0 -> left-eth0 -> wan -> right-eth0 -> right-tun0 -> app C: six hops.
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_THAT(lines[0], ::testing::HasSubstr("#1    left-tun0   out UDP 10.0.0.12 > 10.0.0.22"));
+  EXPECT_THAT(lines[1], ::testing::HasSubstr("#1    left-eth0   out IPIP 18.12.0.92 > 18.13.0.91 ttl 64"));
+  EXPECT_THAT(lines[5], ::testing::HasSubstr("#1    right-tun0  in  UDP 10.0.0.12 > 10.0.0.22"));
 }
 
 TEST(SimBackend, RunsSideBySideOnThreadsEachAsItWouldAlone) {
@@ -75,8 +126,9 @@ TEST(Backend, RunsOneAtATimeUnlessItSaysOtherwise) {
 TEST(SimBackend, AWatchOnAnInterfaceTheScenarioLacksIsRefused) {
   const sim::SimBackend backend;
   BackendRunOptions options;
-  options.watches.push_back({"nowhere-tun9", [](bool, std::uint32_t, ByteView) {}});
-  EXPECT_THROW(backend.run(test::seed_udp_line(1, 1'000'000), options), std::invalid_argument);
+  HopWatch nowhere("nowhere-tun9", [](bool, std::uint32_t, ByteView) {});
+  options.observers.push_back(&nowhere);
+  EXPECT_THROW(backend.run(test::seed_udp_line(1, 1'000'000), options), InputError);
 }
 
 class ReplayCheckTest : public ::testing::Test {
@@ -170,18 +222,21 @@ TEST_F(ReplayCheckTest, WithoutOriginsAnArrivalBeyondTheLookAheadIsNotMatched) {
   EXPECT_FALSE(check.result().ok);
 }
 
-TEST_F(ReplayCheckTest, ItsWatchFeedsOnlyWhatRightTun0HandsTheStack) {
-  auto check = std::make_shared<ReplayCheck>(pcap_, 4);
-  const HopWatch watch = ReplayCheck::watch(check);
-  EXPECT_EQ(watch.label, "right-tun0");
+TEST_F(ReplayCheckTest, AsAnObserverItTakesOnlyWhatRightTun0HandsTheStackAndJoinsTheSummary) {
+  ReplayCheck check(pcap_, 4);
+  EXPECT_EQ(check.only_interface(), "right-tun0");
   for (std::uint32_t i = 0; i < 4; ++i) {
-    watch.see(true, i + 1, packets_[i]);  // outgoing: not what the replay delivered
+    check.hop(0, "right-tun0", true, i + 1, packets_[i]);  // outgoing: not what the replay delivered
   }
-  EXPECT_EQ(check->result().seen, "0 identical packets");
+  EXPECT_EQ(check.result().seen, "0 identical packets");
   for (std::uint32_t i = 0; i < 4; ++i) {
-    watch.see(false, i + 1, packets_[i]);
+    check.hop(0, "right-tun0", false, i + 1, packets_[i]);
   }
-  EXPECT_TRUE(check->result().ok);
+  RunSummary summary;
+  check.run_ended(summary);
+  ASSERT_EQ(summary.expectations.size(), 1u);
+  EXPECT_TRUE(summary.expectations[0].ok);
+  EXPECT_EQ(summary.expectations[0].name, "replayed packets byte-identical at right-tun0");
 }
 
 }  // namespace

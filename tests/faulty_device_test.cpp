@@ -186,7 +186,7 @@ TEST(FaultyDevice, LosesNothingAndKeepsTheOrderUnderBothFaults) {
   }
 }
 
-TEST(FaultyDevice, ReadBatchGoesThroughTheFaults) {
+TEST(FaultyDevice, ReadManyGoesThroughTheFaults) {
   ::testing::NiceMock<testing::MockDevice> inner;
   QueuedDevice queue(inner);
   for (int i = 0; i < 8; ++i) {
@@ -194,15 +194,76 @@ TEST(FaultyDevice, ReadBatchGoesThroughTheFaults) {
   }
   FaultyDevice device(inner, faults(0, 50), stream());
   std::vector<Packet> batch(8);
-  // Truncated reads are dropped from the batch as Device::read_batch drops them.
-  EXPECT_EQ(device.read_batch(batch), 0u);
+  std::vector<IoResult> results(8);
+  ASSERT_EQ(device.read_many(batch, results), 8u);
+  for (const IoResult& result : results) {
+    EXPECT_EQ(result.status, IoStatus::truncated);
+    EXPECT_EQ(result.bytes, 50u);
+  }
   EXPECT_EQ(queue.size(), 0u);
+}
+
+// The real TUN device batches through io_uring; a scenario's device faults must not turn that
+// off (the wrapper once forgot to forward it, and the engine fell back to a read per packet).
+class BatchingQueue : public ::testing::NiceMock<testing::MockDevice> {
+public:
+  DeviceCapabilities capabilities() const override {
+    DeviceCapabilities can;
+    can.batched_io = true;
+    return can;
+  }
+  std::size_t read_many(std::span<Packet> out, std::span<IoResult> results) override {
+    ++batches;
+    return Device::read_many(out, results);
+  }
+  std::size_t write_many(std::span<const Packet> packets, std::span<IoResult> results) override {
+    ++batches;
+    return Device::write_many(packets, results);
+  }
+  int batches = 0;
+};
+
+TEST(FaultyDevice, KeepsTheInnerDevicesBatchedIo) {
+  BatchingQueue inner;
+  QueuedDevice queue(inner);
+  for (int i = 0; i < 3; ++i) {
+    queue.push(numbered(static_cast<std::uint8_t>(i), 200));
+  }
+  FaultyDevice device(inner, faults(0, 100), stream());
+  EXPECT_TRUE(device.capabilities().batched_io);
+
+  std::vector<Packet> batch(8);
+  std::vector<IoResult> results(8);
+  ASSERT_EQ(device.read_many(batch, results), 4u) << "three packets and the read that found none";
+  EXPECT_EQ(inner.batches, 1) << "one batch of the inner device, not a read() each";
+  EXPECT_EQ(results[0].status, IoStatus::truncated) << "read_buffer still applies to a batch";
+  EXPECT_EQ(batch[2][1], 2u);
+  EXPECT_EQ(results[3].status, IoStatus::would_block);
+
+  EXPECT_CALL(inner, write(_)).Times(2).WillRepeatedly(Return(IoResult{IoStatus::ok, 200}));
+  ASSERT_EQ(device.write_many(std::span<const Packet>(batch.data(), 2), results), 2u);
+  EXPECT_EQ(inner.batches, 2);
+}
+
+TEST(FaultyDevice, DrawsOneEagainForABatchWhileAPacketWaits) {
+  BatchingQueue inner;
+  QueuedDevice queue(inner);
+  queue.push(numbered(1, 200));
+  FaultyDevice device(inner, faults(1.0), stream());
+  std::vector<Packet> batch(4);
+  std::vector<IoResult> results(4);
+  ASSERT_EQ(device.read_many(batch, results), 1u);
+  EXPECT_EQ(results[0].status, IoStatus::would_block);
+  EXPECT_EQ(inner.batches, 0) << "the faulted batch leaves the packet waiting in the device";
+  EXPECT_EQ(queue.size(), 1u);
 }
 
 TEST(FaultyDevice, WritesAndPropertiesPassThrough) {
   ::testing::NiceMock<testing::MockDevice> inner;
   ON_CALL(inner, name).WillByDefault(Return(std::string_view("tun7")));
-  ON_CALL(inner, mtu).WillByDefault(Return(std::size_t{1400}));
+  DeviceCapabilities mtu_1400;
+  mtu_1400.mtu = 1400;
+  ON_CALL(inner, capabilities).WillByDefault(Return(mtu_1400));
   const std::vector<std::uint8_t> bytes = numbered(9, 64);
   EXPECT_CALL(inner, write(_)).WillOnce([&](ByteView written) {
     EXPECT_TRUE(std::equal(written.begin(), written.end(), bytes.begin(), bytes.end()));

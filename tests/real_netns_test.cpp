@@ -23,7 +23,7 @@
 #include "real_test_support.hpp"
 #include "tunlab/os/netlink.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 namespace {
 
 using rt::NsSocket;
@@ -270,4 +270,4 @@ TEST_F(RealNetnsTest, SigkilledRunLeavesNothingBehind) {
 }
 
 }  // namespace
-}  // namespace tunlab::real
+}  // namespace tunlab::os

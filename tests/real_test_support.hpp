@@ -25,21 +25,21 @@
 #include "tunlab/real/real_topology.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
-#define TUNLAB_SKIP_UNLESS_PRIVILEGED()                                       \
-  do {                                                                        \
+#define TUNLAB_SKIP_UNLESS_PRIVILEGED()                                     \
+  do {                                                                      \
     if (const auto tunlab_reason = ::tunlab::os::privilege_skip_reason()) { \
-      GTEST_SKIP() << *tunlab_reason;                                         \
-    }                                                                         \
+      GTEST_SKIP() << *tunlab_reason;                                       \
+    }                                                                       \
   } while (0)
 
-namespace tunlab::real::rt {
+namespace tunlab::os::rt {
 
 inline constexpr std::chrono::seconds kDeadline{5};
 
 // The seed built by the generic runner: namespaces left, wan and right, and (unless
 // options.tunnels is false) app B, tunlab's TunnelEngine, on each tun0; nothing drives the apps.
-inline std::unique_ptr<RealTopology> seed_topology(const test::SeedModelOptions& options = {}) {
-  return std::make_unique<RealTopology>(test::seed_model(options), AppRegistry::builtin(), 1);
+inline std::unique_ptr<real::RealTopology> seed_topology(const test::SeedModelOptions& options = {}) {
+  return std::make_unique<real::RealTopology>(test::seed_model(options), AppRegistry::builtin(), 1);
 }
 
 inline sockaddr_in sockaddr_of(Ipv4Address address, std::uint16_t port) {
@@ -104,4 +104,4 @@ inline bool wait_readable(int fd, std::chrono::nanoseconds timeout = kDeadline) 
   return ready;
 }
 
-}  // namespace tunlab::real::rt
+}  // namespace tunlab::os::rt

@@ -1,4 +1,4 @@
-// The tunnel end to end on the kernel (root only): the seed topology built by RealTopology, its
+// The tunnel end to end on the kernel (root only): the seed topology built by real::RealTopology, its
 // app B on each side (tunlab's TunnelEngine) driven here by an EpollDriver, real sockets as app A
 // and app C.
 //
@@ -31,7 +31,7 @@
 
 extern char** environ;
 
-namespace tunlab::real {
+namespace tunlab::os {
 namespace {
 
 using A = test::SeedAddresses;
@@ -47,8 +47,8 @@ protected:
     right_ = &drive(tunnel("right"));
   }
 
-  RealTunnel& tunnel(const std::string& host) {
-    for (RealTunnel& t : topology_->tunnels()) {
+  real::RealTunnel& tunnel(const std::string& host) {
+    for (real::RealTunnel& t : topology_->tunnels()) {
       if (t.host == host) {
         return t;
       }
@@ -58,7 +58,7 @@ protected:
 
   // The seed's tunnels run the built-in "ipip" app, a TunnelEngine: the tests read its typed
   // counters and tunnel MTU, which AppB does not offer.
-  TunnelEngine& drive(RealTunnel& t) {
+  TunnelEngine& drive(real::RealTunnel& t) {
     auto& engine = dynamic_cast<TunnelEngine&>(*t.app);
     driver_.add(t.device->poll_fd(), [&engine](std::int64_t now) { engine.poll_device(now); });
     driver_.add(t.underlay->poll_fd(), [&engine](std::int64_t now) { engine.poll_underlay(now); });
@@ -70,7 +70,7 @@ protected:
   }
 
   EpollDriver driver_;
-  std::unique_ptr<RealTopology> topology_;
+  std::unique_ptr<real::RealTopology> topology_;
   TunnelEngine* left_ = nullptr;
   TunnelEngine* right_ = nullptr;
 };
@@ -286,9 +286,9 @@ TEST_F(RealTunnelTest, OversizeDfGetsFragNeededAtAppA) {
 }
 
 }  // namespace
-}  // namespace tunlab::real
+}  // namespace tunlab::os
 
-namespace tunlab::real {
+namespace tunlab::os {
 namespace {
 
 // The daemon (`tunlab tunnel`) run inside left for a bounded time: it creates its device in the
@@ -336,4 +336,4 @@ TEST(RealTunnelDaemonTest, RefusesAnUnknownAppBeforeTouchingTheSystem) {
 }
 
 }  // namespace
-}  // namespace tunlab::real
+}  // namespace tunlab::os

@@ -12,7 +12,7 @@
 #include "real_test_support.hpp"
 #include "test_packets.hpp"
 
-namespace tunlab::real {
+namespace tunlab::os {
 namespace {
 
 using A = test::SeedAddresses;
@@ -45,7 +45,7 @@ protected:
 
   OuterHeader outer(std::uint16_t id, bool df) const { return {A::left_eth0(), A::right_eth0(), 64, 0, id, df}; }
 
-  std::unique_ptr<RealTopology> topology_;
+  std::unique_ptr<real::RealTopology> topology_;
   std::unique_ptr<RawIpipUnderlay> left_;
   std::unique_ptr<RawIpipUnderlay> right_;
 };
@@ -164,7 +164,7 @@ TEST_F(RealUnderlayTest, AnOuterSourceOtherThanTheLocalAddressIsFragmentedHere) 
 }
 
 // A packet from a source other than the configured remote: wan sends one to left.
-void send_foreign_ipip(const RealTopology& topology) {
+void send_foreign_ipip(const real::RealTopology& topology) {
   rt::NsSocket wan(topology.ns("wan"), SOCK_RAW, IPPROTO_IPIP);
   wan.set_int(IPPROTO_IP, IP_HDRINCL, 1);
   test::OuterSpec spec;
@@ -210,4 +210,4 @@ TEST_F(RealUnderlayTest, KernelFilterNeverSeesForeignPackets) {
 }
 
 }  // namespace
-}  // namespace tunlab::real
+}  // namespace tunlab::os

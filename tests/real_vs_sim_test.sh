@@ -6,7 +6,9 @@
 #
 # Runs `tunlab run SCENARIO --capture` on the simulator and on the real backend; both must pass
 # (exit 0), the real summary must say backend "real", and `tunlab diff` must find no difference
-# between the two capture folders after normalisation. Nothing is left behind: the run's
+# between the two capture folders after normalisation. Both runs print the per-hop trace
+# (--trace, on stderr beside --json): the real one from its captures, over the same interfaces as
+# the simulator's. Nothing is left behind: the run's
 # namespaces die with the process, and the temporary folder goes on exit.
 #
 # Usage: real_vs_sim_test.sh TUNLAB SCENARIO.yaml
@@ -28,9 +30,9 @@ grep -q '^real: true' "$scenario" || fail "$scenario is not marked real: true"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$tunlab" run "$scenario" --backend sim --capture "$tmp/sim" --json >"$tmp/sim.json" ||
+"$tunlab" run "$scenario" --backend sim --capture "$tmp/sim" --json --trace >"$tmp/sim.json" 2>"$tmp/sim.trace" ||
   fail "sim run exited $?: $(cat "$tmp/sim.json")"
-"$tunlab" run "$scenario" --backend real --capture "$tmp/real" --json >"$tmp/real.json" 2>"$tmp/real.err"
+"$tunlab" run "$scenario" --backend real --capture "$tmp/real" --json --trace >"$tmp/real.json" 2>"$tmp/real.err"
 rc=$?
 if [[ $rc == 2 ]] && grep -q 'kernel-ipip unavailable' "$tmp/real.err"; then
   echo "SKIP [$name]: $(cat "$tmp/real.err")"
@@ -39,5 +41,11 @@ fi
 [[ $rc == 0 ]] || fail "real run exited $rc: $(cat "$tmp/real.err") $(grep -B4 '"ok": false' "$tmp/real.json")
 $(grep -A3 violations "$tmp/real.json")"
 grep -q '"backend": "real"' "$tmp/real.json" || fail "the real summary does not say backend real"
+# A trace line: virtual or capture seconds, #N or --, HOST-IFACE, in|out, the packet.
+trace_line='^ *[0-9]+\.[0-9]{6}  (#[0-9]+|--) +[A-Za-z0-9_-]+ +(in |out) [A-Z]'
+interfaces() { grep -E "$trace_line" "$1" | awk '{print $3}' | sort -u; }
+[[ -n $(interfaces "$tmp/real.err") ]] || fail "--trace printed no hop on the real backend: $(head -5 "$tmp/real.err")"
+[[ $(interfaces "$tmp/real.err") == "$(interfaces "$tmp/sim.trace")" ]] ||
+  fail "the real trace's interfaces differ from the simulator's: $(interfaces "$tmp/real.err" | tr '\n' ' ') vs $(interfaces "$tmp/sim.trace" | tr '\n' ' ')"
 "$tunlab" diff "$tmp/sim" "$tmp/real" >"$tmp/diff" || fail "captures differ: $(cat "$tmp/diff")"
 echo "PASS [$name]: both backends pass; $(cat "$tmp/diff")"

@@ -26,7 +26,7 @@ scenario::Scenario lossy_seed(int count, const std::string& drops) {
 nlohmann::json record(const scenario::Scenario& s, report::RecorderLimits limits, RunSummary* summary = nullptr) {
   report::RunRecorder recorder(s, limits);
   sim::RunOptions options;
-  options.observer = &recorder;
+  options.observers.push_back(&recorder);
   const RunSummary result = sim::run_scenario(s, options);
   if (summary != nullptr) {
     *summary = result;
@@ -105,7 +105,7 @@ TEST(RunReport, EmbedsTheSummaryVerbatimAndStaysInsideItsScriptElement) {
   s.expectations.back().delivered = 2;
   report::RunRecorder recorder(s);
   sim::RunOptions options;
-  options.observer = &recorder;
+  options.observers.push_back(&recorder);
   const RunSummary summary = sim::run_scenario(s, options);
   const std::string json = summary.to_json();
   const std::string html = report::render_run_report(summary, json, recorder);

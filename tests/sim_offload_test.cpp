@@ -63,13 +63,13 @@ TEST(SimOffload, StackHandsATsoCapableTunOneSuperPacket) {
   EXPECT_EQ(read.offload.checksum_start, 20);
   EXPECT_EQ(read.offload.checksum_offset, 16);
   EXPECT_EQ(t.device.read(read).status, IoStatus::would_block);
-  EXPECT_TRUE(t.device.offloads().super_packet_reads);
-  EXPECT_TRUE(t.device.offloads().gso_writes);
+  EXPECT_TRUE(t.device.capabilities().offloads.super_packet_reads);
+  EXPECT_TRUE(t.device.capabilities().offloads.gso_writes);
 }
 
 TEST(SimOffload, WithoutOffloadsTheStackSendsNothingLargerThanTheMtu) {
   OneTun t;
-  EXPECT_FALSE(t.device.offloads().super_packet_reads);
+  EXPECT_FALSE(t.device.capabilities().offloads.super_packet_reads);
   t.host.send_from_app(tcp_write());  // DF: EMSGSIZE, as before offloads existed
   Packet read;
   EXPECT_EQ(t.device.read(read).status, IoStatus::would_block);

@@ -77,11 +77,12 @@ TEST(SimScale, EqualTimeEventsRunInTheOrderTheyWouldHaveUpFront) {
   s.expectations.push_back(order0);
   std::vector<std::uint32_t> origins;
   RunOptions options;
-  options.tracer = [&origins](Time, const std::string& label, Direction direction, std::uint32_t origin, ByteView) {
-    if (label == "left-tun0" && direction == Direction::out) {
+  HopWatch left_tun0("left-tun0", [&origins](bool outgoing, std::uint32_t origin, ByteView) {
+    if (outgoing) {
       origins.push_back(origin);
     }
-  };
+  });
+  options.observers.push_back(&left_tun0);
   const Outcome r = run(s, options);
   ASSERT_EQ(origins.size(), 100u);
   for (std::uint32_t i = 0; i < 100; ++i) {

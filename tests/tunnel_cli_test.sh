@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `tunlab tunnel` as a user meets it before any packet moves: --help documents every option, bad
 # values exit 2 with one line naming the option, and without privileges it exits 2 with the
-# reason (that case needs root to drop to nobody; exit 77 = skipped otherwise).
+# reason (that case needs root to drop to nobody; exit 77 = skipped otherwise); a system call that
+# fails (TUNSETIFF on a name the kernel gave a loopback) exits 3, a code of its own.
 #
 # Usage: tunnel_cli_test.sh TUNLAB CASE
 set -uo pipefail
@@ -58,6 +59,15 @@ no_privileges)
   ((rc == 2)) || fail "as nobody: exit $rc, want 2: $(cat "$tmp/err")"
   [[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "want one stderr line, got: $(cat "$tmp/err")"
   grep -q 'real backend unavailable: needs CAP_NET_ADMIN' "$tmp/err" || fail "reason: $(cat "$tmp/err")"
+  ;;
+system_failure)
+  [[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root to open /dev/net/tun"; exit 77; }
+  # In a network namespace of its own, whose lo is no TUN device: the kernel refuses TUNSETIFF.
+  unshare --net "$tunlab" tunnel --dev lo --local 192.168.50.1 --remote 192.168.50.2 >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  ((rc == 3)) || fail "TUNSETIFF on lo: exit $rc, want 3: $(cat "$tmp/err")"
+  [[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "want one stderr line, got: $(cat "$tmp/err")"
+  grep -q '^tunlab tunnel: system failure: .*TUNSETIFF' "$tmp/err" || fail "reason: $(cat "$tmp/err")"
   ;;
 *) fail "unknown case" ;;
 esac

@@ -197,7 +197,11 @@ TEST_F(TunnelEngineTest, CountsAWriteToADownDeviceAsDeviceDown) {
 // reads go through the default read_many loop, counted; writes are recorded and can fail once.
 class BatchingDevice : public NiceMock<MockDevice> {
 public:
-  bool batches_io() const override { return true; }
+  DeviceCapabilities capabilities() const override {
+    DeviceCapabilities can;
+    can.batched_io = true;
+    return can;
+  }
   std::size_t read_many(std::span<Packet> out, std::span<IoResult> results) override {
     ++read_many_calls;
     return Device::read_many(out, results);
@@ -282,7 +286,11 @@ TEST_F(BatchingEngineTest, AFailedWriteInABatchIsCountedAndThePacketsAfterItAreS
 
 class TapEngineTest : public TunnelEngineTest {
 protected:
-  void SetUp() override { ON_CALL(device_, kind).WillByDefault(Return(DeviceKind::tap)); }
+  void SetUp() override {
+    DeviceCapabilities tap;
+    tap.kind = DeviceKind::tap;
+    ON_CALL(device_, capabilities).WillByDefault(Return(tap));
+  }
   const Tins::HWAddress<6> host_mac_{"02:00:00:00:01:02"};
 };
 

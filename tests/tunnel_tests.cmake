@@ -1,12 +1,12 @@
 # `tunlab tunnel` and `tunlab demo --backend real` through the CLI, with real clients (ping, socat,
 # iperf3) and the simulator's demo as oracles. Root cases carry the label `root` and exit 77
 # (skipped, with the reason) without CAP_NET_ADMIN.
-foreach(case IN ITEMS help bad_options no_privileges)
+foreach(case IN ITEMS help bad_options no_privileges system_failure)
   add_test(NAME tunnel_cli_${case}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tunnel_cli_test.sh $<TARGET_FILE:tunlab> ${case})
   set_tests_properties(tunnel_cli_${case} PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
 endforeach()
-set_tests_properties(tunnel_cli_no_privileges PROPERTIES LABELS root)
+set_tests_properties(tunnel_cli_no_privileges tunnel_cli_system_failure PROPERTIES LABELS root)
 foreach(mode IN ITEMS tun tap)
   add_test(NAME real_tunnel_walkthrough_${mode}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_tunnel_walkthrough_test.sh $<TARGET_FILE:tunlab> ${mode})

@@ -8,22 +8,11 @@
 
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/real/real_backend.hpp"
-#include "tunlab/sim/scenario_runner.hpp"
 #include "tunlab/sim/sim_backend.hpp"
 
 namespace tunlab::cli {
 
 namespace {
-
-sim::Tracer make_tracer(std::FILE* out) {
-  return [out](sim::Time at, const std::string& label, sim::Direction direction, std::uint32_t origin, ByteView ip) {
-    // "#3" is the third packet the scenario sent; "--" marks the network's own (ICMP errors,
-    // echo replies), so one packet can be followed from hop to hop.
-    const std::string who = origin == 0 ? std::string("--") : fmt::format("#{}", origin);
-    fmt::print(out, "{:>10.6f}  {:<5} {:<11} {:<3} {}\n", static_cast<double>(at) / 1e9, who, label,
-               direction == sim::Direction::in ? "in" : "out", sim::describe_packet(ip));
-  };
-}
 
 std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
   if (choice.name == "real") {
@@ -39,8 +28,7 @@ std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
     return std::make_unique<real::RealBackend>([](const std::string& text) { fmt::print(stderr, "note: {}\n", text); },
                                                std::move(after_setup));
   }
-  return std::make_unique<sim::SimBackend>(choice.trace ? make_tracer(choice.trace_to_stderr ? stderr : stdout)
-                                                        : sim::Tracer{});
+  return std::make_unique<sim::SimBackend>();
 }
 
 }  // namespace

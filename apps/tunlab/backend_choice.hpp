@@ -1,6 +1,5 @@
 // `--backend sim|real` for the commands that run scenarios (run, replay, sweep): which Backend to
-// make, with what only that backend has (the simulator's per-hop trace, the real backend's notes
-// and its hold after set-up).
+// make, with what only that backend has (the real backend's notes and its hold after set-up).
 #pragma once
 
 #include <memory>
@@ -14,8 +13,6 @@ namespace tunlab::cli {
 
 struct BackendChoice {
   std::string name = "sim";
-  bool trace = false;             // sim: print every packet at every hop
-  bool trace_to_stderr = false;   // ... on stderr (stdout carries JSON)
   bool hold_after_setup = false;  // real: print "ready", wait for a line on stdin (the kill test)
 };
 

@@ -4,6 +4,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -58,6 +59,13 @@ int run(int argc, char** argv, const AppRegistry& apps) {
     return code;
   } catch (const InputError& e) {
     return bad_input(e.what(), json);
+  } catch (const std::system_error& e) {
+    // What the system refused says what was attempted (throw_errno): one line, a code of its own.
+    fmt::print(stderr, "tunlab: system failure: {}\n", e.what());
+    if (json) {
+      fmt::print("{}\n", nlohmann::json{{"error", std::string("system failure: ") + e.what()}}.dump());
+    }
+    return kExitSystemFailure;
   } catch (const std::exception& e) {
     return bad_input(std::string("error: ") + e.what(), json);
   }

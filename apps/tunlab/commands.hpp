@@ -1,16 +1,19 @@
 // The tunlab subcommands. Each registers itself on the CLI11 app; its callback returns the exit
-// code: 0 all expectations held, 1 an expectation failed, 2 bad input or usage.
+// code (tunlab/os/exit_code.hpp): 0 all expectations held, 1 an expectation failed, 2 bad input
+// or usage, 3 a system failure.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include "tunlab/os/exit_code.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 
 namespace tunlab::cli {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;
-inline constexpr int kExitBadInput = 2;
+using os::kExitBadInput;
+using os::kExitFailed;
+using os::kExitOk;
+using os::kExitSystemFailure;
 
 // `apps`: what scenarios and --app may name; outlives the parse.
 void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps);  // run, replay, check

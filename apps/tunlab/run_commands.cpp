@@ -20,6 +20,7 @@
 #include "tunlab/harness/replay_check.hpp"
 #include "tunlab/harness/report.hpp"
 #include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/harness/trace_printer.hpp"
 
 namespace tunlab::cli {
 
@@ -75,10 +76,7 @@ std::unique_ptr<report::RunRecorder> recorder_for(const scenario::Scenario& s, c
 
 // One run on the chosen backend, reported. `options` brings the command's own watches and checks.
 int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, BackendRunOptions options = {}) {
-  BackendChoice choice = o.backend;
-  choice.trace = o.trace;
-  choice.trace_to_stderr = o.json;
-  const auto backend = make_available_backend(choice);
+  const auto backend = make_available_backend(o.backend);
   options.seed = o.seed;
   options.apps = o.apps;
   options.digest = !o.no_digest;
@@ -86,7 +84,14 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, BackendR
     options.capture_dir = *o.capture_dir;
   }
   const auto recorder = recorder_for(s, o);
-  options.observer = recorder.get();
+  if (recorder) {
+    options.observers.push_back(recorder.get());
+  }
+  // Every packet at every hop, on either backend; on stderr when stdout carries the JSON summary.
+  TracePrinter trace(o.json ? stderr : stdout);
+  if (o.trace) {
+    options.observers.push_back(&trace);
+  }
   return report(backend->run(s, options), o, recorder.get());
 }
 
@@ -150,10 +155,10 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
     }
     // Each packet must reach right-tun0 byte for byte as it was in the pcap.
     BackendRunOptions options;
+    std::optional<ReplayCheck> check;
     if (seed_topology) {
-      auto check = std::make_shared<ReplayCheck>(*replay_file, count);
-      options.watches.push_back(ReplayCheck::watch(check));
-      options.post_run = [check](RunSummary& summary) { summary.expectations.push_back(check->result()); };
+      check.emplace(*replay_file, count);
+      options.observers.push_back(&*check);
     }
     exit_code = run_on_backend(s, *replay_options, std::move(options));
   });

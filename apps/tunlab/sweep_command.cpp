@@ -246,7 +246,7 @@ void write_sweep_report(const Backend& backend, const std::string& path, const s
   report::RunRecorder recorder(s);
   BackendRunOptions options;
   options.seed = *first_failing_seed;
-  options.observer = &recorder;
+  options.observers.push_back(&recorder);
   const RunSummary summary = backend.run(s, options);
   report::write_report(path, report::render_sweep_report(summary_json, {&summary, &recorder}));
 }

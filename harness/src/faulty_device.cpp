@@ -20,12 +20,7 @@ IoResult FaultyDevice::read(Packet& out) {
   if (eagain_ > 0 && inner_.readable() && random_.chance(eagain_)) {
     return {IoStatus::would_block, 0, 0, EAGAIN};
   }
-  IoResult result = inner_.read(out);
-  if (read_buffer_ > 0 && result.ok() && out.size() > read_buffer_) {
-    out.resize(read_buffer_);
-    return {IoStatus::truncated, read_buffer_};
-  }
-  return result;
+  return truncated_to_read_buffer(inner_.read(out), out);
 }
 
 IoResult FaultyDevice::write_gso(const Packet& packet) {
@@ -35,18 +30,30 @@ IoResult FaultyDevice::write_gso(const Packet& packet) {
   return inner_.write_gso(packet);
 }
 
-std::size_t FaultyDevice::read_batch(std::span<Packet> out) {
-  std::size_t n = 0;
-  while (n < out.size()) {
-    const IoResult result = read(out[n]);
-    if (result.status == IoStatus::would_block || result.status == IoStatus::error) {
-      break;
-    }
-    if (result.ok()) {
-      ++n;
-    }
+IoResult FaultyDevice::truncated_to_read_buffer(const IoResult& result, Packet& packet) const {
+  if (read_buffer_ > 0 && result.ok() && packet.size() > read_buffer_) {
+    packet.resize(read_buffer_);
+    return {IoStatus::truncated, read_buffer_};
   }
-  return n;
+  return result;
+}
+
+std::size_t FaultyDevice::read_many(std::span<Packet> out, std::span<IoResult> results) {
+  if (!inner_.capabilities().batched_io) {
+    return Device::read_many(out, results);
+  }
+  if (out.empty() || results.empty()) {
+    return 0;
+  }
+  if (eagain_ > 0 && inner_.readable() && random_.chance(eagain_)) {
+    results[0] = {IoStatus::would_block, 0, 0, EAGAIN};
+    return 1;
+  }
+  const std::size_t got = inner_.read_many(out, results);
+  for (std::size_t i = 0; i < got; ++i) {
+    results[i] = truncated_to_read_buffer(results[i], out[i]);
+  }
+  return got;
 }
 
 }  // namespace tunlab

@@ -81,12 +81,11 @@ ExpectationResult ReplayCheck::result() const {
   return r;
 }
 
-HopWatch ReplayCheck::watch(const std::shared_ptr<ReplayCheck>& check) {
-  return HopWatch{"right-tun0", [check](bool outgoing, std::uint32_t origin, ByteView ip) {
-                    if (!outgoing) {
-                      check->arrived(origin, ip);
-                    }
-                  }};
+void ReplayCheck::hop(std::int64_t /*at_ns*/, const std::string& /*label*/, bool outgoing, std::uint32_t origin,
+                      ByteView ip) {
+  if (!outgoing) {
+    arrived(origin, ip);
+  }
 }
 
 }  // namespace tunlab

@@ -214,10 +214,6 @@ bool TunDevice::gso_write_accepted() {
 
 TunDevice::~TunDevice() = default;
 
-bool TunDevice::batches_io() const {
-  return uring_ != nullptr;
-}
-
 void TunDevice::set_mtu(std::size_t mtu) {
   ifreq ifr = make_ifreq(name_);
   ifr.ifr_mtu = static_cast<int>(mtu);
@@ -352,20 +348,6 @@ IoResult TunDevice::read(Packet& out) {
   return {IoStatus::would_block, 0, 0, EAGAIN};
 }
 
-std::size_t TunDevice::read_batch(std::span<Packet> out) {
-  std::size_t n = 0;
-  while (n < out.size()) {
-    const IoResult result = read(out[n]);
-    if (result.status == IoStatus::would_block || result.status == IoStatus::error) {
-      break;
-    }
-    if (result.ok()) {
-      ++n;
-    }
-  }
-  return n;
-}
-
 std::uint16_t TunDevice::pi_protocol(ByteView packet) const {
   if (options_.kind == DeviceKind::tun) {
     return ip_version(packet) == 6 ? ethertype::kIpv6 : ethertype::kIpv4;
@@ -473,7 +455,15 @@ std::size_t TunDevice::read_many(std::span<Packet> out, std::span<IoResult> resu
 
 std::size_t TunDevice::write_many(std::span<const Packet> packets, std::span<IoResult> results) {
   if (!uring_ || !queue_fds_[0].valid()) {
-    return Device::write_many(packets, results);
+    const std::size_t limit = std::min(packets.size(), results.size());
+    for (std::size_t i = 0; i < limit; ++i) {
+      results[i] = write(packets[i].bytes());
+      if (!results[i].ok()) {
+        return i + 1;
+      }
+      next_write_queue_ = (next_write_queue_ + 1) % queue_fds_.size();
+    }
+    return limit;
   }
   const std::size_t count = std::min({packets.size(), results.size(), std::size_t{uring_->depth()}});
   if (write_slots_.size() < count) {
@@ -512,18 +502,6 @@ std::size_t TunDevice::write_many(std::span<const Packet> packets, std::span<IoR
     results[i] = {IoStatus::ok, static_cast<std::size_t>(result) - overhead};
   }
   return count;
-}
-
-std::size_t TunDevice::write_batch(std::span<const Packet> packets) {
-  std::size_t n = 0;
-  for (const Packet& packet : packets) {
-    if (!write(packet.bytes()).ok()) {
-      break;
-    }
-    next_write_queue_ = (next_write_queue_ + 1) % queue_fds_.size();
-    ++n;
-  }
-  return n;
 }
 
 }  // namespace tunlab::os

@@ -9,9 +9,11 @@
 #include <memory>
 #include <ostream>
 #include <sstream>
+#include <system_error>
 
 #include "tunlab/os/app_driver.hpp"
 #include "tunlab/os/epoll_driver.hpp"
+#include "tunlab/os/exit_code.hpp"
 #include "tunlab/os/netlink.hpp"
 #include "tunlab/os/netns.hpp"
 #include "tunlab/os/tun_device.hpp"
@@ -64,13 +66,13 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     if (config.underlay_mtu < kMinimumTunnelMtu + kOuterHeaderLength) {
       err << "tunlab tunnel: underlay MTU " << config.underlay_mtu << " is below "
           << kMinimumTunnelMtu + kOuterHeaderLength << "\n";
-      return 2;
+      return kExitBadInput;
     }
     EpollDriver driver;
     const AppRegistry& apps = AppRegistry::or_builtin(options.apps);
     if (apps.find(options.app) == nullptr) {
       err << "tunlab tunnel: --app: unknown app '" << options.app << "'\n";
-      return 2;
+      return kExitBadInput;
     }
     DropTally drops;
     AppB* app_ptr = nullptr;
@@ -102,17 +104,17 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     tun_options.offloads = options.offloads;
     tun_options.batched_io = options.batched_io;
     TunDevice device(tun_options);
-    const DeviceOffloads accepted = device.offloads();
+    const DeviceOffloads accepted = device.capabilities().offloads;
     offloads =
         accepted.super_packet_reads ? (accepted.gso_writes ? "tso+gso" : "tso") : (accepted.gso_writes ? "gso" : "off");
-    if (options.batched_io && !device.batches_io()) {
+    if (options.batched_io && !device.capabilities().batched_io) {
       err << "tunlab tunnel: note: " << device.batched_io_note() << "; one system call per packet\n";
     }
     if (config.super_packets && !(accepted.super_packet_reads && accepted.gso_writes)) {
       err << "tunlab tunnel: --super-packets: this kernel refused the offloads it needs (TSO reads and GSO "
              "writes; "
           << device.offload_note() << ")\n";
-      return 2;
+      return kExitBadInput;
     }
     RawIpipUnderlay underlay(RawIpipOptions{config.local, config.remote, options.filter, config.super_packets});
     if (kernel_ipip_loaded()) {
@@ -153,10 +155,13 @@ int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std
     out << counters_json(app->counters(EpollDriver::now_ns()), drops, socket_kernel_drops(raw_fd), offloads,
                          kernel_fragmented())
         << std::endl;
-    return 0;
+    return kExitOk;
+  } catch (const std::system_error& e) {
+    err << "tunlab tunnel: system failure: " << e.what() << "\n";
+    return kExitSystemFailure;
   } catch (const std::exception& e) {
     err << "tunlab tunnel: " << e.what() << "\n";
-    return 2;
+    return kExitBadInput;
   }
 }
 

@@ -81,7 +81,7 @@ LinkWatch watch_link(const os::Netns& ns, const std::string& device) {
   return os::run_in(ns, [&] {
     LinkWatch w;
     w.socket = os::Fd::checked(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE),
-                           "socket(NETLINK_ROUTE)");
+                               "socket(NETLINK_ROUTE)");
     sockaddr_nl local{};
     local.nl_family = AF_NETLINK;
     local.nl_groups = RTMGRP_LINK;
@@ -214,7 +214,7 @@ ExternalTunnel::ExternalTunnel(const os::Netns& ns, std::string host, std::strin
   ::setpgid(pid_, pid_);
   // The system call, not glibc 2.36's pidfd_open, whose header lacks C linkage for C++.
   pidfd_ = os::Fd::checked(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)),
-                       "pidfd_open for the tunnel command on " + host_);
+                           "pidfd_open for the tunnel command on " + host_);
 }
 
 ExternalTunnel::~ExternalTunnel() {

@@ -28,7 +28,7 @@ PacketCapture::PacketCapture(const os::Netns& ns, const std::string& ifname, Lin
   const std::string what = "capture on " + ns.label() + "-" + ifname;
   fd_ = os::run_in(ns, [&] {
     os::Fd fd = os::Fd::checked(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)),
-                        what + ": socket(AF_PACKET)");
+                                what + ": socket(AF_PACKET)");
     // if_nametoindex asks the calling thread's namespace, which is `ns` here.
     const unsigned index = ::if_nametoindex(ifname.c_str());
     sockaddr_ll sll{};

@@ -31,8 +31,8 @@
 #include "tunlab/os/app_driver.hpp"
 #include "tunlab/os/epoll_driver.hpp"
 #include "tunlab/os/netlink.hpp"
-#include "tunlab/real/packet_capture.hpp"
 #include "tunlab/os/privileges.hpp"
+#include "tunlab/real/packet_capture.hpp"
 #include "tunlab/real/real_apps.hpp"
 #include "tunlab/real/real_topology.hpp"
 #include "tunlab/tunnel/drop_reason.hpp"
@@ -426,8 +426,8 @@ RunSummary RealRun::run() {
     send(planned);
   }
   change_until(std::numeric_limits<std::int64_t>::max());
-  const bool settled =
-      driver_.run_until([this] { return accounted(); }, options_.settle_timeout) == os::EpollDriver::Outcome::predicate_met;
+  const bool settled = driver_.run_until([this] { return accounted(); }, options_.settle_timeout) ==
+                       os::EpollDriver::Outcome::predicate_met;
   // A tunnel program that ended before being told to is a failure of the run, whatever it sent.
   for (RealTunnel& t : topology_->tunnels()) {
     if (t.external) {
@@ -495,34 +495,32 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
       const std::int64_t at_ns = std::max<std::int64_t>(0, frame.realtime_ns - start_realtime_ns_);
       captures.record(index, at_ns, frame.bytes);
       if (!ip.empty()) {
-        hop.push_back({frame.outgoing, std::vector<std::uint8_t>(ip.begin(), ip.end())});
-        if (options_.observer != nullptr) {
-          observed_in_time.push_back({at_ns, slot.label, frame.outgoing, hop.size() - 1});
-        }
+        hop.push_back({at_ns, frame.outgoing, std::vector<std::uint8_t>(ip.begin(), ip.end())});
+        observed_in_time.push_back({at_ns, slot.label, frame.outgoing, hop.size() - 1});
       }
     }
   }
-  if (options_.observer != nullptr) {
-    // Captures are read one interface after another; the observer wants them in time order.
-    std::stable_sort(observed_in_time.begin(), observed_in_time.end(),
-                     [](const auto& x, const auto& y) { return x.at_ns < y.at_ns; });
-    for (const auto& seen : observed_in_time) {
-      options_.observer->hop(seen.at_ns, seen.label, seen.outgoing, 0, hops[seen.label][seen.index].bytes);
+  check_hop_names(s_, options_.observers, [&hops](const std::string& label) { return hops.count(label) != 0; });
+  // Captures are read one interface after another; observers of every interface want them in
+  // time order, an observer of one interface in that capture's own order.
+  std::stable_sort(observed_in_time.begin(), observed_in_time.end(),
+                   [](const auto& x, const auto& y) { return x.at_ns < y.at_ns; });
+  for (RunObserver* observer : options_.observers) {
+    const std::string only(observer->only_interface());
+    if (only.empty()) {
+      for (const auto& seen : observed_in_time) {
+        observer->hop(seen.at_ns, seen.label, seen.outgoing, 0, hops[seen.label][seen.index].bytes);
+      }
+      continue;
+    }
+    for (const RealHopPacket& packet : hops[only]) {
+      observer->hop(packet.at_ns, only, packet.outgoing, 0, packet.bytes);
     }
   }
   for (const auto& [label, packets] : hops) {
     auto& list = observed_.hops[label];
     for (const RealHopPacket& p : packets) {
       list.push_back(p.bytes);
-    }
-  }
-  for (const std::string& hop : watched_hops(s_)) {
-    if (hops.count(hop) == 0) {
-      for (const auto& e : s_.expectations) {
-        if (e.hop == hop) {
-          throw InputError(e.place.describe() + ": expect.hop: no interface '" + hop + "' (names are HOST-IFACE)");
-        }
-      }
     }
   }
   observed_.injected = summary.injected;
@@ -539,8 +537,8 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
       counters[name] = value;
     }
   }
-  if (options_.post_run) {
-    options_.post_run(hops, summary);
+  for (RunObserver* observer : options_.observers) {
+    observer->run_ended(summary);
   }
   if (options_.digest) {
     summary.digest = captures.digest();

@@ -186,7 +186,7 @@ void RealTopology::add_routes(const scenario::HostSpec& host) {
       continue;  // the kernel added it with the address
     }
     os::route_add(ns(host.name), route.prefix, route.prefix_length, route.via,
-              route.device.empty() ? std::nullopt : std::optional<std::string>(route.device));
+                  route.device.empty() ? std::nullopt : std::optional<std::string>(route.device));
   }
 }
 

@@ -27,7 +27,8 @@ constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
 // Verifies the UDP/TCP checksum of a whole (reassembled) packet; a UDP checksum of 0 means none.
 // Whether the stack may queue TCP super-packets on `out`: a tun whose reader asked for offloads.
 bool offers_tso(const Interface& out) {
-  return out.kind == scenario::InterfaceKind::tun && out.device != nullptr && out.device->offloads().super_packet_reads;
+  return out.kind == scenario::InterfaceKind::tun && out.device != nullptr &&
+         out.device->capabilities().offloads.super_packet_reads;
 }
 
 bool transport_checksum_ok(const Ipv4View& ip) {

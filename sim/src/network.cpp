@@ -240,6 +240,30 @@ bool Network::observe_hop(const std::string& label, HopObserver observer) {
   return false;
 }
 
+bool Network::has_interface(const std::string& label) const {
+  for (const auto& h : hosts_) {
+    for (std::size_t i = 0; i < h->interface_count(); ++i) {
+      if (h->interface(i).label == label) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool Network::add_observer(RunObserver& observer) {
+  const std::string label(observer.only_interface());
+  if (label.empty()) {
+    hop_observers_all_.push_back(&observer);
+  } else if (!observe_hop(label, [&observer, label](Time at, Direction direction, std::uint32_t origin, ByteView ip) {
+               observer.hop(at, label, direction == Direction::out, origin, ip);
+             })) {
+    return false;
+  }
+  observers_.push_back(&observer);
+  return true;
+}
+
 bool Network::watch_hop(const std::string& label) {
   if (hop_logs_.count(label) != 0) {
     return true;
@@ -274,15 +298,15 @@ void Network::observe(const Interface& iface, Direction direction, const Packet&
   for (PacketTap* tap : taps_) {
     tap->seen(now(), iface, direction, packet.origin, packet.bytes());
   }
-  if (iface.hop_observers < 0 && observer_ == nullptr) {
+  if (iface.hop_observers < 0 && hop_observers_all_.empty()) {
     return;
   }
   const auto ip = carried_ipv4(iface, packet.bytes());
   if (!ip) {
     return;
   }
-  if (observer_ != nullptr) {
-    observer_->hop(now(), iface.label, direction == Direction::out, packet.origin, *ip);
+  for (RunObserver* observer : hop_observers_all_) {
+    observer->hop(now(), iface.label, direction == Direction::out, packet.origin, *ip);
   }
   if (iface.hop_observers >= 0) {
     for (const HopObserver& observer : hop_observers_[static_cast<std::size_t>(iface.hop_observers)]) {
@@ -299,9 +323,11 @@ void Network::dropped(const Packet& packet, DropReason reason, const Host& host,
 void Network::dropped(const Packet& packet, std::string_view reason, const Host& host, const Interface* interface,
                       bool on_link) {
   accounting_.dropped(packet.origin, reason);
-  if (observer_ != nullptr) {
+  if (!observers_.empty()) {
     const DropPlace place{host.name(), interface != nullptr ? interface->label : std::string(), on_link};
-    observer_->drop(now(), place, packet.origin, reason, packet.bytes());
+    for (RunObserver* observer : observers_) {
+      observer->drop(now(), place, packet.origin, reason, packet.bytes());
+    }
   }
 }
 

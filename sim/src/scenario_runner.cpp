@@ -12,6 +12,7 @@
 #include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/traffic.hpp"
 #include "tunlab/sim/capture_recorder.hpp"
+#include "tunlab/sim/link.hpp"
 #include "tunlab/sim/payload_digest.hpp"
 #include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
@@ -209,45 +210,25 @@ void schedule_traffic(const scenario::Scenario& s, Network& network) {
   schedule_traffic_logged(s, network, nullptr);
 }
 
-std::string describe_packet(ByteView bytes) {
-  const auto ip = Ipv4View::parse(bytes);
-  if (!ip) {
-    return fmt::format("non-IPv4 ({} bytes)", bytes.size());
-  }
-  std::string text = fmt::format("{} > {} ttl {} tos 0x{:02x}{} len {}", ip->src().to_string(), ip->dst().to_string(),
-                                 ip->ttl(), ip->tos(), ip->df() ? " DF" : "", ip->total_length());
-  if (ip->is_fragment()) {
-    return text +
-           fmt::format(" frag off {}{} proto {}", ip->fragment_offset_bytes(), ip->mf() ? " MF" : "", ip->protocol());
-  }
-  const ByteView payload = ip->payload();
-  switch (ip->protocol()) {
-    case ipproto::kIpip:
-      return "IPIP " + text + " [" + describe_packet(payload) + "]";
-    case ipproto::kUdp:
-      if (const auto udp = UdpView::parse(payload)) {
-        return "UDP " + text +
-               fmt::format(" {} > {} payload {}", udp->src_port(), udp->dst_port(), udp->payload().size());
-      }
-      break;
-    case ipproto::kTcp:
-      if (const auto tcp = TcpView::parse(payload)) {
-        return "TCP " + text + fmt::format(" {} > {} flags 0x{:02x}", tcp->src_port(), tcp->dst_port(), tcp->flags());
-      }
-      break;
-    case ipproto::kIcmp: {
-      if (const auto icmp = IcmpView::parse(payload)) {
-        return fmt::format("ICMP {}/{}{} ", icmp->type(), icmp->code(),
-                           icmp->is_frag_needed() ? fmt::format(" mtu {}", icmp->next_hop_mtu()) : "") +
-               text;
-      }
-      break;
+namespace {
+
+// What each faulty link direction did, packet by packet, in link_faults order.
+void list_applied_link_faults(const scenario::Scenario& scenario, Network& network,
+                              std::vector<AppliedLinkFault>& out) {
+  out.clear();
+  for (std::size_t i = 0; i < scenario.link_faults.size(); ++i) {
+    Link* link = network.find_link(scenario.link_faults[i].from);
+    const int side = link == nullptr ? -1 : link->side_of(scenario.link_faults[i].from);
+    if (side < 0) {
+      continue;
     }
-    default:
-      break;
+    for (const LinkFaults::Event& event : link->fault_events(side)) {
+      out.push_back({i, event.kind, event.packet});
+    }
   }
-  return fmt::format("proto {} ", ip->protocol()) + text;
 }
+
+}  // namespace
 
 RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(s.seed);
@@ -259,6 +240,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
     network->add_tap(*recorder);
   }
 
+  check_hop_names(s, options.observers, [&network](const std::string& label) { return network->has_interface(label); });
   // Expectations that count or match are tallied as packets pass; nothing is kept for them.
   ExpectationTally tally(s);
   // A bounded sample of each watched hop, so a failed hop expectation can show the closest
@@ -268,18 +250,12 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   for (const std::string& hop : watched_hops(s)) {
     const std::size_t slot = tally.hop_slot(hop);
     auto* sample = &hop_samples[hop];
-    if (!network->observe_hop(hop, [&tally, slot, sample](Time, Direction, std::uint32_t, ByteView ip) {
-          tally.hop_packet(slot, ip);
-          if (sample->size() < kHopSample) {
-            sample->emplace_back(ip.begin(), ip.end());
-          }
-        })) {
-      for (const auto& e : s.expectations) {
-        if (e.hop == hop) {
-          throw InputError(e.place.describe() + ": expect.hop: no interface '" + hop + "' (names are HOST-IFACE)");
-        }
+    network->observe_hop(hop, [&tally, slot, sample](Time, Direction, std::uint32_t, ByteView ip) {
+      tally.hop_packet(slot, ip);
+      if (sample->size() < kHopSample) {
+        sample->emplace_back(ip.begin(), ip.end());
       }
-    }
+    });
   }
   Accounting& accounting = network->accounting();
   SentLog sent(accounting);
@@ -311,11 +287,9 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
     });
     host.keep_datagrams(false);
   }
-  TraceTap trace(options.tracer);
-  if (options.tracer) {
-    network->add_tap(trace);
+  for (RunObserver* observer : options.observers) {
+    network->add_observer(*observer);
   }
-  network->set_observer(options.observer);
   schedule_traffic_logged(s, *network, &sent);
   if (options.pre_run) {
     options.pre_run(*network);
@@ -374,6 +348,12 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
     }
   }
 
+  if (options.applied_link_faults != nullptr) {
+    list_applied_link_faults(s, *network, *options.applied_link_faults);
+  }
+  for (RunObserver* observer : options.observers) {
+    observer->run_ended(summary);
+  }
   if (options.post_run) {
     options.post_run(*network, summary);
   }

@@ -20,8 +20,12 @@ std::string_view SimDevice::name() const {
   return host_.interface(interface_).name;
 }
 
-std::size_t SimDevice::mtu() const {
-  return host_.interface(interface_).mtu;
+DeviceCapabilities SimDevice::capabilities() const {
+  DeviceCapabilities can;
+  can.kind = kind_;
+  can.mtu = host_.interface(interface_).mtu;
+  can.offloads = {offloads_, offloads_};
+  return can;
 }
 
 void SimDevice::set_faults(const scenario::DeviceFaultSpec& faults) {

@@ -4,31 +4,6 @@
 
 namespace tunlab {
 
-std::size_t Device::read_batch(std::span<Packet> out) {
-  std::size_t n = 0;
-  while (n < out.size()) {
-    const IoResult result = read(out[n]);
-    if (result.status == IoStatus::would_block) {
-      break;
-    }
-    if (result.ok()) {
-      ++n;
-    }
-  }
-  return n;
-}
-
-std::size_t Device::write_batch(std::span<const Packet> packets) {
-  std::size_t n = 0;
-  for (const Packet& packet : packets) {
-    if (!write(packet.bytes()).ok()) {
-      break;
-    }
-    ++n;
-  }
-  return n;
-}
-
 std::size_t Device::read_many(std::span<Packet> out, std::span<IoResult> results) {
   const std::size_t limit = std::min(out.size(), results.size());
   for (std::size_t i = 0; i < limit; ++i) {

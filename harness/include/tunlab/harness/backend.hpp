@@ -1,7 +1,8 @@
 // Where a scenario runs: the simulator (sim/sim_backend.hpp) or real network namespaces
 // (real/real_backend.hpp). `tunlab run`, `replay` and `sweep` (with its shrinking) are written once
-// over this interface; what only one backend has (the simulator's per-hop trace, the real
-// backend's notes) is given to that backend when it is made, not to each run.
+// over this interface, with one options struct that both backends' runners take as it is (theirs
+// derive from it and add only their own hooks); what only one backend has (the real backend's
+// notes) is given to that backend when it is made.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tunlab/harness/applied_fault.hpp"
@@ -20,25 +22,35 @@
 
 namespace tunlab {
 
-// Every IPv4 packet seen on one interface ("right-tun0"), in the order the interface saw them.
-// The simulator calls `see` as packets pass, with the injected packet each descends from; the
-// real backend calls it after the run, from that interface's capture, with origin 0 (unknown).
-struct HopWatch {
-  std::string label;
-  std::function<void(bool outgoing, std::uint32_t origin, ByteView ip)> see;
+// An observer of one interface from a function: every IPv4 packet seen on `label`
+// ("right-tun0"), in the order the interface saw them. The simulator calls `see` as packets pass,
+// with the injected packet each descends from; the real backend after the run, from that
+// interface's capture, with origin 0 (unknown).
+class HopWatch final : public RunObserver {
+public:
+  using See = std::function<void(bool outgoing, std::uint32_t origin, ByteView ip)>;
+  HopWatch(std::string label, See see) : label_(std::move(label)), see_(std::move(see)) {}
+  std::string_view only_interface() const override { return label_; }
+  void hop(std::int64_t /*at_ns*/, const std::string& /*label*/, bool outgoing, std::uint32_t origin,
+           ByteView ip) override {
+    see_(outgoing, origin, ip);
+  }
+
+private:
+  std::string label_;
+  See see_;
 };
 
 struct BackendRunOptions {
   std::optional<std::uint64_t> seed;  // default: the scenario's
   std::optional<std::filesystem::path> capture_dir;
-  RunObserver* observer = nullptr;    // every hop and drop (the report), if set; not owned
+  // Everything that watches the run (the report, the trace, hop watches, replay's check), in
+  // the order they are called; not owned, they outlive the run.
+  std::vector<RunObserver*> observers;
   const AppRegistry* apps = nullptr;  // nullptr: the apps tunlab ships; not owned
-  std::vector<HopWatch> watches;
   // If set, filled with every random link fault the run applied, by link_faults index and then
   // packet (what shrinking replays). The real backend applies no link faults: it leaves it empty.
   std::vector<AppliedLinkFault>* applied_link_faults = nullptr;
-  // Runs after the run, before the summary is returned: a caller's extra expectations.
-  std::function<void(RunSummary&)> post_run;
   // Whether the summary carries the captures' digest. A caller that only asks whether the run
   // passed (a sweep's seeds, shrinking, `--no-digest`) turns it off: the simulator then records
   // no capture unless capture_dir wants the files, which takes half its work off a big run; the

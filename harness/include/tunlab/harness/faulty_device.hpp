@@ -32,7 +32,8 @@
 //     SimDevice did), and reports truncated with the bytes kept, as TUN reads do; the caller
 //     drops the packet (device-read-truncated), so nothing is lost unexplained.
 //
-// Other writes, name, kind, MTU, offloads, hardware address and poll_fd pass straight through.
+// Other writes, the name, the capabilities (batched I/O included) and poll_fd pass straight
+// through.
 #pragma once
 
 #include <cstddef>
@@ -54,29 +55,33 @@ public:
   static std::string stream_name(const std::string& host, const std::string& device);
 
   std::string_view name() const override { return inner_.name(); }
-  DeviceKind kind() const override { return inner_.kind(); }
-  std::size_t mtu() const override { return inner_.mtu(); }
-  DeviceOffloads offloads() const override { return inner_.offloads(); }
-  std::optional<std::array<std::uint8_t, 6>> hardware_address() const override { return inner_.hardware_address(); }
+  // The inner device's, batched_io included: device faults on the real backend keep io_uring.
+  DeviceCapabilities capabilities() const override { return inner_.capabilities(); }
 
   // would_block (EAGAIN) with probability eagain when a packet waits, leaving it waiting;
   // otherwise the inner read, truncated to read_buffer bytes when longer.
   IoResult read(Packet& out) override;
   bool readable() const override { return inner_.readable(); }
-  // read() until out is full, would_block or an error (never the inner device's batch, which
-  // would bypass the faults).
-  std::size_t read_batch(std::span<Packet> out) override;
+  // Over a batching device: one EAGAIN draw for the batch (when a packet waits), then the inner
+  // batch with each result truncated to read_buffer. Otherwise read() one at a time, so the
+  // simulator draws exactly as before.
+  std::size_t read_many(std::span<Packet> out, std::span<IoResult> results) override;
+  // The inner device's batch: writes carry no fault.
+  std::size_t write_many(std::span<const Packet> packets, std::span<IoResult> results) override {
+    return inner_.write_many(packets, results);
+  }
 
   IoResult write(ByteView packet) override { return inner_.write(packet); }
   IoResult write_packet(Packet&& packet) override { return inner_.write_packet(std::move(packet)); }
   // invalid_packet (EINVAL) with gso_write einval, the packet untouched; otherwise the inner one.
   IoResult write_gso(const Packet& packet) override;
-  std::size_t write_batch(std::span<const Packet> packets) override { return inner_.write_batch(packets); }
   int poll_fd() const override { return inner_.poll_fd(); }
 
   Device& inner() { return inner_; }
 
 private:
+  IoResult truncated_to_read_buffer(const IoResult& result, Packet& packet) const;
+
   Device& inner_;
   double eagain_;
   std::size_t read_buffer_;

@@ -1,6 +1,6 @@
 // `tunlab replay`'s own expectation on the seed topology: every packet of the pcap came out of
-// right-tun0 towards right's stack, byte for byte and in order. It is fed by a HopWatch on
-// right-tun0, on either backend, and reads the pcap a second time alongside the run:
+// right-tun0 towards right's stack, byte for byte and in order. It observes right-tun0, on either
+// backend, and reads the pcap a second time alongside the run:
 // - with origins (the simulator; replay is the only traffic, so the file's packet N is origin N)
 //   each arrival is compared with its own record;
 // - without (the real backend reports origin 0) arrivals are matched to the records in order,
@@ -20,7 +20,7 @@
 
 namespace tunlab {
 
-class ReplayCheck {
+class ReplayCheck final : public RunObserver {
 public:
   // In order, how far past the last matched record an arrival is looked for. It bounds the
   // records held and the work per arrival when a packet the pcap never held arrives (without it
@@ -37,8 +37,11 @@ public:
   // Records read from the file and not yet matched (in flight, lost, or looked ahead at).
   std::size_t held() const { return pending_.size(); }
 
-  // The watch that feeds `check` (incoming packets of right-tun0).
-  static HopWatch watch(const std::shared_ptr<ReplayCheck>& check);
+  // As an observer: right-tun0's incoming packets arrive; at the end its result joins the
+  // summary's expectations.
+  std::string_view only_interface() const override { return "right-tun0"; }
+  void hop(std::int64_t at_ns, const std::string& label, bool outgoing, std::uint32_t origin, ByteView ip) override;
+  void run_ended(RunSummary& summary) override { summary.expectations.push_back(result()); }
 
 private:
   void arrived_with_origin(std::uint32_t origin, ByteView ip);

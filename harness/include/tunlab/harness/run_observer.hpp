@@ -1,13 +1,18 @@
-// A backend-neutral stream of what a run sees, fed as packets pass: every packet crossing an
-// interface and every drop, in the order they happen. The simulator calls it from its hop and
-// drop points, the real backend from its captures. Observers keep what they need (the report
-// keeps the first packets in detail and histograms for the rest); nothing here stores hops.
+// The one way to watch a run, on either backend: every packet crossing an interface, every drop,
+// in the order they happen, and the end of the run. The simulator calls observers from its hop
+// and drop points as packets pass, the real backend from its captures once the run is over. The
+// report, the per-hop trace (trace_printer.hpp) and replay's byte-for-byte check are observers;
+// each keeps what it needs, nothing here stores hops.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "tunlab/harness/run_result.hpp"
+#include "tunlab/harness/scenario.hpp"
 #include "tunlab/wire/packet.hpp"
 
 namespace tunlab {
@@ -22,6 +27,10 @@ struct DropPlace {
 class RunObserver {
 public:
   virtual ~RunObserver() = default;
+  // The one interface (HOST-IFACE) whose hops this observer wants, or empty for every interface.
+  // A backend calls hop() for that interface alone, so a watch on one interface costs the others
+  // nothing, and refuses a run whose scenario has no such interface (check_hop_names).
+  virtual std::string_view only_interface() const { return {}; }
   // `ip` (an IPv4 packet, link header removed) crossed interface `label` ("left-eth0") at
   // `at_ns` on the run's clock; `outgoing` = the interface's host sent it. `origin` is the
   // injected packet it descends from, 0 when unknown or the network's own (ICMP errors, replies).
@@ -30,7 +39,17 @@ public:
   // A packet of `origin` was dropped at `place` for `reason` (a name of drop_reason.hpp, or an
   // app B's own). `ip` may be empty when the dropping layer holds no IPv4 packet.
   virtual void drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, std::string_view reason,
-                    ByteView ip) = 0;
+                    ByteView ip) {
+    (void)at_ns, (void)place, (void)origin, (void)reason, (void)ip;
+  }
+  // The run is over and the backend has judged the scenario's expectations: an observer that
+  // checks something of its own adds its result (summary.expectations). Called once per run.
+  virtual void run_ended(RunSummary& summary) { (void)summary; }
 };
+
+// The hop-name check of every backend: throws InputError naming the place of an expectation whose
+// `hop`, or naming the observer's interface, when `known` says the run has no such interface.
+void check_hop_names(const scenario::Scenario& scenario, const std::vector<RunObserver*>& observers,
+                     const std::function<bool(const std::string& label)>& known);
 
 }  // namespace tunlab

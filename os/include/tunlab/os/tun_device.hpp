@@ -52,10 +52,16 @@ public:
   TunDevice& operator=(const TunDevice&) = delete;
 
   std::string_view name() const override { return name_; }
-  DeviceKind kind() const override { return options_.kind; }
-  std::size_t mtu() const override { return mtu_; }
-  DeviceOffloads offloads() const override { return offloads_; }
-  std::optional<std::array<std::uint8_t, 6>> hardware_address() const override { return hardware_address_; }
+  // batched_io when batched_io was asked for and the kernel took io_uring (batched_io_note()
+  // says why not).
+  DeviceCapabilities capabilities() const override {
+    return {.kind = options_.kind,
+            .mtu = mtu_,
+            .offloads = offloads_,
+            .hardware_address = hardware_address_,
+            .batched_io = uring_ != nullptr};
+  }
+  DeviceOffloads offloads() const { return offloads_; }
   IoResult read(Packet& out) override;
   // poll() with no timeout on poll_fd(): one system call, for wrappers that ask before reading.
   bool readable() const override;
@@ -63,15 +69,10 @@ public:
   IoResult write_gso(const Packet& packet) override;
   // Why an offload requested in TunOptions is off (empty when all are on or none was asked).
   const std::string& offload_note() const { return offload_note_; }
-  // io_uring batches when batched_io is on and the kernel took it (batched_io_note() says why not).
-  bool batches_io() const override;
   std::size_t read_many(std::span<Packet> out, std::span<IoResult> results) override;
+  // Without io_uring: one write each, spread over the queues.
   std::size_t write_many(std::span<const Packet> packets, std::span<IoResult> results) override;
   const std::string& batched_io_note() const { return uring_note_; }
-  // Reads round-robin over the queues until every queue would block or out is full.
-  std::size_t read_batch(std::span<Packet> out) override;
-  // Spreads the packets over the queues; stops at the first failure.
-  std::size_t write_batch(std::span<const Packet> packets) override;
   // Single queue: the queue's fd. Multi-queue: an epoll fd over all queues (readable when any is).
   int poll_fd() const override;
 

@@ -60,7 +60,8 @@ std::optional<std::uint64_t> socket_kernel_drops(int fd);
 
 // Runs until SIGINT/SIGTERM (or run_for_ns). Blocks SIGINT, SIGTERM and SIGUSR1 in the calling
 // thread (call it before starting threads). Writes counters JSON to `out` on SIGUSR1 and at exit;
-// errors go to `err`. Returns 0 on a clean stop, 2 when setup fails (bad options, no privilege).
+// errors go to `err`. Returns kExitOk on a clean stop, kExitBadInput when the options cannot be
+// carried out, kExitSystemFailure when a system call fails (exit_code.hpp).
 int run_tunnel_daemon(const TunnelDaemonOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace tunlab::os

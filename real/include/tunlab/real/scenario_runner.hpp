@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tunlab/harness/backend.hpp"
 #include "tunlab/harness/run_observer.hpp"
 #include "tunlab/harness/run_result.hpp"
 #include "tunlab/harness/scenario.hpp"
@@ -25,16 +26,18 @@ namespace tunlab::real {
 // One IPv4 packet seen on an interface; outgoing = the host sent it out of that interface
 // (the simulator's Direction::out).
 struct RealHopPacket {
+  std::int64_t at_ns = 0;  // capture time, from the run's start
   bool outgoing = false;
   std::vector<std::uint8_t> bytes;
 };
 using RealHops = std::map<std::string, std::vector<RealHopPacket>>;  // "left-eth0" -> packets
 
-struct RealRunOptions {
-  // Default: the scenario's. Device faults (eagain) draw from it as in the simulator; nothing
-  // else in real mode is random.
-  std::optional<std::uint64_t> seed;
-  std::optional<std::filesystem::path> capture_dir;
+// The options of every backend's run (BackendRunOptions: the seed, from which device faults draw
+// as in the simulator, nothing else in real mode being random; captures; observers, which see
+// every captured packet after the run; apps; the digest, which when off leaves the summary's
+// digest empty while the captures are still taken, since expectations read them), and the real
+// backend's own.
+struct RealRunOptions : BackendRunOptions {
   // How long to wait after the last send for packets still unaccounted for.
   std::chrono::nanoseconds settle_timeout = std::chrono::seconds(2);
   // Called once the namespaces, tunnels, sockets and captures exist, before any traffic
@@ -42,16 +45,6 @@ struct RealRunOptions {
   std::function<void()> after_setup;
   // Remarks about what real mode cannot reproduce (ignored link delays...), one line each.
   std::function<void(const std::string&)> note;
-  // Extra checks over every interface's packets, after the run (the CLI's replay check).
-  using PostRun = std::function<void(const RealHops&, RunSummary&)>;
-  PostRun post_run;
-  // Where tunnels' apps come from (nullptr: the apps tunlab ships). Not owned; outlives the run.
-  const AppRegistry* apps = nullptr;
-  // Sees every captured packet after the run, in capture-time order (the report), if set.
-  RunObserver* observer = nullptr;
-  // Off: the summary's digest stays empty (BackendRunOptions::digest). The captures are still
-  // taken: the hop watches and expectations read them.
-  bool digest = true;
 };
 
 // Throws InputError ("scenario X is sim-only: faults need netem (...)") for what veths cannot do

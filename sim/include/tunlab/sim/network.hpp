@@ -92,8 +92,12 @@ public:
   // grows with the run: scenario runs count hop expectations as packets pass instead).
   bool watch_hop(const std::string& label);
   const std::vector<HopRecord>& hop_records(const std::string& label) const;
-  // Sees every hop and every drop as it happens (the report's recorder); not owned, may be null.
-  void set_observer(RunObserver* observer) { observer_ = observer; }
+  // Shows `observer` every hop (of its only_interface(), or all) and every drop as it happens,
+  // after the observers added before it. Not owned: it must outlive the run. False when the
+  // observer wants an interface no host has.
+  bool add_observer(RunObserver& observer);
+  // Whether a host has an interface labelled `label` ("left-eth0").
+  bool has_interface(const std::string& label) const;
 
   // Accounts a drop of `packet` and tells the observer where it happened: on `host`, at
   // `interface` when known, on the link leaving `interface` when `on_link`.
@@ -133,8 +137,9 @@ private:
   std::vector<PacketTap*> taps_;
   std::vector<std::vector<HopObserver>> hop_observers_;
   std::map<std::string, std::vector<HopRecord>> hop_logs_;
-  RunObserver* observer_ = nullptr;
-  std::vector<std::uint32_t> corrupted_;  // sorted origins
+  std::vector<RunObserver*> observers_;          // every one: drops, and run_ended
+  std::vector<RunObserver*> hop_observers_all_;  // those that want every interface's hops
+  std::vector<std::uint32_t> corrupted_;         // sorted origins
   std::vector<std::shared_ptr<void>> kept_alive_;
 };
 

@@ -2,22 +2,16 @@
 #pragma once
 
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/sim/trace_tap.hpp"
 
 namespace tunlab::sim {
 
 class SimBackend final : public Backend {
 public:
-  // `tracer`: the per-hop trace (tunlab --trace), if wanted.
-  explicit SimBackend(Tracer tracer = {}) : tracer_(std::move(tracer)) {}
   std::string_view name() const override { return "sim"; }
   std::optional<std::string> unavailable() const override { return std::nullopt; }
   // Every run builds its own Network; the scenario is only read.
   bool concurrent_runs() const override { return true; }
   RunSummary run(const scenario::Scenario& scenario, const BackendRunOptions& options) const override;
-
-private:
-  Tracer tracer_;
 };
 
 }  // namespace tunlab::sim

@@ -31,13 +31,12 @@ public:
   SimDevice(Network& network, Host& host, std::size_t interface, DeviceKind kind);
 
   std::string_view name() const override;
-  DeviceKind kind() const override { return kind_; }
-  std::size_t mtu() const override;
+  // The interface's MTU as the host has it now; offloads as set_offloads left them.
+  DeviceCapabilities capabilities() const override;
   IoResult read(Packet& out) override;
   bool readable() const override { return !queue_.empty(); }
   IoResult write(ByteView packet) override;
   IoResult write_packet(Packet&& packet) override;
-  DeviceOffloads offloads() const override { return {offloads_, offloads_}; }
   // invalid_packet (EINVAL) unless offloads are on and packet.offload describes a TCP/IPv4
   // super-packet the kernel would take (tcpv4, a segment size, a partial checksum at the TCP
   // checksum field); device_down (EIO) when down.

@@ -19,13 +19,12 @@ class MockDevice : public Device {
 public:
   MockDevice() {
     ON_CALL(*this, name).WillByDefault(::testing::Return(std::string_view("tun0")));
-    ON_CALL(*this, kind).WillByDefault(::testing::Return(DeviceKind::tun));
-    ON_CALL(*this, mtu).WillByDefault(::testing::Return(std::size_t{1500}));
+    // A tun of MTU 1500, one packet per call: override with ON_CALL(dev, capabilities).
+    ON_CALL(*this, capabilities).WillByDefault(::testing::Return(DeviceCapabilities{}));
     ON_CALL(*this, readable).WillByDefault(::testing::Return(true));  // as Device's: "unknown"
   }
   MOCK_METHOD(std::string_view, name, (), (const, override));
-  MOCK_METHOD(DeviceKind, kind, (), (const, override));
-  MOCK_METHOD(std::size_t, mtu, (), (const, override));
+  MOCK_METHOD(DeviceCapabilities, capabilities, (), (const, override));
   MOCK_METHOD(IoResult, read, (Packet & out), (override));
   MOCK_METHOD(bool, readable, (), (const, override));
   MOCK_METHOD(IoResult, write, (ByteView packet), (override));

@@ -31,22 +31,34 @@ struct DeviceOffloads {
   bool gso_writes = false;
 };
 
+// What a device is and can do, in one value: a wrapper (FaultyDevice, a tracer) forwards this
+// one call and cannot forget a capability the engine relies on.
+struct DeviceCapabilities {
+  // tun: each packet is an IPv4/IPv6 packet; tap: each packet is an Ethernet frame.
+  DeviceKind kind = DeviceKind::tun;
+  // The MTU of the interface; a read never returns more than this, except a super-packet when
+  // offloads.super_packet_reads.
+  std::size_t mtu = 1500;
+  DeviceOffloads offloads{};
+  // tap: the interface's own MAC, when the backend knows it. Frames app B writes must carry it
+  // (or the MAC the host stack sends from) as destination: the kernel's TCP drops segments that
+  // arrived in a broadcast frame, so writing before the stack has sent anything needs it.
+  std::optional<std::array<std::uint8_t, 6>> hardware_address;
+  // read_many/write_many are the cheaper path (the kernel TUN device through io_uring: a system
+  // call each costs more than the packet's own work on these machines). The engine batches only
+  // then, so the simulator keeps its one-read-at-a-time order.
+  bool batched_io = false;
+};
+
 class Device {
 public:
   virtual ~Device() = default;
 
   // The interface name as the host stack knows it (tun0, tap0).
   virtual std::string_view name() const = 0;
-  // tun: each packet is an IPv4/IPv6 packet; tap: each packet is an Ethernet frame.
-  virtual DeviceKind kind() const = 0;
-  // The MTU of the interface; a read never returns more than this, except a super-packet when
-  // offloads().super_packet_reads.
-  virtual std::size_t mtu() const = 0;
-  virtual DeviceOffloads offloads() const { return {}; }
-  // tap: the interface's own MAC, when the backend knows it. Frames app B writes must carry it
-  // (or the MAC the host stack sends from) as destination: the kernel's TCP drops segments that
-  // arrived in a broadcast frame, so writing before the stack has sent anything needs it.
-  virtual std::optional<std::array<std::uint8_t, 6>> hardware_address() const { return std::nullopt; }
+  virtual DeviceCapabilities capabilities() const = 0;
+  DeviceKind kind() const { return capabilities().kind; }
+  std::size_t mtu() const { return capabilities().mtu; }
 
   // Reads one whole packet into `out` without blocking. would_block when the queue is empty;
   // truncated when the packet was longer than the read buffer (the kernel drops the rest).
@@ -62,24 +74,17 @@ public:
   // copying, which keeps its per-hop path free of allocations. packet.offload is ignored.
   virtual IoResult write_packet(Packet&& packet) { return write(packet.bytes()); }
   // Writes a TCP super-packet described by packet.offload as one packet (a GSO write). Only when
-  // offloads().gso_writes; the packet is left as it was, because a kernel that refuses GSO
-  // writes answers invalid_packet (EINVAL, as Linux 6.6.44 did for a short last segment) and the
-  // caller then writes the segments one by one. The default refuses.
+  // capabilities().offloads.gso_writes; the packet is left as it was, because a kernel that
+  // refuses GSO writes answers invalid_packet (EINVAL, as Linux 6.6.44 did for a short last
+  // segment) and the caller then writes the segments one by one. The default refuses.
   virtual IoResult write_gso(const Packet& packet) {
     (void)packet;
     return {IoStatus::invalid_packet, 0, 0, EINVAL};
   }
 
-  // Batching: reads up to out.size() packets and returns how many were read (0 = would block).
-  // Backends with a faster path (multi-queue, recvmmsg-style) override these.
-  virtual std::size_t read_batch(std::span<Packet> out);
-  virtual std::size_t write_batch(std::span<const Packet> packets);
-
-  // Batched I/O with an outcome per packet, for backends where one system call can carry many
-  // packets (the kernel TUN device through io_uring: a system call each costs more than the
-  // packet's own work on these machines). batches_io() says the batched path is the cheaper one;
-  // the engine uses it only then, so the simulator keeps its one-read-at-a-time order.
-  virtual bool batches_io() const { return false; }
+  // The one batch API, with an outcome per packet. The defaults loop over read() and write();
+  // a backend where one system call carries many packets overrides them and says so in
+  // capabilities().batched_io.
   // Reads up to out.size() packets: results[i] is read i's outcome (a truncated one included).
   // Returns how many results it wrote; after a would_block or an error it stops, and that
   // result is the last one.

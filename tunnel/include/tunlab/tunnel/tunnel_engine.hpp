@@ -28,6 +28,7 @@ struct TunnelCounters {
   std::uint64_t device_packets_written = 0;
   std::uint64_t device_eagain = 0;
   std::uint64_t device_write_errors = 0;
+  std::uint64_t device_read_errors = 0;  // a read that failed (not EAGAIN, not truncation)
   std::uint64_t outer_packets_sent = 0;
   std::uint64_t outer_bytes_sent = 0;
   std::uint64_t outer_packets_received = 0;
@@ -36,7 +37,7 @@ struct TunnelCounters {
   std::uint64_t icmp_not_relayed = 0;
   std::uint64_t path_mtu_updates = 0;
   std::uint64_t tap_arp_replies = 0;
-  // Segmentation offloads (only with a Device whose offloads() are on; see device.hpp).
+  // Segmentation offloads (only with a Device whose capabilities().offloads are on).
   std::uint64_t device_super_packets_read = 0;     // TSO super-packets read and split
   std::uint64_t device_segments_from_super = 0;    // the segments they were split into
   std::uint64_t device_checksums_completed = 0;    // partial-checksum packets completed
@@ -129,7 +130,8 @@ private:
   std::vector<IoResult> write_results_;
   std::size_t pending_writes_ = 0;
   TcpCoalescer coalescer_;
-  bool coalesce_ = false;  // the device takes GSO writes and has not refused one
+  bool coalesce_ = false;    // the device takes GSO writes and has not refused one
+  bool batched_io_ = false;  // the device's capabilities().batched_io, fixed at construction
   DropObserver drop_observer_;
   // TAP: the MAC the host stack uses on tap0, learned from its frames; ours is fixed.
   MacAddress tap_peer_mac_{};
