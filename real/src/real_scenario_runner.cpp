@@ -28,6 +28,7 @@
 #include "traffic_plan.hpp"
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/run_end.hpp"
 #include "tunlab/os/app_driver.hpp"
 #include "tunlab/os/epoll_driver.hpp"
 #include "tunlab/os/netlink.hpp"
@@ -528,26 +529,11 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
   observed_.dropped = summary.dropped;
   summary.expectations = evaluate_expectations(s_, observed_);
 
+  std::vector<RunTunnel> tunnels;
   for (const RealTunnel& t : topology_->tunnels()) {
-    if (!t.app) {
-      continue;  // a program or the kernel: its counters are its own
-    }
-    auto& counters = summary.tunnel_counters[t.host];
-    for (const auto& [name, value] : t.app->counters(os::EpollDriver::now_ns())) {
-      counters[name] = value;
-    }
+    tunnels.push_back({t.host, t.app.get()});
   }
-  for (RunObserver* observer : options_.observers) {
-    observer->run_ended(summary);
-  }
-  if (options_.digest) {
-    summary.digest = captures.digest();
-  }
-  if (options_.capture_dir) {
-    for (const auto& [name, path] : captures.write_to(*options_.capture_dir)) {
-      summary.captures[name] = path.string();
-    }
-  }
+  finish_run(summary, options_, tunnels, os::EpollDriver::now_ns(), &captures);
   return summary;
 }
 

@@ -10,6 +10,7 @@
 
 #include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/harness/run_end.hpp"
 #include "tunlab/harness/traffic.hpp"
 #include "tunlab/sim/capture_recorder.hpp"
 #include "tunlab/sim/link.hpp"
@@ -339,35 +340,16 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   }
   summary.expectations = evaluate_expectations(s, observed, tally);
 
-  for (const auto& host : network->hosts()) {
-    if (const AppB* app = network->find_tunnel(host->name())) {
-      auto& counters = summary.tunnel_counters[host->name()];
-      for (const auto& [name, value] : app->counters(network->now())) {
-        counters[name] = value;
-      }
-    }
-  }
-
   if (options.applied_link_faults != nullptr) {
     list_applied_link_faults(s, *network, *options.applied_link_faults);
   }
-  for (RunObserver* observer : options.observers) {
-    observer->run_ended(summary);
+  std::vector<RunTunnel> tunnels;
+  for (const auto& host : network->hosts()) {
+    tunnels.push_back({host->name(), network->find_tunnel(host->name())});
   }
+  finish_run(summary, options, tunnels, network->now(), recorder ? &recorder->captures() : nullptr);
   if (options.post_run) {
     options.post_run(*network, summary);
-  }
-  if (!recorder) {
-    return summary;
-  }
-  const CaptureSet& captures = recorder->captures();
-  if (options.digest) {
-    summary.digest = captures.digest();
-  }
-  if (options.capture_dir) {
-    for (const auto& [name, path] : captures.write_to(*options.capture_dir)) {
-      summary.captures[name] = path.string();
-    }
   }
   return summary;
 }
