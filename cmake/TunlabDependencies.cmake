@@ -16,7 +16,7 @@ pkg_check_modules(LIBCRYPTO REQUIRED libcrypto)
 add_library(tunlab_crypto INTERFACE)
 target_link_libraries(tunlab_crypto INTERFACE ${LIBCRYPTO_LINK_LIBRARIES})
 
-# Captures nobody asked to keep wait for the digest compressed (harness/src/compressed_spill.hpp).
+# Captures nobody asked to keep wait for the digest compressed (capture/src/compressed_spill.hpp).
 pkg_check_modules(ZSTD REQUIRED libzstd)
 add_library(tunlab_zstd INTERFACE)
 target_link_libraries(tunlab_zstd INTERFACE ${ZSTD_LINK_LIBRARIES})

@@ -16,7 +16,7 @@ set_target_properties(tunlab_crypto PROPERTIES EXPORT_NAME crypto)
 set_target_properties(tunlab_zstd PROPERTIES EXPORT_NAME zstd)
 set_target_properties(tunlab PROPERTIES EXPORT_NAME tunlab)
 
-install(TARGETS tunlab_wire tunlab_tunnel tunlab_harness tunlab_sim tunlab_tins tunlab_pcap tunlab_crypto tunlab_zstd
+install(TARGETS tunlab_wire tunlab_tunnel tunlab_scenario tunlab_capture tunlab_harness tunlab_report tunlab_sim tunlab_tins tunlab_pcap tunlab_crypto tunlab_zstd
         EXPORT tunlabTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tunlabTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
 install(TARGETS tunlab_os tunlab_real tunlab_cli EXPORT tunlabRealTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
@@ -30,7 +30,7 @@ if(TARGET tunlab_testing)
   install(EXPORT tunlabTestingTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
   install(DIRECTORY testing/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endif()
-install(DIRECTORY wire/include/ tunnel/include/ harness/include/ sim/include/ os/include/ real/include/ apps/tunlab/include/
+install(DIRECTORY wire/include/ tunnel/include/ scenario/include/ capture/include/ harness/include/ report/include/ sim/include/ os/include/ real/include/ apps/tunlab/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(DIRECTORY scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tunlab/scenarios FILES_MATCHING PATTERN "*.yaml"

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/input_limits.hpp"
+#include "tunlab/capture/capture.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
 using namespace tunlab;

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 
 using namespace tunlab;
 

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <vector>
 
-#include "tunlab/harness/capture.hpp"
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
 namespace fs = std::filesystem;

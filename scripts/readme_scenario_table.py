@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Rewrites the scenario table in README.md from scenarios/*.yaml (name, description, real), and
-the schema block in docs/scenarios.md from the comment at the top of harness/src/scenario_loader.cpp.
+the schema block in docs/scenarios.md from the comment at the top of scenario/src/scenario_loader.cpp.
 
 Run after adding or changing a scenario or the schema comment; tests/readme_test.sh fails when
 either is stale. With --check, exits 1 (naming the stale file) instead of writing.
@@ -26,7 +26,7 @@ def table():
 
 
 def schema():
-    loader = open(os.path.join(root, "harness", "src", "scenario_loader.cpp"), encoding="utf-8").read()
+    loader = open(os.path.join(root, "scenario", "src", "scenario_loader.cpp"), encoding="utf-8").read()
     block = re.search(r"// ---- Schema -+\n//\n(.*?)\n#include", loader, re.S).group(1)
     lines = [line[3:] if line.startswith("// ") else line[2:] for line in block.splitlines()]
     return "```yaml\n" + "\n".join(lines).rstrip() + "\n```"

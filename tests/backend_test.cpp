@@ -19,10 +19,10 @@
 
 #include "seed_model.hpp"
 #include "test_packets.hpp"
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/replay_check.hpp"
 #include "tunlab/harness/trace_printer.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/sim/sim_backend.hpp"
 
 namespace tunlab {

@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "test_packets.hpp"
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/capture_diff.hpp"
+#include "tunlab/capture/capture.hpp"
+#include "tunlab/capture/capture_diff.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 
 namespace tunlab {

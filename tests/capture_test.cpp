@@ -1,7 +1,7 @@
 // CaptureSet (in-memory pcap writer, digest, write_to) and read_ipv4_pcap (pcap input for replay),
 // checked against independent readers (libpcap, libtins' FileSniffer) and against the committed
 // fixtures written by libtins' PacketWriter.
-#include "tunlab/harness/capture.hpp"
+#include "tunlab/capture/capture.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/wire/ethernet.hpp"
 
 namespace tunlab {

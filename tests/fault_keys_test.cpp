@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "fault_override.hpp"
-#include "tunlab/harness/fault_keys.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/scenario/fault_keys.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 
 namespace tunlab::scenario {
 namespace {

@@ -14,9 +14,9 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/capture/capture.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 #include "tunlab/sim/reassembler.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 #include "tunlab/tunnel/ipip.hpp"

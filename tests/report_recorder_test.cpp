@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tunlab/harness/report.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/report/report.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 
 namespace tunlab {

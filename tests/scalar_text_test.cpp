@@ -1,8 +1,8 @@
 // Scalar text parsers (scalar_text.hpp): what scenario files and the CLI's fault overrides accept,
 // exactly: durations and rates are exact decimals, numbers never negative, addresses unambiguous.
-#include "tunlab/harness/scalar_text.hpp"
+#include "tunlab/scenario/scalar_text.hpp"
 
-#include "tunlab/harness/input_limits.hpp"
+#include "tunlab/scenario/input_limits.hpp"
 
 #include <gtest/gtest.h>
 

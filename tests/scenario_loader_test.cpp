@@ -1,7 +1,7 @@
 // Scenario loader: a full file parses into exactly the expected model; every class of mistake is
 // one "FILE:LINE:COL: FIELD: what" line at the right place; no prefix or mutation of a valid file
 // escapes as anything but InputError.
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab::scenario {
 namespace {

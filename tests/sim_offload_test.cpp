@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "tunlab/harness/faulty_device.hpp"
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/wire/byte_order.hpp"
 #include "tunlab/wire/ipv4.hpp"

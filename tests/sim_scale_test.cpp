@@ -12,8 +12,8 @@
 #include <string>
 
 #include "seed_model.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 

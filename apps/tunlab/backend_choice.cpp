@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/input_error.hpp"
 #include "tunlab/real/real_backend.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/sim/sim_backend.hpp"
 
 namespace tunlab::cli {

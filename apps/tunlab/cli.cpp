@@ -12,7 +12,7 @@
 
 #include "commands.hpp"
 #include "tunlab/cli/cli.hpp"
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab::cli {
 

@@ -5,7 +5,7 @@
 
 #include "commands.hpp"
 #include "demo.hpp"
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/wire/packet_builder.hpp"
 

@@ -15,12 +15,12 @@
 
 #include "commands.hpp"
 #include "demo.hpp"
-#include "tunlab/harness/input_error.hpp"
 #include "tunlab/os/epoll_driver.hpp"
 #include "tunlab/os/netlink.hpp"
 #include "tunlab/os/netns.hpp"
 #include "tunlab/os/privileges.hpp"
 #include "tunlab/os/tun_device.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/udp.hpp"
 

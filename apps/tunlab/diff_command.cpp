@@ -2,8 +2,8 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "tunlab/harness/capture_diff.hpp"
-#include "tunlab/harness/report.hpp"
+#include "tunlab/capture/capture_diff.hpp"
+#include "tunlab/report/report.hpp"
 
 namespace tunlab::cli {
 

@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/fault_keys.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/input_limits.hpp"
-#include "tunlab/harness/scalar_text.hpp"
+#include "tunlab/scenario/fault_keys.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
+#include "tunlab/scenario/scalar_text.hpp"
 
 namespace tunlab::cli {
 

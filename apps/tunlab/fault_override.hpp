@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 
 namespace tunlab::cli {
 

@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/markup_escape.hpp"
+#include "tunlab/report/markup_escape.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab::cli {
 

@@ -14,13 +14,13 @@
 #include "fault_override.hpp"
 #include "junit.hpp"
 #include "output.hpp"
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
 #include "tunlab/harness/replay_check.hpp"
-#include "tunlab/harness/report.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
 #include "tunlab/harness/trace_printer.hpp"
+#include "tunlab/report/report.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 
 namespace tunlab::cli {
 

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "tunlab/harness/fault_keys.hpp"
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/scenario/fault_keys.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab::cli {
 

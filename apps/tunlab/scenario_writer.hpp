@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 
 namespace tunlab::cli {
 

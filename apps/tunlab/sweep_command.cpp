@@ -28,10 +28,10 @@
 #include "fault_override.hpp"
 #include "junit.hpp"
 #include "scenario_writer.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/report.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
 #include "tunlab/harness/shrink.hpp"
+#include "tunlab/report/report.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 
 namespace tunlab::cli {
 

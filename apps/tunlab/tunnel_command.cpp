@@ -10,9 +10,9 @@
 #include <string>
 
 #include "commands.hpp"
-#include "tunlab/harness/input_error.hpp"
 #include "tunlab/os/privileges.hpp"
 #include "tunlab/os/tunnel_daemon.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab::cli {
 

@@ -1,6 +1,6 @@
 #include "tunlab/harness/run_observer.hpp"
 
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab {
 

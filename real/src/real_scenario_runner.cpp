@@ -26,8 +26,7 @@
 #include <fmt/format.h>
 
 #include "traffic_plan.hpp"
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/run_end.hpp"
 #include "tunlab/os/app_driver.hpp"
 #include "tunlab/os/epoll_driver.hpp"
@@ -36,6 +35,7 @@
 #include "tunlab/real/packet_capture.hpp"
 #include "tunlab/real/real_apps.hpp"
 #include "tunlab/real/real_topology.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/tunnel/drop_reason.hpp"
 #include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/icmp.hpp"

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "tunlab/harness/input_error.hpp"
 #include "tunlab/os/netlink.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab::real {
 

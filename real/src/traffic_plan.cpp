@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <array>
 
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/traffic.hpp"
+#include "tunlab/capture/capture.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/traffic.hpp"
 #include "tunlab/wire/byte_order.hpp"
 #include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/packet_builder.hpp"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/scenario.hpp"
 #include "tunlab/real/real_apps.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/wire/packet.hpp"
 
 namespace tunlab::real {

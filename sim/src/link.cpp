@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "tunlab/harness/input_limits.hpp"
+#include "tunlab/scenario/input_limits.hpp"
 #include "tunlab/sim/host.hpp"
 #include "tunlab/sim/network.hpp"
 

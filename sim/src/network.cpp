@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/wire/tcp_offload.hpp"
 
 namespace tunlab::sim {

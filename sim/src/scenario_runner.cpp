@@ -8,10 +8,10 @@
 #include <memory>
 #include <optional>
 
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/run_end.hpp"
-#include "tunlab/harness/traffic.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/traffic.hpp"
 #include "tunlab/sim/capture_recorder.hpp"
 #include "tunlab/sim/link.hpp"
 #include "tunlab/sim/payload_digest.hpp"

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::test {

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ttl7_tunnel.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 #include "tunlab/testing/packet_matchers.hpp"
 

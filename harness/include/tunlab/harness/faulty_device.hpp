@@ -39,7 +39,7 @@
 #include <cstddef>
 
 #include "tunlab/harness/random.hpp"
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/tunnel/device.hpp"
 
 namespace tunlab {

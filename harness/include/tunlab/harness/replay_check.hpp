@@ -14,8 +14,8 @@
 #include <memory>
 #include <vector>
 
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/run_result.hpp"
 
 namespace tunlab {

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/harness/capture.hpp"
 #include "tunlab/harness/run_result.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 

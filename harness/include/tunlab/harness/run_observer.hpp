@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tunlab/harness/run_result.hpp"
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/wire/packet.hpp"
 
 namespace tunlab {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 
 namespace tunlab {
 

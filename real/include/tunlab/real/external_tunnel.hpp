@@ -19,9 +19,9 @@
 #include <optional>
 #include <string>
 
-#include "tunlab/harness/scenario.hpp"
 #include "tunlab/os/fd.hpp"
 #include "tunlab/os/netns.hpp"
+#include "tunlab/scenario/scenario.hpp"
 
 namespace tunlab::real {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/capture.hpp"
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/os/fd.hpp"
 #include "tunlab/os/netns.hpp"
 

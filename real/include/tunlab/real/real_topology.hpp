@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "tunlab/harness/faulty_device.hpp"
-#include "tunlab/harness/scenario.hpp"
 #include "tunlab/os/netns.hpp"
 #include "tunlab/os/raw_ipip_underlay.hpp"
 #include "tunlab/os/tun_device.hpp"
 #include "tunlab/real/external_tunnel.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/drop_tally.hpp"
 

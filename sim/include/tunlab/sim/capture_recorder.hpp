@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "tunlab/harness/capture.hpp"
+#include "tunlab/capture/capture.hpp"
 #include "tunlab/sim/packet_tap.hpp"
 
 namespace tunlab::sim {

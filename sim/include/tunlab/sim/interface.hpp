@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/packet.hpp"
 

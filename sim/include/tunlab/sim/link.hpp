@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/link_faults.hpp"
 

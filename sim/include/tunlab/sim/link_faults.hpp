@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "tunlab/harness/applied_fault.hpp"
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/random.hpp"
 #include "tunlab/tunnel/drop_reason.hpp"

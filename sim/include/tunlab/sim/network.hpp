@@ -14,7 +14,7 @@
 
 #include "tunlab/harness/faulty_device.hpp"
 #include "tunlab/harness/run_observer.hpp"
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/sim/accounting.hpp"
 #include "tunlab/sim/event_queue.hpp"
 #include "tunlab/sim/host.hpp"

@@ -10,7 +10,7 @@
 
 #include "tunlab/harness/backend.hpp"
 #include "tunlab/harness/run_result.hpp"
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/sim/network.hpp"
 
 namespace tunlab::sim {

@@ -1,4 +1,4 @@
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "tunlab/harness/markup_escape.hpp"
+#include "tunlab/report/markup_escape.hpp"
 
 namespace tunlab {
 

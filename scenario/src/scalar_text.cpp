@@ -1,4 +1,4 @@
-#include "tunlab/harness/scalar_text.hpp"
+#include "tunlab/scenario/scalar_text.hpp"
 
 #include <algorithm>
 #include <charconv>

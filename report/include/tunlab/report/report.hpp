@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/capture_diff.hpp"
+#include "tunlab/capture/capture_diff.hpp"
 #include "tunlab/harness/run_observer.hpp"
 #include "tunlab/harness/run_result.hpp"
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 
 namespace tunlab::report {
 

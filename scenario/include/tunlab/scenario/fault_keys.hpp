@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 
 namespace tunlab::scenario {
 

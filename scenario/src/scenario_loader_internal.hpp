@@ -17,7 +17,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 #include "yaml_value.hpp"
 
 namespace tunlab::scenario::detail {

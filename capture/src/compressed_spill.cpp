@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab {
 

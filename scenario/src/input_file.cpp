@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/input_limits.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
 
 namespace tunlab {
 

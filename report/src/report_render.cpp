@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "report_json.hpp"
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/markup_escape.hpp"
-#include "tunlab/harness/report.hpp"
+#include "tunlab/capture/capture.hpp"
+#include "tunlab/report/markup_escape.hpp"
+#include "tunlab/report/report.hpp"
+#include "tunlab/scenario/input_error.hpp"
 
 namespace tunlab::report {
 

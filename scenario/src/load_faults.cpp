@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/fault_keys.hpp"
+#include "tunlab/scenario/fault_keys.hpp"
 
 namespace tunlab::scenario::detail {
 

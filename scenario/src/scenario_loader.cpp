@@ -96,7 +96,7 @@
 // Scalars: numbers are decimal or 0x-hex, never negative; booleans are true/false; durations are
 // 0 or a number with ns|us|ms|s (1.5s, 250us); rates are bits/s with an optional k|m|g + "bit"
 // (10mbit) or a plain number; probabilities 0..1.
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 
 #include <sstream>
 #include <string_view>
@@ -107,8 +107,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "scenario_loader_internal.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/input_limits.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
 
 namespace tunlab::scenario {
 

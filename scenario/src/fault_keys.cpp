@@ -1,11 +1,11 @@
-#include "tunlab/harness/fault_keys.hpp"
+#include "tunlab/scenario/fault_keys.hpp"
 
 #include <array>
 #include <variant>
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/scalar_text.hpp"
+#include "tunlab/scenario/scalar_text.hpp"
 
 namespace tunlab::scenario {
 

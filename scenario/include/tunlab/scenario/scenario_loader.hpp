@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 
 namespace tunlab::scenario {
 

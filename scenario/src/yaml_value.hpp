@@ -16,10 +16,10 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/input_limits.hpp"
-#include "tunlab/harness/scalar_text.hpp"
-#include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
+#include "tunlab/scenario/scalar_text.hpp"
+#include "tunlab/scenario/scenario_loader.hpp"
 
 namespace tunlab::scenario::detail {
 

@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report_json.hpp"
-#include "tunlab/harness/report.hpp"
+#include "tunlab/report/report.hpp"
 #include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/udp.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "tunlab/harness/scenario.hpp"
+#include "tunlab/scenario/scenario.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab::scenario {

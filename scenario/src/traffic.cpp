@@ -1,4 +1,4 @@
-#include "tunlab/harness/traffic.hpp"
+#include "tunlab/scenario/traffic.hpp"
 
 #include "tunlab/wire/packet_builder.hpp"
 

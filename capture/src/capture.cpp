@@ -4,7 +4,7 @@
 // record would carry wall-clock time; and why not pcap_dump: the digest is taken whether or not
 // --capture was given, over the very bytes written, so we assemble libpcap's file format (a
 // fixed, documented layout) ourselves and hash and write the same buffer. libpcap reads.
-#include "tunlab/harness/capture.hpp"
+#include "tunlab/capture/capture.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -26,8 +26,8 @@
 #include "compressed_spill.hpp"
 #include "plain_pcap_records.hpp"
 #include "read_ahead.hpp"
-#include "tunlab/harness/input_error.hpp"
-#include "tunlab/harness/input_limits.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
 #include "tunlab/wire/byte_order.hpp"
 #include "tunlab/wire/ethernet.hpp"
 #include "tunlab/wire/ipv4.hpp"

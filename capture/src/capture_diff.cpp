@@ -1,4 +1,4 @@
-#include "tunlab/harness/capture_diff.hpp"
+#include "tunlab/capture/capture_diff.hpp"
 
 #include <algorithm>
 #include <map>
@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/harness/capture.hpp"
-#include "tunlab/harness/input_error.hpp"
+#include "tunlab/capture/capture.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/wire/ipv4.hpp"
 
 namespace tunlab {
