@@ -16,6 +16,26 @@ void Loader::load_expectations(const Value& list) {
   }
 }
 
+namespace {
+
+// An ECN codepoint as a number or by its RFC 3168 name.
+std::uint8_t ecn_codepoint(const Value& v) {
+  static constexpr std::pair<std::string_view, std::uint8_t> kNames[] = {
+      {"not-ect", ecn::kNotEct}, {"ect1", ecn::kEct1}, {"ect0", ecn::kEct0}, {"ce", ecn::kCe}};
+  const std::string& text = v.scalar("an ECN codepoint 0..3 or not-ect, ect1, ect0, ce");
+  for (const auto& [name, codepoint] : kNames) {
+    if (text == name) {
+      return codepoint;
+    }
+  }
+  if (!parse_unsigned(text)) {
+    v.wrong("an ECN codepoint 0..3 or not-ect, ect1, ect0, ce");
+  }
+  return v.number_as<std::uint8_t>(0, 3);
+}
+
+}  // namespace
+
 HeaderMatch Loader::load_match(const Value& value) {
   const Map m(value, {"src", "dst", "proto", "ttl", "tos", "ecn", "dscp", "df", "length", "dst_port", "icmp_type",
                       "icmp_code", "icmp_mtu"});
@@ -38,7 +58,7 @@ HeaderMatch Loader::load_match(const Value& value) {
   }
   if (auto v = m.get("ttl")) h.ttl = v->number_as<std::uint8_t>();
   if (auto v = m.get("tos")) h.tos = v->number_as<std::uint8_t>();
-  if (auto v = m.get("ecn")) h.ecn = v->number_as<std::uint8_t>(0, 3);
+  if (auto v = m.get("ecn")) h.ecn = ecn_codepoint(*v);
   if (auto v = m.get("dscp")) h.dscp = v->number_as<std::uint8_t>(0, 63);
   if (auto v = m.get("df")) h.df = v->boolean();
   if (auto v = m.get("length")) h.total_length = v->number_as<std::uint16_t>(20, 65535);
