@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 
 namespace tunlab::cli {
 

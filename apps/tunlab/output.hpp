@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 
 namespace tunlab::cli {
 

@@ -19,6 +19,7 @@
 
 #include "report_json.hpp"
 #include "tunlab/report/report.hpp"
+#include "tunlab/scenario/expect_kind.hpp"
 #include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/udp.hpp"
@@ -28,7 +29,6 @@ namespace tunlab::report {
 namespace {
 
 using namespace detail;  // NOLINT(google-build-using-namespace): the report's own helpers
-using scenario::ExpectKind;
 using scenario::InterfaceKind;
 
 constexpr std::size_t kTimeBuckets = 120;  // histogram columns over the run's time
@@ -401,34 +401,14 @@ struct RunRecorder::Impl {
     const Ipv4View in = innermost(ip);
     const auto icmp =
         in.protocol() == ipproto::kIcmp && !in.is_fragment() ? IcmpView::parse(in.payload()) : std::nullopt;
+    // Only the lane's own host can be handed the packet here (delivery_hop).
+    const scenario::detail::HopCrossing crossing{
+        lane.label, ip, in, icmp,
+        delivery_hop(lane.host, lane, outgoing) ? std::string_view(lane.host) : std::string_view()};
     for (std::size_t i = 0; i < s.expectations.size(); ++i) {
       const scenario::Expectation& e = s.expectations[i];
-      bool match = false;
-      switch (e.kind) {
-        case ExpectKind::hop:
-          match = e.hop == lane.label && matches(e.outer, e.inner, ip.bytes());
-          break;
-        case ExpectKind::app_received:
-        case ExpectKind::ordering:
-          if (const auto ports = transport_ports(in.payload());
-              delivery_hop(e.host, lane, outgoing) &&
-              (in.protocol() == ipproto::kUdp || in.protocol() == ipproto::kTcp) && in.fragment_offset_bytes() == 0 &&
-              ports) {
-            match = !e.port || ports->dst == *e.port;
-          }
-          break;
-        case ExpectKind::app_icmp:
-          match = delivery_hop(e.host, lane, outgoing) && icmp && icmp->is_error() &&
-                  (!e.icmp_type || *e.icmp_type == icmp->type()) && (!e.icmp_code || *e.icmp_code == icmp->code()) &&
-                  (!e.icmp_mtu || *e.icmp_mtu == icmp->next_hop_mtu());
-          break;
-        case ExpectKind::app_echo_reply:
-          match = delivery_hop(e.host, lane, outgoing) && icmp && icmp->type() == icmp::kEchoReply;
-          break;
-        default:
-          break;
-      }
-      if (match) {
+      const auto report_hop = scenario::detail::expect_kind(e.kind).report_hop;
+      if (report_hop != nullptr && report_hop(e, crossing)) {
         hit.push_back(i);
       }
     }
@@ -531,9 +511,8 @@ struct RunRecorder::Impl {
     std::vector<std::size_t> hit;
     for (std::size_t i = 0; i < s.expectations.size(); ++i) {
       const scenario::Expectation& e = s.expectations[i];
-      DropReason known{};
-      const bool named = parse_drop_reason(why, known) && e.drops.count(known) != 0;
-      if (e.kind == ExpectKind::dropped && (e.dropped_total || named)) {
+      const auto report_drop = scenario::detail::expect_kind(e.kind).report_drop;
+      if (report_drop != nullptr && report_drop(e, why)) {
         hit.push_back(i);
         ++expect_hits[i];
       }
@@ -696,8 +675,7 @@ struct RunRecorder::Impl {
     for (std::size_t i = 0; i < s.expectations.size(); ++i) {
       const scenario::Expectation& e = s.expectations[i];
       Json j;
-      static constexpr const char* kKinds[] = {"app", "icmp", "echo", "hop", "dropped", "delivered", "ordering"};
-      j["kind"] = kKinds[static_cast<std::size_t>(e.kind)];
+      j["kind"] = std::string(scenario::detail::expect_kind(e.kind).report_name);
       if (!e.hop.empty()) {
         j["hop"] = e.hop;
       }

@@ -87,8 +87,9 @@
 //     - {at: right.app, port: 9000, in_order: true}
 //     - {hop: left-eth0, count: 10, outer: {...}, inner: {...}}
 //       # hop: HOST-INTERFACE. Match keys (all optional): src dst proto(number or
-//       # icmp|tcp|udp|ipip) ttl tos ecn(0..3) dscp(0..63) df length dst_port icmp_type icmp_code
-//       # icmp_mtu. inner = the header inside an IPIP packet.
+//       # icmp|tcp|udp|ipip) ttl tos dscp(0..63: tos >> 2) ecn(0..3 or not-ect|ect1|ect0|ce:
+//       # tos & 3) df length dst_port icmp_type icmp_code icmp_mtu. inner = the header inside
+//       # an IPIP packet.
 //     - {dropped: {encap-too-big-df: 1, total: 1}}   # names of drop_reason.hpp; total = all reasons
 //     - {delivered: 10, injected: 10}                # either or both
 //     # count (exact) or at_least; hop and icmp without either mean at_least: 1.

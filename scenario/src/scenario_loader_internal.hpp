@@ -4,7 +4,7 @@
 //   load_topology.cpp      hosts, links, tunnels, underlay MTUs; host/interface/link references
 //   load_faults.cpp        faults and changes
 //   load_traffic.cpp       traffic
-//   load_expectations.cpp  expectations
+//   load_expectations.cpp  expectations (what each kind reads: its expect_*.cpp, expect_kind.hpp)
 // Internal to tunlab_harness.
 #pragma once
 
@@ -17,12 +17,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "tunlab/scenario/expect_kind.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
 #include "yaml_value.hpp"
 
 namespace tunlab::scenario::detail {
 
-class Loader {
+// An ExpectLoader so that each kind of expectation reads its own keys (expect_kind.hpp).
+class Loader final : public ExpectLoader {
 public:
   Loader(const Source& source, Scenario& scenario) : source_(source), s_(scenario) {}
 
@@ -38,7 +40,11 @@ private:
   void load_traffic(const Value& list);
   void load_expectations(const Value& list);
   Expectation load_expectation(const Value& item);
+  const ExpectKindInfo& expectation_kind(const Value& item) const;
   HeaderMatch load_match(const Value& value);
+  const Scenario& scenario_so_far() const override;
+  const HostSpec& host_named_at(const Value& value, const std::string& name) override;
+  HeaderMatch header_match(const Value& value) override;
 
   HostSpec& host_named(const Value& value, const std::string& name);
   std::string host_names() const;

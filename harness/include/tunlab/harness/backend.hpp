@@ -16,7 +16,7 @@
 
 #include "tunlab/harness/applied_fault.hpp"
 #include "tunlab/harness/run_observer.hpp"
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 #include "tunlab/scenario/scenario.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 

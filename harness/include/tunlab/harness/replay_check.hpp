@@ -16,7 +16,7 @@
 
 #include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 
 namespace tunlab {
 

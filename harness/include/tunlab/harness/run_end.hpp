@@ -10,7 +10,7 @@
 
 #include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 
 namespace tunlab {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 #include "tunlab/scenario/scenario.hpp"
 #include "tunlab/wire/packet.hpp"
 

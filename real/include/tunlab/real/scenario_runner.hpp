@@ -17,7 +17,7 @@
 
 #include "tunlab/harness/backend.hpp"
 #include "tunlab/harness/run_observer.hpp"
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 #include "tunlab/scenario/scenario.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 

@@ -15,7 +15,7 @@
 
 #include "tunlab/capture/capture_diff.hpp"
 #include "tunlab/harness/run_observer.hpp"
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 #include "tunlab/scenario/scenario.hpp"
 
 namespace tunlab::report {

@@ -184,6 +184,7 @@ enum class ExpectKind {
   delivered,       // totals: delivered / injected
   ordering,        // at: host.app port: datagrams arrived in the order sent
 };
+inline constexpr std::size_t kExpectKindCount = 7;  // the values above; each has a descriptor (expect_kind.hpp)
 
 struct Expectation {
   ExpectKind kind = ExpectKind::app_received;

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/harness/run_result.hpp"
+#include "tunlab/scenario/run_result.hpp"
 #include "tunlab/scenario/scenario.hpp"
 #include "tunlab/sim/network.hpp"
 
