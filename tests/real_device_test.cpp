@@ -20,6 +20,8 @@
 namespace tunlab::real {
 namespace {
 
+using namespace tunlab::os;  // the Linux I/O under test moved to os/
+
 using rt::NsSocket;
 using rt::wait_readable;
 

@@ -34,6 +34,8 @@ extern char** environ;
 namespace tunlab::real {
 namespace {
 
+using namespace tunlab::os;  // the Linux I/O under test moved to os/
+
 using A = test::SeedAddresses;
 using rt::NsSocket;
 
@@ -290,6 +292,8 @@ TEST_F(RealTunnelTest, OversizeDfGetsFragNeededAtAppA) {
 
 namespace tunlab::real {
 namespace {
+
+using namespace tunlab::os;  // the Linux I/O under test moved to os/
 
 // The daemon (`tunlab tunnel`) run inside left for a bounded time: it creates its device in the
 // caller's namespace, stops on its own and prints one JSON line of counters.

@@ -15,6 +15,8 @@
 namespace tunlab::real {
 namespace {
 
+using namespace tunlab::os;  // the Linux I/O under test moved to os/
+
 using A = test::SeedAddresses;
 
 class RealUnderlayTest : public ::testing::Test {
