@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include <tins/tins.h>
 
 #include "test_packets.hpp"
@@ -187,7 +189,7 @@ TEST_F(TunnelEngineTest, CountsAWriteToADownDeviceAsDeviceDown) {
   const test::Bytes inner =
       test::make_udp_bytes(100, {.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")});
   EXPECT_CALL(underlay_, receive).WillOnce(ReceivePacket(test::wrap_outer(inner))).WillOnce(ReceiveNothing());
-  EXPECT_CALL(device_, write).WillOnce(Return(IoResult{IoStatus::device_down, 0, 0, 5}));
+  EXPECT_CALL(device_, write).WillOnce(Return(IoResult{IoStatus::device_down, 0, 0, EIO}));
   engine_.poll_underlay(0);
   EXPECT_EQ(engine_.counters().drops[DropReason::device_down], 1u);
   EXPECT_EQ(engine_.counters().device_write_errors, 1u);
@@ -211,7 +213,7 @@ public:
     for (std::size_t i = 0; i < packets.size(); ++i) {
       if (written.size() + failed == fail_at && failed == 0) {
         ++failed;
-        results[i] = IoResult{IoStatus::device_down, 0, 0, 5};
+        results[i] = IoResult{IoStatus::device_down, 0, 0, EIO};
         return i + 1;
       }
       written.push_back(packets[i].to_vector());

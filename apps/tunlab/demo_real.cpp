@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "demo.hpp"
 #include "tunlab/os/epoll_driver.hpp"
+#include "tunlab/os/fd.hpp"
 #include "tunlab/os/netlink.hpp"
 #include "tunlab/os/netns.hpp"
 #include "tunlab/os/privileges.hpp"
@@ -27,23 +28,6 @@
 namespace tunlab::cli {
 
 namespace {
-
-// Closes a socket opened inside the namespace.
-class Fd {
-public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
-private:
-  int fd_;
-};
 
 sockaddr_in sockaddr_of(Ipv4Address address, std::uint16_t port) {
   sockaddr_in sin{};
@@ -88,16 +72,14 @@ int run_demo_real(std::FILE* out) {
   os::Netns ns("demo");
   os::disable_ipv6(ns);
   std::unique_ptr<os::TunDevice> tun0;
-  int udp_fd = -1;
-  int icmp_fd = -1;
+  os::Fd udp;
+  os::Fd icmp;
   os::run_in(ns, [&] {
     tun0 = std::make_unique<os::TunDevice>(os::TunOptions{.name = "tun0"});
-    udp_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    icmp_fd = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+    udp.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    icmp.reset(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP));
   });
-  const Fd udp(udp_fd);
-  const Fd icmp(icmp_fd);
-  if (udp.get() < 0 || icmp.get() < 0) {
+  if (!udp || !icmp) {
     throw std::runtime_error("demo: cannot open app A's sockets in the namespace");
   }
   os::address_add(ns, "tun0", Ipv4Address("10.0.0.12"), 24);

@@ -1,8 +1,6 @@
 // tunlab run | replay | check.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,7 +14,7 @@
 #include "output.hpp"
 #include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/backend.hpp"
-#include "tunlab/harness/replay_check.hpp"
+#include "tunlab/harness/replay_run.hpp"
 #include "tunlab/harness/trace_printer.hpp"
 #include "tunlab/report/report.hpp"
 #include "tunlab/scenario/input_error.hpp"
@@ -122,45 +120,12 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   replay->add_option("--scenario", *replay_scenario, "Topology and expectations to replay into");
   add_common(*replay, *replay_options);
   replay->callback([&exit_code, replay_options, replay_file, replay_scenario] {
-    scenario::Scenario s =
-        replay_scenario->empty() ? scenario::seed_topology() : scenario::load_scenario_file(*replay_scenario);
-    if (replay_scenario->empty()) {
-      s.name = "replay-" + std::filesystem::path(*replay_file).stem().string();
-    }
-    // Read through first: a bad pcap is bad input (exit 2) before anything runs.
-    std::uint64_t count = 0;
-    for (PcapReader reader(*replay_file); reader.next();) {
-      ++count;
-    }
-    scenario::TrafficSpec traffic;
-    traffic.kind = scenario::TrafficKind::replay;
-    traffic.from = "left";
-    traffic.replay = *replay_file;
-    traffic.replay_records = count;
-    s.traffic.push_back(traffic);
-    const bool seed_topology = replay_scenario->empty();
-    if (seed_topology) {
-      scenario::Expectation all;
-      all.kind = scenario::ExpectKind::delivered;
-      all.name = "every replayed packet delivered";
-      all.delivered = count;
-      all.injected = count;
-      s.expectations.push_back(all);
-      scenario::Expectation hop;
-      hop.kind = scenario::ExpectKind::hop;
-      hop.name = "right-tun0 carries the replayed packets";
-      hop.hop = "right-tun0";
-      hop.at_least = count;
-      s.expectations.push_back(hop);
-    }
-    // Each packet must reach right-tun0 byte for byte as it was in the pcap.
+    const ReplayRun replay_run = make_replay_run(
+        *replay_file,
+        replay_scenario->empty() ? std::nullopt : std::optional(scenario::load_scenario_file(*replay_scenario)));
     BackendRunOptions options;
-    std::optional<ReplayCheck> check;
-    if (seed_topology) {
-      check.emplace(*replay_file, count);
-      options.observers.push_back(&*check);
-    }
-    exit_code = run_on_backend(s, *replay_options, std::move(options));
+    replay_run.add_to(options);
+    exit_code = run_on_backend(replay_run.scenario, *replay_options, std::move(options));
   });
 
   auto check_file = std::make_shared<std::string>();

@@ -32,7 +32,7 @@ struct TunnelArgs {
   std::string batched_io = "on";
   bool super_packets = false;
   std::optional<std::string> address;
-  std::string app = "ipip";
+  std::string app{AppRegistry::kDefaultApp};
   std::string min_pmtu = "552";
   std::string user = "nobody";
 };

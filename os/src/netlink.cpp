@@ -20,6 +20,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "tunlab/os/fd.hpp"
+
 namespace tunlab::os {
 
 namespace {
@@ -236,16 +238,12 @@ void sysctl_write(const Netns& ns, const std::string& key, const std::string& va
   run_in(ns, [&] {
     // /proc/sys/net resolves against the opening thread's namespace.
     const std::string path = "/proc/sys/" + key;
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
-      throw std::system_error(errno, std::generic_category(), "open " + path + " in namespace '" + ns.label() + "'");
-    }
-    const ssize_t n = ::write(fd, value.data(), value.size());
+    const Fd fd =
+        Fd::checked(::open(path.c_str(), O_WRONLY | O_CLOEXEC), "open " + path + " in namespace '" + ns.label() + "'");
+    const ssize_t n = ::write(fd.get(), value.data(), value.size());
     const int err = errno;
-    ::close(fd);
     if (n != static_cast<ssize_t>(value.size())) {
-      throw std::system_error(n < 0 ? err : EIO, std::generic_category(),
-                              "write '" + value + "' to " + path + " in namespace '" + ns.label() + "'");
+      throw_errno("write '" + value + "' to " + path + " in namespace '" + ns.label() + "'", n < 0 ? err : EIO);
     }
   });
 }
@@ -253,13 +251,10 @@ void sysctl_write(const Netns& ns, const std::string& key, const std::string& va
 std::string sysctl_read(const Netns& ns, const std::string& key) {
   return run_in(ns, [&] {
     const std::string path = "/proc/sys/" + key;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      throw std::system_error(errno, std::generic_category(), "open " + path + " in namespace '" + ns.label() + "'");
-    }
+    const Fd fd =
+        Fd::checked(::open(path.c_str(), O_RDONLY | O_CLOEXEC), "open " + path + " in namespace '" + ns.label() + "'");
     char buffer[256];
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    ::close(fd);
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
     std::string value(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
     while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) {
       value.pop_back();

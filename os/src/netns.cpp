@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <exception>
 #include <stdexcept>
-#include <system_error>
 
 #include "tunlab/os/netlink.hpp"
 
@@ -18,14 +17,10 @@ namespace tunlab::os {
 
 namespace {
 
-std::system_error sys_error(const std::string& what, int err = errno) {
-  return std::system_error(err, std::generic_category(), what);
-}
-
 ino_t inode_of_fd(int fd, const std::string& what) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    throw sys_error("fstat " + what);
+    throw_errno("fstat " + what);
   }
   return st.st_ino;
 }
@@ -35,7 +30,7 @@ ino_t inode_of_fd(int fd, const std::string& what) {
 ino_t current_netns_inode() {
   struct stat st {};
   if (::stat("/proc/thread-self/ns/net", &st) != 0) {
-    throw sys_error("stat /proc/thread-self/ns/net");
+    throw_errno("stat /proc/thread-self/ns/net");
   }
   return st.st_ino;
 }
@@ -44,16 +39,14 @@ Netns::Netns(std::string label) : label_(std::move(label)) {
   // unshare(CLONE_NEWNET) only moves the calling thread, so a throwaway thread creates the
   // namespace and hands back an fd; the thread's exit drops its own reference.
   std::exception_ptr failure;
-  int fd = -1;
+  Fd fd;
   std::thread creator([&] {
     try {
       if (::unshare(CLONE_NEWNET) != 0) {
-        throw sys_error("unshare(CLONE_NEWNET) for namespace '" + label_ + "' (needs CAP_SYS_ADMIN)");
+        throw_errno("unshare(CLONE_NEWNET) for namespace '" + label_ + "' (needs CAP_SYS_ADMIN)");
       }
-      fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-      if (fd < 0) {
-        throw sys_error("open /proc/thread-self/ns/net in namespace '" + label_ + "'");
-      }
+      fd = Fd::checked(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC),
+                       "open /proc/thread-self/ns/net in namespace '" + label_ + "'");
     } catch (...) {
       failure = std::current_exception();
     }
@@ -62,57 +55,23 @@ Netns::Netns(std::string label) : label_(std::move(label)) {
   if (failure) {
     std::rethrow_exception(failure);
   }
-  fd_ = fd;
-  try {
-    inode_ = inode_of_fd(fd_, "namespace '" + label_ + "'");
-    link_set_up(*this, "lo", true);
-  } catch (...) {
-    ::close(fd_);
-    fd_ = -1;
-    throw;
-  }
+  fd_ = std::move(fd);
+  inode_ = inode_of_fd(fd_.get(), "namespace '" + label_ + "'");
+  link_set_up(*this, "lo", true);
 }
 
-Netns::Netns(std::string label, int fd) : label_(std::move(label)), fd_(fd) {
-  try {
-    inode_ = inode_of_fd(fd_, "namespace '" + label_ + "'");
-  } catch (...) {
-    ::close(fd_);
-    throw;
-  }
+Netns::Netns(std::string label, Fd fd) : label_(std::move(label)), fd_(std::move(fd)) {
+  inode_ = inode_of_fd(fd_.get(), "namespace '" + label_ + "'");
 }
 
 Netns Netns::current(std::string label) {
-  const int fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    throw sys_error("open /proc/thread-self/ns/net for namespace '" + label + "'");
-  }
-  return Netns(std::move(label), fd);
-}
-
-Netns::~Netns() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-}
-
-Netns::Netns(Netns&& other) noexcept
-    : label_(std::move(other.label_)), fd_(std::exchange(other.fd_, -1)), inode_(other.inode_) {}
-
-Netns& Netns::operator=(Netns&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    label_ = std::move(other.label_);
-    fd_ = std::exchange(other.fd_, -1);
-    inode_ = other.inode_;
-  }
-  return *this;
+  Fd fd = Fd::checked(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC),
+                      "open /proc/thread-self/ns/net for namespace '" + label + "'");
+  return Netns(std::move(label), std::move(fd));
 }
 
 std::string Netns::proc_path() const {
-  return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_);
+  return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd_.get());
 }
 
 namespace detail {
@@ -125,7 +84,7 @@ void run_on_thread_in(const Netns& ns, const std::function<void()>& task) {
   std::thread worker([&] {
     try {
       if (::setns(ns.fd(), CLONE_NEWNET) != 0) {
-        throw sys_error("setns into namespace '" + ns.label() + "'");
+        throw_errno("setns into namespace '" + ns.label() + "'");
       }
       if (current_netns_inode() != ns.inode()) {
         throw std::logic_error("setns into namespace '" + ns.label() + "' did not take effect");

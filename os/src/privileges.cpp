@@ -12,6 +12,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "tunlab/os/fd.hpp"
+
 namespace tunlab::os {
 
 namespace {
@@ -68,8 +70,8 @@ std::optional<std::string> privilege_skip_reason() {
   if ((*caps & (1ULL << CAP_NET_RAW)) == 0) {
     return "needs CAP_NET_RAW for the raw IPPROTO_IPIP socket";
   }
-  const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
+  const Fd tun(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+  if (!tun) {
     const std::string error = std::strerror(errno);
     if (const auto mapping = user_namespace_mapping()) {
       return "/dev/net/tun not accessible from this user namespace (uid_map '" + *mapping + "'): " + error + " (" +
@@ -79,7 +81,6 @@ std::optional<std::string> privilege_skip_reason() {
     }
     return "/dev/net/tun not accessible: " + error + " (" + tun_node_mode() + ")";
   }
-  ::close(fd);
   return std::nullopt;
 }
 

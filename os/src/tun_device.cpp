@@ -62,7 +62,7 @@ IoStatus tun_errno_status(int err) {
 
 TunDevice::TunDevice(const TunOptions& options) : options_(options) {
   if (options_.queues == 0 || options_.queues > 256) {
-    throw std::system_error(EINVAL, std::generic_category(), "TunDevice: queues must be 1..256");
+    throw_errno("TunDevice: queues must be 1..256", EINVAL);
   }
   short flags = options_.kind == DeviceKind::tun ? IFF_TUN : IFF_TAP;
   if (!options_.packet_info) {

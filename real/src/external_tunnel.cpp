@@ -23,27 +23,14 @@
 
 #include <fmt/format.h>
 
+#include "tunlab/scenario/shell_quote.hpp"
+
 namespace tunlab::real {
 
 namespace {
 
 // IFF_LOWER_UP (carrier) from <linux/if.h>, which cannot be included beside <net/if.h>.
 constexpr unsigned kIffLowerUp = 1U << 16;
-
-// Shell-quotes `text` unless it is made of characters a shell takes literally.
-std::string shell_word(const std::string& text) {
-  const bool plain = !text.empty() && text.find_first_not_of(
-                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                          "0123456789_./-+:=@%,") == std::string::npos;
-  if (plain) {
-    return text;
-  }
-  std::string quoted = "'";
-  for (const char ch : text) {
-    quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  }
-  return quoted + "'";
-}
 
 std::string status_text(int status) {
   if (WIFEXITED(status)) {
@@ -158,7 +145,7 @@ std::string expand_tunnel_command(const scenario::TunnelSpec& tunnel, const scen
       {"inner", tunnel.config.inner_address.to_string()},
       {"host", tunnel.host},
       {"mtu", std::to_string(iface ? iface->mtu : 1500)},
-      {"scenario_dir", shell_word(s.file.parent_path().empty() ? std::string(".") : s.file.parent_path().string())},
+      {"scenario_dir", shell_quote(s.file.parent_path().empty() ? std::string(".") : s.file.parent_path().string())},
   };
   std::string out;
   const std::string& in = tunnel.command;

@@ -28,12 +28,9 @@ sockaddr_in to_sockaddr(Ipv4Address address, std::uint16_t port) {
   return sin;
 }
 
-int open_socket(int type, int protocol, const char* what) {
-  const int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-  if (fd < 0) {
-    os::throw_errno(std::string("socket for ") + what);
-  }
-  return fd;
+os::Fd open_socket(int type, int protocol, const char* what) {
+  return os::Fd::checked(::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol),
+                         std::string("socket for ") + what);
 }
 
 void bind_to(int fd, Ipv4Address address, std::uint16_t port) {
@@ -81,7 +78,7 @@ HostApps::HostApps(const os::Netns& ns, std::set<std::uint16_t> udp_ports, std::
     : ns_(ns), buffer_(65536) {
   os::run_in(ns_, [&] {
     for (const std::uint16_t port : udp_ports) {
-      const int fd = open_socket(SOCK_DGRAM, 0, "a UDP app");
+      const int fd = udp_sockets_.emplace_back(open_socket(SOCK_DGRAM, 0, "a UDP app")).get();
       udp_fds_.emplace(fd, port);
       // Sender sockets bind a specific address to the same port (a host may send from 40000 and
       // receive on 40000): both sides need SO_REUSEADDR.
@@ -89,9 +86,9 @@ HostApps::HostApps(const os::Netns& ns, std::set<std::uint16_t> udp_ports, std::
       set_int(fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");
       bind_to(fd, Ipv4Address("0.0.0.0"), port);
     }
-    icmp_fd_ = os::Fd(open_socket(SOCK_RAW, IPPROTO_ICMP, "the raw ICMP app socket"));
-    tcp_fd_ = os::Fd(open_socket(SOCK_RAW, IPPROTO_TCP, "the raw TCP app socket"));
-    raw_fd_ = os::Fd(open_socket(SOCK_RAW, IPPROTO_RAW, "the IP_HDRINCL app socket"));
+    icmp_fd_ = open_socket(SOCK_RAW, IPPROTO_ICMP, "the raw ICMP app socket");
+    tcp_fd_ = open_socket(SOCK_RAW, IPPROTO_TCP, "the raw TCP app socket");
+    raw_fd_ = open_socket(SOCK_RAW, IPPROTO_RAW, "the IP_HDRINCL app socket");
     // A filter that accepts nothing: tcp_v4_rcv runs socket filters before a listener answers,
     // so segments to these ports die silently after the raw socket has seen them.
     sock_filter drop_all{BPF_RET | BPF_K, 0, 0, 0};
@@ -110,12 +107,7 @@ HostApps::HostApps(const os::Netns& ns, std::set<std::uint16_t> udp_ports, std::
   });
 }
 
-HostApps::~HostApps() {
-  // The UDP sockets are keyed by their number for read(); the other sockets are os::Fd members.
-  for (const auto& [fd, port] : udp_fds_) {
-    ::close(fd);
-  }
-}
+HostApps::~HostApps() = default;
 
 std::vector<int> HostApps::fds() const {
   std::vector<int> out{icmp_fd_.get(), tcp_fd_.get()};
@@ -130,13 +122,14 @@ int HostApps::udp_sender(Ipv4Address src, std::uint16_t port) {
   if (const auto it = senders_.find(key); it != senders_.end()) {
     return it->second;
   }
-  const int fd = os::run_in(ns_, [&] {
-    const int s = open_socket(SOCK_DGRAM, 0, "a UDP sender");
-    set_int(s, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-    set_int(s, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");
-    bind_to(s, src, port);
+  os::Fd socket = os::run_in(ns_, [&] {
+    os::Fd s = open_socket(SOCK_DGRAM, 0, "a UDP sender");
+    set_int(s.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+    set_int(s.get(), IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR");
+    bind_to(s.get(), src, port);
     return s;
   });
+  const int fd = udp_sockets_.emplace_back(std::move(socket)).get();
   senders_.emplace(key, fd);
   udp_fds_.emplace(fd, port);
   return fd;

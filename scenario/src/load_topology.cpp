@@ -297,7 +297,9 @@ void Loader::load_tunnels(const Value& list) {
           m.missing(key, " (a new tunnel needs device, local and remote)");
         }
       }
-      s_.tunnels.push_back(TunnelSpec{host.name, "", TunnelConfig{}, "ipip", "", "", false});
+      TunnelSpec tunnel;
+      tunnel.host = host.name;
+      s_.tunnels.push_back(std::move(tunnel));
       underlay_mtu_given_.push_back(false);
       tunnel_values_.push_back(std::nullopt);
       index = s_.tunnels.size() - 1;

@@ -56,8 +56,8 @@ Scenario seed_topology(std::size_t wan_mtu) {
   right_tunnel.local = Ipv4Address("18.13.0.91");
   right_tunnel.remote = Ipv4Address("18.12.0.92");
   right_tunnel.inner_address = Ipv4Address("10.0.0.22");
-  s.tunnels = {{"left", "tun0", left_tunnel, "ipip", "", "", false},
-               {"right", "tun0", right_tunnel, "ipip", "", "", false}};
+  const std::string app(AppRegistry::kDefaultApp);
+  s.tunnels = {{"left", "tun0", left_tunnel, app, "", "", false}, {"right", "tun0", right_tunnel, app, "", "", false}};
   return s;
 }
 

@@ -1,5 +1,7 @@
 #include "tunlab/sim/sim_device.hpp"
 
+#include <cerrno>
+
 #include "tunlab/sim/host.hpp"
 #include "tunlab/sim/network.hpp"
 #include "tunlab/wire/ipv4.hpp"
@@ -87,12 +89,12 @@ IoResult SimDevice::write(ByteView bytes) {
 
 IoResult SimDevice::write_packet(Packet&& packet) {
   if (!up_) {
-    return {IoStatus::device_down, 0, 0, 5 /* EIO */};
+    return {IoStatus::device_down, 0, 0, EIO};
   }
   if (kind_ == DeviceKind::tun) {
     const std::uint8_t version = ip_version(packet.bytes());
     if (version != 4 && version != 6) {
-      return {IoStatus::invalid_packet, 0, 0, 22 /* EINVAL */};
+      return {IoStatus::invalid_packet, 0, 0, EINVAL};
     }
   }
   const std::size_t size = packet.size();
@@ -102,12 +104,12 @@ IoResult SimDevice::write_packet(Packet&& packet) {
 }
 
 IoResult SimDevice::write_gso(const Packet& packet) {
-  constexpr IoResult kRefused{IoStatus::invalid_packet, 0, 0, 22 /* EINVAL */};
+  constexpr IoResult kRefused{IoStatus::invalid_packet, 0, 0, EINVAL};
   if (!offloads_ || kind_ != DeviceKind::tun) {
     return kRefused;
   }
   if (!up_) {
-    return {IoStatus::device_down, 0, 0, 5 /* EIO */};
+    return {IoStatus::device_down, 0, 0, EIO};
   }
   // What virtio_net_hdr_to_skb and the TCP GSO path insist on before they take a super-packet:
   // TCP over IPv4, a segment size, and the checksum to complete at the TCP checksum field.

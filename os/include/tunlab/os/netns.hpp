@@ -19,6 +19,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "tunlab/os/fd.hpp"
+
 namespace tunlab::os {
 
 // The inode of the network namespace the calling thread is in (/proc/thread-self/ns/net).
@@ -33,24 +35,24 @@ public:
   // A handle on the calling thread's own namespace (nothing is created), so the netlink helpers
   // can configure where a daemon runs, e.g. `tunlab tunnel --address` inside `ip netns exec`.
   static Netns current(std::string label);
-  ~Netns();
-  Netns(Netns&& other) noexcept;
-  Netns& operator=(Netns&& other) noexcept;
+  ~Netns() = default;
+  Netns(Netns&& other) noexcept = default;
+  Netns& operator=(Netns&& other) noexcept = default;
   Netns(const Netns&) = delete;
   Netns& operator=(const Netns&) = delete;
 
   // An O_RDONLY fd on the namespace, valid while this object lives (for setns, IFLA_NET_NS_FD).
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   ino_t inode() const { return inode_; }
   const std::string& label() const { return label_; }
   // A path another process can pass to nsenter --net=... while this process is alive.
   std::string proc_path() const;
 
 private:
-  Netns(std::string label, int fd);
+  Netns(std::string label, Fd fd);
 
   std::string label_;
-  int fd_ = -1;
+  Fd fd_;
   ino_t inode_ = 0;
 };
 

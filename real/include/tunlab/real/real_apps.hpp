@@ -72,7 +72,8 @@ private:
   void read_udp(int fd, std::uint16_t port, const Handler& handler);
 
   const os::Netns& ns_;
-  std::map<int, std::uint16_t> udp_fds_;  // fd -> bound port
+  std::vector<os::Fd> udp_sockets_;       // the UDP sockets (listeners and senders)
+  std::map<int, std::uint16_t> udp_fds_;  // their fds -> bound port, for read()
   std::map<std::pair<std::uint32_t, std::uint16_t>, int> senders_;
   std::vector<os::Fd> tcp_listeners_;
   os::Fd icmp_fd_;

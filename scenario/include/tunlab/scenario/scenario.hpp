@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/drop_reason.hpp"
 #include "tunlab/tunnel/tunnel_config.hpp"
 #include "tunlab/wire/ipv4.hpp"
@@ -75,8 +76,8 @@ struct TunnelSpec {
   std::string host;
   std::string device;  // tun0
   TunnelConfig config;
-  std::string app = "ipip";  // the app B a runner builds for it, by registered name
-  std::string app_place;     // file:line:col of `app:`, for "unknown app" errors
+  std::string app{AppRegistry::kDefaultApp};  // the app B a runner builds for it, by registered name
+  std::string app_place;                      // file:line:col of `app:`, for "unknown app" errors
   // Real backend only, app B from outside tunlab: `command` is a program run in the host's
   // namespace (placeholders {dev} {local} {remote} {inner} {host} {mtu} {scenario_dir}), and
   // kernel_ipip (`app: kernel-ipip`) the kernel's own ipip device. The simulator runs `app`

@@ -37,7 +37,6 @@ private:
     std::vector<std::uint32_t> other_origins;
     std::size_t total_payload = 0;  // known once the fragment without MF arrives
     bool have_last = false;
-    std::uint16_t highest_offset = 0;
     std::vector<Packet> fragments;
   };
   bool complete(const Datagram& datagram) const;

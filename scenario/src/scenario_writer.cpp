@@ -1,4 +1,4 @@
-#include "scenario_writer.hpp"
+#include "tunlab/scenario/scenario_writer.hpp"
 
 #include <fstream>
 
@@ -8,7 +8,7 @@
 #include "tunlab/scenario/fault_keys.hpp"
 #include "tunlab/scenario/input_error.hpp"
 
-namespace tunlab::cli {
+namespace tunlab::scenario {
 
 namespace {
 
@@ -28,11 +28,10 @@ YAML::Node flow_list(const std::vector<std::uint64_t>& numbers) {
 }
 
 // Each fault's keys as the loader reads them back (fault_keys.hpp): the writer knows no key.
-YAML::Node fault_node(const std::string& what, const std::string& where,
-                      const std::vector<scenario::FaultSetting>& settings) {
+YAML::Node fault_node(const std::string& what, const std::string& where, const std::vector<FaultSetting>& settings) {
   YAML::Node node = flow_map();
   node[what] = where;
-  for (const scenario::FaultSetting& setting : settings) {
+  for (const FaultSetting& setting : settings) {
     const std::string key(setting.key);
     if (setting.text.empty()) {
       node[key] = flow_list(setting.packets);
@@ -43,21 +42,21 @@ YAML::Node fault_node(const std::string& what, const std::string& where,
   return node;
 }
 
-YAML::Node faults_node(const scenario::Scenario& s) {
+YAML::Node faults_node(const Scenario& s) {
   YAML::Node list(YAML::NodeType::Sequence);
-  for (const scenario::LinkFaultSpec& f : s.link_faults) {
-    list.push_back(fault_node("link", f.from.describe(), scenario::link_fault_settings(f)));
+  for (const LinkFaultSpec& f : s.link_faults) {
+    list.push_back(fault_node("link", f.from.describe(), link_fault_settings(f)));
   }
-  for (const scenario::DeviceFaultSpec& d : s.device_faults) {
-    list.push_back(fault_node("device", d.host + "." + d.device, scenario::device_fault_settings(d)));
+  for (const DeviceFaultSpec& d : s.device_faults) {
+    list.push_back(fault_node("device", d.host + "." + d.device, device_fault_settings(d)));
   }
   return list;
 }
 
 }  // namespace
 
-void write_scenario_with_faults(const std::filesystem::path& original, const scenario::Scenario& faults_from,
-                                std::uint64_t seed, const std::filesystem::path& out, const std::string& comment) {
+void write_scenario_with_faults(const std::filesystem::path& original, const Scenario& faults_from, std::uint64_t seed,
+                                const std::filesystem::path& out, const std::string& comment) {
   YAML::Node root = YAML::LoadFile(original.string());
   root.remove("faults");
   if (!faults_from.link_faults.empty() || !faults_from.device_faults.empty()) {
@@ -91,4 +90,4 @@ void write_scenario_with_faults(const std::filesystem::path& original, const sce
   }
 }
 
-}  // namespace tunlab::cli
+}  // namespace tunlab::scenario

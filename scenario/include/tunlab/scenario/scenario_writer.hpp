@@ -8,12 +8,12 @@
 
 #include "tunlab/scenario/scenario.hpp"
 
-namespace tunlab::cli {
+namespace tunlab::scenario {
 
 // Writes `original` (a YAML scenario file) to `out` with `faults:` replaced by the faults of
 // `faults_from` and `seed:` set to `seed`; `comment` (lines) goes on top. Relative replay paths
 // are rewritten to resolve from `out`'s folder. Throws InputError if `out` cannot be written.
-void write_scenario_with_faults(const std::filesystem::path& original, const scenario::Scenario& faults_from,
-                                std::uint64_t seed, const std::filesystem::path& out, const std::string& comment);
+void write_scenario_with_faults(const std::filesystem::path& original, const Scenario& faults_from, std::uint64_t seed,
+                                const std::filesystem::path& out, const std::string& comment);
 
-}  // namespace tunlab::cli
+}  // namespace tunlab::scenario
