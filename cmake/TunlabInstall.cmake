@@ -19,9 +19,11 @@ set_target_properties(tunlab PROPERTIES EXPORT_NAME tunlab)
 install(TARGETS tunlab_wire tunlab_tunnel tunlab_harness tunlab_sim tunlab_tins tunlab_pcap tunlab_crypto tunlab_zstd
         EXPORT tunlabTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tunlabTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
-install(TARGETS tunlab_real tunlab_cli EXPORT tunlabRealTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS tunlab_real tunlab_program tunlab_cli EXPORT tunlabRealTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tunlabRealTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
 install(TARGETS tunlab EXPORT tunlabProgramTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The clock shim for tunnel programs in the simulator: beside the binary, where tunlab looks for it.
+install(TARGETS tunlab_program_shim LIBRARY DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT tunlabProgramTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
 set(TUNLAB_HAS_TESTING OFF)
 if(TARGET tunlab_testing)

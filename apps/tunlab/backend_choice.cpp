@@ -1,12 +1,14 @@
 #include "backend_choice.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "tunlab/harness/input_error.hpp"
+#include "tunlab/program/program_app.hpp"
 #include "tunlab/real/real_backend.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 #include "tunlab/sim/sim_backend.hpp"
@@ -25,6 +27,20 @@ sim::Tracer make_tracer(std::FILE* out) {
   };
 }
 
+// `command:` tunnels in the simulator: the program itself, under the supervisor, with the clock
+// shim from beside this binary.
+sim::ProgramFactory program_factory() {
+  return [](const sim::ProgramLaunch& launch, const AppEnvironment& environment) {
+    program::ProgramSpec spec;
+    spec.host = launch.host;
+    spec.command_line = launch.command_line;
+    spec.seed = launch.seed;
+    std::error_code error;
+    spec.clock_shim = program::clock_shim_beside(std::filesystem::read_symlink("/proc/self/exe", error));
+    return program::make_program_app(spec, environment);
+  };
+}
+
 std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
   if (choice.name == "real") {
     std::function<void()> after_setup;
@@ -39,8 +55,8 @@ std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
     return std::make_unique<real::RealBackend>([](const std::string& text) { fmt::print(stderr, "note: {}\n", text); },
                                                std::move(after_setup));
   }
-  return std::make_unique<sim::SimBackend>(choice.trace ? make_tracer(choice.trace_to_stderr ? stderr : stdout)
-                                                        : sim::Tracer{});
+  return std::make_unique<sim::SimBackend>(
+      choice.trace ? make_tracer(choice.trace_to_stderr ? stderr : stdout) : sim::Tracer{}, program_factory());
 }
 
 }  // namespace

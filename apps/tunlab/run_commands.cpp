@@ -20,6 +20,7 @@
 #include "tunlab/harness/replay_check.hpp"
 #include "tunlab/harness/report.hpp"
 #include "tunlab/harness/scenario_loader.hpp"
+#include "tunlab/program/program_app.hpp"
 
 namespace tunlab::cli {
 
@@ -87,7 +88,18 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, BackendR
   }
   const auto recorder = recorder_for(s, o);
   options.observer = recorder.get();
-  return report(backend->run(s, options), o, recorder.get());
+  try {
+    return report(backend->run(s, options), o, recorder.get());
+  } catch (const program::ProgramRefused& e) {
+    throw InputError(e.what());  // one line, exit 2: the scenario asks for what cannot run here
+  } catch (const program::ProgramEnded& e) {
+    // The tunnel under test died or hung: the run failed, with the program's own words.
+    fmt::print(stderr, "tunlab: {}\n", e.what());
+    if (!e.output().empty()) {
+      fmt::print(stderr, "--- its output ---\n{}{}", e.output(), e.output().back() == '\n' ? "" : "\n");
+    }
+    return kExitFailed;
+  }
 }
 
 }  // namespace

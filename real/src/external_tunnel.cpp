@@ -30,21 +30,6 @@ namespace {
 // IFF_LOWER_UP (carrier) from <linux/if.h>, which cannot be included beside <net/if.h>.
 constexpr unsigned kIffLowerUp = 1U << 16;
 
-// Shell-quotes `text` unless it is made of characters a shell takes literally.
-std::string shell_word(const std::string& text) {
-  const bool plain = !text.empty() && text.find_first_not_of(
-                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                          "0123456789_./-+:=@%,") == std::string::npos;
-  if (plain) {
-    return text;
-  }
-  std::string quoted = "'";
-  for (const char ch : text) {
-    quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  }
-  return quoted + "'";
-}
-
 std::string status_text(int status) {
   if (WIFEXITED(status)) {
     return fmt::format("exited with status {}", WEXITSTATUS(status));
@@ -146,42 +131,6 @@ void create_persistent_tun(const Netns& ns, const std::string& name, bool tap) {
       throw_errno("TUNSETPERSIST " + name);
     }
   });
-}
-
-std::string expand_tunnel_command(const scenario::TunnelSpec& tunnel, const scenario::Scenario& s) {
-  const scenario::HostSpec* host = scenario::find_host(s, tunnel.host);
-  const scenario::InterfaceSpec* iface = host ? scenario::find_interface(*host, tunnel.device) : nullptr;
-  const std::pair<std::string_view, std::string> values[] = {
-      {"dev", tunnel.device},
-      {"local", tunnel.config.local.to_string()},
-      {"remote", tunnel.config.remote.to_string()},
-      {"inner", tunnel.config.inner_address.to_string()},
-      {"host", tunnel.host},
-      {"mtu", std::to_string(iface ? iface->mtu : 1500)},
-      {"scenario_dir", shell_word(s.file.parent_path().empty() ? std::string(".") : s.file.parent_path().string())},
-  };
-  std::string out;
-  const std::string& in = tunnel.command;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '{') {
-      const std::size_t close = in.find('}', i);
-      const std::string_view name = std::string_view(in).substr(i + 1, close == std::string::npos ? 0 : close - i - 1);
-      bool found = false;
-      for (const auto& [key, value] : values) {
-        if (close != std::string::npos && key == name) {
-          out += value;
-          i = close;
-          found = true;
-          break;
-        }
-      }
-      if (found) {
-        continue;
-      }
-    }
-    out += in[i];
-  }
-  return out;
 }
 
 ExternalTunnel::ExternalTunnel(const Netns& ns, std::string host, std::string device, std::string command)

@@ -251,7 +251,7 @@ std::string describe_packet(ByteView bytes) {
 
 RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(s.seed);
-  std::unique_ptr<Network> network = Network::from_scenario(s, seed, options.apps);
+  std::unique_ptr<Network> network = Network::from_scenario(s, seed, options.apps, options.programs);
   // Captures exist for the digest and for files asked for; without either, nothing records them.
   std::optional<CaptureRecorder> recorder;
   if (options.digest || options.capture_dir) {

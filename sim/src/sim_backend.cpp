@@ -36,6 +36,7 @@ RunSummary SimBackend::run(const scenario::Scenario& scenario, const BackendRunO
   run.observer = options.observer;
   run.apps = options.apps;
   run.digest = options.digest;
+  run.programs = programs_;
   run.pre_run = [&options](Network& network) {
     for (const HopWatch& watch : options.watches) {
       const bool known = network.observe_hop(

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "tunlab/harness/scenario.hpp"
+#include "tunlab/harness/tunnel_command.hpp"
 #include "tunlab/real/fd.hpp"
 #include "tunlab/real/netns.hpp"
 
@@ -29,8 +30,8 @@ namespace tunlab::real {
 // so a program can attach to it by name. It vanishes with the namespace.
 void create_persistent_tun(const Netns& ns, const std::string& name, bool tap);
 
-// The command line with its placeholders filled in.
-std::string expand_tunnel_command(const scenario::TunnelSpec& tunnel, const scenario::Scenario& scenario);
+// The command line with its placeholders filled in (shared with the simulator's program runner).
+using scenario::expand_tunnel_command;
 
 class ExternalTunnel {
 public:

@@ -29,6 +29,8 @@ struct RunOptions {
   PostRun post_run;
   // Where tunnels' apps come from (nullptr: the apps tunlab ships). Not owned; outlives the run.
   const AppRegistry* apps = nullptr;
+  // Runs each `command:` tunnel's program (empty: such a scenario is refused).
+  ProgramFactory programs;
   // Off: no digest in the summary, and no capture recorded unless capture_dir is set
   // (BackendRunOptions::digest).
   bool digest = true;

@@ -2,14 +2,17 @@
 #pragma once
 
 #include "tunlab/harness/backend.hpp"
+#include "tunlab/sim/program_factory.hpp"
 #include "tunlab/sim/trace_tap.hpp"
 
 namespace tunlab::sim {
 
 class SimBackend final : public Backend {
 public:
-  // `tracer`: the per-hop trace (tunlab --trace), if wanted.
-  explicit SimBackend(Tracer tracer = {}) : tracer_(std::move(tracer)) {}
+  // `tracer`: the per-hop trace (tunlab --trace), if wanted; `programs`: what runs `command:`
+  // tunnels (empty: they are refused).
+  explicit SimBackend(Tracer tracer = {}, ProgramFactory programs = {})
+      : tracer_(std::move(tracer)), programs_(std::move(programs)) {}
   std::string_view name() const override { return "sim"; }
   std::optional<std::string> unavailable() const override { return std::nullopt; }
   // Every run builds its own Network; the scenario is only read.
@@ -18,6 +21,7 @@ public:
 
 private:
   Tracer tracer_;
+  ProgramFactory programs_;
 };
 
 }  // namespace tunlab::sim
