@@ -1,6 +1,8 @@
 #include "backend_choice.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -37,6 +39,10 @@ sim::ProgramFactory program_factory() {
     spec.seed = launch.seed;
     std::error_code error;
     spec.clock_shim = program::clock_shim_beside(std::filesystem::read_symlink("/proc/self/exe", error));
+    // The wall-clock bound on a program that never blocks; tests shorten it to see it fire.
+    if (const char* watchdog = std::getenv("TUNLAB_PROGRAM_WATCHDOG_MS"); watchdog != nullptr && *watchdog != '\0') {
+      spec.watchdog = std::chrono::milliseconds(std::strtoll(watchdog, nullptr, 10));
+    }
     return program::make_program_app(spec, environment);
   };
 }
