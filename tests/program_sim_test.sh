@@ -5,6 +5,8 @@
 #   python_seed     examples/external-ipip (Python) passes; five runs, one digest; the program's
 #                   own counters in the summary; as root, the same digest with tunlab itself as 65534
 #   c_ipip          examples/c-ipip (C, epoll, outer TTL 17) passes, with its own wire; five runs, one digest
+#   absorbed        c-ipip dropping every third packet by policy: the two it took and never sent are
+#                   reported as absorbed-by-program, and the run passes its accounting
 #   refuse_socket   a program opening a TCP socket: exit 2, one line naming socket(AF_INET, SOCK_STREAM, 0)
 #   refuse_thread   a program starting a thread: exit 2, one line naming clone
 #   crash           a program that exits 3 after printing: exit 1, its status and its output shown
@@ -83,6 +85,19 @@ PY
       [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
     fi
     echo "PASS [$case]: digest ${seen[0]} five times"
+    ;;
+  absorbed)
+    export PATH="$c_ipip_dir:$PATH"
+    "$tunlab" run "$src/examples/c-ipip/seed-c-ipip-drops.yaml" --json >"$tmp/run.json" 2>"$tmp/run.err" ||
+      fail "exit $?: $(cat "$tmp/run.err") $(cat "$tmp/run.json")"
+    python3 - "$tmp/run.json" <<'PY' || fail "the drops are not accounted as absorbed-by-program: $(cat "$tmp/run.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["dropped"] == {"absorbed-by-program": 2}, s["dropped"]
+assert s["injected"] == 6 and s["delivered"] == 4, s
+assert not s.get("invariant_violations"), s["invariant_violations"]
+PY
+    echo "PASS [$case]"
     ;;
   refuse_socket)
     yaml=$(scenario tcp 'python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM)\"')

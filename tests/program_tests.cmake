@@ -4,7 +4,7 @@
 tunlab_add_test(program_app_test scenario program_app_test.cpp)
 target_link_libraries(program_app_test PRIVATE tunlab_program)
 add_dependencies(program_app_test tunlab_program_shim)
-foreach(case python_seed c_ipip refuse_socket refuse_thread crash signal hang no_stray)
+foreach(case python_seed c_ipip absorbed refuse_socket refuse_thread crash signal hang no_stray)
   add_test(NAME program_sim_${case}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/program_sim_test.sh $<TARGET_FILE:tunlab> ${PROJECT_SOURCE_DIR}
                    $<TARGET_FILE_DIR:c-ipip> ${case})

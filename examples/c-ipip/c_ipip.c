@@ -4,7 +4,10 @@
  * IP_HDRINCL): the TTL comes from IP_TTL, TOS and DF are copied from each inner packet through
  * IP_TOS and IP_MTU_DISCOVER. One epoll loop, nonblocking descriptors, one thread.
  *
- *   c-ipip --dev tun0 --local 18.12.0.92 --remote 18.13.0.91 [--ttl 17]
+ *   c-ipip --dev tun0 --local 18.12.0.92 --remote 18.13.0.91 [--ttl 17] [--drop-every N]
+ *
+ * --drop-every N is a drop policy for tests: every Nth packet read from the device is not sent
+ * (the simulator reports it as absorbed-by-program).
  *
  * It attaches to an existing TUN device by name (the runner made it). SIGTERM or SIGINT: exit 0.
  */
@@ -32,7 +35,7 @@ static void on_signal(int signum) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N]\n");
+  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N] [--drop-every N]\n");
   exit(2);
 }
 
@@ -43,6 +46,8 @@ struct tunnel {
   struct in_addr remote;
   int tos;  /* the IP_TOS the socket has now */
   int pmtu; /* the IP_MTU_DISCOVER the socket has now */
+  int drop_every;
+  unsigned long read_count;
 };
 
 /* device -> network: the kernel adds the outer header with the socket's options, which follow
@@ -59,6 +64,9 @@ static void encapsulate(struct tunnel* t) {
     }
     if (n < 20 || (packet[0] >> 4) != 4) {
       continue; /* IPv6 or runt: not ours to carry */
+    }
+    if (t->drop_every > 0 && ++t->read_count % (unsigned long)t->drop_every == 0) {
+      continue;
     }
     const int tos = packet[1];
     const int pmtu = (packet[6] & 0x40) ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
@@ -102,6 +110,7 @@ int main(int argc, char** argv) {
   const char* local = NULL;
   const char* remote = NULL;
   int ttl = 17;
+  int drop_every = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--dev") == 0) {
       dev = argv[i + 1];
@@ -111,11 +120,13 @@ int main(int argc, char** argv) {
       remote = argv[i + 1];
     } else if (strcmp(argv[i], "--ttl") == 0) {
       ttl = atoi(argv[i + 1]);
+    } else if (strcmp(argv[i], "--drop-every") == 0) {
+      drop_every = atoi(argv[i + 1]);
     } else {
       usage();
     }
   }
-  struct tunnel t = {.tos = 0, .pmtu = -1};
+  struct tunnel t = {.tos = 0, .pmtu = -1, .drop_every = drop_every};
   if (dev == NULL || local == NULL || remote == NULL || inet_pton(AF_INET, local, &t.local) != 1 ||
       inet_pton(AF_INET, remote, &t.remote) != 1 || ttl < 1 || ttl > 255) {
     usage();

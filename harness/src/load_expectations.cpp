@@ -273,9 +273,10 @@ Expectation Loader::load_expectation(const Value& item) {
       for (std::size_t i = 0; i < kDropReasonCount; ++i) {
         names.push_back(to_string(static_cast<DropReason>(i)));
       }
-      // Apps other than tunlab's engine name their own drops; their names cannot be checked here.
-      const bool other_apps =
-          std::any_of(s_.tunnels.begin(), s_.tunnels.end(), [](const TunnelSpec& t) { return t.app != "ipip"; });
+      // Apps other than tunlab's engine (programs included) name their own drops; their names
+      // cannot be checked here.
+      const bool other_apps = std::any_of(s_.tunnels.begin(), s_.tunnels.end(),
+                                          [](const TunnelSpec& t) { return t.app != "ipip" || !t.command.empty(); });
       std::vector<std::string> app_names;
       if (other_apps && dropped.node().IsMap()) {
         for (const auto& entry : dropped.node()) {

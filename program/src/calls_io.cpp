@@ -85,6 +85,24 @@ std::uint32_t Supervisor::take_origin(std::deque<HeldPacket>& held, const std::v
   return origin;
 }
 
+void Supervisor::report_held() {
+  drain_underlay();
+  for (Packet& packet : received_) {
+    if (packet.origin != 0) {
+      env_.drops.dropped(packet, "absorbed-by-program");
+    }
+  }
+  received_.clear();
+  for (std::deque<HeldPacket>* held : {&from_device_, &from_underlay_}) {
+    for (const HeldPacket& h : *held) {
+      Packet packet(ByteView(h.inner.data(), h.inner.size()));
+      packet.origin = h.origin;
+      env_.drops.dropped(packet, "absorbed-by-program");
+    }
+    held->clear();
+  }
+}
+
 void Supervisor::drain_underlay() {
   Packet packet;
   UnderlayError error;

@@ -18,6 +18,7 @@ public:
   void on_underlay_readable(std::int64_t now_ns) override { supervisor_.run(now_ns); }
   std::int64_t next_deadline_ns() const override { return supervisor_.deadline(); }
   void on_timer(std::int64_t now_ns) override { supervisor_.run(now_ns); }
+  void on_run_end(std::int64_t /*now_ns*/) override { supervisor_.report_held(); }
   AppCounters counters(std::int64_t /*now_ns*/) const override { return supervisor_.counters(); }
 
 private:

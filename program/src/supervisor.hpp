@@ -73,6 +73,9 @@ public:
   void run(std::int64_t now_ns);
   std::int64_t deadline() const { return waiting_ ? waiting_->deadline : AppB::kNoDeadline; }
   AppCounters counters() const;
+  // The run is over: every packet the program took and did not pass on (read from the device or
+  // the socket, or still in its socket's queue) is reported as absorbed by the program.
+  void report_held();
 
 private:
   struct Waiting {

@@ -163,6 +163,12 @@ void Network::after_app_call(HostedApp& hosted) {
   });
 }
 
+void Network::end_apps() {
+  for (const auto& hosted : apps_) {
+    hosted->app->on_run_end(now());
+  }
+}
+
 AppB* Network::find_tunnel(const std::string& host_name) {
   for (const auto& hosted : apps_) {
     if (hosted->host == host_name) {

@@ -321,6 +321,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
     options.pre_run(*network);
   }
   network->run(s.run_until_ns > 0 ? s.run_until_ns : Network::kForever);
+  network->end_apps();  // what apps still hold is reported before the accounting is judged
 
   RunSummary summary;
   summary.scenario = s.name;

@@ -70,6 +70,8 @@ public:
                    const scenario::DeviceFaultSpec* faults = nullptr, const ProgramFactory* programs = nullptr,
                    const ProgramLaunch* program = nullptr);
   AppB* find_tunnel(const std::string& host);
+  // After the run: tells every app the run is over (AppB::on_run_end), in tunnel order.
+  void end_apps();
 
   EventQueue& events() { return events_; }
   // Keeps `thing` alive as long as the network (e.g. a traffic source its events point at).
