@@ -217,6 +217,7 @@ Outcome Supervisor::on_read(const seccomp_notif& call, SimFile& file, const std:
   }
   if (msghdr_out != 0) {
     auto msg = memory_.get<msghdr>(msghdr_out);
+    check_valid(call);
     if (msg) {
       if (msg->msg_name != nullptr && msg->msg_namelen >= sizeof(source)) {
         (void)memory_.put(reinterpret_cast<std::uint64_t>(msg->msg_name), source);
