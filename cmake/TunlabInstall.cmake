@@ -19,9 +19,11 @@ set_target_properties(tunlab PROPERTIES EXPORT_NAME tunlab)
 install(TARGETS tunlab_wire tunlab_tunnel tunlab_scenario tunlab_capture tunlab_harness tunlab_report tunlab_sim tunlab_tins tunlab_pcap tunlab_crypto tunlab_zstd
         EXPORT tunlabTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tunlabTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
-install(TARGETS tunlab_os tunlab_real tunlab_cli EXPORT tunlabRealTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS tunlab_os tunlab_real tunlab_program tunlab_cli EXPORT tunlabRealTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tunlabRealTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
 install(TARGETS tunlab EXPORT tunlabProgramTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The clock shim for tunnel programs in the simulator: beside the binary, where tunlab looks for it.
+install(TARGETS tunlab_program_shim LIBRARY DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT tunlabProgramTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
 set(TUNLAB_HAS_TESTING OFF)
 if(TARGET tunlab_testing)
@@ -30,7 +32,7 @@ if(TARGET tunlab_testing)
   install(EXPORT tunlabTestingTargets NAMESPACE tunlab:: DESTINATION ${TUNLAB_CMAKE_DIR})
   install(DIRECTORY testing/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endif()
-install(DIRECTORY wire/include/ tunnel/include/ scenario/include/ capture/include/ harness/include/ report/include/ sim/include/ os/include/ real/include/ apps/tunlab/include/
+install(DIRECTORY wire/include/ tunnel/include/ scenario/include/ capture/include/ harness/include/ report/include/ sim/include/ os/include/ program/include/ real/include/ apps/tunlab/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 install(DIRECTORY scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tunlab/scenarios FILES_MATCHING PATTERN "*.yaml"

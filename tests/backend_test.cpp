@@ -123,6 +123,19 @@ TEST(Backend, RunsOneAtATimeUnlessItSaysOtherwise) {
   EXPECT_FALSE(Minimal().concurrent_runs());
 }
 
+TEST(SimBackend, RefusesTheKernelsIpipDeviceRatherThanRunTunlabsEngineInItsPlace) {
+  const sim::SimBackend backend;
+  scenario::Scenario s = test::seed_udp_line(1, 1'000'000);
+  s.tunnels.back().kernel_ipip = true;
+  s.tunnels.back().app = "kernel-ipip";
+  try {
+    backend.run(s, {});
+    FAIL() << "the simulator ran a kernel-ipip tunnel";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("kernel-ipip is the kernel's own ipip device"));
+  }
+}
+
 TEST(SimBackend, AWatchOnAnInterfaceTheScenarioLacksIsRefused) {
   const sim::SimBackend backend;
   BackendRunOptions options;

@@ -17,7 +17,7 @@ add_test(NAME real_run_sigkill_leaves_nothing
                  ${PROJECT_SOURCE_DIR}/scenarios/seed-vpn.yaml)
 set_tests_properties(real_run_sigkill_leaves_nothing PROPERTIES LABELS root SKIP_RETURN_CODE 77 TIMEOUT 60)
 # App B as an external program: examples/external-ipip's Python IPIP tunnel on both ends, on real
-# namespaces, against the simulator's run of tunlab's engine (captures must agree).
+# namespaces, against the simulator's run of the same program (captures must agree).
 add_test(NAME real_vs_sim_external_ipip
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/real_vs_sim_test.sh $<TARGET_FILE:tunlab>
                  ${PROJECT_SOURCE_DIR}/examples/external-ipip/seed-external.yaml)

@@ -1,10 +1,15 @@
 #include "backend_choice.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 
 #include <fmt/format.h>
+
+#include "tunlab/program/program_app.hpp"
 
 #include "tunlab/real/real_backend.hpp"
 #include "tunlab/scenario/input_error.hpp"
@@ -13,6 +18,24 @@
 namespace tunlab::cli {
 
 namespace {
+
+// `command:` tunnels in the simulator: the program itself, under the supervisor, with the clock
+// shim from beside this binary.
+sim::ProgramFactory program_factory() {
+  return [](const sim::ProgramLaunch& launch, const AppEnvironment& environment) {
+    program::ProgramSpec spec;
+    spec.host = launch.host;
+    spec.command_line = launch.command_line;
+    spec.seed = launch.seed;
+    std::error_code error;
+    spec.clock_shim = program::clock_shim_beside(std::filesystem::read_symlink("/proc/self/exe", error));
+    // The wall-clock bound on a program that never blocks; tests shorten it to see it fire.
+    if (const char* watchdog = std::getenv("TUNLAB_PROGRAM_WATCHDOG_MS"); watchdog != nullptr && *watchdog != '\0') {
+      spec.watchdog = std::chrono::milliseconds(std::strtoll(watchdog, nullptr, 10));
+    }
+    return program::make_program_app(spec, environment);
+  };
+}
 
 std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
   if (choice.name == "real") {
@@ -28,7 +51,7 @@ std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
     return std::make_unique<real::RealBackend>([](const std::string& text) { fmt::print(stderr, "note: {}\n", text); },
                                                std::move(after_setup));
   }
-  return std::make_unique<sim::SimBackend>();
+  return std::make_unique<sim::SimBackend>(program_factory());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "tunlab/harness/backend.hpp"
 #include "tunlab/harness/replay_run.hpp"
 #include "tunlab/harness/trace_printer.hpp"
+#include "tunlab/program/program_app.hpp"
 #include "tunlab/report/report.hpp"
 #include "tunlab/scenario/input_error.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
@@ -90,7 +91,18 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, BackendR
   if (o.trace) {
     options.observers.push_back(&trace);
   }
-  return report(backend->run(s, options), o, recorder.get());
+  try {
+    return report(backend->run(s, options), o, recorder.get());
+  } catch (const program::ProgramRefused& e) {
+    throw InputError(e.what());  // one line, exit 2: the scenario asks for what cannot run here
+  } catch (const program::ProgramEnded& e) {
+    // The tunnel under test died or hung: the run failed, with the program's own words.
+    fmt::print(stderr, "tunlab: {}\n", e.what());
+    if (!e.output().empty()) {
+      fmt::print(stderr, "--- its output ---\n{}{}", e.output(), e.output().back() == '\n' ? "" : "\n");
+    }
+    return kExitFailed;
+  }
 }
 
 }  // namespace

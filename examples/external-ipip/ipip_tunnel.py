@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An IPIP (RFC 2003) tunnel end in plain Python, written independently of tunlab, so a scenario
-can check tunlab's engine against it (sim: tunlab's engine; real: this program) and check that an
-external program works as app B.
+can check tunlab's engine against it and check that an external program works as app B, on real
+namespaces and in the simulator (which runs this very program under its supervisor).
 
 It attaches to an existing TUN device (the runner made it persistent) and moves packets:
   device -> outer IPv4 header (src local, dst remote, protocol 4, TTL 64, TOS and DF copied from

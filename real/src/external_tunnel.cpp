@@ -135,42 +135,6 @@ void create_persistent_tun(const os::Netns& ns, const std::string& name, bool ta
   });
 }
 
-std::string expand_tunnel_command(const scenario::TunnelSpec& tunnel, const scenario::Scenario& s) {
-  const scenario::HostSpec* host = scenario::find_host(s, tunnel.host);
-  const scenario::InterfaceSpec* iface = host ? scenario::find_interface(*host, tunnel.device) : nullptr;
-  const std::pair<std::string_view, std::string> values[] = {
-      {"dev", tunnel.device},
-      {"local", tunnel.config.local.to_string()},
-      {"remote", tunnel.config.remote.to_string()},
-      {"inner", tunnel.config.inner_address.to_string()},
-      {"host", tunnel.host},
-      {"mtu", std::to_string(iface ? iface->mtu : 1500)},
-      {"scenario_dir", shell_quote(s.file.parent_path().empty() ? std::string(".") : s.file.parent_path().string())},
-  };
-  std::string out;
-  const std::string& in = tunnel.command;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '{') {
-      const std::size_t close = in.find('}', i);
-      const std::string_view name = std::string_view(in).substr(i + 1, close == std::string::npos ? 0 : close - i - 1);
-      bool found = false;
-      for (const auto& [key, value] : values) {
-        if (close != std::string::npos && key == name) {
-          out += value;
-          i = close;
-          found = true;
-          break;
-        }
-      }
-      if (found) {
-        continue;
-      }
-    }
-    out += in[i];
-  }
-  return out;
-}
-
 ExternalTunnel::ExternalTunnel(const os::Netns& ns, std::string host, std::string device, std::string command)
     : ns_(ns), host_(std::move(host)), device_(std::move(device)), command_(std::move(command)) {
   // Everything the child needs is made before fork: after it, only async-signal-safe calls.

@@ -22,8 +22,9 @@ void parse(const Map& m, ExpectLoader& loader, Expectation& e) {
   }
   // Apps other than tunlab's engine name their own drops; their names cannot be checked here.
   const std::vector<TunnelSpec>& tunnels = loader.scenario_so_far().tunnels;
-  const bool other_apps = std::any_of(tunnels.begin(), tunnels.end(),
-                                      [](const TunnelSpec& t) { return t.app != AppRegistry::kDefaultApp; });
+  const bool other_apps = std::any_of(tunnels.begin(), tunnels.end(), [](const TunnelSpec& t) {
+    return t.app != AppRegistry::kDefaultApp || !t.command.empty();
+  });
   std::vector<std::string> app_names;
   if (other_apps && dropped.node().IsMap()) {
     for (const auto& entry : dropped.node()) {

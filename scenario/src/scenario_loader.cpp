@@ -35,9 +35,10 @@
 //       app: ipip             # the app B to run (default ipip: tunlab's engine; others are
 //                             #   registered by the program that runs the scenario). kernel-ipip:
 //                             #   on real, the kernel's ipip device (the simulator runs ipip)
-//       command: "my-vpn --dev {dev} --local {local} --remote {remote}"   # instead of app: on
-//                             #   real, app B is this program, run in the host's namespace;
-//                             #   also {inner} {host} {mtu} {scenario_dir}. Sim runs ipip.
+//       command: "my-vpn --dev {dev} --local {local} --remote {remote}"   # instead of app: app B
+//                             #   is this program (real: in the host's namespace; sim: under
+//                             #   the supervisor, docs/programs-in-the-simulator.md);
+//                             #   also {inner} {host} {mtu} {scenario_dir}.
 //       device: tun0          # required for new tunnels; a tun or tap interface of the host
 //       local: 18.12.0.92     # required for new tunnels; an address of the host
 //       remote: 18.13.0.91    # required for new tunnels

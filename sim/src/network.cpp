@@ -1,9 +1,13 @@
 #include "tunlab/sim/network.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/tunnel_command.hpp"
 #include "tunlab/wire/tcp_offload.hpp"
 
 namespace tunlab::sim {
@@ -96,7 +100,8 @@ struct Network::HostedApp final : DropReporter {
 };
 
 AppB& Network::add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& apps,
-                          const scenario::DeviceFaultSpec* faults) {
+                          const scenario::DeviceFaultSpec* faults, const ProgramFactory* programs,
+                          const ProgramLaunch* program) {
   Host& h = host(spec.host);
   const std::size_t index = interface_index(h, spec.device);
   SimDevice* device = h.interface(index).device;
@@ -122,7 +127,9 @@ AppB& Network::add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& a
     app_device = hosted->faulty.get();
   }
   try {
-    hosted->app = apps.build(spec.app, AppEnvironment{spec.config, *app_device, underlay, *hosted});
+    const AppEnvironment environment{spec.config, *app_device, underlay, *hosted};
+    hosted->app = program != nullptr && programs != nullptr && *programs ? (*programs)(*program, environment)
+                                                                         : apps.build(spec.app, environment);
   } catch (const std::invalid_argument& e) {
     throw InputError((spec.app_place.empty() ? "" : spec.app_place + ": ") + "tunnels: " + e.what());
   }
@@ -156,6 +163,12 @@ void Network::after_app_call(HostedApp& hosted) {
   });
 }
 
+void Network::end_apps() {
+  for (const auto& hosted : apps_) {
+    hosted->app->on_run_end(now());
+  }
+}
+
 AppB* Network::find_tunnel(const std::string& host_name) {
   for (const auto& hosted : apps_) {
     if (hosted->host == host_name) {
@@ -166,7 +179,7 @@ AppB* Network::find_tunnel(const std::string& host_name) {
 }
 
 std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std::uint64_t seed,
-                                                const AppRegistry* apps) {
+                                                const AppRegistry* apps, const ProgramFactory& programs) {
   auto network = std::make_unique<Network>(seed);
   for (const scenario::HostSpec& spec : s.hosts) {
     Host& h = network->add_host(spec.name, spec.forwarding);
@@ -185,8 +198,29 @@ std::unique_ptr<Network> Network::from_scenario(const scenario::Scenario& s, std
     network->add_link(link);
   }
   for (const scenario::TunnelSpec& tunnel : s.tunnels) {
+    if (tunnel.kernel_ipip) {
+      // The kernel's own ipip device has no simulated twin; tunlab's engine in its place would
+      // be a green run of something the scenario did not ask for.
+      throw InputError(
+          fmt::format("tunnel on {}: app kernel-ipip is the kernel's own ipip device: the simulator "
+                      "cannot run it (--backend real)",
+                      tunnel.host));
+    }
+    std::optional<ProgramLaunch> program;
+    if (!tunnel.command.empty()) {
+      // The program itself or nothing: running another app in its place would test something else.
+      const std::string line = scenario::expand_tunnel_command(tunnel, s);
+      if (!programs) {
+        throw InputError(
+            fmt::format("tunnel on {}: `{}`: this simulator run cannot run tunnel programs (no "
+                        "program runner; `tunlab run` has one)",
+                        tunnel.host, line));
+      }
+      program = ProgramLaunch{tunnel.host, line, seed};
+    }
     network->add_tunnel(tunnel, AppRegistry::or_builtin(apps),
-                        scenario::find_device_fault(s, tunnel.host, tunnel.device));
+                        scenario::find_device_fault(s, tunnel.host, tunnel.device), &programs,
+                        program ? &*program : nullptr);
   }
   for (const scenario::LinkFaultSpec& fault : s.link_faults) {
     Link* link = network->find_link(fault.from);

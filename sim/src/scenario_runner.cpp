@@ -233,7 +233,7 @@ void list_applied_link_faults(const scenario::Scenario& scenario, Network& netwo
 
 RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) {
   const std::uint64_t seed = options.seed.value_or(s.seed);
-  std::unique_ptr<Network> network = Network::from_scenario(s, seed, options.apps);
+  std::unique_ptr<Network> network = Network::from_scenario(s, seed, options.apps, options.programs);
   // Captures exist for the digest and for files asked for; without either, nothing records them.
   std::optional<CaptureRecorder> recorder;
   if (options.digest || options.capture_dir) {
@@ -296,6 +296,7 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
     options.pre_run(*network);
   }
   network->run(s.run_until_ns > 0 ? s.run_until_ns : Network::kForever);
+  network->end_apps();  // what apps still hold is reported before the accounting is judged
 
   RunSummary summary;
   summary.scenario = s.name;

@@ -7,6 +7,7 @@ namespace tunlab::sim {
 RunSummary SimBackend::run(const scenario::Scenario& scenario, const BackendRunOptions& options) const {
   RunOptions run;
   static_cast<BackendRunOptions&>(run) = options;
+  run.programs = programs_;
   return run_scenario(scenario, run);
 }
 

@@ -22,6 +22,7 @@
 #include "tunlab/os/fd.hpp"
 #include "tunlab/os/netns.hpp"
 #include "tunlab/scenario/scenario.hpp"
+#include "tunlab/scenario/tunnel_command.hpp"
 
 namespace tunlab::real {
 
@@ -29,8 +30,8 @@ namespace tunlab::real {
 // so a program can attach to it by name. It vanishes with the namespace.
 void create_persistent_tun(const os::Netns& ns, const std::string& name, bool tap);
 
-// The command line with its placeholders filled in.
-std::string expand_tunnel_command(const scenario::TunnelSpec& tunnel, const scenario::Scenario& scenario);
+// The command line with its placeholders filled in (shared with the simulator's program runner).
+using scenario::expand_tunnel_command;
 
 class ExternalTunnel {
 public:

@@ -78,10 +78,11 @@ struct TunnelSpec {
   TunnelConfig config;
   std::string app{AppRegistry::kDefaultApp};  // the app B a runner builds for it, by registered name
   std::string app_place;                      // file:line:col of `app:`, for "unknown app" errors
-  // Real backend only, app B from outside tunlab: `command` is a program run in the host's
-  // namespace (placeholders {dev} {local} {remote} {inner} {host} {mtu} {scenario_dir}), and
-  // kernel_ipip (`app: kernel-ipip`) the kernel's own ipip device. The simulator runs `app`
-  // (tunlab's engine) in their place, so a sim-vs-real diff compares them with tunlab's engine.
+  // App B from outside tunlab: `command` is a program (placeholders {dev} {local} {remote}
+  // {inner} {host} {mtu} {scenario_dir}), run in the host's namespace on the real backend and
+  // under the supervisor in the simulator (docs/programs-in-the-simulator.md); kernel_ipip
+  // (`app: kernel-ipip`) is the kernel's own ipip device, real backend only: the simulator
+  // refuses it rather than run something else in its place.
   std::string command;
   bool kernel_ipip = false;
   // TUN segmentation offloads on the device, as `tunlab tunnel --offload on` asks for them

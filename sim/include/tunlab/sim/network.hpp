@@ -20,6 +20,7 @@
 #include "tunlab/sim/host.hpp"
 #include "tunlab/sim/link.hpp"
 #include "tunlab/sim/packet_tap.hpp"
+#include "tunlab/sim/program_factory.hpp"
 #include "tunlab/sim/random.hpp"
 #include "tunlab/sim/sim_device.hpp"
 #include "tunlab/sim/sim_underlay.hpp"
@@ -46,9 +47,10 @@ public:
   Network& operator=(const Network&) = delete;
 
   // Builds hosts, interfaces, routes, links, devices and tunnels from a scenario model; each
-  // tunnel's app B comes from `apps` (nullptr: the apps tunlab ships).
+  // tunnel's app B comes from `apps` (nullptr: the apps tunlab ships), a `command:` tunnel's from
+  // `programs` (none: such a scenario is refused with InputError, never run with another app).
   static std::unique_ptr<Network> from_scenario(const scenario::Scenario& scenario, std::uint64_t seed,
-                                                const AppRegistry* apps = nullptr);
+                                                const AppRegistry* apps = nullptr, const ProgramFactory& programs = {});
 
   Host& add_host(const std::string& name, bool forwarding);
   Host* find_host(const std::string& name);
@@ -62,9 +64,14 @@ public:
   // its host, and drives it from the event queue: readable device or socket, the app's timer.
   // With `faults`, app B reads through a FaultyDevice around the SimDevice (eagain, read_buffer;
   // the device's own faults are SimDevice::set_faults).
+  // With `program` (a `command:` tunnel), the app is the program `program->command_line` run by
+  // `programs` instead.
   AppB& add_tunnel(const scenario::TunnelSpec& spec, const AppRegistry& apps,
-                   const scenario::DeviceFaultSpec* faults = nullptr);
+                   const scenario::DeviceFaultSpec* faults = nullptr, const ProgramFactory* programs = nullptr,
+                   const ProgramLaunch* program = nullptr);
   AppB* find_tunnel(const std::string& host);
+  // After the run: tells every app the run is over (AppB::on_run_end), in tunnel order.
+  void end_apps();
 
   EventQueue& events() { return events_; }
   // Keeps `thing` alive as long as the network (e.g. a traffic source its events point at).

@@ -12,6 +12,7 @@
 #include "tunlab/scenario/run_result.hpp"
 #include "tunlab/scenario/scenario.hpp"
 #include "tunlab/sim/network.hpp"
+#include "tunlab/sim/program_factory.hpp"
 
 namespace tunlab::sim {
 
@@ -25,6 +26,8 @@ struct RunOptions : BackendRunOptions {
   // Runs after the network has run, before the summary is returned: extra checks of a caller's.
   using PostRun = std::function<void(Network&, RunSummary&)>;
   PostRun post_run;
+  // Runs each `command:` tunnel's program (empty: such a scenario is refused).
+  ProgramFactory programs;
 };
 
 RunSummary run_scenario(const scenario::Scenario& scenario, const RunOptions& options);

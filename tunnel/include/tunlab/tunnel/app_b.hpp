@@ -58,6 +58,10 @@ public:
   // the app and call on_timer once that time has come.
   virtual std::int64_t next_deadline_ns() const { return kNoDeadline; }
   virtual void on_timer(std::int64_t /*now_ns*/) {}
+  // The run is over (the simulator calls it once, after the last event): an app that still holds
+  // packets it took and will never pass on reports them to its DropReporter now, so every packet
+  // ends delivered or dropped with a reason. tunlab's engine holds none.
+  virtual void on_run_end(std::int64_t /*now_ns*/) {}
   // The app's counters at `now_ns`, in the order they should print.
   virtual AppCounters counters(std::int64_t now_ns) const = 0;
 };

@@ -1,0 +1,181 @@
+/* An IPIP (RFC 2003) tunnel end in plain C, written independently of tunlab, with a wire of its
+ * own: the outer TTL is a fixed policy (17 unless --ttl says otherwise), where tunlab's engine and
+ * ipip_tunnel.py send 64. The kernel builds the outer header (a raw IPPROTO_IPIP socket without
+ * IP_HDRINCL): the TTL comes from IP_TTL, TOS and DF are copied from each inner packet through
+ * IP_TOS and IP_MTU_DISCOVER. One epoll loop, nonblocking descriptors, one thread.
+ *
+ *   c-ipip --dev tun0 --local 18.12.0.92 --remote 18.13.0.91 [--ttl 17] [--drop-every N]
+ *
+ * --drop-every N is a drop policy for tests: every Nth packet read from the device is not sent
+ * (the simulator reports it as absorbed-by-program).
+ *
+ * It attaches to an existing TUN device by name (the runner made it). SIGTERM or SIGINT: exit 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int signum) {
+  (void)signum;
+  stopping = 1;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N] [--drop-every N]\n");
+  exit(2);
+}
+
+struct tunnel {
+  int tun;
+  int raw;
+  struct in_addr local;
+  struct in_addr remote;
+  int tos;  /* the IP_TOS the socket has now */
+  int pmtu; /* the IP_MTU_DISCOVER the socket has now */
+  int drop_every;
+  unsigned long read_count;
+};
+
+/* device -> network: the kernel adds the outer header with the socket's options, which follow
+ * the inner packet's TOS and DF (set only when they change). */
+static void encapsulate(struct tunnel* t) {
+  unsigned char packet[65536];
+  for (;;) {
+    const ssize_t n = read(t->tun, packet, sizeof(packet));
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EINTR) {
+        perror("c-ipip: read tun");
+      }
+      return;
+    }
+    if (n < 20 || (packet[0] >> 4) != 4) {
+      continue; /* IPv6 or runt: not ours to carry */
+    }
+    if (t->drop_every > 0 && ++t->read_count % (unsigned long)t->drop_every == 0) {
+      continue;
+    }
+    const int tos = packet[1];
+    const int pmtu = (packet[6] & 0x40) ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+    if (tos != t->tos && setsockopt(t->raw, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) == 0) {
+      t->tos = tos;
+    }
+    if (pmtu != t->pmtu && setsockopt(t->raw, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) == 0) {
+      t->pmtu = pmtu;
+    }
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = t->remote};
+    if (sendto(t->raw, packet, (size_t)n, 0, (struct sockaddr*)&to, sizeof(to)) < 0) {
+      fprintf(stderr, "c-ipip: send: %s\n", strerror(errno)); /* lost, as on a wire */
+    }
+  }
+}
+
+/* network -> device: only IPIP from remote to local; the outer header comes off. */
+static void decapsulate(struct tunnel* t) {
+  unsigned char packet[65536];
+  for (;;) {
+    const ssize_t n = recv(t->raw, packet, sizeof(packet), 0);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EINTR) {
+        perror("c-ipip: recv");
+      }
+      return;
+    }
+    const size_t header = (size_t)(packet[0] & 0x0f) * 4;
+    if ((size_t)n < header + 20 || packet[9] != IPPROTO_IPIP || memcmp(packet + 12, &t->remote, 4) != 0 ||
+        memcmp(packet + 16, &t->local, 4) != 0 || (packet[header] >> 4) != 4) {
+      continue;
+    }
+    if (write(t->tun, packet + header, (size_t)n - header) < 0) {
+      fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
+    }
+  }
+}
+
+int main(int argc, char** argv) {
+  const char* dev = NULL;
+  const char* local = NULL;
+  const char* remote = NULL;
+  int ttl = 17;
+  int drop_every = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--dev") == 0) {
+      dev = argv[i + 1];
+    } else if (strcmp(argv[i], "--local") == 0) {
+      local = argv[i + 1];
+    } else if (strcmp(argv[i], "--remote") == 0) {
+      remote = argv[i + 1];
+    } else if (strcmp(argv[i], "--ttl") == 0) {
+      ttl = atoi(argv[i + 1]);
+    } else if (strcmp(argv[i], "--drop-every") == 0) {
+      drop_every = atoi(argv[i + 1]);
+    } else {
+      usage();
+    }
+  }
+  struct tunnel t = {.tos = 0, .pmtu = -1, .drop_every = drop_every};
+  if (dev == NULL || local == NULL || remote == NULL || inet_pton(AF_INET, local, &t.local) != 1 ||
+      inet_pton(AF_INET, remote, &t.remote) != 1 || ttl < 1 || ttl > 255) {
+    usage();
+  }
+  struct sigaction action = {.sa_handler = on_signal}; /* no SA_RESTART: epoll_wait returns EINTR */
+  sigaction(SIGTERM, &action, NULL);
+  sigaction(SIGINT, &action, NULL);
+
+  /* The socket first, the device last: tunlab starts traffic once the device has carrier. */
+  t.raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
+  if (t.raw < 0 || setsockopt(t.raw, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) != 0) {
+    perror("c-ipip: raw IPIP socket");
+    return 1;
+  }
+  t.tun = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (t.tun < 0 || ioctl(t.tun, TUNSETIFF, &ifr) != 0) {
+    perror("c-ipip: attach to the TUN device");
+    return 1;
+  }
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event on_tun = {.events = EPOLLIN, .data.fd = t.tun};
+  struct epoll_event on_raw = {.events = EPOLLIN, .data.fd = t.raw};
+  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, t.tun, &on_tun) != 0 || epoll_ctl(ep, EPOLL_CTL_ADD, t.raw, &on_raw) != 0) {
+    perror("c-ipip: epoll");
+    return 1;
+  }
+  fprintf(stderr, "c-ipip: %s %s -> %s, outer TTL %d\n", ifr.ifr_name, local, remote, ttl);
+
+  while (!stopping) {
+    struct epoll_event events[8];
+    const int n = epoll_wait(ep, events, 8, -1);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      perror("c-ipip: epoll_wait");
+      return 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == t.tun) {
+        encapsulate(&t);
+      } else {
+        decapsulate(&t);
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,340 @@
+// Calls on a simulated file: reads, writes, sends and receives, ioctl, fcntl, socket options,
+// close. Anything a tunnel program is not expected to do on these files is refused by name.
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "supervisor.hpp"
+
+namespace tunlab::program {
+
+namespace {
+
+constexpr std::size_t kMaxIo = 65536;  // bytes gathered from the program for one packet
+
+}  // namespace
+
+std::optional<std::vector<iovec>> Supervisor::read_iovecs(const seccomp_notif& call, std::uint64_t address,
+                                                          std::size_t count) {
+  if (count > 1024) {
+    return std::nullopt;
+  }
+  std::vector<iovec> buffers(count);
+  const bool ok = memory_.read(address, buffers.data(), count * sizeof(iovec));
+  check_valid(call);
+  return ok ? std::optional(buffers) : std::nullopt;
+}
+
+std::optional<std::vector<std::uint8_t>> Supervisor::gather(const seccomp_notif& call,
+                                                            const std::vector<iovec>& buffers) {
+  std::vector<std::uint8_t> bytes;
+  for (const iovec& b : buffers) {
+    const std::size_t take = std::min(b.iov_len, kMaxIo - bytes.size());
+    const std::size_t at = bytes.size();
+    bytes.resize(at + take);
+    if (!memory_.read(reinterpret_cast<std::uint64_t>(b.iov_base), bytes.data() + at, take)) {
+      check_valid(call);
+      return std::nullopt;
+    }
+  }
+  check_valid(call);
+  return bytes;
+}
+
+bool Supervisor::scatter(const std::vector<iovec>& buffers, const std::uint8_t* data, std::size_t size) {
+  std::size_t done = 0;
+  for (const iovec& b : buffers) {
+    const std::size_t put = std::min(b.iov_len, size - done);
+    if (!memory_.write(reinterpret_cast<std::uint64_t>(b.iov_base), data + done, put)) {
+      return false;
+    }
+    done += put;
+  }
+  return true;
+}
+
+Outcome Supervisor::on_fd_call(const seccomp_notif& call, SimFile& file, bool expired) {
+  const auto& a = call.data.args;
+  const int fd = static_cast<int>(a[0]);
+  switch (call.data.nr) {
+    case SYS_read:
+      return on_read(call, file, {{reinterpret_cast<void*>(a[1]), static_cast<std::size_t>(a[2])}}, 0, 0, 0, 0);
+    case SYS_recvfrom:
+      return on_read(call, file, {{reinterpret_cast<void*>(a[1]), static_cast<std::size_t>(a[2])}},
+                     static_cast<int>(a[3]), a[4], a[5], 0);
+    case SYS_readv: {
+      const auto buffers = read_iovecs(call, a[1], static_cast<std::size_t>(a[2]));
+      if (!buffers) {
+        fail(call, EFAULT);
+        return {};
+      }
+      return on_read(call, file, *buffers, 0, 0, 0, 0);
+    }
+    case SYS_recvmsg: {
+      const auto msg = memory_.get<msghdr>(a[1]);
+      check_valid(call);
+      const auto buffers =
+          msg ? read_iovecs(call, reinterpret_cast<std::uint64_t>(msg->msg_iov), msg->msg_iovlen) : std::nullopt;
+      if (!buffers) {
+        fail(call, EFAULT);
+        return {};
+      }
+      if ((a[2] & MSG_ERRQUEUE) != 0) {
+        fail(call, EAGAIN);  // ICMP errors are not queued for the program (docs)
+        return {};
+      }
+      return on_read(call, file, *buffers, static_cast<int>(a[2]), 0, 0, a[1]);
+    }
+    case SYS_write:
+    case SYS_sendto:
+    case SYS_writev:
+    case SYS_sendmsg: {
+      std::vector<iovec> buffers;
+      std::uint64_t name = 0;
+      if (call.data.nr == SYS_write || call.data.nr == SYS_sendto) {
+        buffers = {{reinterpret_cast<void*>(a[1]), static_cast<std::size_t>(a[2])}};
+        name = call.data.nr == SYS_sendto ? a[4] : 0;
+      } else {
+        std::optional<msghdr> msg;
+        if (call.data.nr == SYS_sendmsg) {
+          msg = memory_.get<msghdr>(a[1]);
+          check_valid(call);
+        }
+        const auto iov = call.data.nr == SYS_writev ? read_iovecs(call, a[1], static_cast<std::size_t>(a[2]))
+                         : msg ? read_iovecs(call, reinterpret_cast<std::uint64_t>(msg->msg_iov), msg->msg_iovlen)
+                               : std::nullopt;
+        if (!iov) {
+          fail(call, EFAULT);
+          return {};
+        }
+        buffers = *iov;
+        name = msg ? reinterpret_cast<std::uint64_t>(msg->msg_name) : 0;
+      }
+      std::optional<Ipv4Address> destination;
+      if (name != 0) {
+        const auto address = memory_.get<sockaddr_in>(name);
+        check_valid(call);
+        if (!address) {
+          fail(call, EFAULT);
+          return {};
+        }
+        destination = Ipv4Address(address->sin_addr.s_addr);
+      }
+      const auto bytes = gather(call, buffers);
+      if (!bytes) {
+        fail(call, EFAULT);
+        return {};
+      }
+      return on_write(call, file, *bytes, destination);
+    }
+    case SYS_ioctl:
+      return on_ioctl(call, file);
+    case SYS_fcntl:
+      return on_fcntl(call, file);
+    case SYS_setsockopt:
+      return on_setsockopt(call, file);
+    case SYS_getsockopt:
+      return on_getsockopt(call, file);
+    case SYS_bind:
+      reply(call, 0);  // the source address is the tunnel's local one either way
+      return {};
+    case SYS_connect: {
+      const auto address = memory_.get<sockaddr_in>(a[1]);
+      check_valid(call);
+      if (!address) {
+        fail(call, EFAULT);
+        return {};
+      }
+      file.connected = Ipv4Address(address->sin_addr.s_addr);
+      reply(call, 0);
+      return {};
+    }
+    case SYS_getsockname: {
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = static_cast<std::uint32_t>(env_.config.local);
+      const socklen_t length = sizeof(address);
+      if (!memory_.put(a[1], address) || !memory_.put(a[2], length)) {
+        fail(call, EFAULT);
+        return {};
+      }
+      reply(call, 0);
+      return {};
+    }
+    case SYS_close:
+      files_.erase(fd);
+      for (auto& [number, other] : files_) {
+        other.interest.erase(fd);
+      }
+      continue_natively(call);  // closes the placeholder object
+      return {};
+    case SYS_epoll_ctl:
+      return on_epoll_ctl(call, file);
+    case SYS_epoll_wait:
+      return on_epoll_wait(call, file,
+                           a[3] == 0                    ? 0
+                           : static_cast<int>(a[3]) < 0 ? -1
+                                                        : static_cast<std::int64_t>(static_cast<int>(a[3])) * 1'000'000,
+                           expired);
+    case SYS_epoll_pwait:
+      return on_epoll_wait(
+          call, file, static_cast<int>(a[3]) < 0 ? -1 : static_cast<std::int64_t>(static_cast<int>(a[3])) * 1'000'000,
+          expired);
+    default:
+      break;
+  }
+  refuse(call, describe_call(call), "not simulated on a simulated TUN device or socket");
+}
+
+Outcome Supervisor::on_ioctl(const seccomp_notif& call, SimFile& file) {
+  const unsigned long request = call.data.args[1];
+  const std::uint64_t arg = call.data.args[2];
+  if (request == FIONBIO) {
+    const auto value = memory_.get<int>(arg);
+    check_valid(call);
+    if (!value) {
+      fail(call, EFAULT);
+      return {};
+    }
+    file.nonblocking = *value != 0;
+    reply(call, 0);
+    return {};
+  }
+  if (file.kind == FileKind::tun && (request == TUNSETIFF || request == TUNGETIFF)) {
+    auto ifr = memory_.get<ifreq>(arg);
+    check_valid(call);
+    if (!ifr) {
+      fail(call, EFAULT);
+      return {};
+    }
+    const std::string device(env_.device.name());
+    if (request == TUNSETIFF) {
+      const std::string asked(ifr->ifr_name, strnlen(ifr->ifr_name, IFNAMSIZ));
+      const unsigned flags = static_cast<unsigned short>(ifr->ifr_flags);
+      const unsigned want = env_.device.kind() == DeviceKind::tun ? IFF_TUN : IFF_TAP;
+      if (!asked.empty() && asked != device) {
+        refuse(call, fmt::format("ioctl(TUNSETIFF, \"{}\")", asked),
+               fmt::format("the scenario's device on this host is {}", device));
+      }
+      if ((flags & (IFF_TUN | IFF_TAP)) != want || (flags & IFF_NO_PI) == 0 ||
+          (flags & ~(IFF_TUN | IFF_TAP | IFF_NO_PI)) != 0) {
+        refuse(call, fmt::format("ioctl(TUNSETIFF, \"{}\", flags {:#x})", asked, flags),
+               fmt::format("the simulator models {} with IFF_NO_PI and no other flags",
+                           want == IFF_TUN ? "IFF_TUN" : "IFF_TAP"));
+      }
+      file.attached = true;
+    }
+    std::memset(ifr->ifr_name, 0, IFNAMSIZ);
+    std::memcpy(ifr->ifr_name, device.data(), std::min<std::size_t>(device.size(), IFNAMSIZ - 1));
+    ifr->ifr_flags = static_cast<short>((env_.device.kind() == DeviceKind::tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI);
+    if (!memory_.put(arg, *ifr)) {
+      fail(call, EFAULT);
+      return {};
+    }
+    reply(call, 0);
+    return {};
+  }
+  if (file.kind == FileKind::tun && request == TUNSETOFFLOAD && arg == 0) {
+    reply(call, 0);  // "no offloads" is what the simulated device does anyway
+    return {};
+  }
+  refuse(call, fmt::format("ioctl({}, {:#x}, {:#x})", static_cast<int>(call.data.args[0]), request, arg),
+         "this request is not simulated");
+}
+
+Outcome Supervisor::on_fcntl(const seccomp_notif& call, SimFile& file) {
+  const int command = static_cast<int>(call.data.args[1]);
+  switch (command) {
+    case F_GETFL:
+      reply(call, O_RDWR | (file.nonblocking ? O_NONBLOCK : 0));
+      return {};
+    case F_SETFL:
+      file.nonblocking = (call.data.args[2] & O_NONBLOCK) != 0;
+      reply(call, 0);
+      return {};
+    case F_GETFD:
+    case F_SETFD:
+      continue_natively(call);  // close-on-exec belongs to the descriptor, which is real
+      return {};
+    default:
+      refuse(call, describe_call(call), "this fcntl command is not simulated on a simulated file");
+  }
+}
+
+Outcome Supervisor::on_setsockopt(const seccomp_notif& call, SimFile& file) {
+  const int level = static_cast<int>(call.data.args[1]);
+  const int name = static_cast<int>(call.data.args[2]);
+  const auto value = memory_.get<int>(call.data.args[3]);
+  check_valid(call);
+  if (file.kind != FileKind::raw_ipip || !value) {
+    fail(call, file.kind != FileKind::raw_ipip ? ENOTSOCK : EFAULT);
+    return {};
+  }
+  if (level == IPPROTO_IP) {
+    switch (name) {
+      case IP_HDRINCL:
+        file.hdrincl = *value != 0;
+        break;
+      case IP_TTL:
+        file.ttl = *value < 0 ? 64 : *value;
+        break;
+      case IP_TOS:
+        file.tos = *value & 0xff;
+        break;
+      case IP_MTU_DISCOVER:
+        file.df = *value != IP_PMTUDISC_DONT;
+        break;
+      case IP_RECVERR:
+        break;  // errors are not queued for the program either way (docs)
+      default:
+        refuse(call, fmt::format("setsockopt(IPPROTO_IP, {})", name), "this option is not simulated");
+    }
+    reply(call, 0);
+    return {};
+  }
+  if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF || name == SO_REUSEADDR || name == SO_PRIORITY)) {
+    reply(call, 0);  // buffer sizes and priorities do not change what the simulator does
+    return {};
+  }
+  refuse(call, fmt::format("setsockopt({}, {})", level, name), "this option is not simulated");
+}
+
+Outcome Supervisor::on_getsockopt(const seccomp_notif& call, SimFile& file) {
+  const int level = static_cast<int>(call.data.args[1]);
+  const int name = static_cast<int>(call.data.args[2]);
+  std::optional<int> value;
+  if (level == SOL_SOCKET && name == SO_TYPE) {
+    value = SOCK_RAW;
+  } else if (level == SOL_SOCKET && name == SO_ERROR) {
+    value = 0;
+  } else if (level == IPPROTO_IP && name == IP_HDRINCL) {
+    value = file.hdrincl ? 1 : 0;
+  } else if (level == IPPROTO_IP && name == IP_TTL) {
+    value = file.ttl;
+  } else if (level == IPPROTO_IP && name == IP_TOS) {
+    value = file.tos;
+  }
+  if (!value) {
+    refuse(call, fmt::format("getsockopt({}, {})", level, name), "this option is not simulated");
+  }
+  const socklen_t length = sizeof(int);
+  if (!memory_.put(call.data.args[3], *value) || !memory_.put(call.data.args[4], length)) {
+    fail(call, EFAULT);
+    return {};
+  }
+  reply(call, 0);
+  return {};
+}
+
+}  // namespace tunlab::program

@@ -1,0 +1,331 @@
+// Packets in and out: the program's TUN reads and writes become Device reads and writes, its raw
+// socket's sends become Underlay sends with the outer header it chose, and what it receives is
+// the whole outer packet. Each packet keeps the origin the simulator accounts it by: a packet the
+// program read is held until the program passes the same bytes on.
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "supervisor.hpp"
+
+namespace tunlab::program {
+
+namespace {
+
+// Held packets per direction; past this the oldest counts as absorbed by the program.
+constexpr std::size_t kMaxHeld = 4096;
+// The raw socket's receive queue, in packets (a kernel socket's buffer is bounded too).
+constexpr std::size_t kMaxReceived = 4096;
+
+int errno_of(const IoResult& result) {
+  switch (result.status) {
+    case IoStatus::ok:
+      return 0;
+    case IoStatus::would_block:
+      return EAGAIN;
+    case IoStatus::truncated:
+      return 0;
+    case IoStatus::device_down:
+      return EIO;
+    case IoStatus::invalid_packet:
+      return EINVAL;
+    case IoStatus::message_too_big:
+      return EMSGSIZE;
+    case IoStatus::route_loop:
+      return ELOOP;
+    case IoStatus::no_route:
+      return ENETUNREACH;
+    case IoStatus::error:
+      break;
+  }
+  return result.sys_errno != 0 ? result.sys_errno : EIO;
+}
+
+// The IPv4 identity of a packet (source, destination, protocol, id): how a packet the program
+// rewrote (a decremented TTL, a new checksum) is still recognised.
+bool same_identity(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
+  if (a.size() < 20 || b.size() < 20 || (a[0] >> 4) != 4 || (b[0] >> 4) != 4) {
+    return false;
+  }
+  return std::equal(a.begin() + 4, a.begin() + 6, b.begin() + 4) && a[9] == b[9] &&
+         std::equal(a.begin() + 12, a.begin() + 20, b.begin() + 12);
+}
+
+}  // namespace
+
+void Supervisor::hold(std::deque<HeldPacket>& held, std::uint32_t origin, std::vector<std::uint8_t> bytes) {
+  if (origin == 0) {
+    return;  // the network's own packets are not accounted
+  }
+  if (held.size() >= kMaxHeld) {
+    Packet lost(ByteView(held.front().inner.data(), held.front().inner.size()));
+    lost.origin = held.front().origin;
+    env_.drops.dropped(lost, "absorbed-by-program");
+    held.pop_front();
+  }
+  held.push_back({origin, std::move(bytes)});
+}
+
+std::uint32_t Supervisor::take_origin(std::deque<HeldPacket>& held, const std::vector<std::uint8_t>& bytes) {
+  auto it = std::find_if(held.begin(), held.end(), [&](const HeldPacket& h) { return h.inner == bytes; });
+  if (it == held.end()) {
+    it = std::find_if(held.begin(), held.end(), [&](const HeldPacket& h) { return same_identity(h.inner, bytes); });
+  }
+  if (it == held.end()) {
+    return 0;
+  }
+  const std::uint32_t origin = it->origin;
+  held.erase(it);
+  return origin;
+}
+
+void Supervisor::report_held() {
+  drain_underlay();
+  for (Packet& packet : received_) {
+    if (packet.origin != 0) {
+      env_.drops.dropped(packet, "absorbed-by-program");
+    }
+  }
+  received_.clear();
+  for (std::deque<HeldPacket>* held : {&from_device_, &from_underlay_}) {
+    for (const HeldPacket& h : *held) {
+      Packet packet(ByteView(h.inner.data(), h.inner.size()));
+      packet.origin = h.origin;
+      env_.drops.dropped(packet, "absorbed-by-program");
+    }
+    held->clear();
+  }
+}
+
+void Supervisor::drain_underlay() {
+  Packet packet;
+  UnderlayError error;
+  for (;;) {
+    const UnderlayEvent event = env_.underlay.receive(packet, error);
+    if (event == UnderlayEvent::nothing) {
+      return;
+    }
+    if (event == UnderlayEvent::error) {
+      continue;  // ICMP errors are not queued for the program (docs)
+    }
+    if (received_.size() >= kMaxReceived) {
+      env_.drops.dropped(packet, "program-socket-full");
+      continue;
+    }
+    received_.push_back(std::move(packet));
+  }
+}
+
+std::uint32_t Supervisor::readiness(int fd) {
+  const auto it = files_.find(fd);
+  if (it == files_.end()) {
+    return 0;  // native descriptors never report ready in a simulated wait (docs)
+  }
+  switch (it->second.kind) {
+    case FileKind::tun:
+      return (it->second.attached && env_.device.readable() ? EPOLLIN : 0U) | EPOLLOUT;
+    case FileKind::raw_ipip:
+      drain_underlay();
+      return (received_.empty() ? 0U : EPOLLIN) | EPOLLOUT;
+    case FileKind::urandom:
+      return EPOLLIN | EPOLLOUT;
+    case FileKind::epoll:
+      return 0;
+  }
+  return 0;
+}
+
+Outcome Supervisor::on_read(const seccomp_notif& call, SimFile& file, const std::vector<iovec>& buffers, int flags,
+                            std::uint64_t address_out, std::uint64_t address_length_out, std::uint64_t msghdr_out) {
+  std::size_t capacity = 0;
+  for (const iovec& b : buffers) {
+    capacity += b.iov_len;
+  }
+  const bool nonblocking = file.nonblocking || (flags & MSG_DONTWAIT) != 0;
+  if (file.kind == FileKind::urandom) {
+    std::vector<std::uint8_t> bytes(std::min<std::size_t>(capacity, 1 << 20));
+    random_.fill(bytes.data(), bytes.size());
+    if (!scatter(buffers, bytes.data(), bytes.size())) {
+      fail(call, EFAULT);
+      return {};
+    }
+    reply(call, static_cast<std::int64_t>(bytes.size()));
+    return {};
+  }
+  if (file.kind == FileKind::tun) {
+    if (!file.attached) {
+      fail(call, EBADFD);  // as the kernel answers a read before TUNSETIFF
+      return {};
+    }
+    Packet packet;
+    const IoResult result = env_.device.read(packet);
+    if (result.status == IoStatus::would_block) {
+      if (nonblocking) {
+        fail(call, EAGAIN);
+        return {};
+      }
+      return {.blocked = true, .timeout_ns = std::nullopt};
+    }
+    if (!result.ok() && result.status != IoStatus::truncated) {
+      fail(call, errno_of(result));
+      return {};
+    }
+    ++device_reads_;
+    // TUN semantics: a short buffer keeps the start of the packet, the rest is gone.
+    const std::size_t size = std::min(capacity, packet.size());
+    if (!scatter(buffers, packet.data(), size)) {
+      env_.drops.dropped(packet, "absorbed-by-program");
+      fail(call, EFAULT);
+      return {};
+    }
+    hold(from_device_, packet.origin, std::vector<std::uint8_t>(packet.data(), packet.data() + size));
+    reply(call, static_cast<std::int64_t>(size));
+    return {};
+  }
+  if (file.kind != FileKind::raw_ipip) {
+    fail(call, EINVAL);
+    return {};
+  }
+  drain_underlay();
+  if (received_.empty()) {
+    if (nonblocking) {
+      fail(call, EAGAIN);
+      return {};
+    }
+    return {.blocked = true, .timeout_ns = std::nullopt};
+  }
+  Packet& packet = received_.front();
+  const std::size_t size = std::min(capacity, packet.size());
+  if (!scatter(buffers, packet.data(), size)) {
+    fail(call, EFAULT);
+    return {};
+  }
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  if (packet.size() >= 20) {
+    std::memcpy(&source.sin_addr.s_addr, packet.data() + 12, 4);
+  }
+  if (address_out != 0) {
+    (void)memory_.put(address_out, source);
+    (void)memory_.put(address_length_out, static_cast<socklen_t>(sizeof(source)));
+  }
+  if (msghdr_out != 0) {
+    auto msg = memory_.get<msghdr>(msghdr_out);
+    check_valid(call);
+    if (msg) {
+      if (msg->msg_name != nullptr && msg->msg_namelen >= sizeof(source)) {
+        (void)memory_.put(reinterpret_cast<std::uint64_t>(msg->msg_name), source);
+        msg->msg_namelen = sizeof(source);
+      }
+      msg->msg_controllen = 0;
+      msg->msg_flags = size < packet.size() ? MSG_TRUNC : 0;
+      (void)memory_.put(msghdr_out, *msg);
+    }
+  }
+  ++underlay_receives_;
+  if ((flags & MSG_PEEK) == 0) {
+    const std::size_t header = packet.size() >= 20 ? (packet[0] & 0x0fU) * 4U : packet.size();
+    if (packet.size() > header) {
+      hold(from_underlay_, packet.origin,
+           std::vector<std::uint8_t>(packet.data() + header, packet.data() + packet.size()));
+    }
+    received_.pop_front();
+  }
+  reply(call, static_cast<std::int64_t>((flags & MSG_TRUNC) != 0 ? packet.size() : size));
+  return {};
+}
+
+Outcome Supervisor::on_write(const seccomp_notif& call, SimFile& file, const std::vector<std::uint8_t>& bytes,
+                             std::optional<Ipv4Address> destination) {
+  if (file.kind == FileKind::urandom) {
+    reply(call, static_cast<std::int64_t>(bytes.size()));  // adding entropy: accepted, changes nothing
+    return {};
+  }
+  if (file.kind == FileKind::tun) {
+    if (!file.attached) {
+      fail(call, EBADFD);
+      return {};
+    }
+    Packet packet(ByteView(bytes.data(), bytes.size()));
+    packet.origin = take_origin(from_underlay_, bytes);
+    const IoResult result = env_.device.write_packet(std::move(packet));
+    ++device_writes_;
+    if (!result.ok()) {
+      fail(call, errno_of(result));
+      return {};
+    }
+    reply(call, static_cast<std::int64_t>(bytes.size()));
+    return {};
+  }
+  if (file.kind != FileKind::raw_ipip) {
+    fail(call, EINVAL);
+    return {};
+  }
+  OuterHeader outer;
+  std::size_t header = 0;
+  if (file.hdrincl) {
+    // The program's own header. Linux fills in the total length and checksum (and the source
+    // when 0) for IP_HDRINCL; every other field goes on the wire as the program wrote it, and
+    // fields the simulated underlay cannot carry are refused rather than rewritten.
+    if (bytes.size() < 20 || (bytes[0] >> 4) != 4) {
+      fail(call, EINVAL);
+      return {};
+    }
+    header = (bytes[0] & 0x0fU) * 4U;
+    const unsigned fragment = (bytes[6] << 8U) | bytes[7];
+    if (header != 20) {
+      refuse(call, fmt::format("sendto of an IPv4 header of {} bytes", header),
+             "IP options in the outer header are not simulated");
+    }
+    if ((fragment & 0xbfffU) != 0) {
+      refuse(call, fmt::format("sendto of an outer header with flags/offset {:#06x}", fragment),
+             "outer fragments built by the program are not simulated");
+    }
+    if (bytes[9] != 4) {
+      refuse(call, fmt::format("sendto of an outer header with protocol {}", bytes[9]),
+             "only IPIP (protocol 4) is carried by the simulated raw socket");
+    }
+    std::uint32_t src = 0;
+    std::uint32_t dst = 0;
+    std::memcpy(&src, bytes.data() + 12, 4);
+    std::memcpy(&dst, bytes.data() + 16, 4);
+    outer.src = src == 0 ? env_.config.local : Ipv4Address(src);
+    outer.dst = Ipv4Address(dst);
+    outer.tos = bytes[1];
+    outer.id = static_cast<std::uint16_t>((bytes[4] << 8U) | bytes[5]);
+    outer.df = (fragment & 0x4000U) != 0;
+    outer.ttl = bytes[8];
+  } else {
+    const std::optional<Ipv4Address> to = destination ? destination : file.connected;
+    if (!to) {
+      fail(call, EDESTADDRREQ);
+      return {};
+    }
+    outer.src = env_.config.local;
+    outer.dst = *to;
+    outer.ttl = static_cast<std::uint8_t>(file.ttl);
+    outer.tos = static_cast<std::uint8_t>(file.tos);
+    outer.df = file.df;
+    // Linux gives an unconnected socket's DF datagrams id 0, and counts for the others.
+    outer.id = outer.df ? 0 : file.next_id++;
+  }
+  std::vector<std::uint8_t> inner(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  Packet packet(ByteView(inner.data(), inner.size()));
+  packet.origin = take_origin(from_device_, inner);
+  const IoResult result = env_.underlay.send(outer, std::move(packet));
+  ++underlay_sends_;
+  if (!result.ok()) {
+    fail(call, errno_of(result));
+    return {};
+  }
+  reply(call, static_cast<std::int64_t>(bytes.size()));
+  return {};
+}
+
+}  // namespace tunlab::program
