@@ -34,12 +34,12 @@ fail() {
 }
 
 # --- privileges and tools: skip with the reason -------------------------------------------------
-# shellcheck source=lib/real_privileges.sh
-source "$(dirname "$0")/lib/real_privileges.sh"
-# shellcheck source=lib/bounded_wait.sh
-source "$(dirname "$0")/lib/bounded_wait.sh"
-# shellcheck source=lib/two_namespaces.sh
-source "$(dirname "$0")/lib/two_namespaces.sh"
+# shellcheck source=../lib/real_privileges.sh
+source "$(dirname "$0")/../lib/real_privileges.sh"
+# shellcheck source=../lib/bounded_wait.sh
+source "$(dirname "$0")/../lib/bounded_wait.sh"
+# shellcheck source=../lib/two_namespaces.sh
+source "$(dirname "$0")/../lib/two_namespaces.sh"
 require_real_privileges
 for tool in ip ping socat iperf3 ss python3 timeout; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"

@@ -19,8 +19,8 @@ fail() {
   exit 1
 }
 
-# shellcheck source=lib/real_privileges.sh
-source "$(dirname "$0")/lib/real_privileges.sh"
+# shellcheck source=../lib/real_privileges.sh
+source "$(dirname "$0")/../lib/real_privileges.sh"
 require_real_privileges
 
 snapshot() { { ip netns; echo ---; ip -o link | sed 's/ link-netnsid [0-9]*//'; echo ---; ip route; } 2>&1; }

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "real_test_support.hpp"
+#include "os_test_support.hpp"
 #include "test_packets.hpp"
 
 namespace tunlab::os {

@@ -11,7 +11,7 @@
 #include <set>
 #include <system_error>
 
-#include "real_test_support.hpp"
+#include "os_test_support.hpp"
 #include "test_packets.hpp"
 #include "tunlab/harness/faulty_device.hpp"
 #include "tunlab/os/netlink.hpp"

@@ -36,7 +36,7 @@ foreach(file IN LISTS TUNLAB_SCENARIO_FILES)
   endif()
 endforeach()
 
-file(GLOB TUNLAB_BAD_SCENARIOS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/bad-scenarios/*.yaml)
+file(GLOB TUNLAB_BAD_SCENARIOS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/bad-scenarios/*.yaml)
 foreach(file IN LISTS TUNLAB_BAD_SCENARIOS)
   get_filename_component(name ${file} NAME_WE)
   add_test(NAME bad_scenario_${name}

@@ -16,8 +16,8 @@ fail() {
   exit 1
 }
 
-# shellcheck source=lib/real_privileges.sh
-source "$(dirname "$0")/lib/real_privileges.sh"
+# shellcheck source=../lib/real_privileges.sh
+source "$(dirname "$0")/../lib/real_privileges.sh"
 require_real_privileges
 
 tmp=$(mktemp -d)

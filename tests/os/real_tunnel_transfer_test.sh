@@ -38,12 +38,12 @@ fail() {
   exit 1
 }
 
-# shellcheck source=lib/real_privileges.sh
-source "$(dirname "$0")/lib/real_privileges.sh"
-# shellcheck source=lib/bounded_wait.sh
-source "$(dirname "$0")/lib/bounded_wait.sh"
-# shellcheck source=lib/two_namespaces.sh
-source "$(dirname "$0")/lib/two_namespaces.sh"
+# shellcheck source=../lib/real_privileges.sh
+source "$(dirname "$0")/../lib/real_privileges.sh"
+# shellcheck source=../lib/bounded_wait.sh
+source "$(dirname "$0")/../lib/bounded_wait.sh"
+# shellcheck source=../lib/two_namespaces.sh
+source "$(dirname "$0")/../lib/two_namespaces.sh"
 require_real_privileges
 for tool in ip socat sha256sum dumpcap ss python3 timeout; do
   command -v "$tool" >/dev/null || skip "$tool is not installed"
@@ -100,7 +100,7 @@ transfer "$b" "$a" 10.0.0.1 7102 b-to-a
 printf '#!/bin/sh\nexec %s -d tcp.port==7101,data -d tcp.port==7102,data "$@"\n' \
   "$(command -v "${TSHARK:-tshark}")" >"$tmp/tshark"
 chmod +x "$tmp/tshark"
-TSHARK=$tmp/tshark "$(dirname "$0")/tshark_check.sh" "$tmp/a-to-b.pcap" "$tmp/b-to-a.pcap" ||
+TSHARK=$tmp/tshark "$(dirname "$0")/../tshark_check.sh" "$tmp/a-to-b.pcap" "$tmp/b-to-a.pcap" ||
   fail "the captures of the wire do not decode cleanly"
 echo "tshark: both wire captures decode without malformed packets or bad checksums"
 

@@ -1,4 +1,4 @@
-// Helpers shared by the root-only suites (real_*_test.cpp): the privilege skip, the seed topology
+// Helpers shared by the root-only suites (os_*_test.cpp): the privilege skip, the seed topology
 // in namespaces, UDP sockets opened inside a namespace, and bounded waits through the os::EpollDriver
 // (a deadline is a test failure, never a hang; no sleeps).
 #pragma once

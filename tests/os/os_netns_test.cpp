@@ -20,7 +20,7 @@
 #include <set>
 #include <sstream>
 
-#include "real_test_support.hpp"
+#include "os_test_support.hpp"
 #include "tunlab/os/netlink.hpp"
 
 namespace tunlab::os {

@@ -32,7 +32,7 @@ check() {  # check NAME [--rows N]
   local name=$1
   shift
   render "$name"
-  if ! python3 "$src/tests/report_check.py" "$work/$name.html" "$work/$name.json" "$work/$name.png" \
+  if ! python3 "$src/tests/harness/report_check.py" "$work/$name.html" "$work/$name.json" "$work/$name.png" \
       "$work/$name.dom.html" "$@"; then
     failed=1
   fi

@@ -50,12 +50,12 @@ fail() {
 if ! [[ $duration =~ ^[0-9]+$ ]] || ((duration < warmup + interval)); then
   fail "SECONDS must be a whole number >= $((warmup + interval)) (warm-up + one sampling interval), not '$duration'"
 fi
-# shellcheck source=lib/real_privileges.sh
-source "$(dirname "$0")/lib/real_privileges.sh"
-# shellcheck source=lib/bounded_wait.sh
-source "$(dirname "$0")/lib/bounded_wait.sh"
-# shellcheck source=lib/two_namespaces.sh
-source "$(dirname "$0")/lib/two_namespaces.sh"
+# shellcheck source=../lib/real_privileges.sh
+source "$(dirname "$0")/../lib/real_privileges.sh"
+# shellcheck source=../lib/bounded_wait.sh
+source "$(dirname "$0")/../lib/bounded_wait.sh"
+# shellcheck source=../lib/two_namespaces.sh
+source "$(dirname "$0")/../lib/two_namespaces.sh"
 [[ -e /dev/net/tun ]] || skip "/dev/net/tun does not exist"
 require_real_privileges
 for tool in ip ping iperf3 ss python3 timeout; do

@@ -23,7 +23,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "real_test_support.hpp"
+#include "os_test_support.hpp"
 #include "test_packets.hpp"
 #include "tunlab/os/netlink.hpp"
 #include "tunlab/os/tunnel_daemon.hpp"
