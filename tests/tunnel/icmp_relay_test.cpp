@@ -8,8 +8,7 @@
 #include <tins/ip.h>
 #include <tins/rawpdu.h>
 
-#include "test_packets.hpp"
-#include "tunlab/tunnel/ipip.hpp"
+#include "ipip_fixture.hpp"
 #include "tunlab/wire/icmp.hpp"
 
 namespace tunlab {
@@ -17,21 +16,18 @@ namespace {
 
 using test::Bytes;
 using test::bytes_equal;
+using test::kInnerSrc;
+using test::kLocal;
+using test::kRemote;
+using test::kTunnelAddress;
 using Kind = TunnelAction::Kind;
 
-const Ipv4Address kLocal("18.12.0.92");
-const Ipv4Address kRemote("18.13.0.91");
-const Ipv4Address kTunnelAddress("10.0.0.1");
-const Ipv4Address kInnerSrc("10.0.0.12");
 const Ipv4Address kRouter("18.12.0.1");
 constexpr std::int64_t kNow = 1'000'000;
 
-class RelayIcmpError : public ::testing::Test {
+class RelayIcmpError : public test::IpipFixture {
 protected:
   RelayIcmpError() {
-    config_.local = kLocal;
-    config_.remote = kRemote;
-    config_.inner_address = kTunnelAddress;
     inner_ = test::make_udp_bytes(1480, {.src = kInnerSrc, .df = true});
     outer_ = test::wrap_outer(inner_, {.src = kLocal, .dst = kRemote, .df = true});
     // The quoted outer packet (ID 1) is the last one this tunnel sent: a 3/4 about it is plausible.
@@ -74,9 +70,6 @@ protected:
     EXPECT_TRUE(test::checksums_ok(got));
   }
 
-  TunnelConfig config_;
-  TunnelState state_;
-  TunnelActions actions_;
   Bytes inner_;
   Bytes outer_;
 };

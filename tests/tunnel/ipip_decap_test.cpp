@@ -6,8 +6,7 @@
 #include <tins/ip.h>
 #include <tins/rawpdu.h>
 
-#include "test_packets.hpp"
-#include "tunlab/tunnel/ipip.hpp"
+#include "ipip_fixture.hpp"
 
 namespace tunlab {
 namespace {
@@ -16,8 +15,6 @@ using test::Bytes;
 using test::bytes_equal;
 using Kind = TunnelAction::Kind;
 
-const Ipv4Address kLocal("18.12.0.92");
-const Ipv4Address kRemote("18.13.0.91");
 const test::IpSpec kInner{.src = Ipv4Address("10.0.0.22"), .dst = Ipv4Address("10.0.0.12")};
 
 // 18.13.0.91 -> 18.12.0.92 IPIP, outer TOS CE, TTL 62, DF; inner 10.0.0.22:5001 -> 10.0.0.12:40000
@@ -56,15 +53,9 @@ Bytes with_options(const Bytes& packet, std::initializer_list<std::uint8_t> opti
   return out;
 }
 
-class Decapsulate : public ::testing::Test {
+class Decapsulate : public test::IpipFixture {
 protected:
-  const TunnelActions& run(const Bytes& outer) {
-    Packet packet(outer);
-    packet.origin = 11;
-    actions_.clear();
-    decapsulate(config_, std::move(packet), actions_);
-    return actions_;
-  }
+  const TunnelActions& run(const Bytes& outer) { return decapsulate_bytes(outer, 11); }
   // Runs `outer` and expects the inner packet on tun0; returns its bytes.
   Bytes delivered(const Bytes& outer) {
     const TunnelActions& actions = run(outer);
@@ -87,9 +78,6 @@ protected:
   }
   // The inner packet `inner` (already bytes) behind a valid outer header from the peer.
   void expect_inner_drop(const Bytes& inner, DropReason reason) { expect_drop(test::wrap_outer(inner), reason); }
-
-  TunnelConfig config_{.local = kLocal, .remote = kRemote, .inner_address = Ipv4Address("10.0.0.1")};
-  TunnelActions actions_;
 };
 
 TEST_F(Decapsulate, ValidPacketGivesByteIdenticalInner) {

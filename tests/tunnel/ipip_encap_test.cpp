@@ -8,39 +8,24 @@
 #include <tins/ipv6.h>
 #include <tins/rawpdu.h>
 
-#include "test_packets.hpp"
-#include "tunlab/tunnel/ipip.hpp"
+#include "ipip_fixture.hpp"
 
 namespace tunlab {
 namespace {
 
 using test::Bytes;
 using test::bytes_equal;
+using test::default_config;
+using test::kInnerSrc;
+using test::kLocal;
+using test::kRemote;
+using test::kTunnelAddress;
 using Kind = TunnelAction::Kind;
 
-const Ipv4Address kLocal("18.12.0.92");
-const Ipv4Address kRemote("18.13.0.91");
-const Ipv4Address kTunnelAddress("10.0.0.1");
-const Ipv4Address kInnerSrc("10.0.0.12");
-
-TunnelConfig default_config() {
-  TunnelConfig config;
-  config.local = kLocal;
-  config.remote = kRemote;
-  config.inner_address = kTunnelAddress;
-  return config;
-}
-
-class Encapsulate : public ::testing::Test {
+class Encapsulate : public test::IpipFixture {
 protected:
   // Encapsulates `bytes` tagged with origin 7 and returns the actions.
-  const TunnelActions& run(const Bytes& bytes, std::int64_t now_ns = 0) {
-    Packet packet(bytes);
-    packet.origin = 7;
-    actions_.clear();
-    encapsulate(config_, state_, std::move(packet), now_ns, actions_);
-    return actions_;
-  }
+  const TunnelActions& run(const Bytes& bytes, std::int64_t now_ns = 0) { return encapsulate_bytes(bytes, 7, now_ns); }
   // The single send_outer action of `bytes`, with its inner bytes checked unchanged.
   OuterHeader sent(const Bytes& bytes) {
     const TunnelActions& actions = run(bytes);
@@ -60,10 +45,6 @@ protected:
     EXPECT_EQ(actions[0].reason, reason) << to_string(actions[0].reason);
     EXPECT_EQ(actions[0].packet.origin, 7u);
   }
-
-  TunnelConfig config_ = default_config();
-  TunnelState state_;
-  TunnelActions actions_;
 };
 
 TEST_F(Encapsulate, OuterFieldsForPlain84BytePacket) {
