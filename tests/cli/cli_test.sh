@@ -4,14 +4,13 @@
 # The CLI as a user meets it: `tunlab run`, `replay` and `demo` on the seed topology, their exit
 # codes, JSON summaries and captures, and one-line errors for bad pcaps. Captures go under
 # CAPTURE_DIR/CASE so the tshark_all_captures test can decode every one of them afterwards.
-set -uo pipefail
-tunlab=$1 src=$2 captures=$3 case=$4
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
+src=$2 captures=$3 case=$4
+test_label=$case
 out="$captures/$case"
 rm -rf "$out"
 mkdir -p "$out"
-
-fail() { echo "FAIL [$case]: $*" >&2; exit 1; }
-json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$1" "$2"; }
 
 # expect_bad_input FILE WANT...: replay exits 2 with exactly one line on stderr containing every WANT;
 # with --json, stdout is no summary but {"error": the same message}.

@@ -4,15 +4,12 @@
 # by report_check.py: nothing external referenced, the embedded summary equal to --json, the
 # script ran to the end, the screenshot not blank. Also: the same sim run gives the same bytes.
 # Exit 77 (skip) without Chromium.
-set -uo pipefail
-tunlab=$1
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 src=$2
 work=$3
 chromium_bin=$(command -v chromium || command -v chromium-browser || true)
-if [[ -z "$chromium_bin" ]]; then
-  echo "SKIP: chromium not installed (Debian package 'chromium'; scripts/deps.sh test installs it)"
-  exit 77
-fi
+[[ -n "$chromium_bin" ]] || skip "chromium not installed (Debian package 'chromium'; scripts/deps.sh test installs it)"
 rm -rf "$work"
 mkdir -p "$work"
 cd "$src" || exit 1

@@ -7,14 +7,13 @@
 #   - the correct build passes all 200 seeds;
 #   - the planted build fails some, and `sweep --shrink` writes a scenario with at most 3 faults
 #     that fails on the planted build and passes on the correct one.
-set -uo pipefail
-tunlab=$1 planted=$2 src=$3 work=$4
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
+planted=$2 src=$3 work=$4
 rm -rf "$work"
 mkdir -p "$work"
 unset GTEST_TOTAL_SHARDS GTEST_SHARD_INDEX
 scenario="$src/tests/sweep/reorder-fragments.yaml"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$1" "$2"; }
 
 "$tunlab" sweep "$scenario" --seeds 1..200 --jobs 2 --json >"$work/correct.json" 2>/dev/null ||
   fail "the correct build failed seeds: $(cat "$work/correct.json")"

@@ -16,16 +16,12 @@
 # SIGTERM still ends both daemons with exit 0. Every wait is a bounded poll on state.
 #
 # Usage: real_tunnel_privileges_test.sh TUNLAB
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 a=tl$$-a
 b=tl$$-b
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() {
-  echo "FAIL [privileges]: $*" >&2
-  exit 1
-}
+test_label=privileges
 
 # shellcheck source=../lib/real_privileges.sh
 source "$(dirname "$0")/../lib/real_privileges.sh"
@@ -34,12 +30,10 @@ source "$(dirname "$0")/../lib/bounded_wait.sh"
 # shellcheck source=../lib/two_namespaces.sh
 source "$(dirname "$0")/../lib/two_namespaces.sh"
 require_real_privileges
-for tool in ip ping python3 timeout; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
+require_tools ip ping python3 timeout
 id nobody >/dev/null 2>&1 || skip "no user 'nobody' to switch to"
 
-tmp=$(mktemp -d)
+make_tmp
 pids=()
 two_namespaces_traps
 

@@ -26,8 +26,8 @@
 # pings queued behind it are lost too; the counters still reconcile, the ping check fails.
 #
 # Usage: real_tunnel_soak_test.sh TUNLAB [SECONDS [TUNNEL OPTIONS...]]
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 duration=${2:-60}
 shift $(($# < 2 ? $# : 2))
 extra=("$@")
@@ -39,13 +39,7 @@ warmup=10   # seconds before the first RSS sample: buffers and batches reach the
 # seconds whatever the daemon does; the counters are still reconciled.
 sanitized=${TUNLAB_SOAK_SANITIZED:-0}
 interval=5  # seconds between RSS samples
-label="soak ${duration}s${extra[*]:+ ${extra[*]}}"
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() {
-  echo "FAIL [$label]: $*" >&2
-  exit 1
-}
+test_label="soak ${duration}s${extra[*]:+ ${extra[*]}}"
 
 if ! [[ $duration =~ ^[0-9]+$ ]] || ((duration < warmup + interval)); then
   fail "SECONDS must be a whole number >= $((warmup + interval)) (warm-up + one sampling interval), not '$duration'"
@@ -58,11 +52,9 @@ source "$(dirname "$0")/../lib/bounded_wait.sh"
 source "$(dirname "$0")/../lib/two_namespaces.sh"
 [[ -e /dev/net/tun ]] || skip "/dev/net/tun does not exist"
 require_real_privileges
-for tool in ip ping iperf3 ss python3 timeout; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
+require_tools ip ping iperf3 ss python3 timeout
 
-tmp=$(mktemp -d)
+make_tmp
 pids=()
 two_namespaces_traps
 
@@ -332,5 +324,5 @@ reconcile final "$final_a" "$final_b" "$tmp" || problems+=("the counters do not 
 
 sent_a=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["outer_packets_sent"])' "$final_a")
 sent_b=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["outer_packets_sent"])' "$final_b")
-echo "PASS [$label]: ${elapsed_s}s of traffic; iperf3 $iperf; ping $ping_line; VmRSS ${rss_summary[0]}," \
+echo "PASS [$test_label]: ${elapsed_s}s of traffic; iperf3 $iperf; ping $ping_line; VmRSS ${rss_summary[0]}," \
   "${rss_summary[1]}; counters reconciled (outer sent a $sent_a, b $sent_b; drops a $(grep -o '"drops": [0-9]*' <<<"$final_a" | cut -d' ' -f2), b $(grep -o '"drops": [0-9]*' <<<"$final_b" | cut -d' ' -f2))"

@@ -16,8 +16,8 @@
 # --offload on: super-packets read and written).
 #
 # Usage: real_tunnel_transfer_test.sh TUNLAB tun|tap [TUNNEL OPTIONS...]
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 mode=$2
 shift 2
 extra=("$@")
@@ -29,14 +29,9 @@ if [[ $mode == tap ]]; then
   dev=tap0
   tap_flag=(--tap)
 fi
-label="transfer $mode ${extra[*]}"
+test_label="transfer $mode ${extra[*]}"
 size_mb=${TUNLAB_TRANSFER_MB:-200}
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() {
-  echo "FAIL [$label]: $*" >&2
-  exit 1
-}
 
 # shellcheck source=../lib/real_privileges.sh
 source "$(dirname "$0")/../lib/real_privileges.sh"
@@ -45,11 +40,9 @@ source "$(dirname "$0")/../lib/bounded_wait.sh"
 # shellcheck source=../lib/two_namespaces.sh
 source "$(dirname "$0")/../lib/two_namespaces.sh"
 require_real_privileges
-for tool in ip socat sha256sum dumpcap ss python3 timeout; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
+require_tools ip socat sha256sum dumpcap ss python3 timeout
 
-tmp=$(mktemp -d)
+make_tmp
 pids=()
 two_namespaces_traps
 make_two_namespaces 192.168.60
@@ -151,4 +144,4 @@ if problems:
 EOF
   done
 fi
-echo "ok [$label]"
+echo "ok [$test_label]"

@@ -15,8 +15,8 @@
 # answers ARP). Every wait is a bounded poll on state; everything is removed in the EXIT trap.
 #
 # Usage: real_tunnel_walkthrough_test.sh TUNLAB [tun|tap]
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 mode=${2:-tun}
 a=tl$$-a
 b=tl$$-b
@@ -27,11 +27,7 @@ if [[ $mode == tap ]]; then
   tap_flag=(--tap)
 fi
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() {
-  echo "FAIL [walkthrough $mode]: $*" >&2
-  exit 1
-}
+test_label="walkthrough $mode"
 
 # --- privileges and tools: skip with the reason -------------------------------------------------
 # shellcheck source=../lib/real_privileges.sh
@@ -41,11 +37,9 @@ source "$(dirname "$0")/../lib/bounded_wait.sh"
 # shellcheck source=../lib/two_namespaces.sh
 source "$(dirname "$0")/../lib/two_namespaces.sh"
 require_real_privileges
-for tool in ip ping socat iperf3 ss python3 timeout; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
+require_tools ip ping socat iperf3 ss python3 timeout
 
-tmp=$(mktemp -d)
+make_tmp
 pids=()
 two_namespaces_traps
 

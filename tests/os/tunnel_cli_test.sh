@@ -5,16 +5,11 @@
 # fails (TUNSETIFF on a name the kernel gave a loopback) exits 3, a code of its own.
 #
 # Usage: tunnel_cli_test.sh TUNLAB CASE
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 case=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "FAIL [$case]: $*" >&2
-  exit 1
-}
+test_label=$case
+make_tmp
 
 # expect_bad WANT ARGS...: exit 2, nothing on stdout, one stderr line containing WANT.
 expect_bad() {

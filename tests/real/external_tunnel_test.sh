@@ -6,22 +6,17 @@
 #   stopped      after a passing run with examples/external-ipip, no tunnel program is left
 #
 # Usage: external_tunnel_test.sh TUNLAB SOURCE_DIR CASE
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 src=$(realpath "$2")
 case=$3
-
-fail() {
-  echo "FAIL [$case]: $*" >&2
-  exit 1
-}
+test_label=$case
 
 # shellcheck source=../lib/real_privileges.sh
 source "$(dirname "$0")/../lib/real_privileges.sh"
 require_real_privileges
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 marker="tunlab-external-test-$$"
 
 scenario() {  # scenario COMMAND: the seed VPN with left's tunnel a command

@@ -12,22 +12,16 @@
 #                        runs rootless and matches the simulator.
 #
 # Usage: real_demo_test.sh TUNLAB CASE
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 case=$2
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() {
-  echo "FAIL [$case]: $*" >&2
-  exit 1
-}
+test_label=$case
 
 # shellcheck source=../lib/real_privileges.sh
 source "$(dirname "$0")/../lib/real_privileges.sh"
 require_real_privileges
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 "$tunlab" demo >"$tmp/sim" || fail "tunlab demo (sim) exited $?"
 
 # The unprivileged user must be able to execute the binary wherever the build tree is.
@@ -37,9 +31,7 @@ unprivileged_copy() {
   chmod 755 "$tmp/tunlab"
 }
 need_userns_tools() {
-  for tool in setpriv unshare; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed"
-  done
+  require_tools setpriv unshare
 }
 as_nobody_in_userns=(setpriv --reuid=65534 --regid=65534 --clear-groups unshare --user --map-root-user --net)
 

@@ -10,14 +10,9 @@
 # no process still holds any of the run's namespaces. Waits are bounded reads, never sleeps.
 #
 # Usage: real_run_kill_test.sh TUNLAB SCENARIO.yaml
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 scenario=$2
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 
 # shellcheck source=../lib/real_privileges.sh
 source "$(dirname "$0")/../lib/real_privileges.sh"

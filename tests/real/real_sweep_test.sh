@@ -9,22 +9,17 @@
 #   one_job   --jobs 2 is refused (exit 2, one line): real runs take one seed at a time.
 #
 # Usage: real_sweep_test.sh TUNLAB SOURCE_DIR CASE
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 source_dir=$(realpath "$2")
 case=$3
-
-fail() {
-  echo "FAIL [$case]: $*" >&2
-  exit 1
-}
+test_label=$case
 
 # shellcheck source=../lib/real_privileges.sh
 source "$(dirname "$0")/../lib/real_privileges.sh"
 require_real_privileges
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 
 case $case in
   passes)

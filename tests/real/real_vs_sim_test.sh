@@ -12,23 +12,18 @@
 # namespaces die with the process, and the temporary folder goes on exit.
 #
 # Usage: real_vs_sim_test.sh TUNLAB SCENARIO.yaml
-set -uo pipefail
-tunlab=$(realpath "$1")
+# shellcheck source=../lib/prologue.sh
+source "$(dirname "$0")/../lib/prologue.sh"
 scenario=$2
 name=$(basename "$scenario" .yaml)
-
-fail() {
-  echo "FAIL [$name]: $*" >&2
-  exit 1
-}
+test_label=$name
 
 # shellcheck source=../lib/real_privileges.sh
 source "$(dirname "$0")/../lib/real_privileges.sh"
 require_real_privileges
 grep -q '^real: true' "$scenario" || fail "$scenario is not marked real: true"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 
 "$tunlab" run "$scenario" --backend sim --capture "$tmp/sim" --json --trace >"$tmp/sim.json" 2>"$tmp/sim.trace" ||
   fail "sim run exited $?: $(cat "$tmp/sim.json")"
