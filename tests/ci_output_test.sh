@@ -10,18 +10,14 @@
 #   closest        a failed hop expectation shows the closest packets with their fields
 #
 # Usage: ci_output_test.sh TUNLAB SOURCE_DIR WORK_DIR CASE
-set -uo pipefail
-tunlab=$1
+# shellcheck source=lib/prologue.sh
+source "$(dirname "$0")/lib/prologue.sh"
 src=$2
 work=$3/$4
 case=$4
+test_label=$case
 xsd=$src/tests/junit/junit.xsd
 rm -rf "$work" && mkdir -p "$work"
-
-fail() {
-  echo "FAIL [$case]: $*" >&2
-  exit 1
-}
 
 valid() {  # valid FILE: against the schema
   xmllint --noout --schema "$xsd" "$1" 2>"$work/xmllint.err" || fail "$1 is not valid JUnit: $(cat "$work/xmllint.err")"

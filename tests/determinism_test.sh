@@ -10,16 +10,16 @@
 #   sweep_jobs     sweep output does not depend on --jobs; plain progress lines every 10%
 #   sweep_shards   GTEST_TOTAL_SHARDS=4: the shards' seeds partition the range
 #   fault_options  --fault / --device-fault change a run; mistakes exit 2 with one line
-set -uo pipefail
-tunlab=$1 src=$2 work=$3 case=$4
+# shellcheck source=lib/prologue.sh
+source "$(dirname "$0")/lib/prologue.sh"
+src=$2 work=$3 case=$4
+test_label=$case
 out="$work/$case"
 rm -rf "$out"
 mkdir -p "$out"
 # A sweep inside a sharded CI job must not shard these tests' own sweeps.
 unset GTEST_TOTAL_SHARDS GTEST_SHARD_INDEX
 
-fail() { echo "FAIL [$case]: $*" >&2; exit 1; }
-json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$1" "$2"; }
 
 lossy="$src/tests/sweep/lossy.yaml"
 

@@ -1,6 +1,6 @@
 // The seed scenario's model (docs/contracts.md, "Seed topology") with each side's wan link MTU
 // chosen by the test, for suites that build the seed on a backend and then poke at it by hand
-// (the root suites build it with real::RealTopology; see real_test_support.hpp).
+// (the root suites build it with real::RealTopology; see os/os_test_support.hpp).
 #pragma once
 
 #include <cstddef>
