@@ -10,7 +10,7 @@ const std::vector<const ExpectKindInfo*>& expect_kinds() {
   // The order the loader looks for markers in, and so which two a "mixes X and Y" message names.
   static const std::vector<const ExpectKindInfo*> kinds = {
       &app_received_kind(), &app_icmp_kind(), &app_echo_reply_kind(), &ordering_kind(),
-      &hop_kind(),          &dropped_kind(),  &delivered_kind(),
+      &hop_kind(),          &dropped_kind(),  &delivered_kind(),      &dropped_at_most_kind(),
   };
   return kinds;
 }

@@ -93,6 +93,7 @@
 //       # an IPIP packet.
 //     - {dropped: {encap-too-big-df: 1, total: 1}}   # names of drop_reason.hpp; total = all reasons
 //     - {delivered: 10, injected: 10}                # either or both
+//     - {dropped_at_most: 3}                         # at most 3 drops in all, whatever the reasons
 //     # count (exact) or at_least; hop and icmp without either mean at_least: 1.
 //
 // Scalars: numbers are decimal or 0x-hex, never negative; booleans are true/false; durations are

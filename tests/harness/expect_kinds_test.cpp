@@ -1,6 +1,7 @@
 // The table of expectation kinds (scenario/include/tunlab/scenario/expect_kind.hpp): every ExpectKind has one complete
 // descriptor, a marker selects one kind only, and the schema comment README's schema is made from
 // shows exactly each kind's keys.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -18,6 +19,7 @@
 #include "tunlab/scenario/expect_kind.hpp"
 #include "tunlab/scenario/input_error.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
+#include "tunlab/sim/scenario_runner.hpp"
 
 namespace tunlab::scenario::detail {
 namespace {
@@ -147,3 +149,40 @@ TEST(ExpectKinds, TheSchemaCommentShowsExactlyEachKindsKeys) {
 
 }  // namespace
 }  // namespace tunlab::scenario::detail
+
+namespace tunlab {
+namespace {
+
+// The smallest kind added through the table: a loss budget over every drop reason.
+TEST(DroppedAtMost, PassesWithinTheBudgetAndFailsBeyondItNamingTheDrops) {
+  const scenario::Scenario s = scenario::load_scenario_text(R"(
+name: loss-budget
+topology: seed
+faults:
+  - {link: wan.right, drop_nth: [2, 4]}
+traffic:
+  - {from: left, count: 5, interval: 1ms, udp: {dst: "10.0.0.22:9000", size: 64}}
+expect:
+  - {dropped_at_most: 2}
+  - {name: one drop at most, dropped_at_most: 1}
+)",
+                                                            "loss-budget.yaml");
+  const RunSummary summary = sim::run_scenario(s, {});
+  ASSERT_EQ(summary.expectations.size(), 2u);
+  EXPECT_TRUE(summary.expectations[0].ok) << summary.expectations[0].seen;
+  EXPECT_EQ(summary.expectations[0].name, "at most 2 dropped");
+  EXPECT_FALSE(summary.expectations[1].ok);
+  EXPECT_EQ(summary.expectations[1].expected, "at most 1 dropped");
+  EXPECT_THAT(summary.expectations[1].seen, ::testing::StartsWith("2 dropped ["));
+}
+
+TEST(DroppedAtMost, TakesACountAndNothingElse) {
+  EXPECT_THROW(scenario::load_scenario_text("name: x\ntopology: seed\nexpect:\n  - {dropped_at_most: -1}\n", "x.yaml"),
+               InputError);
+  EXPECT_THROW(
+      scenario::load_scenario_text("name: x\ntopology: seed\nexpect:\n  - {dropped_at_most: 1, port: 9}\n", "x.yaml"),
+      InputError);
+}
+
+}  // namespace
+}  // namespace tunlab

@@ -83,6 +83,7 @@ const ExpectKindInfo& ordering_kind();
 const ExpectKindInfo& hop_kind();
 const ExpectKindInfo& dropped_kind();
 const ExpectKindInfo& delivered_kind();
+const ExpectKindInfo& dropped_at_most_kind();
 
 // ---- Parts several kinds share (expect_common.cpp) ----
 

@@ -178,22 +178,24 @@ struct HeaderMatch {
 };
 
 enum class ExpectKind {
-  app_received,    // at: host.app [port]: received count / bytes
-  app_icmp,        // at: host.app: ICMP errors (type/code/mtu) received, count
-  app_echo_reply,  // at: host.app: echo replies received, count
-  hop,             // hop: host-iface: packets matching outer/inner, count (or at_least)
-  dropped,         // drops: reason -> count
-  delivered,       // totals: delivered / injected
-  ordering,        // at: host.app port: datagrams arrived in the order sent
+  app_received,     // at: host.app [port]: received count / bytes
+  app_icmp,         // at: host.app: ICMP errors (type/code/mtu) received, count
+  app_echo_reply,   // at: host.app: echo replies received, count
+  hop,              // hop: host-iface: packets matching outer/inner, count (or at_least)
+  dropped,          // drops: reason -> count
+  delivered,        // totals: delivered / injected
+  ordering,         // at: host.app port: datagrams arrived in the order sent
+  dropped_at_most,  // a loss budget: at most N packets dropped, whatever the reasons
 };
-inline constexpr std::size_t kExpectKindCount = 7;  // the values above; each has a descriptor (expect_kind.hpp)
+inline constexpr std::size_t kExpectKindCount = 8;  // the values above; each has a descriptor (expect_kind.hpp)
 
 struct Expectation {
   ExpectKind kind = ExpectKind::app_received;
   std::string name;  // shown in results; generated from the fields if not given
   std::string host;  // app_* and ordering
   std::optional<std::uint16_t> port;
-  std::optional<std::uint64_t> count;  // exact count
+  std::optional<std::uint64_t> count;    // exact count
+  std::optional<std::uint64_t> at_most;  // dropped_at_most
   std::optional<std::uint64_t> at_least;
   std::optional<std::uint64_t> bytes;  // app_received: total payload bytes
   std::optional<std::uint8_t> icmp_type;
