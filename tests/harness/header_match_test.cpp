@@ -20,7 +20,8 @@ scenario::Scenario hop_expecting(const std::string& match) {
 }
 
 bool hop_matches(const std::string& match, const Bytes& packet) {
-  const scenario::Expectation& e = hop_expecting(match).expectations.at(0);
+  const scenario::Scenario s = hop_expecting(match);  // kept: the expectation lives inside it
+  const scenario::Expectation& e = s.expectations.at(0);
   return matches(e.outer, e.inner, packet);
 }
 
