@@ -482,6 +482,10 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
     bool outgoing;
     std::size_t index;  // into hops[label]
   };
+  // Kept and sorted only for observers of every interface (the report, the trace): a run without
+  // them pays for neither.
+  const bool watched_everywhere = std::any_of(options_.observers.begin(), options_.observers.end(),
+                                              [](const RunObserver* o) { return o->only_interface().empty(); });
   std::vector<Seen> observed_in_time;
   for (const CaptureSlot& slot : captures_) {
     const std::size_t index = captures.open(slot.label, slot.capture->link_type());
@@ -497,7 +501,9 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
       captures.record(index, at_ns, frame.bytes);
       if (!ip.empty()) {
         hop.push_back({at_ns, frame.outgoing, std::vector<std::uint8_t>(ip.begin(), ip.end())});
-        observed_in_time.push_back({at_ns, slot.label, frame.outgoing, hop.size() - 1});
+        if (watched_everywhere) {
+          observed_in_time.push_back({at_ns, slot.label, frame.outgoing, hop.size() - 1});
+        }
       }
     }
   }

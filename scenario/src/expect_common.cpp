@@ -69,4 +69,13 @@ bool app_datagram_hop(const Expectation& e, const HopCrossing& hop) {
          hop.innermost.fragment_offset_bytes() == 0 && ports && (!e.port || ports->dst == *e.port);
 }
 
+std::uint64_t total_dropped(const Observations& observed, std::string& by_reason) {
+  std::uint64_t total = 0;
+  for (const auto& [name, count] : observed.dropped) {
+    total += count;
+    by_reason += fmt::format("{}{}={}", by_reason.empty() ? "" : ", ", name, count);
+  }
+  return total;
+}
+
 }  // namespace tunlab::scenario::detail

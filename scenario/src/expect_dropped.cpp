@@ -81,12 +81,8 @@ void judge(const Expectation& e, const Observations& observed, const Expectation
     seen += fmt::format("{}{}={}", seen.empty() ? "" : ", ", name, got);
   }
   if (e.dropped_total) {
-    std::uint64_t total = 0;
     std::string all;
-    for (const auto& [name, count] : observed.dropped) {
-      total += count;
-      all += fmt::format("{}{}={}", all.empty() ? "" : ", ", name, count);
-    }
+    const std::uint64_t total = total_dropped(observed, all);
     r.ok = r.ok && total == *e.dropped_total;
     expected += fmt::format("{}total={}", expected.empty() ? "" : ", ", *e.dropped_total);
     seen += fmt::format("{}total={} [{}]", seen.empty() ? "" : ", ", total, all);

@@ -18,12 +18,8 @@ std::string default_name(const Expectation& e) {
 }
 
 void judge(const Expectation& e, const Observations& observed, const ExpectationTally::Count&, ExpectationResult& r) {
-  std::uint64_t total = 0;
   std::string all;
-  for (const auto& [name, count] : observed.dropped) {
-    total += count;
-    all += fmt::format("{}{}={}", all.empty() ? "" : ", ", name, count);
-  }
+  const std::uint64_t total = total_dropped(observed, all);
   r.ok = total <= e.at_most.value_or(0);
   r.expected = fmt::format("at most {} dropped", e.at_most.value_or(0));
   r.seen = all.empty() ? "0 dropped" : fmt::format("{} dropped [{}]", total, all);

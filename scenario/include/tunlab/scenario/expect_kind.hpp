@@ -100,6 +100,8 @@ std::string count_text(const Expectation& e);
 bool count_ok(const Expectation& e, std::uint64_t seen);
 // A whole UDP or TCP segment handed to e.host's stack, to e.port if the expectation has one.
 bool app_datagram_hop(const Expectation& e, const HopCrossing& hop);
+// Every drop of the run: their total, and "reason=count, ..." in reason order.
+std::uint64_t total_dropped(const Observations& observed, std::string& by_reason);
 // The host's application observations (nothing when it observed nothing).
 const AppObservations& app_of(const Observations& observed, const std::string& host);
 
