@@ -2,6 +2,7 @@
 // writes, drops and counts for each kind of input.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <cerrno>
 
@@ -71,6 +72,16 @@ TEST_F(TunnelEngineTest, StopsAtEagainAndCountsIt) {
   EXPECT_CALL(underlay_, send).Times(0);
   EXPECT_EQ(engine_.poll_device(0), 0u);
   EXPECT_EQ(engine_.counters().device_eagain, 1u);
+}
+
+TEST_F(TunnelEngineTest, CountsAFailedReadAsAReadErrorAndShowsItInTheCounters) {
+  EXPECT_CALL(device_, read).WillOnce(Return(IoResult{IoStatus::error, 0, 0, EIO}));
+  engine_.poll_device(0);
+  EXPECT_EQ(engine_.counters().device_read_errors, 1u);
+  EXPECT_EQ(engine_.counters().device_write_errors, 0u) << "a failed read is no write error";
+  const AppCounters shown = engine_.counters(0);
+  EXPECT_NE(std::find(shown.begin(), shown.end(), std::pair<std::string, std::uint64_t>("device_read_errors", 1)),
+            shown.end());
 }
 
 TEST_F(TunnelEngineTest, RespectsThePollBudget) {
