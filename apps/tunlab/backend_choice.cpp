@@ -28,7 +28,7 @@ sim::ProgramFactory program_factory() {
     spec.command_line = launch.command_line;
     spec.seed = launch.seed;
     std::error_code error;
-    spec.clock_shim = program::clock_shim_beside(std::filesystem::read_symlink("/proc/self/exe", error));
+    spec.shim = program::shim_beside(std::filesystem::read_symlink("/proc/self/exe", error));
     // The wall-clock bound on a program that never blocks; tests shorten it to see it fire.
     if (const char* watchdog = std::getenv("TUNLAB_PROGRAM_WATCHDOG_MS"); watchdog != nullptr && *watchdog != '\0') {
       spec.watchdog = std::chrono::milliseconds(std::strtoll(watchdog, nullptr, 10));

@@ -86,6 +86,13 @@ std::uint32_t Supervisor::take_origin(std::deque<HeldPacket>& held, const std::v
 }
 
 void Supervisor::report_held() {
+  reconcile();  // the program may have taken staged packets since its last trapped call
+  for (Packet& packet : unread_tun_) {
+    if (packet.origin != 0) {
+      env_.drops.dropped(packet, "absorbed-by-program");  // taken from the device for it, never read
+    }
+  }
+  unread_tun_.clear();
   drain_underlay();
   for (Packet& packet : received_) {
     if (packet.origin != 0) {
@@ -114,7 +121,7 @@ void Supervisor::drain_underlay() {
     if (event == UnderlayEvent::error) {
       continue;  // ICMP errors are not queued for the program (docs)
     }
-    if (received_.size() >= kMaxReceived) {
+    if (received_.size() + staged_[staging::kRawSocket - 1].size() >= kMaxReceived) {
       env_.drops.dropped(packet, "program-socket-full");
       continue;
     }
@@ -129,7 +136,7 @@ std::uint32_t Supervisor::readiness(int fd) {
   }
   switch (it->second.kind) {
     case FileKind::tun:
-      return (it->second.attached && env_.device.readable() ? EPOLLIN : 0U) | EPOLLOUT;
+      return (it->second.attached && device_readable() ? EPOLLIN : 0U) | EPOLLOUT;
     case FileKind::raw_ipip:
       drain_underlay();
       return (received_.empty() ? 0U : EPOLLIN) | EPOLLOUT;
@@ -164,7 +171,7 @@ Outcome Supervisor::on_read(const seccomp_notif& call, SimFile& file, const std:
       return {};
     }
     Packet packet;
-    const IoResult result = env_.device.read(packet);
+    const IoResult result = read_device(packet);
     if (result.status == IoStatus::would_block) {
       if (nonblocking) {
         fail(call, EAGAIN);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "filter.hpp"
+#include "staging_area.hpp"
 
 extern char** environ;
 
@@ -91,7 +92,7 @@ Launched launch(const ProgramSpec& spec) {
   const std::string shell_command = "exec " + spec.command_line;
   const char* argv[] = {"sh", "-c", shell_command.c_str(), nullptr};
   std::vector<std::string> env_text;
-  std::string preload = spec.clock_shim.string();
+  std::string preload = spec.shim.string();
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "LD_PRELOAD=", 11) == 0) {
       if (!preload.empty()) {
@@ -104,6 +105,7 @@ Launched launch(const ProgramSpec& spec) {
   if (!preload.empty()) {
     env_text.push_back("LD_PRELOAD=" + preload);
   }
+  env_text.push_back(std::string(staging::kEnvironment) + "=1");
   std::vector<const char*> envp;
   for (const auto& e : env_text) {
     envp.push_back(e.c_str());
@@ -114,6 +116,10 @@ Launched launch(const ProgramSpec& spec) {
   Launched out;
   out.output = memfd_create("tunlab-program-output", MFD_CLOEXEC);
   if (out.output < 0) {
+    fail("memfd_create");
+  }
+  out.staging = memfd_create("tunlab-program-staging", MFD_CLOEXEC);
+  if (out.staging < 0 || ftruncate(out.staging, sizeof(staging::Area)) != 0) {
     fail("memfd_create");
   }
   const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -131,10 +137,12 @@ Launched launch(const ProgramSpec& spec) {
   }
   if (pid == 0) {
     setpgid(0, 0);
-    if (dup2(null_fd, 0) < 0 || dup2(out.output, 1) < 0 || dup2(out.output, 2) < 0 || dup2(pair[1], 3) < 0) {
+    if (dup2(null_fd, 0) < 0 || dup2(out.output, 1) < 0 || dup2(out.output, 2) < 0 || dup2(pair[1], 3) < 0 ||
+        dup2(out.staging, staging::kAreaFd) < 0) {
       child_fail("dup2");
     }
-    syscall(SYS_close_range, 4U, ~0U, 0U);
+    syscall(SYS_close_range, 4U, static_cast<unsigned>(staging::kAreaFd - 1), 0U);
+    syscall(SYS_close_range, static_cast<unsigned>(staging::kAreaFd + 1), ~0U, 0U);
     personality(ADDR_NO_RANDOMIZE);
     if (drop) {
       if (setgroups(0, nullptr) != 0 || setgid(static_cast<gid_t>(spec.run_as_gid)) != 0 ||
@@ -172,6 +180,7 @@ Launched launch(const ProgramSpec& spec) {
     waitpid(pid, &status, 0);
     const std::string output = read_output(out.output);
     close(out.output);
+    close(out.staging);
     if (out.pidfd >= 0) {
       close(out.pidfd);
     }

@@ -16,6 +16,7 @@ struct Launched {
   int pidfd = -1;     // polls readable once the program has exited
   int listener = -1;  // the seccomp notification descriptor
   int output = -1;    // memfd holding the program's stdout and stderr
+  int staging = -1;   // memfd holding the staging area (staging_area.hpp), at kAreaFd in the program
 };
 
 // Throws std::runtime_error when the program cannot be started at all.

@@ -31,7 +31,7 @@ std::unique_ptr<AppB> make_program_app(const ProgramSpec& spec, const AppEnviron
   return std::make_unique<ProgramApp>(spec, environment);
 }
 
-std::filesystem::path clock_shim_beside(const std::filesystem::path& executable) {
+std::filesystem::path shim_beside(const std::filesystem::path& executable) {
   const std::filesystem::path shim = executable.parent_path() / "libtunlab-program-shim.so";
   std::error_code error;
   return std::filesystem::is_regular_file(shim, error) ? shim : std::filesystem::path();

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,7 +43,12 @@ std::string status_text(int status) {
 }  // namespace
 
 Supervisor::Supervisor(const ProgramSpec& spec, const AppEnvironment& environment)
-    : spec_(spec), env_(environment), process_(launch(spec)), memory_(process_.pid), random_(spec.seed, spec.host) {
+    : spec_(spec),
+      env_(environment),
+      process_(launch(spec)),
+      memory_(process_.pid),
+      random_(spec.seed, spec.host),
+      area_(map_staging_area(process_.staging)) {
   // Linux 6.6+: the program and the supervisor hand the CPU to each other directly at every
   // trapped call instead of going through the scheduler's wake-up path, which is most of the cost
   // of a round trip. Older kernels refuse the flag; the supervisor works the same, slower.
@@ -67,12 +73,17 @@ Supervisor::~Supervisor() {
   close(process_.listener);
   close(process_.pidfd);
   close(process_.output);
+  close(process_.staging);
+  if (area_ != nullptr) {
+    munmap(area_, sizeof(staging::Area));
+  }
 }
 
 void Supervisor::run(std::int64_t now_ns) {
   now_ = now_ns;
   drain_underlay();
   if (waiting_) {
+    reconcile();
     const bool expired = waiting_->deadline <= now_;
     const Outcome outcome = dispatch(waiting_->call, expired);
     if (outcome.blocked) {
@@ -83,6 +94,7 @@ void Supervisor::run(std::int64_t now_ns) {
   for (;;) {
     const seccomp_notif call = next_call();
     ++trapped_;
+    reconcile();
     const Outcome outcome = dispatch(call, false);
     if (outcome.blocked) {
       Waiting waiting{call, AppB::kNoDeadline};
@@ -152,6 +164,7 @@ std::string Supervisor::describe_call(const seccomp_notif& call) const {
 }
 
 void Supervisor::reply(const seccomp_notif& call, std::int64_t value) {
+  stage();
   seccomp_notif_resp response{};
   response.id = call.id;
   response.val = value;
@@ -160,6 +173,7 @@ void Supervisor::reply(const seccomp_notif& call, std::int64_t value) {
 }
 
 void Supervisor::fail(const seccomp_notif& call, int error) {
+  stage();
   seccomp_notif_resp response{};
   response.id = call.id;
   response.error = -error;
@@ -167,6 +181,7 @@ void Supervisor::fail(const seccomp_notif& call, int error) {
 }
 
 void Supervisor::continue_natively(const seccomp_notif& call) {
+  stage();
   seccomp_notif_resp response{};
   response.id = call.id;
   response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
@@ -204,10 +219,12 @@ void Supervisor::place(const seccomp_notif& call, SimFile file, bool cloexec) {
   add.srcfd = static_cast<std::uint32_t>(object);
   add.newfd = static_cast<std::uint32_t>(number);
   add.newfd_flags = cloexec ? O_CLOEXEC : 0;
+  files_[number] = std::move(file);
+  stage();  // the placement answers the call: the program runs from here
   const int placed = ioctl(process_.listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
   close(object);
-  if (placed == number) {
-    files_[number] = std::move(file);
+  if (placed != number) {
+    files_.erase(number);
   }
 }
 
@@ -216,7 +233,9 @@ AppCounters Supervisor::counters() const {
           {"device-writes", device_writes_},
           {"underlay-sends", underlay_sends_},
           {"underlay-receives", underlay_receives_},
-          {"held-packets", from_device_.size() + from_underlay_.size()}};
+          {"held-packets", from_device_.size() + from_underlay_.size()},
+          {"trapped-calls", trapped_},
+          {"staged-reads", staged_reads_}};
 }
 
 }  // namespace tunlab::program

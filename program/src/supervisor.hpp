@@ -15,6 +15,7 @@
 
 #include "launch.hpp"
 #include "sim_random.hpp"
+#include "staging_area.hpp"
 #include "target_memory.hpp"
 #include "tunlab/program/program_app.hpp"
 #include "tunlab/wire/ipv4.hpp"
@@ -129,6 +130,15 @@ private:
   void hold(std::deque<HeldPacket>& held, std::uint32_t origin, std::vector<std::uint8_t> bytes);
   std::string describe_call(const seccomp_notif& call) const;
 
+  // Staging (staging.cpp).
+  static staging::Area* map_staging_area(int fd);
+  void reconcile();  // at every trapped call: account what the program took, unstage the rest
+  void stage();      // before every answer: publish the clock, the descriptors and the packets waiting
+  void stage_queue(int queue);
+  void took_staged(int queue, const Packet& packet, std::size_t taken);
+  IoResult read_device(Packet& packet);  // packets staged and given back first
+  bool device_readable() const;
+
   ProgramSpec spec_;
   AppEnvironment env_;  // a copy: it holds references to the driver's objects, which outlive the app
   Launched process_;
@@ -138,11 +148,16 @@ private:
   std::optional<Waiting> waiting_;
   std::map<int, SimFile> files_;
   std::deque<Packet> received_;  // the raw socket's receive queue, drained from the Underlay
+  staging::Area* area_ = nullptr;
+  std::deque<Packet> staged_[2];                  // what the area holds now, by queue
+  std::deque<Packet> unread_tun_;                 // staged from the device, not taken, given back: read first
+  std::optional<IoResult> pending_device_error_;  // a device read failed while staging
   std::deque<HeldPacket> from_device_;
   std::deque<HeldPacket> from_underlay_;
   bool refused_ = false;
   bool exited_ = false;
   std::uint64_t trapped_ = 0;
+  std::uint64_t staged_reads_ = 0;  // reads the shim answered from the staging area
   std::uint64_t device_reads_ = 0;
   std::uint64_t device_writes_ = 0;
   std::uint64_t underlay_sends_ = 0;

@@ -21,8 +21,9 @@ struct ProgramSpec {
   std::string host;          // the scenario host, for messages and the random stream
   std::string command_line;  // placeholders already filled in; run by /bin/sh -c "exec ..."
   std::uint64_t seed = 0;    // the run's seed: getrandom and /dev/urandom derive from it
-  // The LD_PRELOAD clock shim (clock_shim.cpp); empty: none (the vDSO answers clock reads).
-  std::filesystem::path clock_shim;
+  // The LD_PRELOAD shim (program_shim.cpp: the virtual clock and staged reads); empty: none (the
+  // vDSO answers clock reads, every read traps).
+  std::filesystem::path shim;
   // When tunlab runs as root, the program runs as this uid/gid (65534, nobody) unless negative.
   int run_as_uid = 65534;
   int run_as_gid = 65534;
@@ -53,7 +54,7 @@ private:
 // ProgramRefused or ProgramEnded as the run would.
 std::unique_ptr<AppB> make_program_app(const ProgramSpec& spec, const AppEnvironment& environment);
 
-// The clock shim beside `executable` (tunlab's own binary), or empty when there is none.
-std::filesystem::path clock_shim_beside(const std::filesystem::path& executable);
+// The program shim beside `executable` (tunlab's own binary), or empty when there is none.
+std::filesystem::path shim_beside(const std::filesystem::path& executable);
 
 }  // namespace tunlab::program
