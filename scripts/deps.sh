@@ -11,8 +11,9 @@ build_packages=(
   liburing-dev
   clang-14 libclang-rt-14-dev
 )
+# openvpn: a Debian-packaged tunnel program the tests run in the simulator and on namespaces.
 test_packages=(tshark tcpdump iperf3 socat python3 python3-scapy iproute2 iputils-ping util-linux clang-format
-               chromium libxml2-utils)
+               chromium libxml2-utils openvpn)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

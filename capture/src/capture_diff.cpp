@@ -22,7 +22,7 @@ void zero16(std::vector<std::uint8_t>& bytes, std::size_t at) {
 }
 
 // Normalises the IPv4 packet starting at `offset` of `bytes` in place, recursing into IPIP inner
-// packets and ICMP quotes (depth-limited against crafted nesting).
+// packets, IP-in-UDP datagrams and ICMP quotes (depth-limited against crafted nesting).
 void normalise_at(std::vector<std::uint8_t>& bytes, std::size_t offset, int depth) {
   const auto ip = Ipv4View::parse(ByteView(bytes).subspan(offset));
   if (!ip || depth > 4) {
@@ -38,9 +38,15 @@ void normalise_at(std::vector<std::uint8_t>& bytes, std::size_t offset, int dept
     return;
   }
   switch (protocol) {
-    case ipproto::kUdp:
+    case ipproto::kUdp: {
       zero16(bytes, l4 + 6);
+      // IP in UDP (a tunnel carried over UDP): a datagram that is exactly one IPv4 packet.
+      const auto carried = Ipv4View::parse(ByteView(bytes).subspan(std::min(l4 + 8, bytes.size())));
+      if (carried && carried->total_length() == bytes.size() - (l4 + 8)) {
+        normalise_at(bytes, l4 + 8, depth + 1);
+      }
       break;
+    }
     case ipproto::kTcp:
       zero16(bytes, l4 + 16);
       break;

@@ -4,7 +4,11 @@
  * IP_HDRINCL): the TTL comes from IP_TTL, TOS and DF are copied from each inner packet through
  * IP_TOS and IP_MTU_DISCOVER. One epoll loop, nonblocking descriptors, one thread.
  *
- *   c-ipip --dev tun0 --local 18.12.0.92 --remote 18.13.0.91 [--ttl 17] [--drop-every N]
+ *   c-ipip --dev tun0 --local 18.12.0.92 --remote 18.13.0.91 [--ttl 17] [--drop-every N] [--udp PORT]
+ *
+ * --udp PORT carries the inner packets over UDP instead (IP in UDP, the shape of OpenVPN or
+ * WireGuard without their headers): a UDP socket bound to local:PORT sends each packet whole as
+ * one datagram to remote:PORT, and writes what arrives from there to the device.
  *
  * --drop-every N is a drop policy for tests: every Nth packet read from the device is not sent
  * (the simulator reports it as absorbed-by-program).
@@ -35,7 +39,7 @@ static void on_signal(int signum) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N] [--drop-every N]\n");
+  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N] [--drop-every N] [--udp PORT]\n");
   exit(2);
 }
 
@@ -48,6 +52,7 @@ struct tunnel {
   int pmtu; /* the IP_MTU_DISCOVER the socket has now */
   int drop_every;
   unsigned long read_count;
+  int udp_port; /* 0: raw IPIP */
 };
 
 /* device -> network: the kernel adds the outer header with the socket's options, which follow
@@ -76,7 +81,7 @@ static void encapsulate(struct tunnel* t) {
     if (pmtu != t->pmtu && setsockopt(t->raw, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) == 0) {
       t->pmtu = pmtu;
     }
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = t->remote};
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = t->remote, .sin_port = htons((uint16_t)t->udp_port)};
     if (sendto(t->raw, packet, (size_t)n, 0, (struct sockaddr*)&to, sizeof(to)) < 0) {
       fprintf(stderr, "c-ipip: send: %s\n", strerror(errno)); /* lost, as on a wire */
     }
@@ -87,12 +92,24 @@ static void encapsulate(struct tunnel* t) {
 static void decapsulate(struct tunnel* t) {
   unsigned char packet[65536];
   for (;;) {
-    const ssize_t n = recv(t->raw, packet, sizeof(packet), 0);
+    struct sockaddr_in from;
+    socklen_t from_length = sizeof(from);
+    const ssize_t n = recvfrom(t->raw, packet, sizeof(packet), 0, (struct sockaddr*)&from, &from_length);
     if (n < 0) {
       if (errno != EAGAIN && errno != EINTR) {
         perror("c-ipip: recv");
       }
       return;
+    }
+    if (t->udp_port != 0) { /* the datagram is the inner packet; only the peer's port is ours */
+      if (from.sin_addr.s_addr != t->remote.s_addr || ntohs(from.sin_port) != t->udp_port || n < 20 ||
+          (packet[0] >> 4) != 4) {
+        continue;
+      }
+      if (write(t->tun, packet, (size_t)n) < 0) {
+        fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
+      }
+      continue;
     }
     const size_t header = (size_t)(packet[0] & 0x0f) * 4;
     if ((size_t)n < header + 20 || packet[9] != IPPROTO_IPIP || memcmp(packet + 12, &t->remote, 4) != 0 ||
@@ -111,6 +128,7 @@ int main(int argc, char** argv) {
   const char* remote = NULL;
   int ttl = 17;
   int drop_every = 0;
+  int udp_port = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--dev") == 0) {
       dev = argv[i + 1];
@@ -122,13 +140,15 @@ int main(int argc, char** argv) {
       ttl = atoi(argv[i + 1]);
     } else if (strcmp(argv[i], "--drop-every") == 0) {
       drop_every = atoi(argv[i + 1]);
+    } else if (strcmp(argv[i], "--udp") == 0) {
+      udp_port = atoi(argv[i + 1]);
     } else {
       usage();
     }
   }
-  struct tunnel t = {.tos = 0, .pmtu = -1, .drop_every = drop_every};
+  struct tunnel t = {.tos = 0, .pmtu = -1, .drop_every = drop_every, .udp_port = udp_port};
   if (dev == NULL || local == NULL || remote == NULL || inet_pton(AF_INET, local, &t.local) != 1 ||
-      inet_pton(AF_INET, remote, &t.remote) != 1 || ttl < 1 || ttl > 255) {
+      inet_pton(AF_INET, remote, &t.remote) != 1 || ttl < 1 || ttl > 255 || udp_port < 0 || udp_port > 65535) {
     usage();
   }
   struct sigaction action = {.sa_handler = on_signal}; /* no SA_RESTART: epoll_wait returns EINTR */
@@ -136,10 +156,20 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &action, NULL);
 
   /* The socket first, the device last: tunlab starts traffic once the device has carrier. */
-  t.raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
-  if (t.raw < 0 || setsockopt(t.raw, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) != 0) {
-    perror("c-ipip: raw IPIP socket");
-    return 1;
+  if (udp_port != 0) {
+    struct sockaddr_in at = {.sin_family = AF_INET, .sin_addr = t.local, .sin_port = htons((uint16_t)udp_port)};
+    t.raw = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t.raw < 0 || setsockopt(t.raw, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) != 0 ||
+        bind(t.raw, (struct sockaddr*)&at, sizeof(at)) != 0) {
+      perror("c-ipip: UDP socket");
+      return 1;
+    }
+  } else {
+    t.raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
+    if (t.raw < 0 || setsockopt(t.raw, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) != 0) {
+      perror("c-ipip: raw IPIP socket");
+      return 1;
+    }
   }
   t.tun = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   struct ifreq ifr;
@@ -157,7 +187,8 @@ int main(int argc, char** argv) {
     perror("c-ipip: epoll");
     return 1;
   }
-  fprintf(stderr, "c-ipip: %s %s -> %s, outer TTL %d\n", ifr.ifr_name, local, remote, ttl);
+  fprintf(stderr, "c-ipip: %s %s -> %s%s, outer TTL %d\n", ifr.ifr_name, local, remote, udp_port != 0 ? " over UDP" : "",
+          ttl);
 
   while (!stopping) {
     struct epoll_event events[8];

@@ -122,6 +122,7 @@ Outcome Supervisor::on_fd_call(const seccomp_notif& call, SimFile& file, bool ex
         name = msg ? reinterpret_cast<std::uint64_t>(msg->msg_name) : 0;
       }
       std::optional<Ipv4Address> destination;
+      std::uint16_t destination_port = 0;
       if (name != 0) {
         const auto address = memory_.get<sockaddr_in>(name);
         check_valid(call);
@@ -130,13 +131,14 @@ Outcome Supervisor::on_fd_call(const seccomp_notif& call, SimFile& file, bool ex
           return {};
         }
         destination = Ipv4Address(address->sin_addr.s_addr);
+        destination_port = ntohs(address->sin_port);
       }
       const auto bytes = gather(call, buffers);
       if (!bytes) {
         fail(call, EFAULT);
         return {};
       }
-      return on_write(call, file, *bytes, destination);
+      return on_write(call, file, *bytes, destination, destination_port);
     }
     case SYS_ioctl:
       return on_ioctl(call, file);
@@ -147,8 +149,7 @@ Outcome Supervisor::on_fd_call(const seccomp_notif& call, SimFile& file, bool ex
     case SYS_getsockopt:
       return on_getsockopt(call, file);
     case SYS_bind:
-      reply(call, 0);  // the source address is the tunnel's local one either way
-      return {};
+      return on_bind(call, file);
     case SYS_connect: {
       const auto address = memory_.get<sockaddr_in>(a[1]);
       check_valid(call);
@@ -156,13 +157,37 @@ Outcome Supervisor::on_fd_call(const seccomp_notif& call, SimFile& file, bool ex
         fail(call, EFAULT);
         return {};
       }
+      int error = 0;
+      if (file.kind == FileKind::udp && file.port == 0 && !bind_udp(file, 0, error)) {
+        fail(call, error);
+        return {};
+      }
       file.connected = Ipv4Address(address->sin_addr.s_addr);
+      file.peer_port = ntohs(address->sin_port);
+      reply(call, 0);
+      return {};
+    }
+    case SYS_getpeername: {
+      if (!file.connected) {
+        fail(call, ENOTCONN);
+        return {};
+      }
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = static_cast<std::uint32_t>(*file.connected);
+      address.sin_port = htons(file.peer_port);
+      const socklen_t length = sizeof(address);
+      if (!memory_.put(a[1], address) || !memory_.put(a[2], length)) {
+        fail(call, EFAULT);
+        return {};
+      }
       reply(call, 0);
       return {};
     }
     case SYS_getsockname: {
       sockaddr_in address{};
       address.sin_family = AF_INET;
+      address.sin_port = htons(file.port);
       address.sin_addr.s_addr = static_cast<std::uint32_t>(env_.config.local);
       const socklen_t length = sizeof(address);
       if (!memory_.put(a[1], address) || !memory_.put(a[2], length)) {
@@ -227,10 +252,11 @@ Outcome Supervisor::on_ioctl(const seccomp_notif& call, SimFile& file) {
         refuse(call, fmt::format("ioctl(TUNSETIFF, \"{}\")", asked),
                fmt::format("the scenario's device on this host is {}", device));
       }
+      // IFF_ONE_QUEUE has been a no-op since Linux 3.8; programs (OpenVPN) still set it.
       if ((flags & (IFF_TUN | IFF_TAP)) != want || (flags & IFF_NO_PI) == 0 ||
-          (flags & ~(IFF_TUN | IFF_TAP | IFF_NO_PI)) != 0) {
+          (flags & ~(IFF_TUN | IFF_TAP | IFF_NO_PI | IFF_ONE_QUEUE)) != 0) {
         refuse(call, fmt::format("ioctl(TUNSETIFF, \"{}\", flags {:#x})", asked, flags),
-               fmt::format("the simulator models {} with IFF_NO_PI and no other flags",
+               fmt::format("the simulator models {} with IFF_NO_PI (IFF_ONE_QUEUE ignored) and no other flags",
                            want == IFF_TUN ? "IFF_TUN" : "IFF_TAP"));
       }
       file.attached = true;
@@ -277,13 +303,18 @@ Outcome Supervisor::on_setsockopt(const seccomp_notif& call, SimFile& file) {
   const int name = static_cast<int>(call.data.args[2]);
   const auto value = memory_.get<int>(call.data.args[3]);
   check_valid(call);
-  if (file.kind != FileKind::raw_ipip || !value) {
-    fail(call, file.kind != FileKind::raw_ipip ? ENOTSOCK : EFAULT);
+  const bool socket = file.kind == FileKind::raw_ipip || file.kind == FileKind::udp;
+  if (!socket || !value) {
+    fail(call, !socket ? ENOTSOCK : EFAULT);
     return {};
   }
   if (level == IPPROTO_IP) {
     switch (name) {
       case IP_HDRINCL:
+        if (file.kind == FileKind::udp) {
+          fail(call, ENOPROTOOPT);
+          return {};
+        }
         file.hdrincl = *value != 0;
         break;
       case IP_TTL:
@@ -303,7 +334,8 @@ Outcome Supervisor::on_setsockopt(const seccomp_notif& call, SimFile& file) {
     reply(call, 0);
     return {};
   }
-  if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF || name == SO_REUSEADDR || name == SO_PRIORITY)) {
+  if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF || name == SO_REUSEADDR || name == SO_PRIORITY ||
+                              name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE)) {
     reply(call, 0);  // buffer sizes and priorities do not change what the simulator does
     return {};
   }
@@ -315,9 +347,13 @@ Outcome Supervisor::on_getsockopt(const seccomp_notif& call, SimFile& file) {
   const int name = static_cast<int>(call.data.args[2]);
   std::optional<int> value;
   if (level == SOL_SOCKET && name == SO_TYPE) {
-    value = SOCK_RAW;
+    value = file.kind == FileKind::udp ? SOCK_DGRAM : SOCK_RAW;
   } else if (level == SOL_SOCKET && name == SO_ERROR) {
     value = 0;
+  } else if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF)) {
+    value = 212992;  // Linux's default (net.core.wmem_default, rmem_default): buffers are not modelled
+  } else if (level == IPPROTO_IP && name == IP_MTU_DISCOVER) {
+    value = file.df ? IP_PMTUDISC_WANT : IP_PMTUDISC_DONT;
   } else if (level == IPPROTO_IP && name == IP_HDRINCL) {
     value = file.hdrincl ? 1 : 0;
   } else if (level == IPPROTO_IP && name == IP_TTL) {
@@ -335,6 +371,58 @@ Outcome Supervisor::on_getsockopt(const seccomp_notif& call, SimFile& file) {
   }
   reply(call, 0);
   return {};
+}
+
+Outcome Supervisor::on_bind(const seccomp_notif& call, SimFile& file) {
+  if (file.kind != FileKind::udp) {
+    reply(call, 0);  // a raw socket's source address is the tunnel's local one either way
+    return {};
+  }
+  const auto address = memory_.get<sockaddr_in>(call.data.args[1]);
+  check_valid(call);
+  if (!address) {
+    fail(call, EFAULT);
+    return {};
+  }
+  const Ipv4Address local(address->sin_addr.s_addr);
+  if (address->sin_addr.s_addr != INADDR_ANY && local != env_.config.local) {
+    fail(call, EADDRNOTAVAIL);  // the tunnel's host has one address the program may bind
+    return {};
+  }
+  int error = 0;
+  if (file.port != 0) {
+    fail(call, EINVAL);
+    return {};
+  }
+  if (!bind_udp(file, ntohs(address->sin_port), error)) {
+    fail(call, error);
+    return {};
+  }
+  reply(call, 0);
+  return {};
+}
+
+bool Supervisor::bind_udp(SimFile& file, std::uint16_t port, int& error) {
+  if (port == 0) {
+    // The next free ephemeral port, in order: deterministic, where Linux picks at random.
+    for (int tries = 0; tries < 28232 && port == 0; ++tries) {
+      const std::uint16_t candidate = next_ephemeral_port_;
+      next_ephemeral_port_ = candidate == 60999 ? 32768 : static_cast<std::uint16_t>(candidate + 1);
+      if (env_.underlay.bind_udp(candidate)) {
+        port = candidate;
+      }
+    }
+    if (port == 0) {
+      error = EADDRINUSE;
+      return false;
+    }
+  } else if (!env_.underlay.bind_udp(port)) {
+    error = EADDRINUSE;
+    return false;
+  }
+  file.port = port;
+  udp_received_[port];
+  return true;
 }
 
 }  // namespace tunlab::program

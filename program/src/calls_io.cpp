@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "supervisor.hpp"
+#include "tunlab/wire/udp.hpp"
 
 namespace tunlab::program {
 
@@ -100,6 +101,14 @@ void Supervisor::report_held() {
     }
   }
   received_.clear();
+  for (auto& [port, queue] : udp_received_) {
+    for (Packet& packet : queue) {
+      if (packet.origin != 0) {
+        env_.drops.dropped(packet, "absorbed-by-program");
+      }
+    }
+    queue.clear();
+  }
   for (std::deque<HeldPacket>* held : {&from_device_, &from_underlay_}) {
     for (const HeldPacket& h : *held) {
       Packet packet(ByteView(h.inner.data(), h.inner.size()));
@@ -121,6 +130,20 @@ void Supervisor::drain_underlay() {
     if (event == UnderlayEvent::error) {
       continue;  // ICMP errors are not queued for the program (docs)
     }
+    const auto ip = Ipv4View::parse(packet.bytes());
+    if (ip && ip->protocol() == ipproto::kUdp) {
+      const auto udp = UdpView::parse(ip->payload());
+      const auto socket = udp ? udp_received_.find(udp->dst_port()) : udp_received_.end();
+      if (socket == udp_received_.end()) {
+        continue;  // the host hands a UDP socket only the ports it bound
+      }
+      if (socket->second.size() >= kMaxReceived) {
+        env_.drops.dropped(packet, "program-socket-full");
+        continue;
+      }
+      socket->second.push_back(std::move(packet));
+      continue;
+    }
     if (received_.size() + staged_[staging::kRawSocket - 1].size() >= kMaxReceived) {
       env_.drops.dropped(packet, "program-socket-full");
       continue;
@@ -140,6 +163,11 @@ std::uint32_t Supervisor::readiness(int fd) {
     case FileKind::raw_ipip:
       drain_underlay();
       return (received_.empty() ? 0U : EPOLLIN) | EPOLLOUT;
+    case FileKind::udp: {
+      drain_underlay();
+      const auto queue = udp_received_.find(it->second.port);
+      return (queue != udp_received_.end() && !queue->second.empty() ? EPOLLIN : 0U) | EPOLLOUT;
+    }
     case FileKind::urandom:
       return EPOLLIN | EPOLLOUT;
     case FileKind::epoll:
@@ -195,6 +223,9 @@ Outcome Supervisor::on_read(const seccomp_notif& call, SimFile& file, const std:
     reply(call, static_cast<std::int64_t>(size));
     return {};
   }
+  if (file.kind == FileKind::udp) {
+    return on_udp_read(call, file, buffers, flags, address_out, address_length_out, msghdr_out);
+  }
   if (file.kind != FileKind::raw_ipip) {
     fail(call, EINVAL);
     return {};
@@ -218,23 +249,7 @@ Outcome Supervisor::on_read(const seccomp_notif& call, SimFile& file, const std:
   if (packet.size() >= 20) {
     std::memcpy(&source.sin_addr.s_addr, packet.data() + 12, 4);
   }
-  if (address_out != 0) {
-    (void)memory_.put(address_out, source);
-    (void)memory_.put(address_length_out, static_cast<socklen_t>(sizeof(source)));
-  }
-  if (msghdr_out != 0) {
-    auto msg = memory_.get<msghdr>(msghdr_out);
-    check_valid(call);
-    if (msg) {
-      if (msg->msg_name != nullptr && msg->msg_namelen >= sizeof(source)) {
-        (void)memory_.put(reinterpret_cast<std::uint64_t>(msg->msg_name), source);
-        msg->msg_namelen = sizeof(source);
-      }
-      msg->msg_controllen = 0;
-      msg->msg_flags = size < packet.size() ? MSG_TRUNC : 0;
-      (void)memory_.put(msghdr_out, *msg);
-    }
-  }
+  tell_source(call, source, size < packet.size(), address_out, address_length_out, msghdr_out);
   ++underlay_receives_;
   if ((flags & MSG_PEEK) == 0) {
     const std::size_t header = packet.size() >= 20 ? (packet[0] & 0x0fU) * 4U : packet.size();
@@ -248,8 +263,105 @@ Outcome Supervisor::on_read(const seccomp_notif& call, SimFile& file, const std:
   return {};
 }
 
+void Supervisor::tell_source(const seccomp_notif& call, const sockaddr_in& source, bool truncated,
+                             std::uint64_t address_out, std::uint64_t address_length_out, std::uint64_t msghdr_out) {
+  if (address_out != 0) {
+    (void)memory_.put(address_out, source);
+    (void)memory_.put(address_length_out, static_cast<socklen_t>(sizeof(source)));
+  }
+  if (msghdr_out != 0) {
+    auto msg = memory_.get<msghdr>(msghdr_out);
+    check_valid(call);
+    if (msg) {
+      if (msg->msg_name != nullptr && msg->msg_namelen >= sizeof(source)) {
+        (void)memory_.put(reinterpret_cast<std::uint64_t>(msg->msg_name), source);
+        msg->msg_namelen = sizeof(source);
+      }
+      msg->msg_controllen = 0;  // no control messages are simulated (docs)
+      msg->msg_flags = truncated ? MSG_TRUNC : 0;
+      (void)memory_.put(msghdr_out, *msg);
+    }
+  }
+}
+
+Outcome Supervisor::on_udp_read(const seccomp_notif& call, SimFile& file, const std::vector<iovec>& buffers, int flags,
+                                std::uint64_t address_out, std::uint64_t address_length_out, std::uint64_t msghdr_out) {
+  drain_underlay();
+  const auto queue = udp_received_.find(file.port);
+  if (queue == udp_received_.end() || queue->second.empty()) {
+    if (file.nonblocking || (flags & MSG_DONTWAIT) != 0) {
+      fail(call, EAGAIN);
+      return {};
+    }
+    return {.blocked = true, .timeout_ns = std::nullopt};
+  }
+  const Packet& packet = queue->second.front();
+  // The host delivered it to this port, so it parses; the payload is what the UDP length says.
+  const Ipv4View ip = *Ipv4View::parse(packet.bytes());
+  const UdpView udp = *UdpView::parse(ip.payload());
+  const ByteView payload = udp.payload();
+  std::size_t capacity = 0;
+  for (const iovec& b : buffers) {
+    capacity += b.iov_len;
+  }
+  const std::size_t size = std::min(capacity, payload.size());
+  if (!scatter(buffers, payload.data(), size)) {
+    fail(call, EFAULT);
+    return {};
+  }
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl(ip.src_raw());
+  source.sin_port = htons(udp.src_port());
+  tell_source(call, source, size < payload.size(), address_out, address_length_out, msghdr_out);
+  const std::int64_t answer = static_cast<std::int64_t>((flags & MSG_TRUNC) != 0 ? payload.size() : size);
+  if ((flags & MSG_PEEK) == 0) {
+    ++underlay_receives_;
+    hold(from_underlay_, packet.origin, std::vector<std::uint8_t>(payload.data(), payload.data() + payload.size()));
+    queue->second.pop_front();
+  }
+  reply(call, answer);
+  return {};
+}
+
+Outcome Supervisor::on_udp_write(const seccomp_notif& call, SimFile& file, const std::vector<std::uint8_t>& bytes,
+                                 std::optional<Ipv4Address> destination, std::uint16_t destination_port) {
+  int error = 0;
+  if (file.port == 0 && !bind_udp(file, 0, error)) {
+    fail(call, error);
+    return {};
+  }
+  const std::optional<Ipv4Address> to = destination ? destination : file.connected;
+  const std::uint16_t to_port = destination ? destination_port : file.peer_port;
+  if (!to) {
+    fail(call, EDESTADDRREQ);
+    return {};
+  }
+  OuterHeader outer;
+  outer.src = env_.config.local;
+  outer.dst = *to;
+  outer.ttl = static_cast<std::uint8_t>(file.ttl);
+  outer.tos = static_cast<std::uint8_t>(file.tos);
+  outer.df = file.df;
+  // As Linux's ip_select_ident: a connected socket counts, an unconnected DF datagram gets 0.
+  outer.id = outer.df && !file.connected ? 0 : file.next_id++;
+  Packet packet(ByteView(bytes.data(), bytes.size()));
+  packet.origin = take_origin(from_device_, bytes);
+  const IoResult result = env_.underlay.send_udp(outer, file.port, to_port, std::move(packet));
+  ++underlay_sends_;
+  if (!result.ok()) {
+    fail(call, errno_of(result));
+    return {};
+  }
+  reply(call, static_cast<std::int64_t>(bytes.size()));
+  return {};
+}
+
 Outcome Supervisor::on_write(const seccomp_notif& call, SimFile& file, const std::vector<std::uint8_t>& bytes,
-                             std::optional<Ipv4Address> destination) {
+                             std::optional<Ipv4Address> destination, std::uint16_t destination_port) {
+  if (file.kind == FileKind::udp) {
+    return on_udp_write(call, file, bytes, destination, destination_port);
+  }
   if (file.kind == FileKind::urandom) {
     reply(call, static_cast<std::int64_t>(bytes.size()));  // adding entropy: accepted, changes nothing
     return {};

@@ -153,11 +153,15 @@ Outcome Supervisor::on_socket(const seccomp_notif& call) {
     place(call, std::move(file), (type & SOCK_CLOEXEC) != 0);
     return {};
   }
-  if (domain == AF_INET && kind == SOCK_DGRAM) {
-    refuse(call, what, "UDP sockets are not simulated yet (raw IPPROTO_IPIP sockets are)");
+  if (domain == AF_INET && kind == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) {
+    if (!env_.underlay.udp_supported()) {
+      refuse(call, what, "this backend's underlay has no UDP sockets");
+    }
+    place(call, make_file(FileKind::udp, (type & SOCK_NONBLOCK) != 0), (type & SOCK_CLOEXEC) != 0);
+    return {};
   }
   if (domain == AF_INET || domain == AF_INET6) {
-    refuse(call, what, "only raw IPPROTO_IPIP/IPPROTO_RAW sockets of AF_INET are simulated");
+    refuse(call, what, "only UDP and raw IPPROTO_IPIP/IPPROTO_RAW sockets of AF_INET are simulated");
   }
   refuse(call, what, "this address family is not simulated (it would reach the host's real network)");
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <sys/uio.h>
 
 #include <cstdint>
@@ -23,7 +24,7 @@
 
 namespace tunlab::program {
 
-enum class FileKind { tun, raw_ipip, urandom, epoll };
+enum class FileKind { tun, raw_ipip, udp, urandom, epoll };
 
 struct EpollInterest {
   std::uint32_t events = 0;
@@ -42,6 +43,9 @@ struct SimFile {
   bool df = true;  // IP_PMTUDISC_WANT, the default for raw sockets
   std::uint16_t next_id = 0;
   std::optional<Ipv4Address> connected;
+  // udp: the bound port (0: not yet; the first send binds one) and the connected peer's port.
+  std::uint16_t port = 0;
+  std::uint16_t peer_port = 0;
   std::map<int, EpollInterest> interest;  // epoll: by descriptor, so waits report in fd order
 };
 
@@ -109,7 +113,17 @@ private:
   Outcome on_read(const seccomp_notif& call, SimFile& file, const std::vector<iovec>& buffers, int flags,
                   std::uint64_t address_out, std::uint64_t address_length_out, std::uint64_t msghdr_out);
   Outcome on_write(const seccomp_notif& call, SimFile& file, const std::vector<std::uint8_t>& bytes,
-                   std::optional<Ipv4Address> destination);
+                   std::optional<Ipv4Address> destination, std::uint16_t destination_port);
+  Outcome on_udp_read(const seccomp_notif& call, SimFile& file, const std::vector<iovec>& buffers, int flags,
+                      std::uint64_t address_out, std::uint64_t address_length_out, std::uint64_t msghdr_out);
+  Outcome on_udp_write(const seccomp_notif& call, SimFile& file, const std::vector<std::uint8_t>& bytes,
+                       std::optional<Ipv4Address> destination, std::uint16_t destination_port);
+  Outcome on_bind(const seccomp_notif& call, SimFile& file);
+  // Where a received datagram came from, into recvfrom's address or recvmsg's header.
+  void tell_source(const seccomp_notif& call, const sockaddr_in& source, bool truncated, std::uint64_t address_out,
+                   std::uint64_t address_length_out, std::uint64_t msghdr_out);
+  // Binds `file` to `port` (0: the next free ephemeral port); false with errno set otherwise.
+  bool bind_udp(SimFile& file, std::uint16_t port, int& error);
   Outcome on_epoll_ctl(const seccomp_notif& call, SimFile& file);
   Outcome on_epoll_wait(const seccomp_notif& call, SimFile& file, std::int64_t timeout_ns, bool expired);
   Outcome on_poll(const seccomp_notif& call, std::int64_t timeout_ns, bool expired);
@@ -148,6 +162,8 @@ private:
   std::optional<Waiting> waiting_;
   std::map<int, SimFile> files_;
   std::deque<Packet> received_;  // the raw socket's receive queue, drained from the Underlay
+  std::map<std::uint16_t, std::deque<Packet>> udp_received_;  // by bound port: whole outer datagrams
+  std::uint16_t next_ephemeral_port_ = 32768;                 // Linux's ip_local_port_range starts here
   staging::Area* area_ = nullptr;
   std::deque<Packet> staged_[2];                  // what the area holds now, by queue
   std::deque<Packet> unread_tun_;                 // staged from the device, not taken, given back: read first

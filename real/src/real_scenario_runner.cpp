@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -46,6 +47,9 @@
 namespace tunlab::real {
 
 namespace {
+
+// How long a tunnel program may hold a packet it took before the run counts it as absorbed.
+constexpr std::chrono::nanoseconds kProgramGrace = std::chrono::milliseconds(300);
 
 using scenario::InterfaceKind;
 using scenario::TrafficKind;
@@ -83,6 +87,7 @@ std::optional<DropReason> reason_of_icmp(std::uint8_t type, std::uint8_t code) {
 struct CaptureSlot {
   std::string host;
   std::string label;  // HOST-IFACE
+  bool tun = false;
   std::unique_ptr<PacketCapture> capture;
   std::size_t scanned = 0;  // frames already looked at for kernel ICMP errors
 };
@@ -121,6 +126,11 @@ private:
   std::map<std::string, std::deque<std::size_t>> awaiting_;  // delivery key -> injected indices
   std::set<std::string> injected_icmp_errors_;               // keys of raw-injected ICMP errors
   DropCounters kernel_drops_;                                // ICMP-reported and local send failures
+  // By host with a tunnel program: the packets it took (read from its device, or that arrived for
+  // its socket) and has not passed on yet, by delivery key, with when they were seen.
+  std::map<std::string, std::map<std::string, std::deque<std::int64_t>>> program_took_;
+  void note_program_traffic(const CaptureSlot& slot, const CapturedFrame& frame);
+  std::uint64_t absorbed_by_programs(std::int64_t now_realtime_ns) const;
   std::uint64_t kernel_icmp_errors_sent_ = 0;
   std::uint64_t icmp_errors_arrived_ = 0;
   std::uint64_t echo_requests_sent_delivered_ = 0;  // requests of ours that reached their host
@@ -189,12 +199,18 @@ void RealRun::setup() {
   }
   // Tunnel commands last but for the captures: traffic starts once each has attached.
   topology_->start_external(std::chrono::seconds(10));
+  for (const RealTunnel& tunnel : topology_->tunnels()) {
+    if (tunnel.external) {
+      program_took_[tunnel.host];  // its captures keep the ledger of what it took
+    }
+  }
   // Captures last, so setup traffic (there is none with IPv6 off, but ARP may start) is minimal.
   for (const auto& host : s_.hosts) {
     for (const auto& iface : host.interfaces) {
       CaptureSlot slot;
       slot.host = host.name;
       slot.label = host.name + "-" + iface.name;
+      slot.tun = iface.kind == InterfaceKind::tun;
       slot.capture = std::make_unique<PacketCapture>(
           topology_->ns(host.name), iface.name, iface.kind == InterfaceKind::tun ? LinkType::raw : LinkType::ethernet);
       captures_.push_back(std::move(slot));
@@ -339,6 +355,9 @@ void RealRun::scan_captures() {
     const auto& frames = slot.capture->frames();
     for (; slot.scanned < frames.size(); ++slot.scanned) {
       const CapturedFrame& frame = frames[slot.scanned];
+      if (program_took_.count(slot.host) != 0) {
+        note_program_traffic(slot, frame);
+      }
       if (!frame.outgoing) {
         continue;
       }
@@ -358,8 +377,70 @@ void RealRun::scan_captures() {
   }
 }
 
+// A tunnel program's packets, from its host's captures: what the kernel sends into the TUN device
+// the program read; what leaves another interface from the host as IPIP or IP in UDP it sent on.
+// The other way round, what arrives as IPIP or IP in UDP for the host it received, and what comes
+// out of the TUN device it wrote. A packet taken and not passed on within kProgramGrace is
+// absorbed by the program, as the simulator's supervisor accounts it exactly.
+void RealRun::note_program_traffic(const CaptureSlot& slot, const CapturedFrame& frame) {
+  const ByteView ip_bytes = slot.capture->ipv4_of(frame);
+  const auto ip = Ipv4View::parse(ip_bytes);
+  if (!ip) {
+    return;
+  }
+  std::optional<ByteView> inner;
+  bool took = false;
+  if (slot.tun) {
+    inner = ip_bytes;
+    took = frame.outgoing;  // into the device: the program reads it
+  } else if (!ip->is_fragment() &&
+             (frame.outgoing ? is_local(slot.host, ip->src_raw()) : is_local(slot.host, ip->dst_raw()))) {
+    if (ip->protocol() == ipproto::kIpip) {
+      inner = ip->payload();
+    } else if (const auto udp = ip->protocol() == ipproto::kUdp ? UdpView::parse(ip->payload()) : std::nullopt;
+               udp && Ipv4View::parse(udp->payload())) {
+      inner = udp->payload();
+    }
+    took = !frame.outgoing;  // arrived for the program's socket
+  }
+  if (!inner) {
+    return;
+  }
+  const auto key = delivery_key(*inner);
+  if (!key) {
+    return;
+  }
+  // Reads from the device and receives from the network are two ledgers: a key is prefixed with
+  // the side the program took it from, and passing on settles the oldest entry of the other.
+  const bool from_device = slot.tun == took;
+  const std::string entry = (from_device ? "d:" : "u:") + *key;
+  auto& ledger = program_took_[slot.host];
+  if (took) {
+    ledger[entry].push_back(frame.realtime_ns);
+  } else if (const auto it = ledger.find(entry); it != ledger.end() && !it->second.empty()) {
+    it->second.pop_front();
+  }
+}
+
+std::uint64_t RealRun::absorbed_by_programs(std::int64_t now_realtime_ns) const {
+  std::uint64_t absorbed = 0;
+  for (const auto& [host, ledger] : program_took_) {
+    for (const auto& [entry, times] : ledger) {
+      // Only packets the run injected and that have not arrived (a reply is not accounted).
+      const auto waiting = awaiting_.find(entry.substr(2));
+      if (waiting == awaiting_.end() || waiting->second.empty()) {
+        continue;
+      }
+      const auto old = static_cast<std::uint64_t>(std::count_if(
+          times.begin(), times.end(), [&](std::int64_t at) { return at + kProgramGrace.count() <= now_realtime_ns; }));
+      absorbed += std::min<std::uint64_t>(old, waiting->second.size());
+    }
+  }
+  return absorbed;
+}
+
 std::uint64_t RealRun::dropped_so_far() const {
-  std::uint64_t total = kernel_drops_.total();
+  std::uint64_t total = kernel_drops_.total() + absorbed_by_programs(realtime_ns());
   for (const RealTunnel& t : topology_->tunnels()) {
     total += t.drops->total();
   }
@@ -464,6 +545,9 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
     for (const auto& [reason, count] : t.drops->by_reason()) {
       summary.dropped[reason] += count;
     }
+  }
+  if (const std::uint64_t absorbed = absorbed_by_programs(realtime_ns()); absorbed != 0) {
+    summary.dropped["absorbed-by-program"] += absorbed;
   }
   summary.virtual_time_ns = static_cast<std::uint64_t>(elapsed_ns);
   summary.invariant_violations = violations_;

@@ -89,6 +89,9 @@ void judge(const Expectation& e, const Observations& observed, const Expectation
   }
   r.expected = "dropped " + expected;
   r.seen = "dropped " + seen;
+  if (!r.ok && !observed.first_drops.empty()) {
+    r.seen += "; first dropped: " + join(observed.first_drops, ", ");  // which packets, by number
+  }
 }
 
 // Every drop counts towards a total; otherwise only the drop_reason.hpp reasons it names.

@@ -75,6 +75,23 @@ void compare_header(const HeaderMatch& m, ByteView bytes, Miss&& miss) {
   }
 }
 
+std::optional<ByteView> inner_packet(ByteView bytes) {
+  const auto ip = Ipv4View::parse(bytes);
+  if (!ip || ip->is_fragment()) {
+    return std::nullopt;
+  }
+  if (ip->protocol() == ipproto::kIpip) {
+    return ip->payload();
+  }
+  if (ip->protocol() == ipproto::kUdp) {
+    const auto udp = UdpView::parse(ip->payload());
+    if (udp && udp->payload().size() >= 20 && (udp->payload()[0] >> 4) == 4) {
+      return udp->payload();  // IP in UDP: the datagram is the inner packet
+    }
+  }
+  return std::nullopt;
+}
+
 bool header_matches(const HeaderMatch& m, ByteView bytes) {
   bool ok = true;
   compare_header(m, bytes, [&ok](std::string_view, const std::string&, const std::string&) { return ok = false; });
@@ -92,11 +109,10 @@ std::vector<std::string> mismatches(const HeaderMatch& outer, const HeaderMatch&
   };
   compare_header(outer, bytes, collect(""));
   if (!inner.empty()) {
-    const auto ip = Ipv4View::parse(bytes);
-    if (!ip || ip->protocol() != ipproto::kIpip || ip->is_fragment()) {
-      out.emplace_back("inner: none (not a whole IPIP packet)");
+    if (const auto carried = inner_packet(bytes)) {
+      compare_header(inner, *carried, collect("inner "));
     } else {
-      compare_header(inner, ip->payload(), collect("inner "));
+      out.emplace_back("inner: none (not a whole IPIP or IP-in-UDP packet)");
     }
   }
   return out;
@@ -120,8 +136,9 @@ std::string header_fields(ByteView bytes) {
   } else if (ip->protocol() == ipproto::kIcmp && icmp) {
     const std::uint16_t mtu = icmp->next_hop_mtu();
     text += fmt::format(" icmp {}/{}{}", icmp->type(), icmp->code(), mtu != 0 ? fmt::format(" mtu {}", mtu) : "");
-  } else if (ip->protocol() == ipproto::kIpip && !ip->is_fragment()) {
-    text += " [" + header_fields(payload) + "]";
+  }
+  if (const auto carried = inner_packet(bytes)) {
+    text += " [" + header_fields(*carried) + "]";
   }
   return text;
 }
@@ -181,11 +198,8 @@ bool matches(const scenario::HeaderMatch& outer, const scenario::HeaderMatch& in
   if (inner.empty()) {
     return true;
   }
-  const auto ip = Ipv4View::parse(ip_packet);
-  if (!ip || ip->protocol() != ipproto::kIpip || ip->is_fragment()) {
-    return false;
-  }
-  return scenario::detail::header_matches(inner, ip->payload());
+  const auto carried = scenario::detail::inner_packet(ip_packet);
+  return carried && scenario::detail::header_matches(inner, *carried);
 }
 
 }  // namespace tunlab

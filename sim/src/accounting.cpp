@@ -100,6 +100,18 @@ std::map<std::string, std::uint64_t> Accounting::dropped_by_reason() const {
   return out;
 }
 
+std::vector<std::string> Accounting::first_drops(std::size_t limit) const {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < fates_.size() && out.size() < limit; ++i) {
+    const Record& r = fates_[i];
+    if (r.fate == Fate::dropped) {
+      out.push_back("#" + std::to_string(i + 1) + " " +
+                    (r.app_reason != 0 ? app_reasons_[r.app_reason - 1] : std::string(to_string(r.reason))));
+    }
+  }
+  return out;
+}
+
 std::uint64_t Accounting::dropped_count() const {
   std::uint64_t n = 0;
   for (const Record& r : fates_) {

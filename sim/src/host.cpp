@@ -376,6 +376,12 @@ void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
     return;
   }
   const std::uint16_t port = udp ? udp->dst_port() : tcp->dst_port();
+  if (udp) {
+    if (const auto bound = udp_bound_.find(port); bound != udp_bound_.end()) {
+      bound->second->deliver(std::move(packet));  // a tunnel's UDP socket: its app B accounts for it
+      return;
+    }
+  }
   const std::size_t payload = udp ? udp->payload().size() : tcp->payload().size();
   const bool listening =
       udp_listen_.empty() || std::find(udp_listen_.begin(), udp_listen_.end(), port) != udp_listen_.end();
@@ -412,6 +418,21 @@ void Host::deliver_transport(Packet&& packet, std::uint8_t protocol) {
     app_log_.datagrams.push_back(datagram);
   }
   network_.accounting().delivered(packet.origin);
+}
+
+bool Host::bind_udp(std::uint16_t port, SimUnderlay& socket) {
+  return udp_bound_.emplace(port, &socket).second;
+}
+
+SimUnderlay* Host::udp_socket_quoted(ByteView quoted_bytes) const {
+  const auto quoted = Ipv4View::parse(quoted_bytes);
+  if (!quoted || quoted->protocol() != ipproto::kUdp || quoted->fragment_offset_bytes() != 0 ||
+      quoted->payload().size() < 2 || !is_local_address(quoted->src_raw())) {
+    return nullptr;
+  }
+  const std::uint16_t src_port = static_cast<std::uint16_t>((quoted->payload()[0] << 8) | quoted->payload()[1]);
+  const auto bound = udp_bound_.find(src_port);
+  return bound != udp_bound_.end() ? bound->second : nullptr;
 }
 
 void Host::deliver_icmp(std::size_t index, Packet&& packet) {
@@ -454,6 +475,9 @@ void Host::deliver_icmp(std::size_t index, Packet&& packet) {
       for (SimUnderlay* socket : raw_ipip_) {
         socket->deliver_error(error, Packet(icmp->quoted()));
       }
+    } else if (SimUnderlay* socket = udp_socket_quoted(icmp->quoted())) {
+      // IP_RECVERR on a tunnel's UDP socket: the error about the datagram it sent.
+      socket->deliver_error({ip.src(), icmp->type(), icmp->code(), icmp->next_hop_mtu()}, Packet(icmp->quoted()));
     } else {
       app_log_.icmp_errors.push_back({network_.now(), icmp->type(), icmp->code(), icmp->next_hop_mtu()});
     }

@@ -332,6 +332,9 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   observed.injected = summary.injected;
   observed.delivered = summary.delivered;
   observed.dropped = summary.dropped;
+  if (!summary.dropped.empty()) {
+    observed.first_drops = accounting.first_drops(5);
+  }
   for (const auto& host : network->hosts()) {
     AppObservations& app = observed.apps[host->name()];
     for (const auto& icmp : host->app_log().icmp_errors) {

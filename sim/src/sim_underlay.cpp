@@ -2,6 +2,7 @@
 
 #include "tunlab/sim/host.hpp"
 #include "tunlab/sim/network.hpp"
+#include "tunlab/wire/byte_order.hpp"
 
 namespace tunlab::sim {
 
@@ -23,6 +24,37 @@ IoResult SimUnderlay::send(const OuterHeader& outer, Packet&& inner) {
   std::uint8_t* header = inner.push_front(20);
   write_ipv4_header(MutableByteView(header, 20), fields, static_cast<std::uint16_t>(total));
   return host_.send_local(std::move(inner), tunnel_interface_);
+}
+
+bool SimUnderlay::bind_udp(std::uint16_t port) {
+  return host_.bind_udp(port, *this);
+}
+
+IoResult SimUnderlay::send_udp(const OuterHeader& outer, std::uint16_t src_port, std::uint16_t dst_port,
+                               Packet&& payload) {
+  const std::size_t udp_length = payload.size() + 8;
+  const std::size_t total = udp_length + 20;
+  if (total > 0xffff) {
+    return {IoStatus::message_too_big, 0, 0xffff};
+  }
+  std::uint8_t* udp = payload.push_front(8);
+  store_be16(udp, src_port);
+  store_be16(udp + 2, dst_port);
+  store_be16(udp + 4, static_cast<std::uint16_t>(udp_length));
+  store_be16(udp + 6, 0);
+  const std::uint32_t pseudo = pseudo_header_sum(outer.src, outer.dst, ipproto::kUdp, udp_length);
+  const std::uint16_t sum = internet_checksum({udp, udp_length}, pseudo);
+  store_be16(udp + 6, sum == 0 ? 0xffff : sum);  // RFC 768: a computed zero goes as all ones
+  Ipv4HeaderFields fields{.src = outer.src,
+                          .dst = outer.dst,
+                          .protocol = ipproto::kUdp,
+                          .tos = outer.tos,
+                          .ttl = outer.ttl,
+                          .id = outer.id,
+                          .df = outer.df};
+  std::uint8_t* header = payload.push_front(20);
+  write_ipv4_header(MutableByteView(header, 20), fields, static_cast<std::uint16_t>(total));
+  return host_.send_local(std::move(payload), tunnel_interface_);
 }
 
 UnderlayEvent SimUnderlay::receive(Packet& out, UnderlayError& error) {

@@ -69,6 +69,15 @@ TEST_F(CaptureDiffTest, NormalisesInsideIpipButComparesTheInnerTtl) {
             normalise_ipv4(test::wrap_outer(test::make_udp_bytes(60, {.ttl = 9}))));
 }
 
+TEST_F(CaptureDiffTest, NormalisesInsideIpInUdpButComparesTheInnerTtl) {
+  const test::Bytes inner = test::make_udp_bytes(60, {.id = 5});
+  const test::Bytes other_id = test::make_udp_bytes(60, {.id = 6});
+  EXPECT_EQ(normalise_ipv4(test::wrap_udp(inner, 5555, {.id = 1})),
+            normalise_ipv4(test::wrap_udp(other_id, 5555, {.id = 2})));
+  EXPECT_NE(normalise_ipv4(test::wrap_udp(inner, 5555)),
+            normalise_ipv4(test::wrap_udp(test::make_udp_bytes(60, {.ttl = 9}), 5555)));
+}
+
 TEST_F(CaptureDiffTest, ReportsMissingPacketsAndCaptures) {
   const auto a = write("a", "left-eth0", {test::make_udp_bytes(60), test::make_udp_bytes(70)});
   const auto b = write("b", "left-eth0", {test::make_udp_bytes(60)});

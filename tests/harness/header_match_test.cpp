@@ -64,6 +64,16 @@ TEST(HeaderMatch, InnerDscpAndEcnLookInsideTheIpipPacket) {
   EXPECT_FALSE(hop_matches("inner: {dscp: 46}", inner));
 }
 
+TEST(HeaderMatch, InnerLooksInsideAnIpInUdpDatagram) {
+  const Bytes inner = test::make_udp_bytes(64, {.tos = kEfEct0});
+  const Bytes packet = test::wrap_udp(inner, 5555, {.ttl = 17});
+  EXPECT_TRUE(hop_matches("outer: {proto: udp, dst_port: 5555, ttl: 17}, inner: {dscp: 46, proto: udp}", packet));
+  EXPECT_FALSE(hop_matches("outer: {proto: udp, dst_port: 5556}", packet));
+  EXPECT_FALSE(hop_matches("inner: {dscp: 8}", packet));
+  // A UDP datagram that does not hold an IPv4 packet has no inner packet.
+  EXPECT_FALSE(hop_matches("inner: {proto: udp}", test::wrap_udp(test::pattern_bytes(40, 7), 5555)));
+}
+
 TEST(HeaderMatch, AFailedHopExpectationNamesTheDifferingDscpAndEcn) {
   const scenario::Scenario s = hop_expecting("outer: {dscp: 10, ecn: ce}");
   Observations observed;

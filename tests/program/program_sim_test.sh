@@ -5,8 +5,14 @@
 #   python_seed     examples/external-ipip (Python) passes; five runs, one digest; the program's
 #                   own counters in the summary; as root, the same digest with tunlab itself as 65534
 #   c_ipip          examples/c-ipip (C, epoll, outer TTL 17) passes, with its own wire; five runs, one digest
+#   c_udp           examples/c-ipip in its UDP mode (IP in UDP, port 5555): passes with outer UDP on
+#                   the wire; five runs, one digest; as root, the same digest with tunlab as 65534
+#   openvpn         Debian's OpenVPN 2.6, peer-to-peer over UDP 1194 without a cipher, on both ends
+#                   (examples/openvpn): passes; five runs, one digest; as root, the same as 65534
 #   absorbed        c-ipip dropping every third packet by policy: the two it took and never sent are
 #                   reported as absorbed-by-program, and the run passes its accounting
+#   loses           the same program against a scenario that expects no drops: exit 1, and the failure
+#                   names the packets it lost (#3 and #6, absorbed-by-program)
 #   refuse_socket   a program opening a TCP socket: exit 2, one line naming socket(AF_INET, SOCK_STREAM, 0)
 #   refuse_thread   a program starting a thread: exit 2, one line naming clone
 #   crash           a program that exits 3 after printing: exit 1, its status and its output shown
@@ -86,6 +92,37 @@ PY
     fi
     echo "PASS [$case]: digest ${seen[0]} five times"
     ;;
+  c_udp)
+    export PATH="$c_ipip_dir:$PATH"
+    yaml=$src/examples/c-ipip/seed-c-udp.yaml
+    mapfile -t seen < <(digests 5 "$tunlab" run "$yaml")
+    [[ ${#seen[@]} == 5 ]] || fail "five runs gave ${#seen[@]} digests"
+    [[ $(printf '%s\n' "${seen[@]}" | sort -u | wc -l) == 1 ]] || fail "five runs, several digests: ${seen[*]}"
+    python3 - "$tmp/run.json" <<'PY' || fail "the program's UDP traffic is not in the summary: $(cat "$tmp/run.json")"
+import json, sys
+t = json.load(open(sys.argv[1]))["tunnels"]
+assert t["left"]["underlay-sends"] == 8 and t["right"]["underlay-receives"] == 8, t
+PY
+    if [[ $(id -u) == 0 ]]; then
+      other=$(digests 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$tunlab" run "$yaml")
+      [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
+    fi
+    echo "PASS [$case]: digest ${seen[0]} five times"
+    ;;
+  openvpn)
+    command -v openvpn >/dev/null || fail "openvpn is not installed (scripts/deps.sh test installs it)"
+    yaml=$src/examples/openvpn/seed-openvpn.yaml
+    mapfile -t seen < <(digests 5 "$tunlab" run "$yaml")
+    [[ ${#seen[@]} == 5 ]] || fail "five runs gave ${#seen[@]} digests"
+    [[ $(printf '%s\n' "${seen[@]}" | sort -u | wc -l) == 1 ]] || fail "five runs, several digests: ${seen[*]}"
+    grep -q 'Peer Connection Initiated with \[AF_INET\]18.13.0.91:1194' "$tmp/run.err" ||
+      fail "OpenVPN's own log is not in the output: $(cat "$tmp/run.err")"
+    if [[ $(id -u) == 0 ]]; then
+      other=$(digests 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$tunlab" run "$yaml")
+      [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
+    fi
+    echo "PASS [$case]: digest ${seen[0]} five times"
+    ;;
   absorbed)
     export PATH="$c_ipip_dir:$PATH"
     "$tunlab" run "$src/examples/c-ipip/seed-c-ipip-drops.yaml" --json >"$tmp/run.json" 2>"$tmp/run.err" ||
@@ -97,6 +134,18 @@ assert s["dropped"] == {"absorbed-by-program": 2}, s["dropped"]
 assert s["injected"] == 6 and s["delivered"] == 4, s
 assert not s.get("invariant_violations"), s["invariant_violations"]
 PY
+    echo "PASS [$case]"
+    ;;
+  loses)
+    export PATH="$c_ipip_dir:$PATH"
+    sed 's/dropped: {absorbed-by-program: 2, total: 2}/dropped: {total: 0}/' \
+      "$src/examples/c-ipip/seed-c-ipip-drops.yaml" >"$tmp/loses.yaml"
+    grep -q 'dropped: {total: 0}' "$tmp/loses.yaml" || fail "the scenario copy does not expect zero drops"
+    "$tunlab" run "$tmp/loses.yaml" >"$tmp/run.out" 2>"$tmp/run.err"
+    rc=$?
+    [[ $rc == 1 ]] || fail "want exit 1 for a program that loses packets, got $rc: $(cat "$tmp/run.out" "$tmp/run.err")"
+    grep -qF 'first dropped: #3 absorbed-by-program, #6 absorbed-by-program' "$tmp/run.out" ||
+      fail "the failure does not name the lost packets: $(cat "$tmp/run.out")"
     echo "PASS [$case]"
     ;;
   refuse_socket)

@@ -104,6 +104,16 @@ Bytes wrap_outer(std::span<const std::uint8_t> inner, const OuterSpec& spec) {
   return finish_source(serialize(outer), spec.src);
 }
 
+Bytes wrap_udp(std::span<const std::uint8_t> inner, std::uint16_t dst_port, const OuterSpec& spec) {
+  Tins::IP outer(tins_address(spec.dst), serialisable(spec.src));
+  outer.tos(spec.tos);
+  outer.ttl(spec.ttl);
+  outer.id(spec.id);
+  outer.flags(spec.df ? Tins::IP::DONT_FRAGMENT : Tins::IP::Flags{});
+  outer /= Tins::UDP(dst_port, 5555) / Tins::RawPDU(inner.begin(), inner.end());
+  return finish_source(serialize(outer), spec.src);
+}
+
 std::uint16_t reference_checksum(std::span<const std::uint8_t> bytes, std::uint32_t initial) {
   std::uint64_t sum = initial;
   for (std::size_t i = 0; i < bytes.size(); i += 2) {

@@ -61,6 +61,8 @@ struct OuterSpec {
   bool df = false;
 };
 Bytes wrap_outer(std::span<const std::uint8_t> inner, const OuterSpec& spec = {});
+// `inner` as the payload of one UDP datagram to `dst_port` (IP in UDP), written by libtins.
+Bytes wrap_udp(std::span<const std::uint8_t> inner, std::uint16_t dst_port, const OuterSpec& spec = {});
 
 // RFC 1071 checksum written out plainly (word by word, fold at the end), for checking results
 // without trusting tunlab's own checksum code. 0 over a block that includes its checksum = valid.

@@ -35,6 +35,7 @@ struct Observations {
   std::uint64_t injected = 0;
   std::uint64_t delivered = 0;
   std::map<std::string, std::uint64_t> dropped;  // by drop reason name
+  std::vector<std::string> first_drops;          // "#3 absorbed-by-program", where the backend knows
 };
 
 struct ExpectationResult {

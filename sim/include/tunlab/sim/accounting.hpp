@@ -37,6 +37,9 @@ public:
   // Drops of injected packets by reason (a packet delivered once is not also counted dropped).
   std::map<std::string, std::uint64_t> dropped_by_reason() const;
   std::uint64_t dropped_count() const;
+  // The first `limit` dropped packets by origin, as "#3 absorbed-by-program": what a failed drop
+  // expectation names.
+  std::vector<std::string> first_drops(std::size_t limit) const;
   // Every drop event, including copies and the network's own packets.
   const DropCounters& drop_events() const { return drop_events_; }
   std::uint64_t duplicate_deliveries() const { return duplicate_deliveries_; }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ public:
 
   void set_udp_listen(std::vector<std::uint16_t> ports) { udp_listen_ = std::move(ports); }
   void attach_raw_ipip(SimUnderlay& socket) { raw_ipip_.push_back(&socket); }
+  // A tunnel's UDP socket claims `port`: datagrams to it go to the socket, not to app A. False
+  // when another socket has it (EADDRINUSE).
+  bool bind_udp(std::uint16_t port, SimUnderlay& socket);
 
   // An application on this host sends a whole IPv4 packet (app A's socket, or a replayed one).
   // It goes out as Linux's IP_HDRINCL send makes it (as_sent_by_app).
@@ -93,6 +97,7 @@ private:
   void deliver_locally(std::size_t interface, Packet&& packet);
   void deliver_icmp(std::size_t interface, Packet&& packet);
   void deliver_transport(Packet&& packet, std::uint8_t protocol);
+  SimUnderlay* udp_socket_quoted(ByteView quoted) const;  // the tunnel UDP socket that sent it
   // Routes and transmits; `forwarded` selects router behaviour for errors.
   IoResult route_out(Packet&& packet, bool forwarded, std::size_t loop_interface);
   void transmit(std::size_t interface, std::uint32_t next_hop, Packet&& packet);
@@ -110,6 +115,7 @@ private:
   RoutingTable routes_;
   std::vector<std::uint16_t> udp_listen_;
   std::vector<SimUnderlay*> raw_ipip_;
+  std::map<std::uint16_t, SimUnderlay*> udp_bound_;
   Reassembler reassembler_;
   AppLog app_log_;
   DatagramObserver datagram_observer_;

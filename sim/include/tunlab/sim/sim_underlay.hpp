@@ -1,6 +1,7 @@
 // Socket B in the simulator: a raw IPPROTO_IPIP socket on a simulated host. Sending writes the
 // outer header the engine chose (IP_HDRINCL semantics) and hands the packet to the host stack;
-// the stack queues received IPIP packets and ICMP errors about them here.
+// the stack queues received IPIP packets and ICMP errors about them here. A tunnel program's UDP
+// sockets live here too: the host hands datagrams to the ports they bound.
 #pragma once
 
 #include <functional>
@@ -22,6 +23,10 @@ public:
 
   IoResult send(const OuterHeader& outer, Packet&& inner) override;
   UnderlayEvent receive(Packet& out, UnderlayError& error) override;
+  bool udp_supported() const override { return true; }
+  bool bind_udp(std::uint16_t port) override;
+  IoResult send_udp(const OuterHeader& outer, std::uint16_t src_port, std::uint16_t dst_port,
+                    Packet&& payload) override;
 
   // Host side.
   void deliver(Packet&& outer);

@@ -67,6 +67,28 @@ public:
   // offending packet's outer header and as much of its payload as the reporter included).
   virtual UnderlayEvent receive(Packet& out, UnderlayError& error) = 0;
 
+  // A UDP socket on the tunnel's host, for tunnels carried over UDP (the shape of OpenVPN,
+  // WireGuard, tinc). bind_udp claims a local port; datagrams to it then arrive through receive()
+  // as whole outer packets (IPv4 + UDP + payload), and ICMP errors quoting datagrams from it as
+  // errors. send_udp sends `payload` in one datagram with `outer`'s IPv4 fields. A backend
+  // without such a socket refuses both (a program that needs one is refused by name).
+  virtual bool udp_supported() const { return false; }
+  virtual bool bind_udp(std::uint16_t port) {
+    (void)port;
+    return false;
+  }
+  virtual IoResult send_udp(const OuterHeader& outer, std::uint16_t src_port, std::uint16_t dst_port,
+                            Packet&& payload) {
+    (void)outer;
+    (void)src_port;
+    (void)dst_port;
+    (void)payload;
+    IoResult result;
+    result.status = IoStatus::error;
+    result.sys_errno = 95;  // EOPNOTSUPP
+    return result;
+  }
+
   virtual int poll_fd() const { return -1; }
   // Packets the backend already took from the kernel (a recvmmsg batch) and not yet handed out
   // by receive(). The fd does not poll readable for them, so a caller must drain them.
