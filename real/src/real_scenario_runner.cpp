@@ -142,6 +142,21 @@ private:
   std::map<std::string, std::size_t> delivered_keys_;
   std::uint64_t duplicate_deliveries_ = 0;
   bool may_duplicate_ = false;  // a link fault duplicates packets
+  std::set<std::string> echo_reply_keys_;
+  // A packet arriving again after its delivery, where a link fault duplicates packets.
+  bool duplicate_of_delivered(const std::string& key) const {
+    const auto it = awaiting_.find(key);
+    return may_duplicate_ && (it == awaiting_.end() || it->second.empty()) && delivered_keys_.count(key) != 0;
+  }
+  // The raw TCP socket sees segments before the kernel checks their checksum: with faulted links
+  // a corrupted one is the kernel's drop (counted from its counters), not a delivery.
+  bool transport_checksum_holds(const Ipv4View& ip) const {
+    if (snmp_.empty()) {
+      return true;
+    }
+    const ByteView segment = ip.payload();
+    return internet_checksum(segment, pseudo_header_sum(ip.src(), ip.dst(), ip.protocol(), segment.size())) == 0;
+  }
   DropCounters wire_drops_;
   struct SnmpFile {
     std::string host;
@@ -453,12 +468,15 @@ void RealRun::on_arrival(const std::string& host, const AppArrival& arrival) {
     case AppArrival::Kind::tcp_packet: {
       const auto ip = Ipv4View::parse(arrival.bytes);
       const auto tcp = ip ? TcpView::parse(ip->payload()) : std::nullopt;
-      if (!tcp) {
+      if (!tcp || !transport_checksum_holds(*ip)) {
         return;
       }
       const auto key = delivery_key(arrival.bytes);
       std::uint64_t order = 0;
-      if (key) {
+      if (key && duplicate_of_delivered(*key)) {
+        ++duplicate_deliveries_;
+        order = delivered_keys_.at(*key) + 1;
+      } else if (key) {
         if (const auto it = awaiting_.find(*key); it != awaiting_.end() && !it->second.empty()) {
           order = it->second.front() + 1;
         }
@@ -470,15 +488,21 @@ void RealRun::on_arrival(const std::string& host, const AppArrival& arrival) {
     case AppArrival::Kind::icmp_packet: {
       const auto ip = Ipv4View::parse(arrival.bytes);
       const auto icmp = ip ? IcmpView::parse(ip->payload()) : std::nullopt;
-      if (!icmp) {
-        return;
+      if (!icmp || (!snmp_.empty() && !icmp->checksum_ok())) {
+        return;  // with faulted links: a corrupted message the kernel drops (and counts)
       }
-      if (const auto key = delivery_key(arrival.bytes)) {
+      const auto key = delivery_key(arrival.bytes);
+      if (key && duplicate_of_delivered(*key)) {
+        ++duplicate_deliveries_;
+      } else if (key) {
         mark_delivered(*key);
       }
       if (icmp->type() == icmp::kEchoReply) {
         ++app.echo_replies;
-        ++echo_replies_;
+        // A copy of a reply (the wire duplicated it, or its request) answers nothing new.
+        if (!key || !may_duplicate_ || echo_reply_keys_.insert(*key).second) {
+          ++echo_replies_;
+        }
       } else if (icmp->is_error()) {
         ++icmp_errors_arrived_;
         const auto quoted = Ipv4View::parse(icmp->quoted());
