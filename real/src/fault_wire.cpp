@@ -31,7 +31,6 @@ namespace tunlab::real {
 namespace {
 
 constexpr std::size_t kEthernetHeader = EthernetView::kHeader;
-constexpr std::size_t kMaxFrame = 65535 + kEthernetHeader;
 
 os::Fd open_end(const os::Netns& ns, const std::string& ifname) {
   const std::string what = "fault wire on " + ns.label() + "-" + ifname;
@@ -47,6 +46,8 @@ os::Fd open_end(const os::Netns& ns, const std::string& ifname) {
     const int buffer = 8 << 20;
     if (index == 0 || ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sll), sizeof sll) != 0 ||
         ::setsockopt(fd.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof on) != 0 ||
+        // Straight to the veth's transmit, as a cable would: no qdisc between the wire and it.
+        ::setsockopt(fd.get(), SOL_PACKET, PACKET_QDISC_BYPASS, &on, sizeof on) != 0 ||
         ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0 ||
         ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &buffer, sizeof buffer) != 0) {
       const int err = errno;
@@ -85,7 +86,7 @@ FaultWire::FaultWire(const os::Netns& ns, const std::string& end_a, const std::s
       timer_fd_(os::Fd::checked(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create")),
       stop_fd_(os::Fd::checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
       notify_fd_(os::Fd::checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
-      buffer_(kMaxFrame) {
+      buffer_(kMaxFrame * kBatch) {
   directions_[0].faults = std::move(a_to_b);
   directions_[0].in = sock_a_.get();
   directions_[0].out = sock_b_.get();
@@ -158,20 +159,35 @@ void FaultWire::loop() {
   }
 }
 
-// Up to a batch of frames per wake-up, so one busy direction cannot starve the other or the timer.
+// Up to a few batches of frames per wake-up (one recvmmsg and one sendmmsg each), so one busy
+// direction cannot starve the other or the timer.
 void FaultWire::receive(int direction) {
-  for (int i = 0; i < 256; ++i) {
-    sockaddr_ll from{};
-    socklen_t from_length = sizeof from;
-    const ssize_t n = ::recvfrom(directions_[direction].in, buffer_.data(), buffer_.size(), MSG_DONTWAIT,
-                                 reinterpret_cast<sockaddr*>(&from), &from_length);
-    if (n < 0) {
+  for (int round = 0; round < 4; ++round) {
+    std::array<mmsghdr, kBatch> messages{};
+    std::array<iovec, kBatch> vectors{};
+    std::array<sockaddr_ll, kBatch> from{};
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      vectors[i] = {buffer_.data() + i * kMaxFrame, kMaxFrame};
+      messages[i].msg_hdr.msg_iov = &vectors[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_name = &from[i];
+      messages[i].msg_hdr.msg_namelen = sizeof from[i];
+    }
+    const int n = ::recvmmsg(directions_[direction].in, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) {
       return;
     }
-    if (from.sll_pkttype == PACKET_OUTGOING) {
-      continue;  // what this wire wrote itself (kernels without PACKET_IGNORE_OUTGOING)
+    for (int i = 0; i < n; ++i) {
+      const auto index = static_cast<std::size_t>(i);
+      if (from[index].sll_pkttype == PACKET_OUTGOING) {
+        continue;  // what this wire wrote itself (kernels without PACKET_IGNORE_OUTGOING)
+      }
+      carry(direction, buffer_.data() + index * kMaxFrame, messages[index].msg_len);
     }
-    carry(direction, buffer_.data(), static_cast<std::size_t>(n));
+    flush(direction);
+    if (n < static_cast<int>(kBatch)) {
+      return;
+    }
   }
 }
 
@@ -224,10 +240,34 @@ void FaultWire::report(WireDrop drop) {
   [[maybe_unused]] const auto n = ::write(notify_fd_.get(), &one, sizeof one);
 }
 
+// Frames leave in batches: queued here (pointing into the receive buffer, which stays put until
+// flush), written by flush() with one sendmmsg.
 void FaultWire::send(int direction, const std::uint8_t* frame, std::size_t size) {
-  if (::send(directions_[direction].out, frame, size, 0) != static_cast<ssize_t>(size)) {
-    ++directions_[direction].stats.send_errors;
+  if (pending_count_ == kBatch * 2) {
+    flush(direction);
   }
+  pending_[pending_count_++] = {const_cast<std::uint8_t*>(frame), size};
+}
+
+void FaultWire::flush(int direction) {
+  std::array<mmsghdr, kBatch * 2> messages{};
+  for (std::size_t i = 0; i < pending_count_; ++i) {
+    messages[i].msg_hdr.msg_iov = &pending_[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+  }
+  std::size_t done = 0;
+  while (done < pending_count_) {
+    const int n =
+        ::sendmmsg(directions_[direction].out, messages.data() + done, static_cast<unsigned>(pending_count_ - done), 0);
+    if (n <= 0) {
+      // The frame at `done` could not go (the far end's backlog is full): lost, and counted.
+      ++directions_[direction].stats.send_errors;
+      ++done;
+      continue;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  pending_count_ = 0;
 }
 
 void FaultWire::release_due() {
@@ -241,6 +281,7 @@ void FaultWire::release_due() {
     Held h = std::move(held_.back());
     held_.pop_back();
     send(h.direction, h.frame.data(), h.frame.size());
+    flush(h.direction);
     delay_errors_ns_.push_back(os::EpollDriver::now_ns() - h.due_ns);
   }
   arm_timer();

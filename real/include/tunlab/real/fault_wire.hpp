@@ -10,6 +10,8 @@
 // docs/real-backend.md#faulted-links-the-user-space-wire.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -89,6 +91,7 @@ private:
   void receive(int direction);
   void carry(int direction, std::uint8_t* frame, std::size_t size);
   void send(int direction, const std::uint8_t* frame, std::size_t size);
+  void flush(int direction);
   void report(WireDrop drop);
   void release_due();
   void arm_timer();
@@ -105,7 +108,11 @@ private:
   std::uint64_t held_at_stop_ = 0;
   mutable std::mutex mutex_;  // guards drops_
   std::vector<WireDrop> drops_;
-  std::vector<std::uint8_t> buffer_;
+  static constexpr std::size_t kBatch = 64;
+  static constexpr std::size_t kMaxFrame = 65535 + 14;
+  std::vector<std::uint8_t> buffer_;         // kBatch frames of kMaxFrame
+  std::array<iovec, kBatch * 2> pending_{};  // frames to write, in order (a duplicate twice)
+  std::size_t pending_count_ = 0;
   std::thread thread_;
 };
 
