@@ -10,7 +10,7 @@
 set -euo pipefail
 build=${1:-build}
 packets=${2:-500000}
-tool=$build/bench/tunlab_fault_wire
+tool=$build/tests/real/tunlab_fault_wire
 [[ -x $tool ]] || { echo "no $tool: build the target tunlab_fault_wire first" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || { echo "fault_wire_bench.sh needs root (network namespaces)" >&2; exit 2; }
 uptime

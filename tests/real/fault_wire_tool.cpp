@@ -1,11 +1,13 @@
 // tunlab_fault_wire: the real backend's user-space wire (tunlab/real/fault_wire.hpp) outside a
 // scenario run, for tests and benchmarks that build their own namespaces.
 //
-//   tunlab_fault_wire link NETNS_A IF_A NETNS_B IF_B [--fault KEY=VALUE,...] [--seed N] [--mtu N]
+//   tunlab_fault_wire link NETNS_A IF_A NETNS_B IF_B [--fault K=V,...] [--reverse-fault K=V,...]
+//                          [--seed N] [--mtu N]
 //       Joins IF_A in NETNS_A to IF_B in NETNS_B (netns paths, e.g. /run/netns/x) through the
-//       wire, in a namespace of its own; direction A->B takes the faults (the keys of a scenario's
-//       link faults). Prints "ready" once frames flow, runs until SIGINT/SIGTERM, then prints one
-//       JSON line of what the wire did. Exit 2 on bad arguments, 3 on a system failure.
+//       wire, in a namespace of its own; direction A->B takes --fault, B->A --reverse-fault (the
+//       keys of a scenario's link faults, each direction on its own stream, as in a scenario). Prints "ready" once
+//       frames flow, runs until SIGINT/SIGTERM, then prints one JSON line of what the wire did. Exit 2 on bad
+//       arguments, 3 on a system failure.
 //   tunlab_fault_wire bench [--packets N] [--size BYTES]
 //       Sends N IPv4 packets of BYTES (IP header onwards) as fast as one AF_PACKET sender can,
 //       once over a plain veth pair and once through the wire without faults, between namespaces
@@ -82,9 +84,12 @@ std::string stats_json(const real::FaultWire& wire) {
 
 int link_command(const std::vector<std::string>& args) {
   if (args.size() < 4) {
-    throw InputError("usage: tunlab_fault_wire link NETNS_A IF_A NETNS_B IF_B [--fault K=V,...] [--seed N] [--mtu N]");
+    throw InputError(
+        "usage: tunlab_fault_wire link NETNS_A IF_A NETNS_B IF_B [--fault K=V,...] [--reverse-fault K=V,...] "
+        "[--seed N] [--mtu N]");
   }
   std::string fault;
+  std::string reverse_fault;
   std::uint64_t seed = 1;
   std::size_t mtu = 1500;
   for (std::size_t i = 4; i < args.size(); i += 2) {
@@ -93,6 +98,8 @@ int link_command(const std::vector<std::string>& args) {
     }
     if (args[i] == "--fault") {
       fault = args[i + 1];
+    } else if (args[i] == "--reverse-fault") {
+      reverse_fault = args[i + 1];
     } else if (args[i] == "--seed") {
       seed = std::stoull(args[i + 1]);
     } else if (args[i] == "--mtu") {
@@ -107,13 +114,18 @@ int link_command(const std::vector<std::string>& args) {
   spec.a = {"a", args[1]};
   spec.b = {"b", args[3]};
   model.links.push_back(spec);
-  LinkFaults a_to_b;
-  if (!fault.empty()) {
+  const auto faults = [&](const std::string& text, const scenario::LinkEnd& from) {
+    if (text.empty()) {
+      return LinkFaults();
+    }
     FaultOverrides overrides;
-    overrides.link.push_back("a." + args[1] + ":" + fault);
-    apply_fault_overrides(model, overrides);
-    a_to_b = LinkFaults(model.link_faults.front(), Random::derive(seed, LinkFaults::stream_name(spec.a)));
-  }
+    overrides.link.push_back(from.describe() + ":" + text);
+    scenario::Scenario one = model;
+    apply_fault_overrides(one, overrides);
+    return LinkFaults(one.link_faults.front(), Random::derive(seed, LinkFaults::stream_name(from)));
+  };
+  LinkFaults a_to_b = faults(fault, spec.a);
+  LinkFaults b_to_a = faults(reverse_fault, spec.b);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -134,7 +146,7 @@ int link_command(const std::vector<std::string>& args) {
     os::link_set_mtu(wire_ns, end, mtu);
     os::link_set_up(wire_ns, end, true);
   }
-  real::FaultWire wire(wire_ns, "l0a", "l0b", std::move(a_to_b), LinkFaults());
+  real::FaultWire wire(wire_ns, "l0a", "l0b", std::move(a_to_b), std::move(b_to_a));
   wire.start();
   std::printf("ready\n");
   std::fflush(stdout);
