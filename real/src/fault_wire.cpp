@@ -80,13 +80,14 @@ void disable_tx_offloads(const os::Netns& ns, const std::string& ifname) {
 }
 
 FaultWire::FaultWire(const os::Netns& ns, const std::string& end_a, const std::string& end_b, LinkFaults a_to_b,
-                     LinkFaults b_to_a)
+                     LinkFaults b_to_a, std::size_t mtu)
     : sock_a_(open_end(ns, end_a)),
       sock_b_(open_end(ns, end_b)),
       timer_fd_(os::Fd::checked(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create")),
       stop_fd_(os::Fd::checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
       notify_fd_(os::Fd::checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
-      buffer_(kMaxFrame * kBatch) {
+      slot_(mtu + kEthernetHeader),
+      buffer_(slot_ * kBatch) {
   directions_[0].faults = std::move(a_to_b);
   directions_[0].in = sock_a_.get();
   directions_[0].out = sock_b_.get();
@@ -167,7 +168,7 @@ void FaultWire::receive(int direction) {
     std::array<iovec, kBatch> vectors{};
     std::array<sockaddr_ll, kBatch> from{};
     for (std::size_t i = 0; i < kBatch; ++i) {
-      vectors[i] = {buffer_.data() + i * kMaxFrame, kMaxFrame};
+      vectors[i] = {buffer_.data() + i * slot_, slot_};
       messages[i].msg_hdr.msg_iov = &vectors[i];
       messages[i].msg_hdr.msg_iovlen = 1;
       messages[i].msg_hdr.msg_name = &from[i];
@@ -182,7 +183,11 @@ void FaultWire::receive(int direction) {
       if (from[index].sll_pkttype == PACKET_OUTGOING) {
         continue;  // what this wire wrote itself (kernels without PACKET_IGNORE_OUTGOING)
       }
-      carry(direction, buffer_.data() + index * kMaxFrame, messages[index].msg_len);
+      if ((messages[index].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+        ++directions_[direction].stats.send_errors;  // longer than the MTU allows: cannot be carried whole
+        continue;
+      }
+      carry(direction, buffer_.data() + index * slot_, messages[index].msg_len);
     }
     flush(direction);
     if (n < static_cast<int>(kBatch)) {

@@ -91,7 +91,7 @@ void RealTopology::build_wire(const scenario::Scenario& s, const scenario::LinkS
   };
   WireLink wire;
   wire.label = link.a.describe() + " <-> " + link.b.describe();
-  wire.wire = std::make_unique<FaultWire>(*wire_ns_, end_a, end_b, faults(a_to_b), faults(b_to_a));
+  wire.wire = std::make_unique<FaultWire>(*wire_ns_, end_a, end_b, faults(a_to_b), faults(b_to_a), link.mtu);
   if (a_to_b) {
     wire_of_fault_[*a_to_b] = {wires_.size(), 0};
   }

@@ -44,7 +44,18 @@ os::Fd packet_socket(const os::Netns& ns, const std::string& ifname) {
 
 Frame ethernet(std::uint16_t ethertype, ByteView payload) {
   Frame frame(14 + payload.size());
-  const std::uint8_t header[14] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01,
+  const std::uint8_t header[14] = {0x02,
+                                   0,
+                                   0,
+                                   0,
+                                   0,
+                                   0x02,
+                                   0x02,
+                                   0,
+                                   0,
+                                   0,
+                                   0,
+                                   0x01,
                                    static_cast<std::uint8_t>(ethertype >> 8),
                                    static_cast<std::uint8_t>(ethertype & 0xff)};
   std::copy(std::begin(header), std::end(header), frame.begin());
@@ -65,8 +76,8 @@ Frame udp_frame(std::uint16_t id, std::size_t payload) {
 }
 
 Frame arp_frame() {
-  const std::vector<std::uint8_t> arp = {0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 192, 0, 2, 1,
-                                         0, 0, 0, 0, 0, 0, 192, 0, 2, 2};
+  const std::vector<std::uint8_t> arp = {0,   1, 8, 0, 6, 4, 0, 1, 2, 0, 0,   0, 0, 1,
+                                         192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 2};
   return ethernet(0x0806, arp);
 }
 
@@ -90,8 +101,8 @@ protected:
     }
     os::veth_create(a_, "x", w_, "l0a");
     os::veth_create(b_, "y", w_, "l0b");
-    for (const auto& [ns, name] : {std::pair{&a_, "x"}, std::pair{&b_, "y"}, std::pair{&w_, "l0a"},
-                                   std::pair{&w_, "l0b"}}) {
+    for (const auto& [ns, name] :
+         {std::pair{&a_, "x"}, std::pair{&b_, "y"}, std::pair{&w_, "l0a"}, std::pair{&w_, "l0b"}}) {
       os::link_set_up(*ns, name, true);
     }
     tx_ = packet_socket(a_, "x");

@@ -146,7 +146,7 @@ int link_command(const std::vector<std::string>& args) {
     os::link_set_mtu(wire_ns, end, mtu);
     os::link_set_up(wire_ns, end, true);
   }
-  real::FaultWire wire(wire_ns, "l0a", "l0b", std::move(a_to_b), std::move(b_to_a));
+  real::FaultWire wire(wire_ns, "l0a", "l0b", std::move(a_to_b), std::move(b_to_a), mtu);
   wire.start();
   std::printf("ready\n");
   std::fflush(stdout);

@@ -51,10 +51,11 @@ class FaultWire {
 public:
   // Direction 0 carries frames from end a to end b, direction 1 from b to a; each has its own
   // fault model (a default LinkFaults passes everything and draws nothing). `ns` holds both wire
-  // ends, `end_a` and `end_b` (up, with no address). Opens both sockets; the thread starts with
-  // start().
+  // ends, `end_a` and `end_b` (up, with no address), whose MTU is `mtu`: frames are read into
+  // slots of mtu + 14 bytes (a longer one, which the MTU rules out, is lost and counted as a send
+  // error). Opens both sockets; the thread starts with start().
   FaultWire(const os::Netns& ns, const std::string& end_a, const std::string& end_b, LinkFaults a_to_b,
-            LinkFaults b_to_a);
+            LinkFaults b_to_a, std::size_t mtu = 1500);
   ~FaultWire();
   FaultWire(const FaultWire&) = delete;
   FaultWire& operator=(const FaultWire&) = delete;
@@ -109,8 +110,8 @@ private:
   mutable std::mutex mutex_;  // guards drops_
   std::vector<WireDrop> drops_;
   static constexpr std::size_t kBatch = 64;
-  static constexpr std::size_t kMaxFrame = 65535 + 14;
-  std::vector<std::uint8_t> buffer_;         // kBatch frames of kMaxFrame
+  std::size_t slot_ = 0;                     // the largest frame: MTU + Ethernet header
+  std::vector<std::uint8_t> buffer_;         // kBatch frames of slot_ bytes
   std::array<iovec, kBatch * 2> pending_{};  // frames to write, in order (a duplicate twice)
   std::size_t pending_count_ = 0;
   std::thread thread_;
