@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tunlab/harness/link_faults.hpp"
+#include "tunlab/sim/event_queue.hpp"  // Time, which code using LinkFaults here measures delays in
 
 namespace tunlab::sim {
 
