@@ -15,8 +15,12 @@ void add_diff_command(CLI::App& app, int& exit_code) {
   auto report_file = std::make_shared<std::string>();
   diff->add_option("--report", *report_file,
                    "Write a self-contained HTML page with both sides per interface and flow, differences marked");
-  diff->callback([&exit_code, dirs, report_file] {
-    const auto differences = diff_capture_dirs((*dirs)[0], (*dirs)[1]);
+  auto options = std::make_shared<DiffOptions>();
+  diff->add_flag("--ignore-order", options->ignore_order,
+                 "Compare each flow's packets whatever their order: the same packets lost, duplicated and "
+                 "corrupted (link faults with jitter or reordering)");
+  diff->callback([&exit_code, dirs, report_file, options] {
+    const auto differences = diff_capture_dirs((*dirs)[0], (*dirs)[1], *options);
     if (!report_file->empty()) {
       report::write_report(*report_file, report::render_diff_report((*dirs)[0], (*dirs)[1], differences));
     }

@@ -109,7 +109,8 @@ std::vector<std::uint8_t> normalise_ipv4(ByteView packet) {
   return bytes;
 }
 
-std::vector<CaptureDifference> diff_capture_dirs(const std::filesystem::path& a, const std::filesystem::path& b) {
+std::vector<CaptureDifference> diff_capture_dirs(const std::filesystem::path& a, const std::filesystem::path& b,
+                                                 const DiffOptions& options) {
   const auto in_a = pcaps_in(a);
   const auto in_b = pcaps_in(b);
   std::set<std::string> names;
@@ -142,12 +143,24 @@ std::vector<CaptureDifference> diff_capture_dirs(const std::filesystem::path& a,
       }
       const auto& packets_b = other->second;
       const std::size_t n = std::min(packets_a.size(), packets_b.size());
+      const auto normalised = [&](const std::vector<PcapRecord>& records, const std::vector<std::size_t>& packets) {
+        std::vector<std::pair<std::vector<std::uint8_t>, std::size_t>> out;
+        for (const std::size_t i : packets) {
+          out.emplace_back(normalise_ipv4(records[i].bytes), i);
+        }
+        if (options.ignore_order) {
+          std::sort(out.begin(), out.end());
+        }
+        return out;
+      };
+      const auto sa = normalised(ra, packets_a);
+      const auto sb = normalised(rb, packets_b);
       bool differs = false;
       for (std::size_t i = 0; i < n && !differs; ++i) {
-        const auto na = normalise_ipv4(ra[packets_a[i]].bytes);
-        const auto nb = normalise_ipv4(rb[packets_b[i]].bytes);
+        const auto& na = sa[i].first;
+        const auto& nb = sb[i].first;
         if (na != nb) {
-          differences.push_back({name, fmt::format("IPv4 packet {}: {}", packets_a[i] + 1, first_difference(na, nb))});
+          differences.push_back({name, fmt::format("IPv4 packet {}: {}", sa[i].second + 1, first_difference(na, nb))});
           differs = true;  // later packets usually differ as a consequence
         }
       }

@@ -15,7 +15,10 @@
 // violation after the settle timeout instead of guessing a reason.
 #include "tunlab/real/scenario_runner.hpp"
 
+#include <fcntl.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <deque>
@@ -33,6 +36,7 @@
 #include "tunlab/os/epoll_driver.hpp"
 #include "tunlab/os/netlink.hpp"
 #include "tunlab/os/privileges.hpp"
+#include "tunlab/real/fault_wire.hpp"
 #include "tunlab/real/packet_capture.hpp"
 #include "tunlab/real/real_apps.hpp"
 #include "tunlab/real/real_topology.hpp"
@@ -108,6 +112,9 @@ private:
   bool accounted() const;
   std::uint64_t dropped_so_far() const;
   void mark_delivered(const std::string& key);
+  void on_wire_drops(FaultWire& wire);
+  void read_kernel_checksum_drops();
+  void wire_results(RunSummary& summary);
   bool is_local(const std::string& host, std::uint32_t address) const;
   bool has_tunnel(const std::string& host) const;
   RunSummary summarise(std::int64_t elapsed_ns, bool settled);
@@ -138,6 +145,43 @@ private:
   std::uint64_t echo_replies_ = 0;
   Observations observed_;
   std::vector<std::string> violations_;
+  // Faulted links (fault_wire.hpp): keys of packets delivered once, so a copy the wire made is a
+  // duplicate delivery and not a datagram no application sent; packets the wire dropped; and the
+  // kernels' own checksum-drop counters (/proc/net/snmp of each namespace), which is where a
+  // corrupted packet the kernel discards silently shows up.
+  std::map<std::string, std::size_t> delivered_keys_;
+  std::uint64_t duplicate_deliveries_ = 0;
+  bool may_duplicate_ = false;  // a link fault duplicates packets
+  std::set<std::string> echo_reply_keys_;
+  // A packet arriving again after its delivery, where a link fault duplicates packets.
+  bool duplicate_of_delivered(const std::string& key) const {
+    const auto it = awaiting_.find(key);
+    return may_duplicate_ && (it == awaiting_.end() || it->second.empty()) && delivered_keys_.count(key) != 0;
+  }
+  // The raw TCP socket sees segments before the kernel checks their checksum: with faulted links
+  // a corrupted one is the kernel's drop (counted from its counters), not a delivery.
+  bool transport_checksum_holds(const Ipv4View& ip) const {
+    if (snmp_.empty()) {
+      return true;
+    }
+    const ByteView segment = ip.payload();
+    return internet_checksum(segment, pseudo_header_sum(ip.src(), ip.dst(), ip.protocol(), segment.size())) == 0;
+  }
+  DropCounters wire_drops_;
+  struct SnmpFile {
+    std::string host;
+    os::Fd fd;
+    std::uint64_t base_header_errors = 0;
+    std::uint64_t base_checksum_errors = 0;
+    std::uint64_t header_errors = 0;
+    std::uint64_t checksum_errors = 0;
+  };
+  std::vector<SnmpFile> snmp_;
+  std::uint64_t extra_header_errors_ = 0;  // second copies of corrupted packets (see on_wire_drops)
+  std::uint64_t extra_checksum_errors_ = 0;
+  std::uint64_t header_errors() const;
+  std::uint64_t checksum_errors() const;
+  os::Fd settle_timer_;  // while wires are present: re-reads the kernel counters every few ms
 };
 
 void RealRun::setup() {
@@ -222,6 +266,131 @@ void RealRun::setup() {
       scan_captures();
     });
   }
+  if (topology_->wires().empty()) {
+    return;
+  }
+  may_duplicate_ = std::any_of(s_.link_faults.begin(), s_.link_faults.end(),
+                               [](const auto& f) { return f.duplicate > 0 || !f.duplicate_nth.empty(); });
+  for (auto& w : topology_->wires()) {
+    FaultWire* wire = w.wire.get();
+    driver_.add(wire->notify_fd(), [this, wire](std::int64_t) { on_wire_drops(*wire); });
+  }
+  for (const auto& host : s_.hosts) {
+    SnmpFile file;
+    file.host = host.name;
+    file.fd = os::run_in(topology_->ns(host.name), [] {
+      // /proc/thread-self/net is the calling thread's namespace, fixed when the file is opened.
+      return os::Fd::checked(::open("/proc/thread-self/net/snmp", O_RDONLY | O_CLOEXEC), "open /proc/net/snmp");
+    });
+    snmp_.push_back(std::move(file));
+  }
+  read_kernel_checksum_drops();
+  for (SnmpFile& file : snmp_) {
+    file.base_header_errors = file.header_errors;
+    file.base_checksum_errors = file.checksum_errors;
+  }
+  // A corrupted packet a kernel discards wakes nobody: a periodic timer re-reads the counters.
+  settle_timer_ = os::Fd::checked(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create");
+  itimerspec every{};
+  every.it_interval.tv_nsec = 5'000'000;
+  every.it_value.tv_nsec = 5'000'000;
+  ::timerfd_settime(settle_timer_.get(), 0, &every, nullptr);
+  driver_.add(settle_timer_.get(), [this](std::int64_t) {
+    std::uint64_t expirations = 0;
+    [[maybe_unused]] const auto n = ::read(settle_timer_.get(), &expirations, sizeof expirations);
+    read_kernel_checksum_drops();
+  });
+}
+
+// A packet the wire dropped is the drop of the injected packet it carries, if that one is still
+// awaited (a copy of a packet already delivered, or a packet no scenario sent, is not).
+void RealRun::on_wire_drops(FaultWire& wire) {
+  for (const WireDrop& drop : wire.take_drops()) {
+    if (drop.extra_corrupted_copy) {
+      // The layer that catches the corruption counts this copy once more: the outer header's
+      // checksum (bad-ip-header), an IPIP inner header's (app B's own reason, counted by its
+      // engine), or else the transport checksum (bad-transport-checksum).
+      const auto outer = Ipv4View::parse(drop.ip);
+      if (!outer || !outer->header_checksum_ok()) {
+        ++extra_header_errors_;
+      } else if (outer->protocol() == ipproto::kIpip) {
+        const auto inner = Ipv4View::parse(outer->payload());
+        if (inner && inner->header_checksum_ok()) {
+          ++extra_checksum_errors_;
+        }
+      } else {
+        ++extra_checksum_errors_;
+      }
+      continue;
+    }
+    const auto key = delivery_key(drop.ip);
+    if (!key) {
+      continue;
+    }
+    const auto it = awaiting_.find(*key);
+    if (it == awaiting_.end() || it->second.empty()) {
+      continue;
+    }
+    it->second.pop_front();
+    wire_drops_.add(drop.reason);
+  }
+}
+
+// Ip InHdrErrors (bad-ip-header) and the transport protocols' InCsumErrors
+// (bad-transport-checksum) of every host, as far as they grew since the run started.
+void RealRun::read_kernel_checksum_drops() {
+  char text[8192];
+  for (SnmpFile& file : snmp_) {
+    const ssize_t n = ::pread(file.fd.get(), text, sizeof text - 1, 0);
+    if (n <= 0) {
+      continue;
+    }
+    text[n] = '\0';
+    // Each protocol has a header line of names and a line of values, both starting "Proto:".
+    const std::string all(text, static_cast<std::size_t>(n));
+    const auto value_of = [&](const std::string& proto, const std::string& name) -> std::uint64_t {
+      const std::string tag = proto + ":";
+      const std::size_t names = all.find(tag);
+      if (names == std::string::npos) {
+        return 0;
+      }
+      const std::size_t values = all.find(tag, names + tag.size());
+      if (values == std::string::npos) {
+        return 0;
+      }
+      const auto fields = [&](std::size_t at) {
+        std::vector<std::string> out;
+        std::size_t end = all.find('\n', at);
+        std::string line =
+            all.substr(at + tag.size(), end == std::string::npos ? std::string::npos : end - at - tag.size());
+        std::size_t pos = 0;
+        while (pos < line.size()) {
+          while (pos < line.size() && line[pos] == ' ') {
+            ++pos;
+          }
+          const std::size_t start = pos;
+          while (pos < line.size() && line[pos] != ' ') {
+            ++pos;
+          }
+          if (pos > start) {
+            out.push_back(line.substr(start, pos - start));
+          }
+        }
+        return out;
+      };
+      const std::vector<std::string> keys = fields(names);
+      const std::vector<std::string> vals = fields(values);
+      for (std::size_t i = 0; i < keys.size() && i < vals.size(); ++i) {
+        if (keys[i] == name) {
+          return std::strtoull(vals[i].c_str(), nullptr, 10);
+        }
+      }
+      return 0;
+    };
+    file.header_errors = value_of("Ip", "InHdrErrors");
+    file.checksum_errors =
+        value_of("Udp", "InCsumErrors") + value_of("Tcp", "InCsumErrors") + value_of("Icmp", "InCsumErrors");
+  }
 }
 
 bool RealRun::is_local(const std::string& host, std::uint32_t address) const {
@@ -283,6 +452,7 @@ void RealRun::mark_delivered(const std::string& key) {
   const std::size_t index = it->second.front();
   it->second.pop_front();
   delivered_[index] = true;
+  delivered_keys_[key] = index;
   if (echo_requests_.count(index) != 0) {
     ++echo_requests_sent_delivered_;
   }
@@ -296,6 +466,11 @@ void RealRun::on_arrival(const std::string& host, const AppArrival& arrival) {
     case AppArrival::Kind::udp_payload: {
       const std::string key = udp_delivery_key(arrival.port, arrival.bytes);
       const auto it = awaiting_.find(key);
+      if ((it == awaiting_.end() || it->second.empty()) && may_duplicate_ && delivered_keys_.count(key) != 0) {
+        ++duplicate_deliveries_;  // a copy the wire made of a datagram already delivered
+        app.datagrams.push_back({ipproto::kUdp, arrival.port, arrival.bytes.size(), delivered_keys_.at(key) + 1});
+        return;
+      }
       if (it == awaiting_.end() || it->second.empty()) {
         violations_.push_back(
             fmt::format("{} received a datagram on port {} that no application sent", host, arrival.port));
@@ -309,12 +484,15 @@ void RealRun::on_arrival(const std::string& host, const AppArrival& arrival) {
     case AppArrival::Kind::tcp_packet: {
       const auto ip = Ipv4View::parse(arrival.bytes);
       const auto tcp = ip ? TcpView::parse(ip->payload()) : std::nullopt;
-      if (!tcp) {
+      if (!tcp || !transport_checksum_holds(*ip)) {
         return;
       }
       const auto key = delivery_key(arrival.bytes);
       std::uint64_t order = 0;
-      if (key) {
+      if (key && duplicate_of_delivered(*key)) {
+        ++duplicate_deliveries_;
+        order = delivered_keys_.at(*key) + 1;
+      } else if (key) {
         if (const auto it = awaiting_.find(*key); it != awaiting_.end() && !it->second.empty()) {
           order = it->second.front() + 1;
         }
@@ -326,15 +504,21 @@ void RealRun::on_arrival(const std::string& host, const AppArrival& arrival) {
     case AppArrival::Kind::icmp_packet: {
       const auto ip = Ipv4View::parse(arrival.bytes);
       const auto icmp = ip ? IcmpView::parse(ip->payload()) : std::nullopt;
-      if (!icmp) {
-        return;
+      if (!icmp || (!snmp_.empty() && !icmp->checksum_ok())) {
+        return;  // with faulted links: a corrupted message the kernel drops (and counts)
       }
-      if (const auto key = delivery_key(arrival.bytes)) {
+      const auto key = delivery_key(arrival.bytes);
+      if (key && duplicate_of_delivered(*key)) {
+        ++duplicate_deliveries_;
+      } else if (key) {
         mark_delivered(*key);
       }
       if (icmp->type() == icmp::kEchoReply) {
         ++app.echo_replies;
-        ++echo_replies_;
+        // A copy of a reply (the wire duplicated it, or its request) answers nothing new.
+        if (!key || !may_duplicate_ || echo_reply_keys_.insert(*key).second) {
+          ++echo_replies_;
+        }
       } else if (icmp->is_error()) {
         ++icmp_errors_arrived_;
         const auto quoted = Ipv4View::parse(icmp->quoted());
@@ -439,8 +623,26 @@ std::uint64_t RealRun::absorbed_by_programs(std::int64_t now_realtime_ns) const 
   return absorbed;
 }
 
+// The kernels' checksum drops of packets, a corrupted packet the wire duplicated counting once.
+std::uint64_t RealRun::header_errors() const {
+  std::uint64_t n = 0;
+  for (const SnmpFile& file : snmp_) {
+    n += file.header_errors - file.base_header_errors;
+  }
+  return n > extra_header_errors_ ? n - extra_header_errors_ : 0;
+}
+
+std::uint64_t RealRun::checksum_errors() const {
+  std::uint64_t n = 0;
+  for (const SnmpFile& file : snmp_) {
+    n += file.checksum_errors - file.base_checksum_errors;
+  }
+  return n > extra_checksum_errors_ ? n - extra_checksum_errors_ : 0;
+}
+
 std::uint64_t RealRun::dropped_so_far() const {
-  std::uint64_t total = kernel_drops_.total() + absorbed_by_programs(realtime_ns());
+  std::uint64_t total = kernel_drops_.total() + wire_drops_.total() + header_errors() + checksum_errors() +
+                        absorbed_by_programs(realtime_ns());
   for (const RealTunnel& t : topology_->tunnels()) {
     total += t.drops->total();
   }
@@ -449,6 +651,57 @@ std::uint64_t RealRun::dropped_so_far() const {
 
 // Everything injected has a fate, every echo request that arrived has its reply back, and every
 // ICMP error sent (by a kernel or by app B into its device) has reached a host.
+// What the wires did: their drops and the kernels' checksum drops in `dropped`, duplicate
+// deliveries, each faulted direction's counts and how late its held frames left (p50/p99), and
+// the fault log shrinking replays.
+void RealRun::wire_results(RunSummary& summary) {
+  for (std::size_t r = 0; r < kDropReasonCount; ++r) {
+    if (wire_drops_.count[r] != 0) {
+      summary.dropped[std::string(to_string(static_cast<DropReason>(r)))] += wire_drops_.count[r];
+    }
+  }
+  if (header_errors() != 0) {
+    summary.dropped[std::string(to_string(DropReason::bad_ip_header))] += header_errors();
+  }
+  if (checksum_errors() != 0) {
+    summary.dropped[std::string(to_string(DropReason::bad_checksum))] += checksum_errors();
+  }
+  summary.duplicate_deliveries = duplicate_deliveries_;
+  for (const auto& [index, where] : topology_->wire_of_fault()) {
+    const FaultWire& wire = *topology_->wires()[where.wire].wire;
+    const WireDirectionStats stats = wire.stats(where.direction);
+    auto& out = summary.link_wires[s_.link_faults[index].from.describe()];
+    out["frames"] = stats.frames;
+    out["ip_packets"] = stats.ip_packets;
+    out["dropped"] = stats.dropped;
+    out["corrupted"] = stats.corrupted;
+    out["duplicated"] = stats.duplicated;
+    out["delayed"] = stats.delayed;
+    out["send_errors"] = stats.send_errors;
+    if (options_.applied_link_faults != nullptr) {
+      for (const LinkFaults::Event& event : wire.faults(where.direction).events()) {
+        options_.applied_link_faults->push_back({index, event.kind, event.packet});
+      }
+    }
+  }
+  for (const auto& w : topology_->wires()) {
+    // Delay errors are per wire (both directions share its timer).
+    const std::vector<std::int64_t> errors = w.wire->delay_errors_ns();
+    if (errors.empty()) {
+      continue;
+    }
+    const auto at = [&](double q) {
+      return static_cast<std::uint64_t>(
+          std::max<std::int64_t>(0, errors[static_cast<std::size_t>(q * static_cast<double>(errors.size() - 1))]));
+    };
+    auto& out = summary.link_wires[w.label];
+    out["held"] = errors.size();
+    out["delay_error_p50_ns"] = at(0.50);
+    out["delay_error_p99_ns"] = at(0.99);
+    out["delay_error_max_ns"] = at(1.0);
+  }
+}
+
 bool RealRun::accounted() const {
   const auto delivered = static_cast<std::uint64_t>(std::count(delivered_.begin(), delivered_.end(), true));
   std::uint64_t engine_icmp = 0;
@@ -488,11 +741,31 @@ RunSummary RealRun::run() {
   const std::int64_t start = os::EpollDriver::now_ns();
   start_realtime_ns_ = realtime_ns();
   // Bounded wait until `at_ns` after the start, dispatching everything that happens meanwhile.
+  // With faulted links, where packets' fates depend on their order at the wire, a timer on
+  // CLOCK_MONOTONIC wakes the loop at the send time itself (epoll's own timeout has only
+  // millisecond resolution). Runs without wires keep their timing as it was.
+  os::Fd send_timer;
+  if (!topology_->wires().empty()) {
+    send_timer = os::Fd::checked(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd_create");
+    driver_.add(send_timer.get(), [&send_timer](std::int64_t) {
+      std::uint64_t expirations = 0;
+      [[maybe_unused]] const auto n = ::read(send_timer.get(), &expirations, sizeof expirations);
+    });
+  }
   const auto wait_until = [&](std::int64_t at_ns) {
     const std::int64_t wait = start + at_ns - os::EpollDriver::now_ns();
-    if (wait > 0) {
-      driver_.run_until([] { return false; }, std::chrono::nanoseconds(wait));
+    if (wait <= 0) {
+      return;
     }
+    if (!send_timer) {
+      driver_.run_until([] { return false; }, std::chrono::nanoseconds(wait));
+      return;
+    }
+    itimerspec when{};
+    when.it_value.tv_sec = (start + at_ns) / 1'000'000'000;
+    when.it_value.tv_nsec = (start + at_ns) % 1'000'000'000;
+    ::timerfd_settime(send_timer.get(), TFD_TIMER_ABSTIME, &when, nullptr);
+    driver_.run_until([&] { return os::EpollDriver::now_ns() >= start + at_ns; }, std::chrono::nanoseconds(wait));
   };
   std::size_t next_change = 0;
   const auto change_until = [&](std::int64_t at_ns) {
@@ -508,6 +781,9 @@ RunSummary RealRun::run() {
     send(planned);
   }
   change_until(std::numeric_limits<std::int64_t>::max());
+  if (send_timer) {
+    driver_.remove(send_timer.get());
+  }
   const bool settled = driver_.run_until([this] { return accounted(); }, options_.settle_timeout) ==
                        os::EpollDriver::Outcome::predicate_met;
   // A tunnel program that ended before being told to is a failure of the run, whatever it sent.
@@ -520,6 +796,12 @@ RunSummary RealRun::run() {
       t.external->stop();
     }
   }
+  // The wires stop before the last look: their logs and counts are final.
+  topology_->stop_wires();
+  for (auto& w : topology_->wires()) {
+    on_wire_drops(*w.wire);
+  }
+  read_kernel_checksum_drops();
   // Whatever is still queued on a socket happened before the last observation; read it all.
   for (CaptureSlot& slot : captures_) {
     slot.capture->drain();
@@ -549,6 +831,7 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
   if (const std::uint64_t absorbed = absorbed_by_programs(realtime_ns()); absorbed != 0) {
     summary.dropped["absorbed-by-program"] += absorbed;
   }
+  wire_results(summary);
   summary.virtual_time_ns = static_cast<std::uint64_t>(elapsed_ns);
   summary.invariant_violations = violations_;
   const std::uint64_t dropped = dropped_so_far();
@@ -636,8 +919,15 @@ void check_real_capable(const scenario::Scenario& s) {
                     "on this kernel)",
                     place.line > 0 ? place.describe() : s.file.string(), s.name, what));
   };
-  if (!s.link_faults.empty()) {
-    refuse("link fault on " + s.link_faults.front().from.describe(), s.link_faults.front().place);
+  // Link faults run on a user-space wire (fault_wire.hpp) on the link they name.
+  for (const auto& fault : s.link_faults) {
+    const bool on_a_link = std::any_of(s.links.begin(), s.links.end(), [&](const auto& link) {
+      return (link.a.host == fault.from.host && link.a.interface == fault.from.interface) ||
+             (link.b.host == fault.from.host && link.b.interface == fault.from.interface);
+    });
+    if (!on_a_link) {
+      throw InputError(fault.place.describe() + ": faults.link: no link at " + fault.from.describe());
+    }
   }
   // Device faults: eagain and read_buffer wrap app B's device (FaultyDevice), queue_limit is the
   // tun's txqueuelen, down_at/up_at set its link state at those offsets (RealRun::run).

@@ -53,6 +53,54 @@ bool is_connected_route(const scenario::HostSpec& host, const scenario::RouteSpe
 
 }  // namespace
 
+// The index of the link fault on the direction leaving `end`, if any.
+std::optional<std::size_t> RealTopology::fault_from(const scenario::Scenario& s, const scenario::LinkEnd& end) {
+  for (std::size_t i = 0; i < s.link_faults.size(); ++i) {
+    if (s.link_faults[i].from.host == end.host && s.link_faults[i].from.interface == end.interface) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+// A faulted link: A.x <-> wire "lNa", wire "lNb" <-> B.y, in the wire's own namespace, and a
+// FaultWire between lNa and lNb with each direction's faults on its own named stream.
+void RealTopology::build_wire(const scenario::Scenario& s, const scenario::LinkSpec& link,
+                              std::optional<std::size_t> a_to_b, std::optional<std::size_t> b_to_a,
+                              std::uint64_t seed) {
+  if (!wire_ns_) {
+    wire_ns_ = std::make_unique<os::Netns>("wire");
+    os::disable_ipv6(*wire_ns_);
+  }
+  const std::string end_a = "l" + std::to_string(wires_.size()) + "a";
+  const std::string end_b = "l" + std::to_string(wires_.size()) + "b";
+  os::veth_create(ns(link.a.host), link.a.interface, *wire_ns_, end_a);
+  os::veth_create(ns(link.b.host), link.b.interface, *wire_ns_, end_b);
+  for (const std::string& end : {end_a, end_b}) {
+    os::link_set_mtu(*wire_ns_, end, link.mtu);
+    os::link_set_up(*wire_ns_, end, true);
+  }
+  disable_tx_offloads(ns(link.a.host), link.a.interface);
+  disable_tx_offloads(ns(link.b.host), link.b.interface);
+  const auto faults = [&](std::optional<std::size_t> index) {
+    if (!index) {
+      return LinkFaults();
+    }
+    const scenario::LinkFaultSpec& spec = s.link_faults[*index];
+    return LinkFaults(spec, Random::derive(seed, LinkFaults::stream_name(spec.from)));
+  };
+  WireLink wire;
+  wire.label = link.a.describe() + " <-> " + link.b.describe();
+  wire.wire = std::make_unique<FaultWire>(*wire_ns_, end_a, end_b, faults(a_to_b), faults(b_to_a), link.mtu);
+  if (a_to_b) {
+    wire_of_fault_[*a_to_b] = {wires_.size(), 0};
+  }
+  if (b_to_a) {
+    wire_of_fault_[*b_to_a] = {wires_.size(), 1};
+  }
+  wires_.push_back(std::move(wire));
+}
+
 RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps, std::uint64_t seed) {
   for (const auto& host : s.hosts) {
     host_names_.push_back(host.name);
@@ -67,7 +115,13 @@ RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps,
     namespaces_.emplace(host.name, std::move(ns));
   }
   for (const auto& link : s.links) {
-    os::veth_create(ns(link.a.host), link.a.interface, ns(link.b.host), link.b.interface);
+    const std::optional<std::size_t> a_to_b = fault_from(s, link.a);
+    const std::optional<std::size_t> b_to_a = fault_from(s, link.b);
+    if (!a_to_b && !b_to_a) {
+      os::veth_create(ns(link.a.host), link.a.interface, ns(link.b.host), link.b.interface);
+    } else {
+      build_wire(s, link, a_to_b, b_to_a, seed);
+    }
     os::link_set_mtu(ns(link.a.host), link.a.interface, link.mtu);
     os::link_set_mtu(ns(link.b.host), link.b.interface, link.mtu);
   }
@@ -82,6 +136,9 @@ RealTopology::RealTopology(const scenario::Scenario& s, const AppRegistry& apps,
   }
   for (const auto& host : s.hosts) {
     add_routes(host);
+  }
+  for (WireLink& w : wires_) {
+    w.wire->start();
   }
   for (const auto& spec : s.tunnels) {
     RealTunnel tunnel;
@@ -137,8 +194,15 @@ const scenario::TunnelSpec* RealTopology::outside_tunnel_on(const scenario::Scen
 
 RealTopology::~RealTopology() {
   // Programs and apps first (they use devices and underlays), then devices, then namespaces.
+  stop_wires();
   tunnels_.clear();
   devices_.clear();
+}
+
+void RealTopology::stop_wires() {
+  for (WireLink& w : wires_) {
+    w.wire->stop();
+  }
 }
 
 void RealTopology::build_host_interfaces(const scenario::HostSpec& host, const scenario::Scenario& s) {

@@ -172,6 +172,16 @@ std::string RunSummary::to_json(int indent) const {
     }
     j["tunnels"][host] = c;
   }
+  if (!link_wires.empty()) {
+    j["link_wires"] = nlohmann::ordered_json::object();
+    for (const auto& [name, counters] : link_wires) {
+      nlohmann::ordered_json c = nlohmann::ordered_json::object();
+      for (const auto& [key, value] : counters) {
+        c[key] = value;
+      }
+      j["link_wires"][name] = c;
+    }
+  }
   j["passed"] = passed();
   return j.dump(indent);
 }

@@ -24,7 +24,7 @@ void Link::set_mtu(std::size_t mtu) {
 }
 
 void Link::set_faults(int side, const scenario::LinkFaultSpec& faults) {
-  directions_[side].faults = LinkFaults(faults, network_.random_stream("link:" + faults.from.describe()));
+  directions_[side].faults = LinkFaults(faults, network_.random_stream(LinkFaults::stream_name(faults.from)));
 }
 
 int Link::side_of(const scenario::LinkEnd& end) const {

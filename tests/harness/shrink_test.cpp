@@ -80,7 +80,7 @@ TEST(ShrinkTest, RandomLossBecomesTheOneTargetedDropTheFailureNeeds) {
 }
 
 TEST(ShrinkTest, ABackendWithoutLinkFaultsShrinksTheDeviceFaultSettings) {
-  ScriptedBackend backend;  // applies no link faults, like the real backend
+  ScriptedBackend backend;  // applies no link faults
   backend.fails = [](const scenario::Scenario& s) {
     return !s.device_faults.empty() && s.device_faults[0].read_buffer;
   };

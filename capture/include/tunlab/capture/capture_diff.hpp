@@ -20,9 +20,18 @@ struct CaptureDifference {
   std::string what;     // one line: "packet 3: ttl 64 vs 63" or "only in A"
 };
 
+struct DiffOptions {
+  // Compare each flow's packets as a multiset (sorted once normalised) instead of in order: the
+  // same packets lost, duplicated and corrupted, whatever their order. For link faults with
+  // jitter or reordering, where packets due at (nearly) the same time leave in an order real
+  // timers cannot reproduce (`tunlab diff --ignore-order`).
+  bool ignore_order = false;
+};
+
 // Every difference between the *.pcap files of `a` and `b`; empty when they agree. Throws
 // InputError for a missing folder or an unreadable capture.
-std::vector<CaptureDifference> diff_capture_dirs(const std::filesystem::path& a, const std::filesystem::path& b);
+std::vector<CaptureDifference> diff_capture_dirs(const std::filesystem::path& a, const std::filesystem::path& b,
+                                                 const DiffOptions& options = {});
 
 // The normalised form of one IPv4 packet (exposed for tests).
 std::vector<std::uint8_t> normalise_ipv4(ByteView packet);

@@ -49,7 +49,8 @@ struct BackendRunOptions {
   std::vector<RunObserver*> observers;
   const AppRegistry* apps = nullptr;  // nullptr: the apps tunlab ships; not owned
   // If set, filled with every random link fault the run applied, by link_faults index and then
-  // packet (what shrinking replays). The real backend applies no link faults: it leaves it empty.
+  // packet (what shrinking replays): the simulator's links and the real backend's wires
+  // (real/fault_wire.hpp) both list theirs.
   std::vector<AppliedLinkFault>* applied_link_faults = nullptr;
   // Whether the summary carries the captures' digest. A caller that only asks whether the run
   // passed (a sweep's seeds, shrinking, `--no-digest`) turns it off: the simulator then records

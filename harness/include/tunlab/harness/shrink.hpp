@@ -1,8 +1,9 @@
 // Shrinking a failing seed: the random faults of the failing run become the concrete events they
 // caused (drop packet 7 on wan.right, hold back packet 12, ...), and delta debugging (ddmin)
 // finds a smallest set of those events that still fails the same way on the same seed. Written
-// over Backend: in the simulator the random link faults become targeted events; a backend that
-// applies no link faults (real) shrinks the fault settings it has (the device faults).
+// over Backend: on either backend the random link faults become targeted events (the real
+// backend's wire lists what it did, as the simulator's links do); a backend that applies no link
+// faults shrinks the fault settings it has (the device faults).
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "tunlab/os/raw_ipip_underlay.hpp"
 #include "tunlab/os/tun_device.hpp"
 #include "tunlab/real/external_tunnel.hpp"
+#include "tunlab/real/fault_wire.hpp"
 #include "tunlab/scenario/scenario.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/drop_tally.hpp"
@@ -61,14 +63,36 @@ public:
   // the reason when one exits first or does not attach within `timeout`).
   void start_external(std::chrono::milliseconds timeout);
 
+  // A link with faults on either direction runs through a user-space wire (fault_wire.hpp)
+  // instead of one veth pair; links without faults stay plain veths.
+  struct WireLink {
+    std::string label;  // "left.eth0 <-> wan.left"
+    std::unique_ptr<FaultWire> wire;
+  };
+  std::vector<WireLink>& wires() { return wires_; }
+  // Which wire and direction carries the scenario's link_faults[index].
+  struct WireDirection {
+    std::size_t wire = 0;
+    int direction = 0;
+  };
+  const std::map<std::size_t, WireDirection>& wire_of_fault() const { return wire_of_fault_; }
+  // Stops every wire's thread (their logs and stats are final from then on).
+  void stop_wires();
+
 private:
   void build_host_interfaces(const scenario::HostSpec& host, const scenario::Scenario& scenario);
   const scenario::TunnelSpec* outside_tunnel_on(const scenario::Scenario& scenario, const std::string& host,
                                                 const std::string& device) const;
   void add_routes(const scenario::HostSpec& host);
+  static std::optional<std::size_t> fault_from(const scenario::Scenario& scenario, const scenario::LinkEnd& end);
+  void build_wire(const scenario::Scenario& scenario, const scenario::LinkSpec& link, std::optional<std::size_t> a_to_b,
+                  std::optional<std::size_t> b_to_a, std::uint64_t seed);
 
   std::vector<std::string> host_names_;
   std::map<std::string, std::unique_ptr<os::Netns>> namespaces_;
+  std::unique_ptr<os::Netns> wire_ns_;  // the wires' ends, when a link has faults
+  std::vector<WireLink> wires_;         // stopped before anything else goes
+  std::map<std::size_t, WireDirection> wire_of_fault_;
   // Devices are keyed "host.iface"; apps point into them, so they are destroyed after.
   std::map<std::string, std::unique_ptr<os::TunDevice>> devices_;
   std::vector<RealTunnel> tunnels_;

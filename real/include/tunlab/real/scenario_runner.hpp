@@ -48,7 +48,9 @@ struct RealRunOptions : BackendRunOptions {
 };
 
 // Throws InputError ("scenario X is sim-only: faults need netem (...)") for what veths cannot do
-// without netem on this kernel: link faults, device faults, link changes, rate and queue limits.
+// without netem on this kernel: link changes, rate and queue limits; for a link fault on no link;
+// and for eagain/read_buffer on a device tunlab's app B does not read. Link faults run through
+// the user-space wire (fault_wire.hpp), device faults on the device itself.
 void check_real_capable(const scenario::Scenario& scenario);
 
 // Needs CAP_NET_ADMIN/CAP_SYS_ADMIN (see privileges.hpp); throws std::runtime_error otherwise.

@@ -61,6 +61,10 @@ struct RunSummary {
   std::string digest;
   std::uint64_t virtual_time_ns = 0;
   std::map<std::string, std::map<std::string, std::uint64_t>> tunnel_counters;  // host -> counters
+  // The real backend's user-space wires of faulted links: per faulted direction ("wan.right")
+  // what it did, per wire ("wan.right <-> right.eth0") how late its held frames left. Empty (and
+  // absent from the JSON) everywhere else.
+  std::map<std::string, std::map<std::string, std::uint64_t>> link_wires;
 
   bool passed() const;
   // The JSON summary of docs/contracts.md (contract fields first; more may be added).

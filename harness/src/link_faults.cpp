@@ -1,8 +1,8 @@
-#include "tunlab/sim/link_faults.hpp"
+#include "tunlab/harness/link_faults.hpp"
 
 #include <algorithm>
 
-namespace tunlab::sim {
+namespace tunlab {
 
 LinkFaults::LinkFaults(const scenario::LinkFaultSpec& spec, Random random)
     : spec_(spec), active_(true), random_(std::move(random)) {}
@@ -39,7 +39,7 @@ LinkFaults::Decision LinkFaults::decide(std::size_t size) {
     }
   }
   if (spec_.jitter_ns > 0) {
-    decision.extra_delay += static_cast<Time>(random_.below(static_cast<std::uint64_t>(spec_.jitter_ns) + 1));
+    decision.extra_delay += static_cast<std::int64_t>(random_.below(static_cast<std::uint64_t>(spec_.jitter_ns) + 1));
   }
   if (random_.chance(spec_.reorder) || nth(spec_.reorder_nth)) {
     record(Kind::reorder);
@@ -52,4 +52,4 @@ LinkFaults::Decision LinkFaults::decide(std::size_t size) {
   return decision;
 }
 
-}  // namespace tunlab::sim
+}  // namespace tunlab
