@@ -6,9 +6,9 @@
 #
 #   bench/program_bench.sh build/tunlab build/examples/c-ipip [COUNT]
 #
-# The program's rate is bounded by the round trips through the kernel for every trapped call
-# (about five per packet per tunnel end: epoll_wait, read or recv, sendto or write, the EAGAIN
-# read, the next epoll_wait); docs/programs-in-the-simulator.md.
+# The program's rate is bounded by the round trips through the kernel for every trapped call: two
+# per packet per tunnel end (the epoll_wait that blocks, the sendto or write), the reads coming from
+# the staging area the shim shares with the supervisor; docs/programs-in-the-simulator.md.
 set -euo pipefail
 tunlab=$(realpath "$1")
 export PATH="$(realpath "$2"):$PATH"

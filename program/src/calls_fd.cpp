@@ -91,8 +91,7 @@ Outcome Supervisor::on_fd_call(const seccomp_notif& call, SimFile& file, bool ex
         return {};
       }
       if ((a[2] & MSG_ERRQUEUE) != 0) {
-        fail(call, EAGAIN);  // ICMP errors are not queued for the program (docs)
-        return {};
+        return on_error_queue(call, file, *buffers, a[1]);
       }
       return on_read(call, file, *buffers, static_cast<int>(a[2]), 0, 0, a[1]);
     }
@@ -140,6 +139,10 @@ Outcome Supervisor::on_fd_call(const seccomp_notif& call, SimFile& file, bool ex
       }
       return on_write(call, file, *bytes, destination, destination_port);
     }
+    case SYS_timerfd_settime:
+      return on_timerfd_settime(call, file);
+    case SYS_timerfd_gettime:
+      return on_timerfd_gettime(call, file);
     case SYS_ioctl:
       return on_ioctl(call, file);
     case SYS_fcntl:
@@ -327,7 +330,11 @@ Outcome Supervisor::on_setsockopt(const seccomp_notif& call, SimFile& file) {
         file.df = *value != IP_PMTUDISC_DONT;
         break;
       case IP_RECVERR:
-        break;  // errors are not queued for the program either way (docs)
+        file.recverr = *value != 0;
+        if (!file.recverr) {
+          file.errors.clear();
+        }
+        break;
       default:
         refuse(call, fmt::format("setsockopt(IPPROTO_IP, {})", name), "this option is not simulated");
     }

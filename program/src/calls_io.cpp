@@ -2,6 +2,9 @@
 // socket's sends become Underlay sends with the outer header it chose, and what it receives is
 // the whole outer packet. Each packet keeps the origin the simulator accounts it by: a packet the
 // program read is held until the program passes the same bytes on.
+#include <time.h>  // before linux/errqueue.h, which uses struct timespec
+
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -128,7 +131,8 @@ void Supervisor::drain_underlay() {
       return;
     }
     if (event == UnderlayEvent::error) {
-      continue;  // ICMP errors are not queued for the program (docs)
+      queue_error(error, packet);
+      continue;
     }
     const auto ip = Ipv4View::parse(packet.bytes());
     if (ip && ip->protocol() == ipproto::kUdp) {
@@ -162,14 +166,17 @@ std::uint32_t Supervisor::readiness(int fd) {
       return (it->second.attached && device_readable() ? EPOLLIN : 0U) | EPOLLOUT;
     case FileKind::raw_ipip:
       drain_underlay();
-      return (received_.empty() ? 0U : EPOLLIN) | EPOLLOUT;
+      return (received_.empty() ? 0U : EPOLLIN) | EPOLLOUT | (it->second.errors.empty() ? 0U : EPOLLERR);
     case FileKind::udp: {
       drain_underlay();
       const auto queue = udp_received_.find(it->second.port);
-      return (queue != udp_received_.end() && !queue->second.empty() ? EPOLLIN : 0U) | EPOLLOUT;
+      return (queue != udp_received_.end() && !queue->second.empty() ? EPOLLIN : 0U) | EPOLLOUT |
+             (it->second.errors.empty() ? 0U : EPOLLERR);
     }
     case FileKind::urandom:
       return EPOLLIN | EPOLLOUT;
+    case FileKind::timer:
+      return expirations(it->second) > 0 ? EPOLLIN : 0U;
     case FileKind::epoll:
       return 0;
   }
@@ -183,6 +190,9 @@ Outcome Supervisor::on_read(const seccomp_notif& call, SimFile& file, const std:
     capacity += b.iov_len;
   }
   const bool nonblocking = file.nonblocking || (flags & MSG_DONTWAIT) != 0;
+  if (file.kind == FileKind::timer) {
+    return on_timer_read(call, file, buffers);
+  }
   if (file.kind == FileKind::urandom) {
     std::vector<std::uint8_t> bytes(std::min<std::size_t>(capacity, 1 << 20));
     random_.fill(bytes.data(), bytes.size());
@@ -444,6 +454,131 @@ Outcome Supervisor::on_write(const seccomp_notif& call, SimFile& file, const std
     return {};
   }
   reply(call, static_cast<std::int64_t>(bytes.size()));
+  return {};
+}
+
+}  // namespace tunlab::program
+
+namespace tunlab::program {
+
+namespace {
+
+constexpr std::size_t kMaxQueuedErrors = 64;
+
+// The errno Linux's icmp_err_convert gives an ICMP error (what ee_errno says).
+std::uint32_t errno_of_icmp(std::uint8_t type, std::uint8_t code) {
+  if (type == 11) {
+    return EHOSTUNREACH;  // time exceeded
+  }
+  if (type == 12) {
+    return EPROTO;  // parameter problem
+  }
+  switch (code) {
+    case 0:
+      return ENETUNREACH;
+    case 1:
+      return EHOSTUNREACH;
+    case 2:
+      return ENOPROTOOPT;
+    case 3:
+      return ECONNREFUSED;
+    case 4:
+      return EMSGSIZE;
+    case 5:
+      return EOPNOTSUPP;
+    default:
+      return EHOSTUNREACH;
+  }
+}
+
+}  // namespace
+
+void Supervisor::queue_error(const UnderlayError& error, const Packet& quoted) {
+  if (quoted.size() < 20 || (quoted[0] >> 4) != 4) {
+    return;
+  }
+  const std::size_t header = (quoted[0] & 0x0fU) * 4U;
+  const std::uint8_t protocol = quoted[9];
+  for (auto& [number, file] : files_) {
+    bool ours = false;
+    if (file.kind == FileKind::raw_ipip) {
+      ours = protocol == ipproto::kIpip;
+    } else if (file.kind == FileKind::udp && protocol == ipproto::kUdp && quoted.size() >= header + 2) {
+      ours = ((quoted[header] << 8) | quoted[header + 1]) == file.port;
+    }
+    if (ours && file.recverr && file.errors.size() < kMaxQueuedErrors) {
+      file.errors.push_back({error, std::vector<std::uint8_t>(quoted.data(), quoted.data() + quoted.size())});
+    }
+  }
+}
+
+Outcome Supervisor::on_error_queue(const seccomp_notif& call, SimFile& file, const std::vector<iovec>& buffers,
+                                   std::uint64_t msghdr_out) {
+  drain_underlay();
+  if (file.errors.empty()) {
+    fail(call, EAGAIN);  // reading the error queue never blocks
+    return {};
+  }
+  const QueuedError& queued = file.errors.front();
+  const std::vector<std::uint8_t>& quoted = queued.quoted;
+  const std::size_t header = (quoted[0] & 0x0fU) * 4U;
+  // A raw socket gets the quoted packet from its IP header on, a UDP socket its quoted payload.
+  const std::size_t from = file.kind == FileKind::udp ? std::min(quoted.size(), header + 8) : 0;
+  const std::size_t length = quoted.size() - from;
+  std::size_t capacity = 0;
+  for (const iovec& b : buffers) {
+    capacity += b.iov_len;
+  }
+  const std::size_t size = std::min(capacity, length);
+  if (!scatter(buffers, quoted.data() + from, size)) {
+    fail(call, EFAULT);
+    return {};
+  }
+  auto msg = memory_.get<msghdr>(msghdr_out);
+  check_valid(call);
+  if (!msg) {
+    fail(call, EFAULT);
+    return {};
+  }
+  sockaddr_in destination{};
+  destination.sin_family = AF_INET;
+  std::memcpy(&destination.sin_addr.s_addr, quoted.data() + 16, 4);
+  if (file.kind == FileKind::udp && quoted.size() >= header + 4) {
+    std::memcpy(&destination.sin_port, quoted.data() + header + 2, 2);
+  }
+  if (msg->msg_name != nullptr && msg->msg_namelen >= sizeof(destination)) {
+    (void)memory_.put(reinterpret_cast<std::uint64_t>(msg->msg_name), destination);
+    msg->msg_namelen = sizeof(destination);
+  }
+  // The IP_RECVERR control message: sock_extended_err, then the reporter's address.
+  struct {
+    sock_extended_err error;
+    sockaddr_in offender;
+  } body{};
+  body.error.ee_errno = errno_of_icmp(queued.error.type, queued.error.code);
+  body.error.ee_origin = SO_EE_ORIGIN_ICMP;
+  body.error.ee_type = queued.error.type;
+  body.error.ee_code = queued.error.code;
+  body.error.ee_info = queued.error.mtu;
+  body.offender.sin_family = AF_INET;
+  body.offender.sin_addr.s_addr = static_cast<std::uint32_t>(queued.error.reporter);
+  std::vector<std::uint8_t> control(CMSG_SPACE(sizeof(body)), 0);
+  auto* cmsg = reinterpret_cast<cmsghdr*>(control.data());
+  cmsg->cmsg_level = SOL_IP;
+  cmsg->cmsg_type = IP_RECVERR;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(body));
+  std::memcpy(CMSG_DATA(cmsg), &body, sizeof(body));
+  msg->msg_flags = MSG_ERRQUEUE | (size < length ? MSG_TRUNC : 0);
+  if (msg->msg_control != nullptr && msg->msg_controllen >= control.size() &&
+      memory_.write(reinterpret_cast<std::uint64_t>(msg->msg_control), control.data(), control.size())) {
+    msg->msg_controllen = control.size();
+  } else {
+    msg->msg_controllen = 0;
+    msg->msg_flags |= MSG_CTRUNC;
+  }
+  (void)memory_.put(msghdr_out, *msg);
+  file.errors.pop_front();
+  reply(call, static_cast<std::int64_t>(size));
   return {};
 }
 

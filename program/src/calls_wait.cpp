@@ -123,11 +123,17 @@ Outcome Supervisor::on_poll(const seccomp_notif& call, std::int64_t timeout_ns, 
   }
   int ready = 0;
   for (pollfd& p : fds) {
-    p.revents = p.fd < 0 ? 0 : static_cast<short>(readiness(p.fd) & static_cast<std::uint32_t>(p.events));
+    // POLLERR and POLLHUP are reported whether asked for or not, as the kernel does.
+    p.revents =
+        p.fd < 0 ? 0 : static_cast<short>(readiness(p.fd) & (static_cast<std::uint32_t>(p.events) | POLLERR | POLLHUP));
     ready += p.revents != 0 ? 1 : 0;
   }
   if (ready == 0 && timeout_ns != 0 && !expired) {
-    return {.blocked = true, .timeout_ns = timeout_ns < 0 ? std::nullopt : std::optional(timeout_ns)};
+    std::vector<int> watched;
+    for (const pollfd& p : fds) {
+      watched.push_back(p.fd);
+    }
+    return blocked_until(timeout_ns, watched);
   }
   if (!memory_.write(call.data.args[0], fds.data(), count * sizeof(pollfd))) {
     fail(call, EFAULT);
@@ -165,7 +171,7 @@ Outcome Supervisor::on_select(const seccomp_notif& call, std::int64_t timeout_ns
       continue;
     }
     const std::uint32_t state = readiness(fd);
-    if ((sets[0][word] & bit) != 0 && (state & EPOLLIN) != 0) {
+    if ((sets[0][word] & bit) != 0 && (state & (EPOLLIN | EPOLLERR)) != 0) {  // the kernel's POLLIN_SET
       out[0][word] |= bit;
       ++ready;
     }
@@ -175,7 +181,13 @@ Outcome Supervisor::on_select(const seccomp_notif& call, std::int64_t timeout_ns
     }
   }
   if (ready == 0 && timeout_ns != 0 && !expired) {
-    return {.blocked = true, .timeout_ns = timeout_ns < 0 ? std::nullopt : std::optional(timeout_ns)};
+    std::vector<int> watched;
+    for (int fd = 0; fd < nfds; ++fd) {
+      if (((sets[0][static_cast<std::size_t>(fd) / 64] >> (fd % 64)) & 1U) != 0) {
+        watched.push_back(fd);
+      }
+    }
+    return blocked_until(timeout_ns, watched);
   }
   for (int s = 0; s < 3; ++s) {
     if (a[1 + s] != 0 && !memory_.write(a[1 + s], out[s].data(), words * 8)) {
@@ -236,7 +248,11 @@ Outcome Supervisor::on_epoll_wait(const seccomp_notif& call, SimFile& file, std:
     }
   }
   if (events.empty() && timeout_ns != 0 && !expired) {
-    return {.blocked = true, .timeout_ns = timeout_ns < 0 ? std::nullopt : std::optional(timeout_ns)};
+    std::vector<int> watched;
+    for (const auto& [fd, interest] : file.interest) {
+      watched.push_back(fd);
+    }
+    return blocked_until(timeout_ns, watched);
   }
   if (!memory_.write(a[1], events.data(), events.size() * sizeof(epoll_event))) {
     fail(call, EFAULT);

@@ -82,10 +82,12 @@ Outcome Supervisor::dispatch(const seccomp_notif& call, bool expired) {
     case SYS_vfork:
       refuse(call, describe_call(call), "a child process; only single-process programs run in the simulator");
     case SYS_timerfd_create:
+      return on_timerfd_create(call);
     case SYS_timer_create:
     case SYS_setitimer:
     case SYS_alarm:
-      refuse(call, describe_call(call), "timers that fire on their own are not simulated (sleep or wait instead)");
+      refuse(call, describe_call(call),
+             "timers that signal the program are not simulated (timerfd, sleeps and waits are)");
     case SYS_signalfd:
     case SYS_signalfd4:
     case SYS_eventfd:

@@ -19,16 +19,23 @@
 #include "staging_area.hpp"
 #include "target_memory.hpp"
 #include "tunlab/program/program_app.hpp"
+#include "tunlab/tunnel/underlay.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/packet.hpp"
 
 namespace tunlab::program {
 
-enum class FileKind { tun, raw_ipip, udp, urandom, epoll };
+enum class FileKind { tun, raw_ipip, udp, urandom, epoll, timer };
 
 struct EpollInterest {
   std::uint32_t events = 0;
   std::uint64_t data = 0;
+};
+
+// An ICMP error for a socket's error queue: what reported it, and the quoted packet.
+struct QueuedError {
+  UnderlayError error;
+  std::vector<std::uint8_t> quoted;
 };
 
 // A file the program holds at one of the reserved numbers.
@@ -46,6 +53,13 @@ struct SimFile {
   // udp: the bound port (0: not yet; the first send binds one) and the connected peer's port.
   std::uint16_t port = 0;
   std::uint16_t peer_port = 0;
+  // IP_RECVERR: ICMP errors about what this socket sent, read with MSG_ERRQUEUE (at most 64).
+  bool recverr = false;
+  // timer: the next expiry on the virtual clock (-1: disarmed), the period (0: once), the clock.
+  std::int64_t timer_next = -1;
+  std::int64_t timer_interval = 0;
+  bool timer_realtime = false;
+  std::deque<QueuedError> errors;
   std::map<int, EpollInterest> interest;  // epoll: by descriptor, so waits report in fd order
 };
 
@@ -119,6 +133,20 @@ private:
   Outcome on_udp_write(const seccomp_notif& call, SimFile& file, const std::vector<std::uint8_t>& bytes,
                        std::optional<Ipv4Address> destination, std::uint16_t destination_port);
   Outcome on_bind(const seccomp_notif& call, SimFile& file);
+  // recvmsg(MSG_ERRQUEUE): the oldest queued ICMP error, with its IP_RECVERR control message.
+  Outcome on_error_queue(const seccomp_notif& call, SimFile& file, const std::vector<iovec>& buffers,
+                         std::uint64_t msghdr_out);
+  void queue_error(const UnderlayError& error, const Packet& quoted);
+  // timerfd (calls_timer.cpp).
+  Outcome on_timerfd_create(const seccomp_notif& call);
+  Outcome on_timerfd_settime(const seccomp_notif& call, SimFile& file);
+  Outcome on_timerfd_gettime(const seccomp_notif& call, SimFile& file);
+  Outcome on_timer_read(const seccomp_notif& call, SimFile& file, const std::vector<iovec>& buffers);
+  std::uint64_t expirations(const SimFile& file) const;
+  // In how many ns the first armed timer among `fds` expires (0 if it already has).
+  std::optional<std::int64_t> next_expiry(const std::vector<int>& fds) const;
+  // A wait that blocks until `timeout_ns` (negative: for ever) or the first of `watched`'s timers.
+  Outcome blocked_until(std::int64_t timeout_ns, const std::vector<int>& watched) const;
   // Where a received datagram came from, into recvfrom's address or recvmsg's header.
   void tell_source(const seccomp_notif& call, const sockaddr_in& source, bool truncated, std::uint64_t address_out,
                    std::uint64_t address_length_out, std::uint64_t msghdr_out);

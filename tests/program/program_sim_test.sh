@@ -13,6 +13,11 @@
 #                   reported as absorbed-by-program, and the run passes its accounting
 #   loses           the same program against a scenario that expects no drops: exit 1, and the failure
 #                   names the packets it lost (#3 and #6, absorbed-by-program)
+#   errqueue        a program that sets IP_RECVERR reads the fragmentation-needed error a router sent
+#                   about its too-big DF packet from the error queue (MSG_ERRQUEUE), with the
+#                   extended error (EMSGSIZE, ICMP 3/4, MTU 1000, the router as offender)
+#   timerfd         a program that keeps time with a periodic timerfd in an epoll loop wakes at its
+#                   expiries on the virtual clock, exactly
 #   refuse_socket   a program opening a TCP socket: exit 2, one line naming socket(AF_INET, SOCK_STREAM, 0)
 #   refuse_thread   a program starting a thread: exit 2, one line naming clone
 #   crash           a program that exits 3 after printing: exit 1, its status and its output shown
@@ -147,6 +152,23 @@ PY
     grep -qF 'first dropped: #3 absorbed-by-program, #6 absorbed-by-program' "$tmp/run.out" ||
       fail "the failure does not name the lost packets: $(cat "$tmp/run.out")"
     echo "PASS [$case]"
+    ;;
+  errqueue)
+    printf '%s\n' 'name: errqueue' 'topology: seed' 'run_until: 100ms' 'links:' \
+      '  - {between: [wan.right, right.eth0], mtu: 1000}' 'tunnels:' \
+      "  - {host: left, command: \"python3 $src/tests/program/errqueue_probe.py {remote}\"}" >"$tmp/errqueue.yaml"
+    "$tunlab" run "$tmp/errqueue.yaml" >"$tmp/run.out" 2>"$tmp/run.err" || fail "exit $?: $(cat "$tmp/run.out" "$tmp/run.err")"
+    grep -qE 'errqueue: errno 90 origin 2 icmp 3/4 mtu 1000 from 18\.12\.0\.1 to 18\.13\.0\.91 errqueue-flag True quoted [0-9]+' \
+      "$tmp/run.err" || fail "the program did not read the error: $(cat "$tmp/run.err")"
+    echo "PASS [$case]: $(grep 'errqueue:' "$tmp/run.err")"
+    ;;
+  timerfd)
+    printf '%s\n' 'name: timerfd' 'topology: seed' 'run_until: 100ms' 'tunnels:' \
+      "  - {host: left, command: \"python3 $src/tests/program/timerfd_probe.py\"}" >"$tmp/timerfd.yaml"
+    "$tunlab" run "$tmp/timerfd.yaml" >"$tmp/run.out" 2>"$tmp/run.err" || fail "exit $?: $(cat "$tmp/run.out" "$tmp/run.err")"
+    grep -qF 'timerfd: 1000.005000x1 1000.015000x1 1000.025000x1' "$tmp/run.err" ||
+      fail "the timer did not fire on the virtual clock: $(cat "$tmp/run.err")"
+    echo "PASS [$case]: $(grep 'timerfd:' "$tmp/run.err")"
     ;;
   refuse_socket)
     yaml=$(scenario tcp 'python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM)\"')
