@@ -5,7 +5,8 @@
 #                       there), os, real and cli (need libnl at the consumer's link: their own export set)
 #   lib/pkgconfig/      tunlab.pc (simulator libraries), tunlab-real.pc
 #   bin/tunlab          the command line
-#   share/tunlab/       scenarios/ (the scenario library) and fixtures/ (the pcaps they replay)
+#   share/tunlab/       scenarios/ (the scenario library), conformance/ (`tunlab conform`'s cases) and
+#                       fixtures/ (the pcaps they replay)
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -37,6 +38,7 @@ install(DIRECTORY wire/include/ tunnel/include/ scenario/include/ capture/includ
 
 install(DIRECTORY scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tunlab/scenarios FILES_MATCHING PATTERN "*.yaml"
         PATTERN golden EXCLUDE)
+install(DIRECTORY conformance/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tunlab/conformance FILES_MATCHING PATTERN "*.yaml")
 install(DIRECTORY fixtures/ DESTINATION ${CMAKE_INSTALL_DATADIR}/tunlab/fixtures FILES_MATCHING PATTERN "*.pcap")
 
 configure_package_config_file(cmake/tunlabConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/tunlabConfig.cmake

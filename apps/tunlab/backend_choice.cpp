@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "tunlab/harness/conform.hpp"
 #include "tunlab/program/program_app.hpp"
 
 #include "tunlab/real/real_backend.hpp"
@@ -68,6 +69,18 @@ std::unique_ptr<Backend> make_available_backend(const BackendChoice& choice) {
         fmt::format("--backend {}: {} backend unavailable: {}", backend->name(), backend->name(), *reason));
   }
   return backend;
+}
+
+void add_app_option(CLI::App& command, std::string& app) {
+  command.add_option("--app", app,
+                     "Run every tunnel of the scenario with this registered app B (kernel-ipip: the kernel's device)");
+}
+
+void apply_app_option(scenario::Scenario& s, const std::string& app, const AppRegistry& apps) {
+  if (!app.empty()) {
+    conform::put_tunnel(s, conform::tunnel_named(app));
+  }
+  conform::check_apps(s, apps);
 }
 
 }  // namespace tunlab::cli
