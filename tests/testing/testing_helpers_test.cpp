@@ -21,6 +21,7 @@ Packet udp(std::uint8_t tos, std::size_t size = 64) {
   UdpSpec spec;
   spec.src = Ipv4Address("10.0.0.12");
   spec.dst = Ipv4Address("10.0.0.22");
+  spec.dst_port = 9000;
   spec.payload_size = size;
   spec.tos = tos;
   return build_udp(spec);
