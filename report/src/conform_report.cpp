@@ -17,6 +17,7 @@ std::string render_conform_report(const conform::ConformResult& result,
 body{font-family:sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+td.rfc{white-space:nowrap}
 th{background:#f0f0f0}
 tr.pass td.result{background:#dfd}
 tr.fail td.result{background:#fdd;font-weight:bold}
@@ -42,7 +43,8 @@ ul.details{margin:.2em 0;padding-left:1.2em;font-family:monospace;font-size:90%}
       details += "<li>" + markup_escape(d) + "</li>";
     }
     html += fmt::format(
-        "<tr class=\"{}\"><td>{}</td><td>{} &sect;{}</td><td>{}</td><td>{}{}</td><td class=\"result\">{}</td></tr>\n",
+        "<tr class=\"{}\"><td>{}</td><td class=\"rfc\">{} &sect;{}</td><td>{}</td><td>{}{}</td><td "
+        "class=\"result\">{}</td></tr>\n",
         conform::to_string(c.outcome), name, markup_escape(c.info.rfc), markup_escape(c.info.section),
         conform::to_string(c.info.level), markup_escape(c.info.requirement),
         details.empty() ? "" : "<ul class=\"details\">" + details + "</ul>", conform::to_string(c.outcome));

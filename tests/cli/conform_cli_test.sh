@@ -109,5 +109,37 @@ conform_command_sim)
   [[ $(json_field "$tmp/out.json" "d['tunnel'].startswith('command ') and len(d['cases']) >= 12 and d['counts']['pass'] >= 5") == True ]] ||
     fail "$(cat "$tmp/out.json")"
   ;;
+conform_real_engine | conform_real_kernel | conform_command_real)
+  # Root: the same cases on real namespaces; skipped with the reason without the privileges.
+  case $case in
+  conform_real_engine) args=(--app ipip) ;;
+  conform_real_kernel) args=(--app kernel-ipip) ;;
+  *) args=(--command "python3 $src/examples/external-ipip/ipip_tunnel.py --dev {dev} --local {local} --remote {remote}") ;;
+  esac
+  "$tunlab" conform --backend real "${args[@]}" --json >"$tmp/out.json" 2>"$tmp/err"
+  rc=$?
+  grep -q 'real backend unavailable' "$tmp/err" && skip "$(cat "$tmp/err")"
+  case $case in
+  conform_real_engine)
+    [[ $rc -eq 0 ]] || fail "exit $rc: $(cat "$tmp/out.json")"
+    [[ $(json_field "$tmp/out.json" "d['counts']['fail'] == 0 and d['counts']['pass'] >= 10") == True ]] || fail "$(cat "$tmp/out.json")"
+    ;;
+  conform_real_kernel)
+    # The kernel's ipip device where this kernel has one; otherwise every case says why it did not run.
+    [[ $rc -eq 0 || $rc -eq 1 ]] || fail "exit $rc: $(cat "$tmp/err")"
+    [[ $(json_field "$tmp/out.json" "all(c['result'] != 'not-applicable' or c['details'] for c in d['cases'])") == True ]] ||
+      fail "a not-applicable case without its reason"
+    if [[ $(json_field "$tmp/out.json" "d['counts']['pass'] + d['counts']['fail']") == 0 ]]; then
+      grep -q 'kernel-ipip unavailable' "$tmp/out.json" || fail "no case ran and none says why: $(cat "$tmp/out.json")"
+      skip "$(json_field "$tmp/out.json" "next(x for c in d['cases'] for x in c['details'] if 'kernel-ipip unavailable' in x)")"
+    fi
+    ;;
+  *)
+    [[ $rc -eq 0 || $rc -eq 1 ]] || fail "exit $rc: $(cat "$tmp/err")"
+    [[ $(json_field "$tmp/out.json" "d['tunnel'].startswith('command ') and d['counts']['pass'] + d['counts']['fail'] >= 10") == True ]] ||
+      fail "$(cat "$tmp/out.json")"
+    ;;
+  esac
+  ;;
 *) fail "unknown case $case" ;;
 esac
