@@ -141,5 +141,17 @@ conform_real_engine | conform_real_kernel | conform_command_real)
     ;;
   esac
   ;;
+readme_error_examples)
+  # The README's exit-code table quotes bad-input lines: they are the real ones.
+  row=$(grep '^| \*\*2\*\* |' "$src/README.md")
+  yaml_example=$(sed -n 's/.*(`\(x\.yaml:[^`]*\)`.*/\1/p' <<<"$row")
+  pcap_example=$(sed -n 's/.*`\(bad-truncated\.pcap: [^`]*\) (\.\.\.)`.*/\1/p' <<<"$row")
+  [[ -n $yaml_example && -n $pcap_example ]] || fail "README's exit-code row changed: $row"
+  cd "$tmp" || exit 1
+  printf 'name: x\ntraffic:\n  - {from: left, udp: {dst: "10.0.0.300:9000"}}\n' >x.yaml
+  [[ $("$tunlab" check x.yaml 2>&1) == "tunlab: $yaml_example" ]] || fail "check x.yaml says: $("$tunlab" check x.yaml 2>&1)"
+  cp "$src/fixtures/bad-truncated.pcap" .
+  [[ $("$tunlab" replay bad-truncated.pcap 2>&1) == "tunlab: $pcap_example ("* ]] || fail "replay says: $("$tunlab" replay bad-truncated.pcap 2>&1)"
+  ;;
 *) fail "unknown case $case" ;;
 esac
