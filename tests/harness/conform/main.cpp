@@ -1,5 +1,5 @@
 // tunlab_buggy: tunlab's command line named "buggy-tunlab", with one more app B, buggy-ipip
-// (buggy_app.hpp). Test-only: tests/harness/conform_cli_test.sh runs `conform` against it.
+// (buggy_app.hpp). Test-only: tests/cli/conform_cli_test.sh runs `conform` against it.
 #include <string>
 
 #include "buggy_app.hpp"
