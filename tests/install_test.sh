@@ -40,6 +40,15 @@ cmake --install "$build" --prefix "$TUNLAB_PREFIX" >"$work/install.log" || fail 
 "$TUNLAB_PREFIX/bin/tunlab" run "$TUNLAB_PREFIX/share/tunlab/scenarios/replay-mixed.yaml" >/dev/null ||
   fail "the installed tunlab cannot run the installed replay-mixed scenario (fixtures path)"
 
+# Installed without debug info unless asked (TUNLAB_INSTALL_DEBUG_INFO): a package, not a build tree.
+# Sanitized builds carry instrumented code and are not held to it.
+if ((${#consumer_flags[@]} == 0)); then
+  size_mb=$(du -sm "$TUNLAB_PREFIX" | cut -f1)
+  ((size_mb <= 40)) || fail "the installed package is $size_mb MB (want <= 40 MB)"
+fi
+[[ -f $TUNLAB_PREFIX/share/tunlab/conformance/rfc2003-3.1-outer-ttl.yaml ]] || fail "no conformance cases under share/tunlab"
+"$TUNLAB_PREFIX/bin/tunlab" conform >"$work/conform.log" || fail "the installed tunlab's conform: $(tail -3 "$work/conform.log")"
+
 step "pkg-config"
 version=$(sed -n 's/^project(tunlab VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 export PKG_CONFIG_PATH=$TUNLAB_PREFIX/lib/pkgconfig
