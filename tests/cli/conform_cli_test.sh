@@ -92,6 +92,13 @@ run_with_app)
   "$buggy" run "$src/scenarios/fragment-non-df.yaml" --app buggy-ipip >"$tmp/out"
   [[ $? -eq 1 ]] || fail "the buggy app passed fragment-non-df"
   grep -q 'buggy-too-big 1' "$tmp/out" || fail "no buggy drop: $(head -1 "$tmp/out")"
+  # ... and on sweep and replay.
+  "$buggy" sweep "$src/scenarios/fragment-non-df.yaml" --seeds 1..2 --jobs 1 --app buggy-ipip >"$tmp/out" 2>&1
+  [[ $? -eq 1 ]] || fail "sweep --app buggy-ipip passed fragment-non-df: $(cat "$tmp/out")"
+  "$buggy" sweep "$src/scenarios/fragment-non-df.yaml" --seeds 1..2 --jobs 1 >/dev/null 2>&1 || fail "sweep without --app failed"
+  "$buggy" replay "$src/fixtures/mixed-100.pcap" --app buggy-ipip --json >"$tmp/replay.json" || fail "replay --app buggy-ipip failed"
+  "$tunlab" replay "$src/fixtures/mixed-100.pcap" --app nope 2>/dev/null
+  [[ $? -eq 2 ]] || fail "replay --app nope: want exit 2"
   "$tunlab" run "$src/scenarios/seed-vpn.yaml" --app nope 2>"$tmp/err"
   [[ $? -eq 2 ]] || fail "unknown --app: want exit 2"
   grep -qx "tunlab: --app: tunnels: unknown app 'nope' (known: ipip, kernel-ipip)" "$tmp/err" || fail "stderr: $(cat "$tmp/err")"
