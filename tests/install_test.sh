@@ -90,6 +90,12 @@ cmake -S "$src/examples/ttl7-tunnel" -B "$work/ttl7" -G Ninja -DCMAKE_PREFIX_PAT
   ctest --test-dir "$work/ttl7" --output-on-failure >>"$work/ttl7.log" 2>&1 ||
   fail "ttl7-tunnel: $(grep -E 'rror|FAIL|Failed' "$work/ttl7.log" | head -20)"
 grep -q '100% tests passed' "$work/ttl7.log" || fail "ttl7-tunnel's tests did not all pass"
+# tunlab_add_scenario_tests' ARGS and JUNIT_DIR: the run had --app ttl7 and wrote one testcase per
+# expectation (plus the accounting invariants).
+grep -q 'ttl7-tunlab" "run" ".*seed-ttl7.yaml" "--backend" "sim" "--app" "ttl7" "--junit"' "$work/ttl7/CTestTestfile.cmake" ||
+  fail "ttl7_scenario_seed-ttl7 does not run with ARGS and --junit: $(grep seed-ttl7 "$work/ttl7/CTestTestfile.cmake")"
+testcases=$(grep -c '<testcase ' "$work/ttl7/junit/ttl7_scenario_seed-ttl7.xml" 2>/dev/null)
+[[ -n $testcases ]] && ((testcases >= 2)) || fail "JUNIT_DIR: no junit/ttl7_scenario_seed-ttl7.xml with its testcases"
 
 step "a simulator-only consumer without libnl"
 mkdir -p "$work/nolibnl/pc"
