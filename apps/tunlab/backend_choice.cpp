@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -49,8 +51,15 @@ std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
         std::getline(std::cin, line);
       };
     }
-    return std::make_unique<real::RealBackend>([](const std::string& text) { fmt::print(stderr, "note: {}\n", text); },
-                                               std::move(after_setup));
+    // Each note once: a command that runs many scenarios (conform, sweep) would repeat them.
+    auto printed = std::make_shared<std::set<std::string>>();
+    return std::make_unique<real::RealBackend>(
+        [printed](const std::string& text) {
+          if (printed->insert(text).second) {
+            fmt::print(stderr, "note: {}\n", text);
+          }
+        },
+        std::move(after_setup));
   }
   return std::make_unique<sim::SimBackend>(program_factory());
 }

@@ -387,9 +387,14 @@ void check_apps(const scenario::Scenario& s, const AppRegistry& apps) {
   }
 }
 
+bool ConformResult::known(const CaseInfo& info) const {
+  return std::find(known_failures.begin(), known_failures.end(), info.id) != known_failures.end();
+}
+
 bool ConformResult::musts_pass() const {
-  return std::none_of(cases.begin(), cases.end(),
-                      [](const CaseResult& c) { return c.info.level == Level::must && c.outcome == Outcome::fail; });
+  return std::none_of(cases.begin(), cases.end(), [this](const CaseResult& c) {
+    return c.info.level == Level::must && c.outcome == Outcome::fail && !known(c.info);
+  });
 }
 
 std::size_t ConformResult::count(Outcome outcome) const {
@@ -414,10 +419,23 @@ std::string ConformResult::to_json() const {
                     {"level", to_string(c.info.level)},
                     {"requirement", c.info.requirement},
                     {"result", to_string(c.outcome)},
+                    {"known_failure", known(c.info)},
                     {"details", c.details}});
   }
   json["cases"] = std::move(list);
   return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string ConformResult::verdict() const {
+  const auto known_musts = std::count_if(cases.begin(), cases.end(), [this](const CaseResult& c) {
+    return c.info.level == Level::must && c.outcome == Outcome::fail && known(c.info);
+  });
+  if (!musts_pass()) {
+    return "a MUST failed";
+  }
+  return known_musts == 0
+             ? "every MUST holds"
+             : fmt::format("every MUST holds but {} known failure{}", known_musts, known_musts == 1 ? "" : "s");
 }
 
 std::string ConformResult::table() const {
@@ -430,14 +448,17 @@ std::string ConformResult::table() const {
   for (const CaseResult& c : cases) {
     const std::string rfc = fmt::format("{} §{}", c.info.rfc, c.info.section);
     // "§" is two bytes: pad by characters, not bytes.
-    out += fmt::format("{:<{}}  {:<17} {:<6}  {}\n", c.info.id, id_width, rfc, to_string(c.info.level),
-                       c.outcome == Outcome::fail ? "FAIL" : std::string(to_string(c.outcome)));
+    std::string outcome = c.outcome == Outcome::fail ? "FAIL" : std::string(to_string(c.outcome));
+    if (known(c.info)) {
+      outcome += c.outcome == Outcome::fail ? " (known)" : " (listed as a known failure)";
+    }
+    out += fmt::format("{:<{}}  {:<17} {:<6}  {}\n", c.info.id, id_width, rfc, to_string(c.info.level), outcome);
     for (const std::string& detail : c.details) {
       out += fmt::format("    {}\n", detail);
     }
   }
   out += fmt::format("{} pass, {} fail, {} not applicable: {}\n", count(Outcome::pass), count(Outcome::fail),
-                     count(Outcome::not_applicable), musts_pass() ? "every MUST holds" : "a MUST failed");
+                     count(Outcome::not_applicable), verdict());
   return out;
 }
 

@@ -47,7 +47,8 @@ ul.details{margin:.2em 0;padding-left:1.2em;font-family:monospace;font-size:90%}
         "class=\"result\">{}</td></tr>\n",
         conform::to_string(c.outcome), name, markup_escape(c.info.rfc), markup_escape(c.info.section),
         conform::to_string(c.info.level), markup_escape(c.info.requirement),
-        details.empty() ? "" : "<ul class=\"details\">" + details + "</ul>", conform::to_string(c.outcome));
+        details.empty() ? "" : "<ul class=\"details\">" + details + "</ul>",
+        std::string(conform::to_string(c.outcome)) + (result.known(c.info) ? " (known)" : ""));
   }
   html += "</table>\n</body></html>\n";
   return html;

@@ -162,6 +162,23 @@ TEST(Conform, ABuggyAppFailsExactlyThePlantedBugsEachWithItsSection) {
   EXPECT_THAT(table, HasSubstr("differs: ecn 0 (want 1)"));
 }
 
+TEST(Conform, DeclaredKnownFailuresAreShownButNotFatal) {
+  AppRegistry apps = AppRegistry::with_builtin_apps();
+  apps.add(std::string(conform_test::kBuggyApp), conform_test::make_buggy_app);
+  const sim::SimBackend backend;
+  conform::ConformOptions options;
+  options.apps = &apps;
+  conform::ConformResult r =
+      conform::run_conformance({kCases / "rfc2003-3.1-fragment-non-df.yaml", kCases / "rfc6040-4.1-encap.yaml"},
+                               conform::tunnel_named("buggy-ipip"), {}, backend, options);
+  EXPECT_FALSE(r.musts_pass());
+  r.known_failures = {"rfc2003-3.1-fragment-non-df"};
+  EXPECT_FALSE(r.musts_pass());  // the ECN one is still a MUST that fails
+  r.known_failures.push_back("rfc6040-4.1-encap");
+  EXPECT_TRUE(r.musts_pass());
+  EXPECT_THAT(r.table(), HasSubstr("FAIL (known)"));
+}
+
 TEST(Conform, ACaseForAnotherPolicyIsNotApplicableAndSaysWhy) {
   const fs::path dir = fs::path(::testing::TempDir()) / "conform-when";
   fs::create_directories(dir);

@@ -121,9 +121,15 @@ struct ConformResult {
   std::string backend;
   Policy policy;
   std::vector<CaseResult> cases;
+  // Cases the tunnel is declared not to meet (`--known-failure ID`): shown, never fatal, the way
+  // a conformance report lists an implementation's known non-conformance.
+  std::vector<std::string> known_failures;
 
-  // Exit 0 when every MUST passes (a failed SHOULD or MAY is shown, not fatal).
+  bool known(const CaseInfo& info) const;
+  // Exit 0 when every MUST passes, known failures aside (a failed SHOULD or MAY is shown, not fatal).
   bool musts_pass() const;
+  // "every MUST holds", "every MUST holds but 2 known failures", "a MUST failed".
+  std::string verdict() const;
   std::size_t count(Outcome outcome) const;
   // {"tunnel", "backend", "policy", "passed", "cases": [{"id", "rfc", "section", "level",
   //  "requirement", "result": "pass|fail|not-applicable", "details": [...]}], "counts": {...}}
