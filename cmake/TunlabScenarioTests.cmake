@@ -1,5 +1,5 @@
 # tunlab_add_scenario_tests(DIR dir [TUNLAB_EXECUTABLE exe] [BACKEND sim|real] [PREFIX name]
-#                           [LABELS label...])
+#                           [LABELS label...] [ARGS arg...] [JUNIT_DIR dir])
 # Registers every DIR/*.yaml as a ctest test `PREFIXNAME` (default prefix `tunlab_`, NAME the
 # file's name without .yaml) that runs `exe run FILE --backend BACKEND`: it passes when every
 # expectation holds (exit 0) and fails otherwise (1 an expectation failed, 2 bad input).
@@ -7,9 +7,12 @@
 #                      a project with its own app B passes its own tunlab, see tunlab/cli/cli.hpp)
 #   BACKEND real       only files marked `real: true`; labelled `root`; skipped (ctest's "Skipped",
 #                      with the reason in the output) without the privileges the real backend needs
+#   ARGS               more arguments for every run (`--app my-tunnel`, `--seed 7`)
+#   JUNIT_DIR          each test also writes JUNIT_DIR/TEST.xml (`--junit`): one JUnit testcase per
+#                      expectation, for a CI dashboard that reads the folder
 # Label `tunlab-scenario` always, plus LABELS.
 function(tunlab_add_scenario_tests)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "DIR;TUNLAB_EXECUTABLE;BACKEND;PREFIX" "LABELS")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "DIR;TUNLAB_EXECUTABLE;BACKEND;PREFIX;JUNIT_DIR" "LABELS;ARGS")
   if(NOT arg_DIR)
     message(FATAL_ERROR "tunlab_add_scenario_tests: DIR is required")
   endif()
@@ -46,11 +49,63 @@ function(tunlab_add_scenario_tests)
     endif()
     get_filename_component(name "${file}" NAME_WE)
     set(test ${arg_PREFIX}${name})
-    add_test(NAME ${test} COMMAND ${arg_TUNLAB_EXECUTABLE} run ${file} --backend ${arg_BACKEND})
+    set(junit)
+    if(arg_JUNIT_DIR)
+      file(MAKE_DIRECTORY "${arg_JUNIT_DIR}")
+      set(junit --junit "${arg_JUNIT_DIR}/${test}.xml")
+    endif()
+    add_test(NAME ${test} COMMAND ${arg_TUNLAB_EXECUTABLE} run ${file} --backend ${arg_BACKEND} ${arg_ARGS} ${junit})
     set_tests_properties(${test} PROPERTIES LABELS "tunlab-scenario;${arg_LABELS}")
     if(arg_BACKEND STREQUAL "real")
       set_property(TEST ${test} APPEND PROPERTY LABELS root)
       set_tests_properties(${test} PROPERTIES SKIP_REGULAR_EXPRESSION "real backend unavailable" TIMEOUT 120)
     endif()
   endforeach()
+endfunction()
+
+# tunlab_add_conformance_test(NAME name [APP app | COMMAND "program ..."] [POLICY policy]
+#                             [TUNLAB_EXECUTABLE exe] [BACKEND sim|real] [JUNIT file] [LABELS label...]
+#                             [KNOWN_FAILURES case...])
+# One ctest test that runs `exe conform` against the app B (or program) with its declared policy:
+# it passes when every MUST of the conformance suite holds but the KNOWN_FAILURES (case ids the
+# tunnel is declared not to meet, shown as known). JUNIT: one testcase per case.
+function(tunlab_add_conformance_test)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;APP;COMMAND;POLICY;TUNLAB_EXECUTABLE;BACKEND;JUNIT"
+                        "LABELS;KNOWN_FAILURES")
+  if(NOT arg_NAME)
+    message(FATAL_ERROR "tunlab_add_conformance_test: NAME is required")
+  endif()
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "tunlab_add_conformance_test: unknown arguments ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(arg_APP AND arg_COMMAND)
+    message(FATAL_ERROR "tunlab_add_conformance_test: give APP or COMMAND, not both")
+  endif()
+  if(NOT arg_TUNLAB_EXECUTABLE)
+    set(arg_TUNLAB_EXECUTABLE tunlab::tunlab)
+  endif()
+  if(NOT arg_BACKEND)
+    set(arg_BACKEND sim)
+  endif()
+  set(args conform --backend ${arg_BACKEND})
+  if(arg_APP)
+    list(APPEND args --app ${arg_APP})
+  elseif(arg_COMMAND)
+    list(APPEND args --command "${arg_COMMAND}")
+  endif()
+  if(arg_POLICY)
+    list(APPEND args --policy ${arg_POLICY})
+  endif()
+  if(arg_JUNIT)
+    list(APPEND args --junit "${arg_JUNIT}")
+  endif()
+  foreach(known IN LISTS arg_KNOWN_FAILURES)
+    list(APPEND args --known-failure ${known})
+  endforeach()
+  add_test(NAME ${arg_NAME} COMMAND ${arg_TUNLAB_EXECUTABLE} ${args})
+  set_tests_properties(${arg_NAME} PROPERTIES LABELS "tunlab-conformance;${arg_LABELS}")
+  if(arg_BACKEND STREQUAL "real")
+    set_property(TEST ${arg_NAME} APPEND PROPERTY LABELS root)
+    set_tests_properties(${arg_NAME} PROPERTIES SKIP_REGULAR_EXPRESSION "real backend unavailable" TIMEOUT 600)
+  endif()
 endfunction()

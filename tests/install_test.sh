@@ -2,9 +2,11 @@
 # The package as another project sees it (labels unit, install):
 #
 #   cmake --install BUILD --prefix WORK/prefix
-#     -> WORK/readme: the README's CMakeLists.txt, my_tunnel_test.cpp and build commands, copied
-#        out of README.md verbatim ("<!-- consumer: NAME -->" blocks), built and tested against
-#        the prefix; its ctest includes the installed scenario library (tunlab_add_scenario_tests)
+#     -> WORK/readme: the README's consumer project (CMakeLists.txt, its app B, its own tunlab, its
+#        scenario, its test, the build commands), copied out of README.md verbatim ("<!-- consumer:
+#        NAME -->" blocks), built and tested against the prefix: its scenario through its tunlab
+#        (tunlab_add_scenario_tests) and conform on its app B (tunlab_add_conformance_test)
+#     -> the installed tunlab runs every installed library scenario
 #     -> WORK/ttl7: examples/ttl7-tunnel configured on its own against the prefix, built, tested
 #     -> pkg-config: tunlab.pc and tunlab-real.pc resolve; a simulator-only consumer never needs
 #        libnl (the config is read with libnl hidden)
@@ -40,6 +42,19 @@ cmake --install "$build" --prefix "$TUNLAB_PREFIX" >"$work/install.log" || fail 
 "$TUNLAB_PREFIX/bin/tunlab" run "$TUNLAB_PREFIX/share/tunlab/scenarios/replay-mixed.yaml" >/dev/null ||
   fail "the installed tunlab cannot run the installed replay-mixed scenario (fixtures path)"
 
+# Installed without debug info unless asked (TUNLAB_INSTALL_DEBUG_INFO): a package, not a build tree.
+# Sanitized builds carry instrumented code and are not held to it.
+if ((${#consumer_flags[@]} == 0)); then
+  size_mb=$(du -sm "$TUNLAB_PREFIX" | cut -f1)
+  ((size_mb <= 40)) || fail "the installed package is $size_mb MB (want <= 40 MB)"
+fi
+[[ -f $TUNLAB_PREFIX/share/tunlab/conformance/rfc2003-3.1-outer-ttl.yaml ]] || fail "no conformance cases under share/tunlab"
+"$TUNLAB_PREFIX/bin/tunlab" conform >"$work/conform.log" || fail "the installed tunlab's conform: $(tail -3 "$work/conform.log")"
+
+for scenario in "$TUNLAB_PREFIX"/share/tunlab/scenarios/*.yaml; do
+  "$TUNLAB_PREFIX/bin/tunlab" run "$scenario" --no-digest >/dev/null || fail "installed tunlab: $scenario failed"
+done
+
 step "pkg-config"
 version=$(sed -n 's/^project(tunlab VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 export PKG_CONFIG_PATH=$TUNLAB_PREFIX/lib/pkgconfig
@@ -60,20 +75,22 @@ extract() {  # extract NAME: the fenced block after "<!-- consumer: NAME -->" in
 }
 step "the README's example"
 mkdir -p "$work/readme"
-for name in CMakeLists.txt my_tunnel_test.cpp build; do
-  extract "$name" >"$work/readme/$name.block"
-  [[ -s $work/readme/$name.block ]] || fail "README.md has no '<!-- consumer: $name -->' block"
+mkdir -p "$work/readme/scenarios"
+for name in CMakeLists.txt plain_ipip.hpp my_tunlab.cpp scenarios/plain-seed.yaml my_tunnel_test.cpp build; do
+  extract "$name" >"$work/readme/$name"
+  [[ -s $work/readme/$name ]] || fail "README.md has no '<!-- consumer: $name -->' block"
 done
-mv "$work/readme/CMakeLists.txt.block" "$work/readme/CMakeLists.txt"
-mv "$work/readme/my_tunnel_test.cpp.block" "$work/readme/my_tunnel_test.cpp"
+mv "$work/readme/build" "$work/readme/build.block"
 (cd "$work/readme" && bash -euo pipefail build.block) >"$work/readme.log" 2>&1 ||
   fail "the README's example: $(grep -E 'rror|FAIL|Failed' "$work/readme.log" | head -20)"
-grep -q 'tunlab_seed-vpn' "$work/readme.log" || fail "tunlab_add_scenario_tests registered no tunlab_seed-vpn test"
 grep -q 'PlainIpip.CarriesTheSeedNetworksTrafficAndDropsWhatDoesNotFit .*Passed' "$work/readme.log" ||
   fail "the README's scenario test did not pass"
-scenarios=$(ls "$src"/scenarios/*.yaml | wc -l)
-ran=$(grep -c 'tunlab_.*Passed' "$work/readme.log")
-((ran >= scenarios)) || fail "only $ran of $scenarios library scenarios passed in the consumer"
+# The consumer's own scenario through its own tunlab (one JUnit file), and conform on its app B.
+grep -q 'tunlab_plain-seed .*Passed' "$work/readme.log" || fail "the consumer's scenario did not pass through my-tunlab"
+grep -q '<testcase ' "$work/readme/build/junit/tunlab_plain-seed.xml" || fail "no JUnit file for tunlab_plain-seed"
+grep -q 'plain_conformance .*Passed' "$work/readme.log" || fail "conform on the consumer's app B did not pass"
+[[ $("$work/readme/build/my-tunlab" --version) == "my-tunlab (tunlab $(sed -n 's/^project(tunlab VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt"))" ]] ||
+  fail "my-tunlab --version: $("$work/readme/build/my-tunlab" --version)"
 
 step "examples/ttl7-tunnel against the package"
 cmake -S "$src/examples/ttl7-tunnel" -B "$work/ttl7" -G Ninja -DCMAKE_PREFIX_PATH="$TUNLAB_PREFIX" >"$work/ttl7.log" 2>&1 &&
@@ -81,6 +98,12 @@ cmake -S "$src/examples/ttl7-tunnel" -B "$work/ttl7" -G Ninja -DCMAKE_PREFIX_PAT
   ctest --test-dir "$work/ttl7" --output-on-failure >>"$work/ttl7.log" 2>&1 ||
   fail "ttl7-tunnel: $(grep -E 'rror|FAIL|Failed' "$work/ttl7.log" | head -20)"
 grep -q '100% tests passed' "$work/ttl7.log" || fail "ttl7-tunnel's tests did not all pass"
+# tunlab_add_scenario_tests' ARGS and JUNIT_DIR: the run had --app ttl7 and wrote one testcase per
+# expectation (plus the accounting invariants).
+grep -q 'ttl7-tunlab" "run" ".*seed-ttl7.yaml" "--backend" "sim" "--app" "ttl7" "--junit"' "$work/ttl7/CTestTestfile.cmake" ||
+  fail "ttl7_scenario_seed-ttl7 does not run with ARGS and --junit: $(grep seed-ttl7 "$work/ttl7/CTestTestfile.cmake")"
+testcases=$(grep -c '<testcase ' "$work/ttl7/junit/ttl7_scenario_seed-ttl7.xml" 2>/dev/null)
+[[ -n $testcases ]] && ((testcases >= 2)) || fail "JUNIT_DIR: no junit/ttl7_scenario_seed-ttl7.xml with its testcases"
 
 step "a simulator-only consumer without libnl"
 mkdir -p "$work/nolibnl/pc"

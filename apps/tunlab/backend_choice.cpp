@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
+#include "tunlab/harness/conform.hpp"
 #include "tunlab/program/program_app.hpp"
 
 #include "tunlab/real/real_backend.hpp"
@@ -48,8 +51,15 @@ std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
         std::getline(std::cin, line);
       };
     }
-    return std::make_unique<real::RealBackend>([](const std::string& text) { fmt::print(stderr, "note: {}\n", text); },
-                                               std::move(after_setup));
+    // Each note once: a command that runs many scenarios (conform, sweep) would repeat them.
+    auto printed = std::make_shared<std::set<std::string>>();
+    return std::make_unique<real::RealBackend>(
+        [printed](const std::string& text) {
+          if (printed->insert(text).second) {
+            fmt::print(stderr, "note: {}\n", text);
+          }
+        },
+        std::move(after_setup));
   }
   return std::make_unique<sim::SimBackend>(program_factory());
 }
@@ -68,6 +78,18 @@ std::unique_ptr<Backend> make_available_backend(const BackendChoice& choice) {
         fmt::format("--backend {}: {} backend unavailable: {}", backend->name(), backend->name(), *reason));
   }
   return backend;
+}
+
+void add_app_option(CLI::App& command, std::string& app) {
+  command.add_option("--app", app,
+                     "Run every tunnel of the scenario with this registered app B (kernel-ipip: the kernel's device)");
+}
+
+void apply_app_option(scenario::Scenario& s, const std::string& app, const AppRegistry& apps) {
+  if (!app.empty()) {
+    conform::put_tunnel(s, conform::tunnel_named(app));
+  }
+  conform::check_apps(s, apps);
 }
 
 }  // namespace tunlab::cli

@@ -2,6 +2,7 @@
 // (and on real namespaces), run the seed demo, and run app B as a real tunnel. See README.md.
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "junit.hpp"
 #include "tunlab/cli/cli.hpp"
 #include "tunlab/scenario/input_error.hpp"
 
@@ -28,11 +30,44 @@ int bad_input(const std::string& message, bool json) {
   return kExitBadInput;
 }
 
+// --junit FILE (or --junit=FILE) on the command line, found without the parser (which may be what
+// failed), and the subcommand's name: where a bad-input run still writes its one <error> testcase.
+std::optional<std::string> junit_file(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == "--junit" && i + 1 < argc) {
+      return std::string(argv[i + 1]);
+    }
+    if (arg.starts_with("--junit=")) {
+      return std::string(arg.substr(8));
+    }
+  }
+  return std::nullopt;
+}
+
+void junit_of_bad_input(int argc, char** argv, const std::string& message) {
+  const auto file = junit_file(argc, argv);
+  if (!file) {
+    return;
+  }
+  const std::string command = argc > 1 && argv[1][0] != '-' ? argv[1] : "";
+  try {
+    write_junit(*file, junit_of_error(command, message));
+  } catch (const InputError& e) {
+    fmt::print(stderr, "tunlab: {}\n", e.what());
+  }
+}
+
 }  // namespace
 
 int run(int argc, char** argv, const AppRegistry& apps) {
-  CLI::App app{"tunlab: a deterministic simulator and test harness for a user-space IPIP tunnel"};
-  app.set_version_flag("--version", "tunlab " TUNLAB_VERSION);
+  return run(argc, argv, apps, "tunlab");
+}
+
+int run(int argc, char** argv, const AppRegistry& apps, std::string_view name) {
+  CLI::App app{"tunlab: a deterministic simulator and test harness for a user-space IPIP tunnel", std::string(name)};
+  app.set_version_flag("--version", name == "tunlab" ? std::string("tunlab " TUNLAB_VERSION)
+                                                     : fmt::format("{} (tunlab {})", name, TUNLAB_VERSION));
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
   int exit_code = kExitOk;
@@ -41,6 +76,7 @@ int run(int argc, char** argv, const AppRegistry& apps) {
   add_diff_command(app, exit_code);
   add_sweep_command(app, exit_code, apps);
   add_tunnel_command(app, exit_code, apps);
+  add_conform_command(app, exit_code, apps);
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     json = json || std::string_view(argv[i]) == "--json";
@@ -54,10 +90,12 @@ int run(int argc, char** argv, const AppRegistry& apps) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    junit_of_bad_input(argc, argv, e.what());
     const int code = bad_input(e.what(), json);
     fmt::print(stderr, "Run 'tunlab --help' for usage.\n");
     return code;
   } catch (const InputError& e) {
+    junit_of_bad_input(argc, argv, e.what());
     return bad_input(e.what(), json);
   } catch (const std::system_error& e) {
     // What the system refused says what was attempted (throw_errno): one line, a code of its own.

@@ -19,7 +19,8 @@ using os::kExitSystemFailure;
 void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps);  // run, replay, check
 void add_demo_command(CLI::App& app, int& exit_code);
 void add_diff_command(CLI::App& app, int& exit_code);
-void add_sweep_command(CLI::App& app, int& exit_code, const AppRegistry& apps);   // sweep (seeds, shrink)
-void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps);  // app B as a daemon (real)
+void add_sweep_command(CLI::App& app, int& exit_code, const AppRegistry& apps);    // sweep (seeds, shrink)
+void add_tunnel_command(CLI::App& app, int& exit_code, const AppRegistry& apps);   // app B as a daemon (real)
+void add_conform_command(CLI::App& app, int& exit_code, const AppRegistry& apps);  // the RFC conformance cases
 
 }  // namespace tunlab::cli

@@ -64,23 +64,44 @@ JunitSuite junit_of_run(const RunSummary& summary) {
   return suite;
 }
 
+JunitSuite junit_of_error(const std::string& command, const std::string& message) {
+  JunitSuite suite;
+  suite.name = command.empty() ? "tunlab" : "tunlab " + command;
+  JunitCase c;
+  c.name = "input";
+  c.classname = fmt::format("tunlab.{}", command.empty() ? "tunlab" : command);
+  c.failure = message;
+  c.failure_text = message;
+  c.error = true;
+  suite.cases.push_back(std::move(c));
+  return suite;
+}
+
 std::string junit_xml(const JunitSuite& suite) {
   std::size_t failures = 0;
+  std::size_t errors = 0;
+  std::size_t skipped = 0;
   for (const JunitCase& c : suite.cases) {
-    failures += c.failure ? 1 : 0;
+    failures += c.failure && !c.error ? 1 : 0;
+    errors += c.failure && c.error ? 1 : 0;
+    skipped += !c.failure && c.skipped ? 1 : 0;
   }
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
   xml += fmt::format(
       "  <testsuite name=\"{}\" package=\"tunlab\" id=\"0\" timestamp=\"{}\" hostname=\"{}\" tests=\"{}\" "
-      "failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.6f}\">\n    <properties/>\n",
-      markup_escape(suite.name), utc_timestamp(), markup_escape(host_name()), suite.cases.size(), failures,
-      suite.seconds);
+      "failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.6f}\">\n    <properties/>\n",
+      markup_escape(suite.name), utc_timestamp(), markup_escape(host_name()), suite.cases.size(), failures, errors,
+      skipped, suite.seconds);
   for (const JunitCase& c : suite.cases) {
     xml += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\"", markup_escape(c.name),
                        markup_escape(c.classname), c.seconds);
     if (c.failure) {
-      xml += fmt::format(">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>\n",
-                         markup_escape(*c.failure), markup_escape(c.failure_text));
+      const char* element = c.error ? "error" : "failure";
+      xml += fmt::format(">\n      <{} message=\"{}\" type=\"{}\">{}</{}>\n    </testcase>\n", element,
+                         markup_escape(*c.failure), c.error ? "input" : "expectation", markup_escape(c.failure_text),
+                         element);
+    } else if (c.skipped) {
+      xml += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", markup_escape(*c.skipped));
     } else {
       xml += "/>\n";
     }

@@ -20,6 +20,10 @@ struct JunitCase {
   double seconds = 0;
   std::optional<std::string> failure;  // the message; none = passed
   std::string failure_text;            // detail under the message
+  // Instead of a failure: not run, and why (a conformance case that does not apply).
+  std::optional<std::string> skipped;
+  // Instead of a failure: the run could not happen (bad input, exit 2); failure_text is the detail.
+  bool error = false;
 };
 
 struct JunitSuite {
@@ -34,6 +38,10 @@ JunitSuite junit_of_run(const RunSummary& summary);
 // The whole document (<testsuites> with one <testsuite>), stamped with the wall-clock time and
 // host name as the format requires.
 std::string junit_xml(const JunitSuite& suite);
+
+// The one testcase a command that ended on bad input (exit 2) writes, so that a CI dashboard
+// shows the failure instead of a missing file: an <error> naming the input and what is wrong.
+JunitSuite junit_of_error(const std::string& command, const std::string& message);
 
 // Writes junit_xml(suite) to `path`; throws InputError when it cannot.
 void write_junit(const std::filesystem::path& path, const JunitSuite& suite);

@@ -14,6 +14,7 @@
 #include "output.hpp"
 #include "tunlab/capture/capture.hpp"
 #include "tunlab/harness/backend.hpp"
+#include "tunlab/harness/conform.hpp"
 #include "tunlab/harness/replay_run.hpp"
 #include "tunlab/harness/trace_printer.hpp"
 #include "tunlab/program/program_app.hpp"
@@ -35,10 +36,12 @@ struct CommonOptions {
   std::optional<std::string> report_file;
   bool no_digest = false;
   const AppRegistry* apps = nullptr;
+  std::string app;  // --app: every tunnel runs this app B
 };
 
 void add_common(CLI::App& command, CommonOptions& o) {
   add_backend_option(command, o.backend);
+  add_app_option(command, o.app);
   command.add_option("--seed", o.seed, "Seed for every random fault stream (default: the scenario's)");
   command.add_option("--capture", o.capture_dir, "Write one pcap per interface into DIR (HOST-IFACE.pcap)");
   command.add_flag("--json", o.json, "Print the JSON summary on stdout");
@@ -119,6 +122,7 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   run->callback([&exit_code, run_options, run_file, run_faults] {
     scenario::Scenario s = scenario::load_scenario_file(*run_file);
     apply_fault_overrides(s, *run_faults);
+    apply_app_option(s, run_options->app, *run_options->apps);
     exit_code = run_on_backend(s, *run_options);
   });
 
@@ -137,14 +141,18 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
         replay_scenario->empty() ? std::nullopt : std::optional(scenario::load_scenario_file(*replay_scenario)));
     BackendRunOptions options;
     replay_run.add_to(options);
-    exit_code = run_on_backend(replay_run.scenario, *replay_options, std::move(options));
+    scenario::Scenario s = replay_run.scenario;
+    apply_app_option(s, replay_options->app, *replay_options->apps);
+    exit_code = run_on_backend(s, *replay_options, std::move(options));
   });
 
   auto check_file = std::make_shared<std::string>();
   CLI::App* check = app.add_subcommand("check", "Validate a scenario file without running it");
   check->add_option("scenario", *check_file, "Scenario file (YAML)")->required();
-  check->callback([&exit_code, check_file] {
+  // The apps `run` would accept: an unknown app name is bad input here too, not only once it runs.
+  check->callback([&exit_code, check_file, &apps] {
     const scenario::Scenario s = scenario::load_scenario_file(*check_file);
+    conform::check_apps(s, apps);
     fmt::print("{}: ok ({} hosts, {} links, {} tunnels, {} traffic items, {} expectations)\n", *check_file,
                s.hosts.size(), s.links.size(), s.tunnels.size(), s.traffic.size(), s.expectations.size());
     exit_code = kExitOk;

@@ -37,6 +37,7 @@ struct SweepCommandOptions {
   std::optional<std::string> report_file;
   FaultOverrides faults;
   const AppRegistry* apps = nullptr;
+  std::string app;
 };
 
 // `\r[#####.....] 512/1000 seeds, 3 failed` on a terminal, a plain line every 10% otherwise.
@@ -95,6 +96,7 @@ ShrunkSeed shrink_and_write(const Backend& backend, const SweepCommandOptions& o
 int sweep(const SweepCommandOptions& o) {
   scenario::Scenario s = scenario::load_scenario_file(o.file);
   apply_fault_overrides(s, o.faults);
+  apply_app_option(s, o.app, *o.apps);
   tunlab::SweepOptions run;
   run.seeds = parse_seed_range(o.seeds);
   run.shard = shard_from_environment();
@@ -187,6 +189,7 @@ void add_sweep_command(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   sweep_cmd->add_option("scenario", o->file, "Scenario file (YAML)")->required();
   sweep_cmd->add_option("--seeds", o->seeds, "Seeds A..B (inclusive), e.g. 1..1000")->required();
   add_backend_option(*sweep_cmd, o->backend);
+  add_app_option(*sweep_cmd, o->app);
   sweep_cmd->add_option("--jobs", o->jobs, "Worker threads (default: one per CPU; the real backend: 1)")
       ->check(CLI::Range(1u, 1024u));
   sweep_cmd->add_flag("--json", o->json, "Print a JSON summary on stdout");

@@ -7,5 +7,5 @@
 int main(int argc, char** argv) {
   tunlab::AppRegistry apps = tunlab::AppRegistry::with_builtin_apps();
   apps.add("ttl7", ttl7::make_app);
-  return tunlab::cli::run(argc, argv, apps);
+  return tunlab::cli::run(argc, argv, apps, "ttl7-tunlab");
 }

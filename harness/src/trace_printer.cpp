@@ -55,4 +55,13 @@ void TracePrinter::hop(std::int64_t at_ns, const std::string& label, bool outgoi
              outgoing ? "out" : "in", describe_packet(ip));
 }
 
+void TracePrinter::drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, std::string_view reason,
+                        ByteView ip) {
+  const std::string who = origin == 0 ? std::string("--") : fmt::format("#{}", origin);
+  const std::string where = place.interface.empty() ? place.host : place.interface;
+  fmt::print(out_, "{:>10.6f}  {:<5} {:<11} {} {}{}{}\n", static_cast<double>(at_ns) / 1e9, who, where,
+             place.on_link ? "drop on link" : "drop", reason, ip.empty() ? "" : ": ",
+             ip.empty() ? std::string() : describe_packet(ip));
+}
+
 }  // namespace tunlab

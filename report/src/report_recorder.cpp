@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -81,6 +82,8 @@ struct RunRecorder::Impl {
   };
 
   const scenario::Scenario& s;
+  // By tunnel index: the outer TTLs and TOS bytes seen leaving that end (a few distinct values).
+  std::map<std::size_t, std::pair<std::set<int>, std::set<int>>> seen_outer;
   RecorderLimits limits;
   std::vector<Lane> lanes;
   std::map<std::string, int> lane_of;
@@ -423,6 +426,15 @@ struct RunRecorder::Impl {
     count_at(lane_time[li], bucket(at_ns));
     lane_bytes[li] += bytes.size();
     const std::optional<Ipv4View> ip = Ipv4View::parse(bytes);
+    if (ip && outgoing && ip->protocol() == ipproto::kIpip) {
+      // What each tunnel end actually put in its outer headers, whatever its configuration says.
+      for (std::size_t i = 0; i < s.tunnels.size(); ++i) {
+        if (s.tunnels[i].config.local == ip->src() && lanes[li].host == s.tunnels[i].host) {
+          seen_outer[i].first.insert(ip->ttl());
+          seen_outer[i].second.insert(ip->tos());
+        }
+      }
+    }
     std::size_t proto = 5;
     if (ip) {
       proto = ip->is_fragment()                  ? 4
@@ -609,6 +621,20 @@ struct RunRecorder::Impl {
       j["ecn"] = c.ecn_mode == EcnMode::normal ? "normal" : "compat";
       j["pmtudisc"] = c.pmtudisc;
       j["underlay_mtu"] = c.underlay_mtu;
+      // Which app B ran, and the outer TTLs and TOS bytes it was seen sending: an app other than
+      // tunlab's engine may ignore the configured policy, and the banner must not claim it.
+      j["app"] = tunnel.kernel_ipip        ? std::string("kernel ipip")
+                 : !tunnel.command.empty() ? "command " + tunnel.command
+                                           : tunnel.app;
+      const auto index = static_cast<std::size_t>(&tunnel - s.tunnels.data());
+      if (const auto seen = seen_outer.find(index); seen != seen_outer.end()) {
+        j["seen_ttl"] = std::vector<int>(seen->second.first.begin(), seen->second.first.end());
+        Json tos = Json::array();
+        for (const int byte : seen->second.second) {
+          tos.push_back(fmt::format("0x{:02x}", byte));
+        }
+        j["seen_tos"] = tos;
+      }
       tunnels.push_back(j);
     }
     t["tunnels"] = tunnels;

@@ -120,5 +120,22 @@ TEST(RunReport, EmbedsTheSummaryVerbatimAndStaysInsideItsScriptElement) {
   EXPECT_EQ(html.find("https:"), std::string::npos);
 }
 
+// The tunnel banner names the app B that ran and what it was seen putting in its outer headers:
+// an app that ignores the configured TTL must not be shown with the engine's "outer ttl 64".
+TEST(RunRecorder, NamesTheAppOfEachTunnelAndTheOuterTtlItWasSeenSending) {
+  const scenario::Scenario s = scenario::load_scenario_text(
+      "name: banner\ntopology: seed\ntunnels:\n  - {host: left, ttl: 32}\n"
+      "traffic:\n  - {from: left, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n",
+      "banner.yaml");
+  const nlohmann::json j = record(s, {});
+  const nlohmann::json& tunnels = j.at("topology").at("tunnels");
+  ASSERT_EQ(tunnels.size(), 2u);
+  EXPECT_EQ(tunnels[0].at("host"), "left");
+  EXPECT_EQ(tunnels[0].at("app"), "ipip");
+  EXPECT_EQ(tunnels[0].at("seen_ttl"), nlohmann::json::array({32}));
+  EXPECT_EQ(tunnels[0].at("seen_tos"), nlohmann::json::array({"0x00"}));
+  EXPECT_FALSE(tunnels[1].contains("seen_ttl"));  // right sent no IPIP packet
+}
+
 }  // namespace
 }  // namespace tunlab

@@ -100,6 +100,42 @@ if data["summary"] != json.load(open(sys.argv[2])) or len(data["run"]["packets"]
     sys.exit("FAIL: replay report: summary differs or packets missing")
 PY
 
+# conform --report: the table first, every case that ran linked to its own run page, which renders.
+expect_exit 0 "$tunlab" conform --report "$work/conform.html" >/dev/null
+render conform
+python3 - "$work/conform.dom.html" "$work" <<'PY' || failed=1
+import os, re, sys
+dom = open(sys.argv[1]).read()
+body = dom[dom.index("<body>"):]
+if body.index('<table id="summary">') > body.index("</h1>") + 200 or "<tr" not in body:
+    sys.exit("FAIL: conform report: the table is not first")
+links = re.findall(r'<a href="([^"]+)">', body)
+rows = body.count('<tr class="')
+if len(links) != rows - body.count('<tr class="not-applicable"') or not links:
+    sys.exit(f"FAIL: conform report: {len(links)} links for {rows} rows")
+for link in links:
+    if not os.path.exists(os.path.join(sys.argv[2], link)):
+        sys.exit("FAIL: conform report: missing " + link)
+PY
+python3 - "$work/conform-cases/rfc2003-3.1-outer-ttl.html" "$work/conform-cases/rfc2003-3.1-outer-ttl.json" <<'PY'
+import json, re, sys
+html = open(sys.argv[1]).read()
+data = json.loads(re.search(r'id="tunlab-data">(.*?)</script>', html, re.S).group(1))
+json.dump(data["summary"], open(sys.argv[2], "w"))
+PY
+check conform-cases/rfc2003-3.1-outer-ttl
+
+# The tunnel banner of an app B other than tunlab's engine names it and what it sent, not the
+# engine's configuration.
+if command -v python3 >/dev/null; then
+  expect_exit 0 "$tunlab" run examples/external-ipip/seed-external.yaml --json --report "$work/external.html" >"$work/external.json"
+  check external
+  if ! grep -q 'app command python3 .* outer ttl seen 64 · tos seen 0x00/0xb8' "$work/external.dom.html"; then
+    echo "FAIL: the external app's banner does not name it with what it sent"
+    failed=1
+  fi
+fi
+
 # A bad path is bad input: exit 2 with one line naming it.
 expect_exit 2 "$tunlab" run scenarios/seed-vpn.yaml --report /nonexistent-dir/x.html
 exit $failed

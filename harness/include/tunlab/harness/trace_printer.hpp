@@ -25,6 +25,10 @@ public:
   // "--" the network's own (ICMP errors, echo replies; every packet on the real backend, whose
   // captures carry no origin), so one packet can be followed from hop to hop.
   void hop(std::int64_t at_ns, const std::string& label, bool outgoing, std::uint32_t origin, ByteView ip) override;
+  // "   0.002000  #4    right       drop decap-unknown-peer: IPIP 18.12.0.99 > ...": where a packet
+  // ended, in time order with the hops (the interface, or the host when no interface is known).
+  void drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, std::string_view reason,
+            ByteView ip) override;
 
 private:
   std::FILE* out_;

@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "tunlab/tunnel/app_b.hpp"
 #include "tunlab/tunnel/device.hpp"
 #include "tunlab/tunnel/underlay.hpp"
 
@@ -34,6 +35,13 @@ class MockUnderlay : public Underlay {
 public:
   MOCK_METHOD(IoResult, send, (const OuterHeader& outer, Packet&& inner), (override));
   MOCK_METHOD(UnderlayEvent, receive, (Packet & out, UnderlayError& error), (override));
+};
+
+// Where an app B reports its drops: EXPECT_CALL(drops, dropped(_, "bad-magic")) says which drop a
+// test wants, and a drop nobody expected fails the test as an uninteresting call would.
+class MockDropReporter : public DropReporter {
+public:
+  MOCK_METHOD(void, dropped, (const Packet& packet, std::string_view reason), (override));
 };
 
 // Actions for MockDevice::read: hand out one packet, or report EAGAIN.

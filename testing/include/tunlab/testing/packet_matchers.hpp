@@ -134,4 +134,50 @@ MATCHER_P(HasDf, df, std::string(negation ? "hasn't" : "has") + " DF " + (df ? "
   return ip->df() == df;
 }
 
+// The DSCP (TOS >> 2) and the ECN field (TOS & 3), apart: what RFC 2983 and RFC 6040 speak of.
+MATCHER_P(HasDscp, dscp, std::string(negation ? "hasn't" : "has") + " DSCP " + std::to_string(dscp)) {
+  const auto ip = Ipv4View::parse(packet_bytes(arg));
+  if (!ip) {
+    *result_listener << "which is not an IPv4 packet";
+    return false;
+  }
+  *result_listener << "whose DSCP is " << (ip->tos() >> 2);
+  return (ip->tos() >> 2) == dscp;
+}
+
+MATCHER_P(HasEcn, ecn, std::string(negation ? "hasn't" : "has") + " ECN field " + std::to_string(ecn)) {
+  const auto ip = Ipv4View::parse(packet_bytes(arg));
+  if (!ip) {
+    *result_listener << "which is not an IPv4 packet";
+    return false;
+  }
+  *result_listener << "whose ECN field is " << (ip->tos() & 3);
+  return (ip->tos() & 3) == ecn;
+}
+
+// The IPv4 protocol number (4 IPIP, 17 UDP, ipproto::kIcmp...).
+MATCHER_P(HasProtocol, protocol, std::string(negation ? "isn't" : "is") + " of protocol " + std::to_string(protocol)) {
+  const auto ip = Ipv4View::parse(packet_bytes(arg));
+  if (!ip) {
+    *result_listener << "which is not an IPv4 packet";
+    return false;
+  }
+  *result_listener << "whose protocol is " << int{ip->protocol()};
+  return ip->protocol() == protocol;
+}
+
+// An IPv4 header whose checksum is right (what a kernel checks before anything else).
+MATCHER(HasValidIpv4Checksum, std::string(negation ? "hasn't" : "has") + " a valid IPv4 header checksum") {
+  const auto ip = Ipv4View::parse(packet_bytes(arg));
+  if (!ip) {
+    *result_listener << "which is not an IPv4 packet";
+    return false;
+  }
+  if (!ip->header_checksum_ok()) {
+    *result_listener << "whose header checksum does not add up";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace tunlab::testing

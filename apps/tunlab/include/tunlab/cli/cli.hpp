@@ -9,6 +9,8 @@
 //   }
 #pragma once
 
+#include <string_view>
+
 #include "tunlab/tunnel/app_b.hpp"
 
 namespace tunlab::cli {
@@ -16,5 +18,8 @@ namespace tunlab::cli {
 // Parses and runs one command; returns the exit code (0 ok, 1 an expectation failed, 2 bad
 // input or usage). `apps` are the names a scenario's `app:` and `tunnel --app` may use.
 int run(int argc, char** argv, const AppRegistry& apps);
+// The same for a CLI with a name of its own: `--version` prints "NAME (tunlab VERSION)" and usage
+// lines say NAME.
+int run(int argc, char** argv, const AppRegistry& apps, std::string_view name);
 
 }  // namespace tunlab::cli
