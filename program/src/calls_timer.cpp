@@ -64,8 +64,9 @@ Outcome Supervisor::on_timerfd_create(const seccomp_notif& call) {
   const auto clock = static_cast<clockid_t>(call.data.args[0]);
   const int flags = static_cast<int>(call.data.args[1]);
   if (clock != CLOCK_MONOTONIC && clock != CLOCK_REALTIME && clock != CLOCK_BOOTTIME) {
-    refuse(call, describe_call(call), "timerfd on this clock is not simulated (CLOCK_MONOTONIC, CLOCK_REALTIME and "
-                                      "CLOCK_BOOTTIME are)");
+    refuse(call, describe_call(call),
+           "timerfd on this clock is not simulated (CLOCK_MONOTONIC, CLOCK_REALTIME and "
+           "CLOCK_BOOTTIME are)");
   }
   if ((flags & ~(TFD_NONBLOCK | TFD_CLOEXEC)) != 0) {
     fail(call, EINVAL);
