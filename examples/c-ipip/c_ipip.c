@@ -5,7 +5,9 @@
  * IP_TOS and IP_MTU_DISCOVER. One epoll loop, nonblocking descriptors, one thread.
  *
  *   c-ipip --dev tun0 --local 18.12.0.92 --remote 18.13.0.91 [--ttl 17] [--drop-every N] [--udp PORT]
+ *          [--mmsg on|off]
  *
+ * --mmsg on receives with recvmmsg (up to 8 a call) and sends with sendmmsg: the same wire.
  * --udp PORT carries the inner packets over UDP instead (IP in UDP, the shape of OpenVPN or
  * WireGuard without their headers): a UDP socket bound to local:PORT sends each packet whole as
  * one datagram to remote:PORT, and writes what arrives from there to the device.
@@ -15,6 +17,7 @@
  *
  * It attaches to an existing TUN device by name (the runner made it). SIGTERM or SIGINT: exit 0.
  */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +42,7 @@ static void on_signal(int signum) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N] [--drop-every N] [--udp PORT]\n");
+  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N] [--drop-every N] [--udp PORT] [--mmsg on|off]\n");
   exit(2);
 }
 
@@ -53,6 +56,7 @@ struct tunnel {
   int drop_every;
   unsigned long read_count;
   int udp_port; /* 0: raw IPIP */
+  int mmsg;     /* sendmmsg and recvmmsg instead of sendto and recvfrom */
 };
 
 /* device -> network: the kernel adds the outer header with the socket's options, which follow
@@ -82,43 +86,82 @@ static void encapsulate(struct tunnel* t) {
       t->pmtu = pmtu;
     }
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = t->remote, .sin_port = htons((uint16_t)t->udp_port)};
-    if (sendto(t->raw, packet, (size_t)n, 0, (struct sockaddr*)&to, sizeof(to)) < 0) {
+    int sent = 0;
+    if (t->mmsg) { /* one message a call: the socket options above apply per packet */
+      struct iovec iov = {.iov_base = packet, .iov_len = (size_t)n};
+      struct mmsghdr message = {.msg_hdr = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov, .msg_iovlen = 1}};
+      sent = sendmmsg(t->raw, &message, 1, 0) == 1 ? 0 : -1;
+    } else {
+      sent = sendto(t->raw, packet, (size_t)n, 0, (struct sockaddr*)&to, sizeof(to)) < 0 ? -1 : 0;
+    }
+    if (sent < 0) {
       fprintf(stderr, "c-ipip: send: %s\n", strerror(errno)); /* lost, as on a wire */
     }
   }
 }
 
-/* network -> device: only IPIP from remote to local; the outer header comes off. */
+/* One packet from the socket to the device: for IPIP only from remote to local, the outer header
+ * coming off; over UDP only from the peer's port, the datagram being the inner packet. */
+static void deliver(const struct tunnel* t, const unsigned char* packet, size_t n, const struct sockaddr_in* from) {
+  if (t->udp_port != 0) {
+    if (from->sin_addr.s_addr != t->remote.s_addr || ntohs(from->sin_port) != t->udp_port || n < 20 ||
+        (packet[0] >> 4) != 4) {
+      return;
+    }
+    if (write(t->tun, packet, n) < 0) {
+      fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
+    }
+    return;
+  }
+  const size_t header = (size_t)(packet[0] & 0x0f) * 4;
+  if (n < header + 20 || packet[9] != IPPROTO_IPIP || memcmp(packet + 12, &t->remote, 4) != 0 ||
+      memcmp(packet + 16, &t->local, 4) != 0 || (packet[header] >> 4) != 4) {
+    return;
+  }
+  if (write(t->tun, packet + header, n - header) < 0) {
+    fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
+  }
+}
+
+/* network -> device, one recvfrom at a time, or with --mmsg up to 8 per recvmmsg. */
 static void decapsulate(struct tunnel* t) {
-  unsigned char packet[65536];
+  enum { kBatch = 8 };
+  static unsigned char packets[kBatch][65536];
   for (;;) {
-    struct sockaddr_in from;
-    socklen_t from_length = sizeof(from);
-    const ssize_t n = recvfrom(t->raw, packet, sizeof(packet), 0, (struct sockaddr*)&from, &from_length);
+    struct sockaddr_in from[kBatch];
+    if (t->mmsg) {
+      struct iovec iov[kBatch];
+      struct mmsghdr messages[kBatch];
+      memset(messages, 0, sizeof(messages));
+      for (int i = 0; i < kBatch; ++i) {
+        iov[i].iov_base = packets[i];
+        iov[i].iov_len = sizeof(packets[i]);
+        messages[i].msg_hdr.msg_iov = &iov[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = &from[i];
+        messages[i].msg_hdr.msg_namelen = sizeof(from[i]);
+      }
+      const int got = recvmmsg(t->raw, messages, kBatch, MSG_WAITFORONE, NULL);
+      if (got < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+          perror("c-ipip: recvmmsg");
+        }
+        return;
+      }
+      for (int i = 0; i < got; ++i) {
+        deliver(t, packets[i], messages[i].msg_len, &from[i]);
+      }
+      continue;
+    }
+    socklen_t from_length = sizeof(from[0]);
+    const ssize_t n = recvfrom(t->raw, packets[0], sizeof(packets[0]), 0, (struct sockaddr*)&from[0], &from_length);
     if (n < 0) {
       if (errno != EAGAIN && errno != EINTR) {
         perror("c-ipip: recv");
       }
       return;
     }
-    if (t->udp_port != 0) { /* the datagram is the inner packet; only the peer's port is ours */
-      if (from.sin_addr.s_addr != t->remote.s_addr || ntohs(from.sin_port) != t->udp_port || n < 20 ||
-          (packet[0] >> 4) != 4) {
-        continue;
-      }
-      if (write(t->tun, packet, (size_t)n) < 0) {
-        fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
-      }
-      continue;
-    }
-    const size_t header = (size_t)(packet[0] & 0x0f) * 4;
-    if ((size_t)n < header + 20 || packet[9] != IPPROTO_IPIP || memcmp(packet + 12, &t->remote, 4) != 0 ||
-        memcmp(packet + 16, &t->local, 4) != 0 || (packet[header] >> 4) != 4) {
-      continue;
-    }
-    if (write(t->tun, packet + header, (size_t)n - header) < 0) {
-      fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
-    }
+    deliver(t, packets[0], (size_t)n, &from[0]);
   }
 }
 
@@ -129,6 +172,7 @@ int main(int argc, char** argv) {
   int ttl = 17;
   int drop_every = 0;
   int udp_port = 0;
+  int mmsg = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--dev") == 0) {
       dev = argv[i + 1];
@@ -142,11 +186,13 @@ int main(int argc, char** argv) {
       drop_every = atoi(argv[i + 1]);
     } else if (strcmp(argv[i], "--udp") == 0) {
       udp_port = atoi(argv[i + 1]);
+    } else if (strcmp(argv[i], "--mmsg") == 0 && (strcmp(argv[i + 1], "on") == 0 || strcmp(argv[i + 1], "off") == 0)) {
+      mmsg = strcmp(argv[i + 1], "on") == 0;
     } else {
       usage();
     }
   }
-  struct tunnel t = {.tos = 0, .pmtu = -1, .drop_every = drop_every, .udp_port = udp_port};
+  struct tunnel t = {.tos = 0, .pmtu = -1, .drop_every = drop_every, .udp_port = udp_port, .mmsg = mmsg};
   if (dev == NULL || local == NULL || remote == NULL || inet_pton(AF_INET, local, &t.local) != 1 ||
       inet_pton(AF_INET, remote, &t.remote) != 1 || ttl < 1 || ttl > 255 || udp_port < 0 || udp_port > 65535) {
     usage();

@@ -166,4 +166,46 @@ __attribute__((visibility("default"))) ssize_t __recvfrom_chk(int fd, void* buff
   return recvfrom(fd, buffer, size, flags, from, from_length);
 }
 
+// recvmmsg and sendmmsg on a simulated descriptor: one recvmsg or sendmsg per message, as the
+// kernel's own loop does, so each goes through the supervisor (or the staging area) like any
+// other; the batch saves the program nothing here but works. The recvmmsg timeout is not applied
+// (the kernel itself only checks it between datagrams).
+__attribute__((visibility("default"))) int recvmmsg(int fd, mmsghdr* messages, unsigned int count, int flags,
+                                                    timespec* timeout) {
+  if (area == nullptr || fd < staging::kFirstFd || fd >= staging::kFirstFd + staging::kFdCount) {
+    return static_cast<int>(syscall(SYS_recvmmsg, fd, messages, count, flags, timeout));
+  }
+  unsigned int done = 0;
+  while (done < count) {
+    // As the kernel: with MSG_WAITFORONE only the first message may wait; without it a blocking
+    // socket waits for every one.
+    const int each = (flags & ~MSG_WAITFORONE) | (done > 0 && (flags & MSG_WAITFORONE) != 0 ? MSG_DONTWAIT : 0);
+    const ssize_t got = syscall(SYS_recvmsg, fd, &messages[done].msg_hdr, each);
+    if (got < 0) {
+      if (done > 0) {
+        break;  // what was received counts; the error waits for the next call, as in the kernel
+      }
+      return -1;
+    }
+    messages[done].msg_len = static_cast<unsigned int>(got);
+    ++done;
+  }
+  return static_cast<int>(done);
+}
+
+__attribute__((visibility("default"))) int sendmmsg(int fd, mmsghdr* messages, unsigned int count, int flags) {
+  if (area == nullptr || fd < staging::kFirstFd || fd >= staging::kFirstFd + staging::kFdCount) {
+    return static_cast<int>(syscall(SYS_sendmmsg, fd, messages, count, flags));
+  }
+  unsigned int done = 0;
+  for (; done < count; ++done) {
+    const ssize_t sent = syscall(SYS_sendmsg, fd, &messages[done].msg_hdr, flags);
+    if (sent < 0) {
+      return done > 0 ? static_cast<int>(done) : -1;
+    }
+    messages[done].msg_len = static_cast<unsigned int>(sent);
+  }
+  return static_cast<int>(done);
+}
+
 }  // extern "C"

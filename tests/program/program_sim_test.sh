@@ -7,6 +7,8 @@
 #   c_ipip          examples/c-ipip (C, epoll, outer TTL 17) passes, with its own wire; five runs, one digest
 #   c_udp           examples/c-ipip in its UDP mode (IP in UDP, port 5555): passes with outer UDP on
 #                   the wire; five runs, one digest; as root, the same digest with tunlab as 65534
+#   mmsg            c-ipip receiving with recvmmsg and sending with sendmmsg (--mmsg on, through the
+#                   shim) gives the same digest as with recvfrom and sendto
 #   openvpn         Debian's OpenVPN 2.6, peer-to-peer over UDP 1194 without a cipher, on both ends
 #                   (examples/openvpn): passes; five runs, one digest; as root, the same as 65534
 #   absorbed        c-ipip dropping every third packet by policy: the two it took and never sent are
@@ -113,6 +115,16 @@ PY
       [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
     fi
     echo "PASS [$case]: digest ${seen[0]} five times"
+    ;;
+  mmsg)
+    export PATH="$c_ipip_dir:$PATH"
+    yaml=$src/examples/c-ipip/seed-c-ipip.yaml
+    sed 's/--ttl 17"/--ttl 17 --mmsg on"/' "$yaml" >"$tmp/mmsg.yaml"
+    [[ $(grep -c -- '--mmsg on' "$tmp/mmsg.yaml") == 2 ]] || fail "the scenario copy does not ask for --mmsg on"
+    plain=$(digests 1 "$tunlab" run "$yaml")
+    batched=$(digests 1 "$tunlab" run "$tmp/mmsg.yaml")
+    [[ $plain == "$batched" ]] || fail "recvmmsg/sendmmsg digest $batched, recvfrom/sendto $plain"
+    echo "PASS [$case]: digest $batched both ways"
     ;;
   openvpn)
     command -v openvpn >/dev/null || fail "openvpn is not installed (scripts/deps.sh test installs it)"
