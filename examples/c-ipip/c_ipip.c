@@ -32,6 +32,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stopping;
@@ -42,7 +43,7 @@ static void on_signal(int signum) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N] [--drop-every N] [--udp PORT] [--mmsg on|off]\n");
+  fprintf(stderr, "usage: c-ipip --dev NAME --local ADDR --remote ADDR [--ttl N] [--drop-every N] [--udp PORT] [--mmsg on|off] [--vnet on|off]\n");
   exit(2);
 }
 
@@ -57,22 +58,25 @@ struct tunnel {
   unsigned long read_count;
   int udp_port; /* 0: raw IPIP */
   int mmsg;     /* sendmmsg and recvmmsg instead of sendto and recvfrom */
+  int vnet;     /* IFF_VNET_HDR: the size of the virtio_net_hdr on the device, else 0 */
 };
 
 /* device -> network: the kernel adds the outer header with the socket's options, which follow
  * the inner packet's TOS and DF (set only when they change). */
 static void encapsulate(struct tunnel* t) {
-  unsigned char packet[65536];
+  unsigned char raw_read[65536 + 10];
   for (;;) {
-    const ssize_t n = read(t->tun, packet, sizeof(packet));
+    ssize_t n = read(t->tun, raw_read, sizeof(raw_read));
     if (n < 0) {
       if (errno != EAGAIN && errno != EINTR) {
         perror("c-ipip: read tun");
       }
       return;
     }
-    if (n < 20 || (packet[0] >> 4) != 4) {
-      continue; /* IPv6 or runt: not ours to carry */
+    unsigned char* packet = raw_read + t->vnet; /* --vnet on: the virtio_net_hdr comes first */
+    n -= t->vnet;
+    if (n < 20 || (packet[0] >> 4) != 4 || (t->vnet != 0 && raw_read[1] != 0)) {
+      continue; /* IPv6, runt or a super-packet: not ours to carry */
     }
     if (t->drop_every > 0 && ++t->read_count % (unsigned long)t->drop_every == 0) {
       continue;
@@ -100,6 +104,16 @@ static void encapsulate(struct tunnel* t) {
   }
 }
 
+/* With --vnet on, every packet written carries a virtio_net_hdr of zeros first (no offload). */
+static void to_device(const struct tunnel* t, const unsigned char* packet, size_t n) {
+  static const unsigned char no_offload[10];
+  struct iovec parts[2] = {{.iov_base = (void*)no_offload, .iov_len = (size_t)t->vnet},
+                           {.iov_base = (void*)packet, .iov_len = n}};
+  if (writev(t->tun, t->vnet != 0 ? parts : parts + 1, t->vnet != 0 ? 2 : 1) < 0) {
+    fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
+  }
+}
+
 /* One packet from the socket to the device: for IPIP only from remote to local, the outer header
  * coming off; over UDP only from the peer's port, the datagram being the inner packet. */
 static void deliver(const struct tunnel* t, const unsigned char* packet, size_t n, const struct sockaddr_in* from) {
@@ -108,9 +122,7 @@ static void deliver(const struct tunnel* t, const unsigned char* packet, size_t 
         (packet[0] >> 4) != 4) {
       return;
     }
-    if (write(t->tun, packet, n) < 0) {
-      fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
-    }
+    to_device(t, packet, n);
     return;
   }
   const size_t header = (size_t)(packet[0] & 0x0f) * 4;
@@ -118,9 +130,7 @@ static void deliver(const struct tunnel* t, const unsigned char* packet, size_t 
       memcmp(packet + 16, &t->local, 4) != 0 || (packet[header] >> 4) != 4) {
     return;
   }
-  if (write(t->tun, packet + header, n - header) < 0) {
-    fprintf(stderr, "c-ipip: write tun: %s\n", strerror(errno));
-  }
+  to_device(t, packet + header, n - header);
 }
 
 /* network -> device, one recvfrom at a time, or with --mmsg up to 8 per recvmmsg. */
@@ -173,6 +183,7 @@ int main(int argc, char** argv) {
   int drop_every = 0;
   int udp_port = 0;
   int mmsg = 0;
+  int vnet = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--dev") == 0) {
       dev = argv[i + 1];
@@ -188,11 +199,13 @@ int main(int argc, char** argv) {
       udp_port = atoi(argv[i + 1]);
     } else if (strcmp(argv[i], "--mmsg") == 0 && (strcmp(argv[i + 1], "on") == 0 || strcmp(argv[i + 1], "off") == 0)) {
       mmsg = strcmp(argv[i + 1], "on") == 0;
+    } else if (strcmp(argv[i], "--vnet") == 0 && (strcmp(argv[i + 1], "on") == 0 || strcmp(argv[i + 1], "off") == 0)) {
+      vnet = strcmp(argv[i + 1], "on") == 0 ? 10 : 0;
     } else {
       usage();
     }
   }
-  struct tunnel t = {.tos = 0, .pmtu = -1, .drop_every = drop_every, .udp_port = udp_port, .mmsg = mmsg};
+  struct tunnel t = {.tos = 0, .pmtu = -1, .drop_every = drop_every, .udp_port = udp_port, .mmsg = mmsg, .vnet = vnet};
   if (dev == NULL || local == NULL || remote == NULL || inet_pton(AF_INET, local, &t.local) != 1 ||
       inet_pton(AF_INET, remote, &t.remote) != 1 || ttl < 1 || ttl > 255 || udp_port < 0 || udp_port > 65535) {
     usage();
@@ -221,7 +234,7 @@ int main(int argc, char** argv) {
   struct ifreq ifr;
   memset(&ifr, 0, sizeof(ifr));
   snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet != 0 ? IFF_VNET_HDR : 0);
   if (t.tun < 0 || ioctl(t.tun, TUNSETIFF, &ifr) != 0) {
     perror("c-ipip: attach to the TUN device");
     return 1;

@@ -257,16 +257,19 @@ Outcome Supervisor::on_ioctl(const seccomp_notif& call, SimFile& file) {
       }
       // IFF_ONE_QUEUE has been a no-op since Linux 3.8; programs (OpenVPN) still set it.
       if ((flags & (IFF_TUN | IFF_TAP)) != want || (flags & IFF_NO_PI) == 0 ||
-          (flags & ~(IFF_TUN | IFF_TAP | IFF_NO_PI | IFF_ONE_QUEUE)) != 0) {
+          (flags & ~(IFF_TUN | IFF_TAP | IFF_NO_PI | IFF_ONE_QUEUE | IFF_VNET_HDR)) != 0) {
         refuse(call, fmt::format("ioctl(TUNSETIFF, \"{}\", flags {:#x})", asked, flags),
-               fmt::format("the simulator models {} with IFF_NO_PI (IFF_ONE_QUEUE ignored) and no other flags",
+               fmt::format("the simulator models {} with IFF_NO_PI, optionally IFF_VNET_HDR (IFF_ONE_QUEUE "
+                           "ignored), and no other flags",
                            want == IFF_TUN ? "IFF_TUN" : "IFF_TAP"));
       }
+      vnet_header_ = (flags & IFF_VNET_HDR) != 0 ? vnet_size_ : 0;
       file.attached = true;
     }
     std::memset(ifr->ifr_name, 0, IFNAMSIZ);
     std::memcpy(ifr->ifr_name, device.data(), std::min<std::size_t>(device.size(), IFNAMSIZ - 1));
-    ifr->ifr_flags = static_cast<short>((env_.device.kind() == DeviceKind::tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI);
+    ifr->ifr_flags = static_cast<short>((env_.device.kind() == DeviceKind::tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI |
+                                        (vnet_header_ != 0 ? IFF_VNET_HDR : 0));
     if (!memory_.put(arg, *ifr)) {
       fail(call, EFAULT);
       return {};
@@ -274,8 +277,33 @@ Outcome Supervisor::on_ioctl(const seccomp_notif& call, SimFile& file) {
     reply(call, 0);
     return {};
   }
-  if (file.kind == FileKind::tun && request == TUNSETOFFLOAD && arg == 0) {
-    reply(call, 0);  // "no offloads" is what the simulated device does anyway
+  if (file.kind == FileKind::tun && request == TUNSETOFFLOAD) {
+    // Offloads the program accepts: the simulated device may then hand it super-packets, and
+    // never does (the kernel is allowed not to either), so every flag set is accepted.
+    reply(call, 0);
+    return {};
+  }
+  if (file.kind == FileKind::tun && (request == TUNSETVNETHDRSZ || request == TUNGETVNETHDRSZ)) {
+    if (request == TUNGETVNETHDRSZ) {
+      const int size = static_cast<int>(vnet_size_);
+      memory_.put(arg, size) ? reply(call, 0) : fail(call, EFAULT);
+      return {};
+    }
+    const auto size = memory_.get<int>(arg);
+    check_valid(call);
+    if (!size) {
+      fail(call, EFAULT);
+      return {};
+    }
+    if (*size < 10 || *size > 64) {
+      fail(call, EINVAL);  // at least a virtio_net_hdr
+      return {};
+    }
+    vnet_size_ = static_cast<std::size_t>(*size);
+    if (vnet_header_ != 0) {
+      vnet_header_ = vnet_size_;
+    }
+    reply(call, 0);
     return {};
   }
   refuse(call, fmt::format("ioctl({}, {:#x}, {:#x})", static_cast<int>(call.data.args[0]), request, arg),

@@ -223,13 +223,15 @@ Outcome Supervisor::on_read(const seccomp_notif& call, SimFile& file, const std:
     }
     ++device_reads_;
     // TUN semantics: a short buffer keeps the start of the packet, the rest is gone.
-    const std::size_t size = std::min(capacity, packet.size());
-    if (!scatter(buffers, packet.data(), size)) {
+    const std::vector<std::uint8_t> bytes = as_read(packet);
+    const std::size_t size = std::min(capacity, bytes.size());
+    if (!scatter(buffers, bytes.data(), size)) {
       env_.drops.dropped(packet, "absorbed-by-program");
       fail(call, EFAULT);
       return {};
     }
-    hold(from_device_, packet.origin, std::vector<std::uint8_t>(packet.data(), packet.data() + size));
+    const std::size_t kept = size > vnet_header_ ? size - vnet_header_ : 0;
+    hold(from_device_, packet.origin, std::vector<std::uint8_t>(packet.data(), packet.data() + kept));
     reply(call, static_cast<std::int64_t>(size));
     return {};
   }
@@ -381,8 +383,20 @@ Outcome Supervisor::on_write(const seccomp_notif& call, SimFile& file, const std
       fail(call, EBADFD);
       return {};
     }
-    Packet packet(ByteView(bytes.data(), bytes.size()));
-    packet.origin = take_origin(from_underlay_, bytes);
+    OffloadInfo offload;
+    std::vector<std::uint8_t> plain;
+    if (vnet_header_ != 0) {
+      const auto stripped = from_vnet(call, bytes, offload);
+      if (!stripped) {
+        fail(call, EINVAL);
+        return {};
+      }
+      plain = *stripped;
+    }
+    const std::vector<std::uint8_t>& ip = vnet_header_ != 0 ? plain : bytes;
+    Packet packet(ByteView(ip.data(), ip.size()));
+    packet.offload = offload;
+    packet.origin = take_origin(from_underlay_, ip);
     const IoResult result = env_.device.write_packet(std::move(packet));
     ++device_writes_;
     if (!result.ok()) {
@@ -464,6 +478,18 @@ namespace tunlab::program {
 namespace {
 
 constexpr std::size_t kMaxQueuedErrors = 64;
+constexpr std::uint8_t kVirtioNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+constexpr std::uint8_t kVirtioDataValid = 2;  // VIRTIO_NET_HDR_F_DATA_VALID
+constexpr std::uint8_t kVirtioGsoTcpv4 = 1;   // VIRTIO_NET_HDR_GSO_TCPV4
+
+void put_le16(std::uint8_t* at, std::uint16_t value) {
+  at[0] = static_cast<std::uint8_t>(value);
+  at[1] = static_cast<std::uint8_t>(value >> 8);
+}
+
+std::uint16_t le16(const std::uint8_t* at) {
+  return static_cast<std::uint16_t>(at[0] | (at[1] << 8));
+}
 
 // The errno Linux's icmp_err_convert gives an ICMP error (what ee_errno says).
 std::uint32_t errno_of_icmp(std::uint8_t type, std::uint8_t code) {
@@ -580,6 +606,59 @@ Outcome Supervisor::on_error_queue(const seccomp_notif& call, SimFile& file, con
   file.errors.pop_front();
   reply(call, static_cast<std::int64_t>(size));
   return {};
+}
+
+std::vector<std::uint8_t> Supervisor::as_read(const Packet& packet) const {
+  std::vector<std::uint8_t> bytes(vnet_header_ + packet.size(), 0);
+  if (vnet_header_ != 0) {
+    // The virtio_net_hdr the kernel writes (native byte order, little-endian here): what the
+    // packet's offload says, zeros for an ordinary packet.
+    const OffloadInfo& offload = packet.offload;
+    bytes[0] = static_cast<std::uint8_t>((offload.needs_checksum ? kVirtioNeedsCsum : 0) |
+                                         (offload.checksum_valid ? kVirtioDataValid : 0));
+    bytes[1] = offload.gso_type == GsoType::tcpv4 ? kVirtioGsoTcpv4 : 0;
+    put_le16(&bytes[2], offload.header_length);
+    put_le16(&bytes[4], offload.segment_size);
+    put_le16(&bytes[6], offload.checksum_start);
+    put_le16(&bytes[8], offload.checksum_offset);
+  }
+  std::copy(packet.data(), packet.data() + packet.size(), bytes.begin() + static_cast<std::ptrdiff_t>(vnet_header_));
+  return bytes;
+}
+
+std::optional<std::vector<std::uint8_t>> Supervisor::from_vnet(const seccomp_notif& call,
+                                                               const std::vector<std::uint8_t>& bytes,
+                                                               OffloadInfo& offload) {
+  if (bytes.size() < vnet_header_) {
+    return std::nullopt;
+  }
+  const std::uint8_t flags = bytes[0];
+  const std::uint8_t gso = bytes[1];
+  if (gso != 0 && gso != kVirtioGsoTcpv4) {
+    refuse(call, fmt::format("write of a virtio_net_hdr with gso_type {}", gso),
+           "only TCPv4 super-packets (VIRTIO_NET_HDR_GSO_TCPV4) are simulated");
+  }
+  std::vector<std::uint8_t> ip(bytes.begin() + static_cast<std::ptrdiff_t>(vnet_header_), bytes.end());
+  offload.gso_type = gso == kVirtioGsoTcpv4 ? GsoType::tcpv4 : GsoType::none;
+  offload.needs_checksum = (flags & kVirtioNeedsCsum) != 0;
+  offload.checksum_valid = (flags & kVirtioDataValid) != 0;
+  offload.header_length = le16(&bytes[2]);
+  offload.segment_size = le16(&bytes[4]);
+  offload.checksum_start = le16(&bytes[6]);
+  offload.checksum_offset = le16(&bytes[8]);
+  if (offload.needs_checksum && !offload.is_super_packet()) {
+    // An ordinary packet whose checksum the program left to the device: the kernel completes it.
+    const std::size_t start = offload.checksum_start;
+    const std::size_t field = start + offload.checksum_offset;
+    if (field + 2 > ip.size()) {
+      return std::nullopt;
+    }
+    const std::uint16_t sum = internet_checksum(ByteView(ip.data() + start, ip.size() - start));
+    ip[field] = static_cast<std::uint8_t>(sum >> 8);
+    ip[field + 1] = static_cast<std::uint8_t>(sum);
+    offload = OffloadInfo{};
+  }
+  return ip;
 }
 
 }  // namespace tunlab::program

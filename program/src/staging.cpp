@@ -37,7 +37,8 @@ void Supervisor::took_staged(int queue, const Packet& packet, std::size_t taken)
   ++staged_reads_;
   if (queue == kTunQueue) {
     ++device_reads_;
-    hold(from_device_, packet.origin, std::vector<std::uint8_t>(packet.data(), packet.data() + taken));
+    const std::size_t kept = taken > vnet_header_ ? std::min(taken - vnet_header_, packet.size()) : 0;
+    hold(from_device_, packet.origin, std::vector<std::uint8_t>(packet.data(), packet.data() + kept));
     return;
   }
   ++underlay_receives_;
@@ -58,7 +59,7 @@ void Supervisor::reconcile() {
     // The program wrote `head` and `taken`: believed only as far as what was staged.
     const std::size_t taken = std::min<std::size_t>(queue.head, staged.size());
     for (std::size_t i = 0; i < taken; ++i) {
-      took_staged(q, staged[i], std::min<std::size_t>(queue.entries[i].taken, staged[i].size()));
+      took_staged(q, staged[i], std::min<std::size_t>(queue.entries[i].taken, queue.entries[i].length));
     }
     std::deque<Packet>& origin = q == kTunQueue ? unread_tun_ : received_;
     for (std::size_t i = staged.size(); i > taken; --i) {
@@ -149,16 +150,20 @@ void Supervisor::stage_queue(int q) {
       packet = std::move(received_.front());
       received_.pop_front();
     }
-    if (packet.size() > staging::kDataBytes - used) {
+    // What a read gives: the device's packets behind their virtio_net_hdr with IFF_VNET_HDR.
+    const std::vector<std::uint8_t> with_header =
+        q == kTunQueue && vnet_header_ != 0 ? as_read(packet) : std::vector<std::uint8_t>();
+    const ByteView bytes = with_header.empty() ? packet.bytes() : ByteView(with_header.data(), with_header.size());
+    if (bytes.size() > staging::kDataBytes - used) {
       (q == kTunQueue ? unread_tun_ : received_).push_front(std::move(packet));
       return;
     }
     staging::Entry& entry = queue.entries[staged.size()];
     entry.offset = used;
-    entry.length = static_cast<std::uint32_t>(packet.size());
+    entry.length = static_cast<std::uint32_t>(bytes.size());
     entry.taken = 0;
-    std::memcpy(queue.data + used, packet.data(), packet.size());
-    used += static_cast<std::uint32_t>(packet.size());
+    std::memcpy(queue.data + used, bytes.data(), bytes.size());
+    used += static_cast<std::uint32_t>(bytes.size());
     staged.push_back(std::move(packet));
     queue.tail = static_cast<std::uint32_t>(staged.size());
   }

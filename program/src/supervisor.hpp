@@ -133,6 +133,13 @@ private:
   Outcome on_udp_write(const seccomp_notif& call, SimFile& file, const std::vector<std::uint8_t>& bytes,
                        std::optional<Ipv4Address> destination, std::uint16_t destination_port);
   Outcome on_bind(const seccomp_notif& call, SimFile& file);
+  // A packet the program wrote to a device with IFF_VNET_HDR: the header checked and taken off,
+  // a checksum it left to the device (VIRTIO_NET_HDR_F_NEEDS_CSUM) filled in. Empty if refused.
+  std::optional<std::vector<std::uint8_t>> from_vnet(const seccomp_notif& call, const std::vector<std::uint8_t>& bytes,
+                                                     OffloadInfo& offload);
+  // What a read of `packet` from the device gives the program: the virtio_net_hdr first with
+  // IFF_VNET_HDR.
+  std::vector<std::uint8_t> as_read(const Packet& packet) const;
   // recvmsg(MSG_ERRQUEUE): the oldest queued ICMP error, with its IP_RECVERR control message.
   Outcome on_error_queue(const seccomp_notif& call, SimFile& file, const std::vector<iovec>& buffers,
                          std::uint64_t msghdr_out);
@@ -190,6 +197,9 @@ private:
   std::optional<Waiting> waiting_;
   std::map<int, SimFile> files_;
   std::deque<Packet> received_;  // the raw socket's receive queue, drained from the Underlay
+  // IFF_VNET_HDR: the size of the virtio_net_hdr before every packet on the device (0: none).
+  std::size_t vnet_header_ = 0;
+  std::size_t vnet_size_ = 10;                                // TUNSETVNETHDRSZ, sizeof(virtio_net_hdr) by default
   std::map<std::uint16_t, std::deque<Packet>> udp_received_;  // by bound port: whole outer datagrams
   std::uint16_t next_ephemeral_port_ = 32768;                 // Linux's ip_local_port_range starts here
   staging::Area* area_ = nullptr;

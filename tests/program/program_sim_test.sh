@@ -9,6 +9,8 @@
 #                   the wire; five runs, one digest; as root, the same digest with tunlab as 65534
 #   mmsg            c-ipip receiving with recvmmsg and sending with sendmmsg (--mmsg on, through the
 #                   shim) gives the same digest as with recvfrom and sendto
+#   vnet            c-ipip attached with IFF_VNET_HDR (--vnet on: a virtio_net_hdr before every packet
+#                   it reads and writes) gives the same digest as without
 #   openvpn         Debian's OpenVPN 2.6, peer-to-peer over UDP 1194 without a cipher, on both ends
 #                   (examples/openvpn): passes; five runs, one digest; as root, the same as 65534
 #   absorbed        c-ipip dropping every third packet by policy: the two it took and never sent are
@@ -125,6 +127,16 @@ PY
     batched=$(digests 1 "$tunlab" run "$tmp/mmsg.yaml")
     [[ $plain == "$batched" ]] || fail "recvmmsg/sendmmsg digest $batched, recvfrom/sendto $plain"
     echo "PASS [$case]: digest $batched both ways"
+    ;;
+  vnet)
+    export PATH="$c_ipip_dir:$PATH"
+    yaml=$src/examples/c-ipip/seed-c-ipip.yaml
+    sed 's/--ttl 17"/--ttl 17 --vnet on"/' "$yaml" >"$tmp/vnet.yaml"
+    [[ $(grep -c -- '--vnet on' "$tmp/vnet.yaml") == 2 ]] || fail "the scenario copy does not ask for --vnet on"
+    plain=$(digests 1 "$tunlab" run "$yaml")
+    with_header=$(digests 1 "$tunlab" run "$tmp/vnet.yaml")
+    [[ $plain == "$with_header" ]] || fail "IFF_VNET_HDR digest $with_header, without $plain"
+    echo "PASS [$case]: digest $with_header both ways"
     ;;
   openvpn)
     command -v openvpn >/dev/null || fail "openvpn is not installed (scripts/deps.sh test installs it)"
