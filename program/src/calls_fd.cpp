@@ -306,8 +306,63 @@ Outcome Supervisor::on_ioctl(const seccomp_notif& call, SimFile& file) {
     reply(call, 0);
     return {};
   }
+  if (request == SIOCGIFMTU || request == SIOCSIFMTU || request == SIOCGIFFLAGS || request == SIOCSIFFLAGS) {
+    return on_interface_ioctl(call, request, arg);
+  }
   refuse(call, fmt::format("ioctl({}, {:#x}, {:#x})", static_cast<int>(call.data.args[0]), request, arg),
          "this request is not simulated");
+}
+
+// The interface requests tunnel programs make on their device, through any simulated descriptor:
+// its MTU and flags. The device is the scenario's: its MTU stays what the scenario says (a change
+// is refused, not ignored), and it is up.
+Outcome Supervisor::on_interface_ioctl(const seccomp_notif& call, unsigned long request, std::uint64_t arg) {
+  auto ifr = memory_.get<ifreq>(arg);
+  check_valid(call);
+  if (!ifr) {
+    fail(call, EFAULT);
+    return {};
+  }
+  const std::string name(ifr->ifr_name, strnlen(ifr->ifr_name, IFNAMSIZ));
+  const std::string what = fmt::format("ioctl({}, \"{}\")",
+                                       request == SIOCGIFMTU     ? "SIOCGIFMTU"
+                                       : request == SIOCSIFMTU   ? "SIOCSIFMTU"
+                                       : request == SIOCGIFFLAGS ? "SIOCGIFFLAGS"
+                                                                 : "SIOCSIFFLAGS",
+                                       name);
+  if (name != env_.device.name()) {
+    refuse(call, what,
+           fmt::format("only the tunnel's device ({}) is simulated for interface requests", env_.device.name()));
+  }
+  const DeviceCapabilities device = env_.device.capabilities();
+  const int flags = device.kind == DeviceKind::tun ? IFF_UP | IFF_POINTOPOINT | IFF_RUNNING | IFF_NOARP | IFF_MULTICAST
+                                                   : IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST;
+  switch (request) {
+    case SIOCGIFMTU:
+      ifr->ifr_mtu = static_cast<int>(device.mtu);
+      break;
+    case SIOCSIFMTU:
+      if (ifr->ifr_mtu != static_cast<int>(device.mtu)) {
+        refuse(call, fmt::format("{} to {}", what, ifr->ifr_mtu),
+               fmt::format("the scenario sets the device's MTU ({}); set it there", device.mtu));
+      }
+      break;
+    case SIOCGIFFLAGS:
+      ifr->ifr_flags = static_cast<short>(flags);
+      break;
+    default:  // SIOCSIFFLAGS
+      if ((ifr->ifr_flags & IFF_UP) == 0) {
+        refuse(call, fmt::format("{} without IFF_UP", what),
+               "the scenario takes the device down (device faults: down_at), not the program");
+      }
+      break;
+  }
+  if (!memory_.put(arg, *ifr)) {
+    fail(call, EFAULT);
+    return {};
+  }
+  reply(call, 0);
+  return {};
 }
 
 Outcome Supervisor::on_fcntl(const seccomp_notif& call, SimFile& file) {

@@ -121,6 +121,7 @@ private:
   Outcome on_socket(const seccomp_notif& call);
   Outcome on_fd_call(const seccomp_notif& call, SimFile& file, bool expired);
   Outcome on_ioctl(const seccomp_notif& call, SimFile& file);
+  Outcome on_interface_ioctl(const seccomp_notif& call, unsigned long request, std::uint64_t arg);
   Outcome on_fcntl(const seccomp_notif& call, SimFile& file);
   Outcome on_setsockopt(const seccomp_notif& call, SimFile& file);
   Outcome on_getsockopt(const seccomp_notif& call, SimFile& file);

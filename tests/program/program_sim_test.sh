@@ -22,6 +22,8 @@
 #                   extended error (EMSGSIZE, ICMP 3/4, MTU 1000, the router as offender)
 #   timerfd         a program that keeps time with a periodic timerfd in an epoll loop wakes at its
 #                   expiries on the virtual clock, exactly
+#   ifreq           SIOCGIFMTU and SIOCGIFFLAGS on the device through a UDP socket answer the scenario's
+#                   device (MTU 1500, up, point-to-point); SIOCSIFMTU to another MTU: exit 2, one line
 #   refuse_socket   a program opening a TCP socket: exit 2, one line naming socket(AF_INET, SOCK_STREAM, 0)
 #   refuse_thread   a program starting a thread: exit 2, one line naming clone
 #   crash           a program that exits 3 after printing: exit 1, its status and its output shown
@@ -193,6 +195,26 @@ PY
     grep -qF 'timerfd: 1000.005000x1 1000.015000x1 1000.025000x1' "$tmp/run.err" ||
       fail "the timer did not fire on the virtual clock: $(cat "$tmp/run.err")"
     echo "PASS [$case]: $(grep 'timerfd:' "$tmp/run.err")"
+    ;;
+  ifreq)
+    probe='import socket, fcntl, struct, sys, select
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+mtu = struct.unpack("16si", fcntl.ioctl(s.fileno(), 0x8921, struct.pack("16si", b"tun0", 0)))[1]
+flags = struct.unpack("16sh", fcntl.ioctl(s.fileno(), 0x8913, struct.pack("16sh", b"tun0", 0)))[1]
+print("ifreq: mtu", mtu, "flags", hex(flags), file=sys.stderr)
+if sys.argv[1:] == ["set"]:
+    fcntl.ioctl(s.fileno(), 0x8922, struct.pack("16si", b"tun0", 1400))
+select.select([], [], [])'
+    printf '%s\n' "$probe" >"$tmp/ifreq.py"
+    yaml=$(scenario ifreq "python3 $tmp/ifreq.py")
+    "$tunlab" run "$yaml" >"$tmp/run.out" 2>"$tmp/run.err" || fail "exit $?: $(cat "$tmp/run.out" "$tmp/run.err")"
+    grep -qF 'ifreq: mtu 1500 flags 0x10d1' "$tmp/run.err" || fail "the device's MTU and flags: $(cat "$tmp/run.err")"
+    yaml=$(scenario ifreq-set "python3 $tmp/ifreq.py set")
+    "$tunlab" run "$yaml" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [[ $rc == 2 ]] || fail "SIOCSIFMTU to 1400: exit $rc, want 2: $(cat "$tmp/err")"
+    one_line_refusal "$tmp/err" 'ioctl(SIOCSIFMTU, "tun0") to 1400'
+    echo "PASS [$case]: $(cat "$tmp/err")"
     ;;
   refuse_socket)
     yaml=$(scenario tcp 'python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM)\"')
