@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/report/markup_escape.hpp"
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 
 namespace tunlab::cli {
 
@@ -73,14 +73,14 @@ std::string junit_xml(const JunitSuite& suite) {
   xml += fmt::format(
       "  <testsuite name=\"{}\" package=\"tunlab\" id=\"0\" timestamp=\"{}\" hostname=\"{}\" tests=\"{}\" "
       "failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.6f}\">\n    <properties/>\n",
-      markup_escape(suite.name), utc_timestamp(), markup_escape(host_name()), suite.cases.size(), failures,
+      safe_text::markup(suite.name), utc_timestamp(), safe_text::markup(host_name()), suite.cases.size(), failures,
       suite.seconds);
   for (const JunitCase& c : suite.cases) {
-    xml += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\"", markup_escape(c.name),
-                       markup_escape(c.classname), c.seconds);
+    xml += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\"", safe_text::markup(c.name),
+                       safe_text::markup(c.classname), c.seconds);
     if (c.failure) {
       xml += fmt::format(">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>\n",
-                         markup_escape(*c.failure), markup_escape(c.failure_text));
+                         safe_text::markup(*c.failure), safe_text::markup(c.failure_text));
     } else {
       xml += "/>\n";
     }

@@ -19,6 +19,7 @@
 #include "tunlab/program/program_app.hpp"
 #include "tunlab/report/report.hpp"
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
 
 namespace tunlab::cli {
@@ -97,7 +98,7 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, BackendR
     throw InputError(e.what());  // one line, exit 2: the scenario asks for what cannot run here
   } catch (const program::ProgramEnded& e) {
     // The tunnel under test died or hung: the run failed, with the program's own words.
-    fmt::print(stderr, "tunlab: {}\n", e.what());
+    fmt::print(stderr, "tunlab: {}\n", safe_text::terminal(e.what()));
     if (!e.output().empty()) {
       fmt::print(stderr, "--- its output ---\n{}{}", e.output(), e.output().back() == '\n' ? "" : "\n");
     }
@@ -145,8 +146,9 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   check->add_option("scenario", *check_file, "Scenario file (YAML)")->required();
   check->callback([&exit_code, check_file] {
     const scenario::Scenario s = scenario::load_scenario_file(*check_file);
-    fmt::print("{}: ok ({} hosts, {} links, {} tunnels, {} traffic items, {} expectations)\n", *check_file,
-               s.hosts.size(), s.links.size(), s.tunnels.size(), s.traffic.size(), s.expectations.size());
+    fmt::print("{}: ok ({} hosts, {} links, {} tunnels, {} traffic items, {} expectations)\n",
+               safe_text::terminal(*check_file), s.hosts.size(), s.links.size(), s.tunnels.size(), s.traffic.size(),
+               s.expectations.size());
     exit_code = kExitOk;
   });
 }
