@@ -403,9 +403,9 @@ void Network::run(Time until) {
   }
   if (until > stop && !events_.empty()) {
     throw RunBoundExceeded(fmt::format(
-        "the run does not end: its virtual time passes {} s, the bound on a run's virtual time (events still "
+        "the run does not end: its virtual time passes {} days, the bound on a run's virtual time (events still "
         "pending; a routing loop, or a fault that never lets a packet go)",
-        limits::kMaxRunTimeNs / 1'000'000'000));
+        limits::kMaxRunTimeNs / limits::kMaxDurationNs));
   }
   settle_in_flight(events_.empty());
 }
