@@ -132,6 +132,7 @@ EOF
     check_data_block "$tmp/r.html"
     size=$(stat -c %s "$tmp/r.html")
     ((size < 20000000)) || fail "diff report of $size bytes"
+    render_ok "$tmp/r.html"
     ;;
   not_utf8_names)
     # 5. A Latin-1 folder name and a 0xFF byte in an expectation name: every command ends as it
