@@ -1,9 +1,12 @@
 // Writes the packet targets' seed corpora from the pcap fixtures: every packet of fixtures/*.pcap
 // (read with the reader under test) framed as each target expects its input.
 //   make_seeds FIXTURES_DIR OUT_DIR   -> OUT_DIR/{encapsulate,decapsulate,tap_frame,simulation}/
+// and, from the scenarios beside FIXTURES_DIR (../scenarios), OUT_DIR/report/.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "tunlab/capture/capture.hpp"
@@ -76,6 +79,29 @@ int main(int argc, char** argv) {
   write(out / "tap_frame", ++n,
         {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0,  0, 0, 1,  1, 0x08, 0x06, 0, 1, 8, 0,  6, 4, 0,
          1,    0x02, 0,    0,    0,    1,    1,    10, 0, 0, 12, 0, 0,    0,    0, 0, 0, 10, 0, 0, 22});
-  std::cout << "make_seeds: " << n << " seeds per packet target from " << files.size() << " pcaps\n";
+  // fuzz_report: a name (its length first) and a scenario: every scenario of scenarios/, with no
+  // name and with names of the kinds that broke the writers.
+  std::size_t reports = 0;
+  std::vector<fs::path> scenarios;
+  for (const auto& entry : fs::directory_iterator(fs::path(argv[1]) / ".." / "scenarios")) {
+    if (entry.path().extension() == ".yaml") {
+      scenarios.push_back(entry.path());
+    }
+  }
+  std::sort(scenarios.begin(), scenarios.end());
+  const std::string names[] = {"",        "<!--<script>",    "/*TUNLAB-DATA*/",
+                               "caf\xe9", "\x1b[2J\rPASS\n", "\xef\xbf\xbe\xef\xbf\xbf"};
+  for (const fs::path& file : scenarios) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const std::string& name : names) {
+      Bytes seed = {static_cast<std::uint8_t>(name.size())};
+      seed.insert(seed.end(), name.begin(), name.end());
+      seed.insert(seed.end(), text.begin(), text.end());
+      write(out / "report", ++reports, seed);
+    }
+  }
+  std::cout << "make_seeds: " << n << " seeds per packet target from " << files.size() << " pcaps, " << reports
+            << " report seeds\n";
   return n > 0 ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 // that failed before its fix. Bad files end in one printable line naming the file (InputError, the
 // CLI's exit 2); hostile packets end delivered or dropped with a named reason, and the accounting
 // invariant holds.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,9 @@
 
 #include "tunlab/capture/capture.hpp"
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
+#include "tunlab/sim/network.hpp"
 #include "tunlab/sim/reassembler.hpp"
 #include "tunlab/sim/scenario_runner.hpp"
 #include "tunlab/tunnel/ipip.hpp"
@@ -333,6 +337,35 @@ TEST(HostileTraffic, LongestDelaysJitterAndTimesStillRunWithoutOverflow) {
       "traffic:\n  - {at: 86400s, count: 3, interval: 0, from: left, udp: {dst: \"10.0.0.22:9000\", size: 1000}}\n"));
   EXPECT_EQ(summary.injected, 3u);
   expect_every_packet_accounted(summary);
+}
+
+// A run's bounds (input_limits.hpp): one line naming the bound, never a run without end.
+TEST(HostileTraffic, ARunPastItsVirtualTimeBoundStopsWithOneLine) {
+  // Nothing a scenario's durations add up to comes near 1,000 days (a link queue holds a packet
+  // at most a day); a loop that advances the clock by a day per event is stopped by the clock.
+  const scenario::Scenario s = scenario::load_scenario_text(seed_scenario(""), "hostile.yaml");
+  const auto network = sim::Network::from_scenario(s, 1);
+  std::function<void()> tick = [&] { network->events().schedule(network->now() + limits::kMaxDurationNs, tick); };
+  network->events().schedule(0, tick);
+  try {
+    network->run();
+    FAIL() << "no error";
+  } catch (const sim::RunBoundExceeded& e) {
+    EXPECT_THAT(e.what(), ::testing::StartsWith("the run does not end: its virtual time passes 1000 days"));
+  }
+  EXPECT_LE(network->now(), limits::kMaxRunTimeNs);
+}
+
+TEST(HostileTraffic, ARunPastItsEventsBoundStopsWithOneLine) {
+  // eagain: 1 never lets app B read the packet that waits: retries without end.
+  try {
+    run_text(
+        seed_scenario("faults:\n  - {device: left.tun0, eagain: 1}\n"
+                      "traffic:\n  - {from: left, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n"));
+    FAIL() << "no error";
+  } catch (const sim::RunBoundExceeded& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("the run does not end: 10100000 events"));
+  }
 }
 
 // ---- 6. PMTU floor and plausibility (see also scenarios/pmtu-spoofed-icmp.yaml) -----------------

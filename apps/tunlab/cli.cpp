@@ -15,6 +15,7 @@
 #include "junit.hpp"
 #include "tunlab/cli/cli.hpp"
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 
 namespace tunlab::cli {
 
@@ -22,10 +23,13 @@ namespace {
 
 // With --json anywhere on the line, bad input also answers on stdout, as JSON, so a CI step that
 // parses stdout gets {"error": ...} instead of nothing. The line on stderr stays.
-int bad_input(const std::string& message, bool json) {
+// Whatever the message holds (a command line's bytes, a file name), it is one printable line
+// (safe_text.hpp), so neither the terminal nor the JSON encoder meets raw bytes.
+int bad_input(const std::string& text, bool json) {
+  const std::string message = safe_text::terminal(text);
   fmt::print(stderr, "tunlab: {}\n", message);
   if (json) {
-    fmt::print("{}\n", nlohmann::json{{"error", message}}.dump());
+    fmt::print("{}\n", safe_text::dump_json(nlohmann::json{{"error", message}}));
   }
   return kExitBadInput;
 }
@@ -99,9 +103,10 @@ int run(int argc, char** argv, const AppRegistry& apps, std::string_view name) {
     return bad_input(e.what(), json);
   } catch (const std::system_error& e) {
     // What the system refused says what was attempted (throw_errno): one line, a code of its own.
-    fmt::print(stderr, "tunlab: system failure: {}\n", e.what());
+    const std::string message = safe_text::terminal(std::string("system failure: ") + e.what());
+    fmt::print(stderr, "tunlab: {}\n", message);
     if (json) {
-      fmt::print("{}\n", nlohmann::json{{"error", std::string("system failure: ") + e.what()}}.dump());
+      fmt::print("{}\n", safe_text::dump_json(nlohmann::json{{"error", message}}));
     }
     return kExitSystemFailure;
   } catch (const std::exception& e) {

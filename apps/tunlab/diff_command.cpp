@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "tunlab/capture/capture_diff.hpp"
 #include "tunlab/report/report.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 
 namespace tunlab::cli {
 
@@ -25,7 +26,7 @@ void add_diff_command(CLI::App& app, int& exit_code) {
       report::write_report(*report_file, report::render_diff_report((*dirs)[0], (*dirs)[1], differences));
     }
     for (const CaptureDifference& d : differences) {
-      fmt::print("{}: {}\n", d.capture, d.what);
+      fmt::print("{}: {}\n", safe_text::terminal(d.capture), safe_text::terminal(d.what));
     }
     if (differences.empty()) {
       fmt::print("no difference after normalisation\n");

@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/report/markup_escape.hpp"
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 
 namespace tunlab::cli {
 
@@ -90,18 +90,18 @@ std::string junit_xml(const JunitSuite& suite) {
   xml += fmt::format(
       "  <testsuite name=\"{}\" package=\"tunlab\" id=\"0\" timestamp=\"{}\" hostname=\"{}\" tests=\"{}\" "
       "failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.6f}\">\n    <properties/>\n",
-      markup_escape(suite.name), utc_timestamp(), markup_escape(host_name()), suite.cases.size(), failures, errors,
-      skipped, suite.seconds);
+      safe_text::markup(suite.name), utc_timestamp(), safe_text::markup(host_name()), suite.cases.size(), failures,
+      errors, skipped, suite.seconds);
   for (const JunitCase& c : suite.cases) {
-    xml += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\"", markup_escape(c.name),
-                       markup_escape(c.classname), c.seconds);
+    xml += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6f}\"", safe_text::markup(c.name),
+                       safe_text::markup(c.classname), c.seconds);
     if (c.failure) {
       const char* element = c.error ? "error" : "failure";
       xml += fmt::format(">\n      <{} message=\"{}\" type=\"{}\">{}</{}>\n    </testcase>\n", element,
-                         markup_escape(*c.failure), c.error ? "input" : "expectation", markup_escape(c.failure_text),
-                         element);
+                         safe_text::markup(*c.failure), c.error ? "input" : "expectation",
+                         safe_text::markup(c.failure_text), element);
     } else if (c.skipped) {
-      xml += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", markup_escape(*c.skipped));
+      xml += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", safe_text::markup(*c.skipped));
     } else {
       xml += "/>\n";
     }

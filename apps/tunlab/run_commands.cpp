@@ -20,6 +20,7 @@
 #include "tunlab/program/program_app.hpp"
 #include "tunlab/report/report.hpp"
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
 
 namespace tunlab::cli {
@@ -100,7 +101,7 @@ int run_on_backend(const scenario::Scenario& s, const CommonOptions& o, BackendR
     throw InputError(e.what());  // one line, exit 2: the scenario asks for what cannot run here
   } catch (const program::ProgramEnded& e) {
     // The tunnel under test died or hung: the run failed, with the program's own words.
-    fmt::print(stderr, "tunlab: {}\n", e.what());
+    fmt::print(stderr, "tunlab: {}\n", safe_text::terminal(e.what()));
     if (!e.output().empty()) {
       fmt::print(stderr, "--- its output ---\n{}{}", e.output(), e.output().back() == '\n' ? "" : "\n");
     }
@@ -153,8 +154,9 @@ void add_run_commands(CLI::App& app, int& exit_code, const AppRegistry& apps) {
   check->callback([&exit_code, check_file, &apps] {
     const scenario::Scenario s = scenario::load_scenario_file(*check_file);
     conform::check_apps(s, apps);
-    fmt::print("{}: ok ({} hosts, {} links, {} tunnels, {} traffic items, {} expectations)\n", *check_file,
-               s.hosts.size(), s.links.size(), s.tunnels.size(), s.traffic.size(), s.expectations.size());
+    fmt::print("{}: ok ({} hosts, {} links, {} tunnels, {} traffic items, {} expectations)\n",
+               safe_text::terminal(*check_file), s.hosts.size(), s.links.size(), s.tunnels.size(), s.traffic.size(),
+               s.expectations.size());
     exit_code = kExitOk;
   });
 }

@@ -18,6 +18,8 @@
 #include "junit.hpp"
 #include "tunlab/harness/sweep.hpp"
 #include "tunlab/report/sweep_report.hpp"
+#include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
 #include "tunlab/scenario/shell_quote.hpp"
 
@@ -80,37 +82,57 @@ std::string repro_line(const SweepCommandOptions& o, std::uint64_t seed) {
                      o.faults.as_arguments());
 }
 
+// The input is never overwritten: a shrunk scenario goes to a file of its own.
+void refuse_overwriting_input(const std::filesystem::path& input, const std::filesystem::path& out) {
+  std::error_code error;
+  if (std::filesystem::equivalent(input, out, error)) {
+    throw InputError(fmt::format("--shrink-out {}: that is the scenario being swept; give another file", out.string()));
+  }
+}
+
 ShrunkSeed shrink_and_write(const Backend& backend, const SweepCommandOptions& o, const scenario::Scenario& s,
                             std::uint64_t seed) {
   ShrinkToFileOptions options;
   options.original = o.file;
   options.out = o.shrink_out ? std::filesystem::path(*o.shrink_out) : default_shrink_out(o.file, seed);
+  refuse_overwriting_input(o.file, options.out);
+  // One comment line whatever the file name holds: the terminal rule leaves no newline in it.
   options.comment = [&](const ShrinkResult& result) {
-    return fmt::format("# Shrunk by `{} sweep --shrink` from {} (seed {}{}): {} fault(s) left of {}.\n", program_name(),
-                       o.file, seed, o.faults.as_arguments(), result.faults_after, result.faults_before);
+    return fmt::format("# Shrunk by `{} sweep --shrink` from {} (seed {}{}): {} fault(s) left of {}.\n",
+                       safe_text::terminal(program_name()), safe_text::terminal(o.file), seed,
+                       safe_text::terminal(o.faults.as_arguments()), result.faults_after, result.faults_before);
   };
   options.apps = o.apps;
   return shrink_seed_to_file(backend, s, seed, options);
+}
+
+// Text from the scenario, its file name or the command line, for a terminal (safe_text.hpp).
+std::string t(std::string_view text) {
+  return safe_text::terminal(text);
 }
 
 int sweep(const SweepCommandOptions& o) {
   scenario::Scenario s = scenario::load_scenario_file(o.file);
   apply_fault_overrides(s, o.faults);
   apply_app_option(s, o.app, *o.apps);
+  if (o.shrink && o.shrink_out) {
+    refuse_overwriting_input(o.file, *o.shrink_out);  // before any seed runs
+  }
   tunlab::SweepOptions run;
   run.seeds = parse_seed_range(o.seeds);
   run.shard = shard_from_environment();
   run.apps = o.apps;
-  const std::size_t seeds = shard_seeds(run.seeds, run.shard).size();
+  check_sweep_size(run.seeds, run.shard);
+  const auto seeds = static_cast<std::size_t>(shard_seed_count(run.seeds, run.shard));
   const auto backend = make_available_backend(o.backend);
   run.jobs = sweep_jobs(*backend, o.jobs, seeds);
-  const std::uint64_t all_seeds = run.seeds.last - run.seeds.first + 1;
+  const std::uint64_t all_seeds = shard_seed_count(run.seeds, {});
   const std::string shard_text =
       run.shard.active
           ? fmt::format("shard {}/{} (GTEST_SHARD_INDEX={}, GTEST_TOTAL_SHARDS={}): {} of {} seeds", run.shard.index,
                         run.shard.total, run.shard.index, run.shard.total, seeds, all_seeds)
           : "";
-  fmt::print(stderr, "sweeping {} over seeds {}..{} ({} runs, {} jobs, backend {})\n", o.file, run.seeds.first,
+  fmt::print(stderr, "sweeping {} over seeds {}..{} ({} runs, {} jobs, backend {})\n", t(o.file), run.seeds.first,
              run.seeds.last, seeds, run.jobs, backend->name());
 
   Progress progress(seeds, isatty(STDERR_FILENO) == 1);
@@ -154,12 +176,12 @@ int sweep(const SweepCommandOptions& o) {
   if (o.json) {
     fmt::print("{}\n", summary_json);
   } else {
-    fmt::print("sweep {}: seeds {}..{}\n", s.name, run.seeds.first, run.seeds.last);
+    fmt::print("sweep {}: seeds {}..{}\n", t(s.name), run.seeds.first, run.seeds.last);
     if (run.shard.active) {
       fmt::print("{}\n", shard_text);
     }
     for (const SeedResult* r : failures) {
-      fmt::print("FAIL seed {}: {}\n     first failure: {}\n", r->seed, repro(r->seed), r->failure);
+      fmt::print("FAIL seed {}: {}\n     first failure: {}\n", r->seed, t(repro(r->seed)), t(r->failure));
     }
     fmt::print("{} seeds: {} passed, {} failed\n", result.results.size(), result.passed(), failures.size());
     if (shrunk && !shrunk->result.reproduced) {
@@ -168,9 +190,10 @@ int sweep(const SweepCommandOptions& o) {
     } else if (shrunk) {
       fmt::print("shrink seed {}: {} fault(s) -> {} in {} runs\n", shrunk->seed, shrunk->result.faults_before,
                  shrunk->result.faults_after, shrunk->result.runs);
-      fmt::print("  wrote {} ({} fault(s)); {} run {} {}\n", shrunk->file, shrunk->result.faults_after, program_name(),
-                 shell_quote(shrunk->file), shrunk->verified ? "fails with:" : "DOES NOT FAIL THE SAME WAY:");
-      fmt::print("  {}\n", shrunk->verify_failure.empty() ? "(passes)" : shrunk->verify_failure);
+      fmt::print("  wrote {} ({} fault(s)); {} run {} {}\n", t(shrunk->file), shrunk->result.faults_after,
+                 t(program_name()), t(shell_quote(shrunk->file)),
+                 shrunk->verified ? "fails with:" : "DOES NOT FAIL THE SAME WAY:");
+      fmt::print("  {}\n", shrunk->verify_failure.empty() ? "(passes)" : t(shrunk->verify_failure));
     }
   }
   if (run.shard.active && o.json) {

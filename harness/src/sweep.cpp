@@ -6,12 +6,15 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
 #include "tunlab/scenario/scenario_writer.hpp"
 
@@ -58,15 +61,33 @@ SweepShard shard_from_environment() {
   return {*i, *t, true};
 }
 
+std::uint64_t shard_seed_count(SeedRange range, SweepShard shard) {
+  const std::uint64_t span = range.last - range.first;  // the count less one: 0..2^64-1 fits
+  if (shard.total == 0 || shard.index > span) {
+    return 0;
+  }
+  const std::uint64_t less_one = (span - shard.index) / shard.total;
+  return less_one == UINT64_MAX ? UINT64_MAX : less_one + 1;  // saturated: refused anyway
+}
+
+std::uint64_t shard_seed_at(SeedRange range, SweepShard shard, std::uint64_t i) {
+  return range.first + shard.index + i * shard.total;
+}
+
+void check_sweep_size(SeedRange range, SweepShard shard) {
+  const std::uint64_t count = shard_seed_count(range, shard);
+  if (count > limits::kMaxSweepSeeds) {
+    throw InputError(fmt::format(
+        "--seeds {}..{}: {} seeds, more than the {} one sweep runs (split it into ranges)", range.first, range.last,
+        count == UINT64_MAX ? std::string("2^64") : std::to_string(count), limits::kMaxSweepSeeds));
+  }
+}
+
 std::vector<std::uint64_t> shard_seeds(SeedRange range, SweepShard shard) {
-  std::vector<std::uint64_t> seeds;
-  for (std::uint64_t seed = range.first;; ++seed) {
-    if ((seed - range.first) % shard.total == shard.index) {
-      seeds.push_back(seed);
-    }
-    if (seed == range.last) {
-      break;
-    }
+  check_sweep_size(range, shard);
+  std::vector<std::uint64_t> seeds(shard_seed_count(range, shard));
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    seeds[i] = shard_seed_at(range, shard, i);
   }
   return seeds;
 }
@@ -93,27 +114,30 @@ std::vector<const SeedResult*> SweepResult::failures() const {
 }
 
 SweepResult sweep_seeds(const Backend& backend, const scenario::Scenario& s, const SweepOptions& o) {
-  const std::vector<std::uint64_t> seeds = shard_seeds(o.seeds, o.shard);
+  check_sweep_size(o.seeds, o.shard);
+  // Seeds are computed, not listed: seed i of this shard is first + index + i * total.
+  const auto count = static_cast<std::size_t>(shard_seed_count(o.seeds, o.shard));
+  const auto seed_at = [&o](std::size_t i) { return shard_seed_at(o.seeds, o.shard, i); };
   SweepResult out;
   out.scenario = s.name;
   out.seeds = o.seeds;
   out.shard = o.shard;
-  out.jobs = sweep_jobs(backend, o.jobs, seeds.size());
-  out.results.resize(seeds.size());
-  std::vector<std::string> errors(seeds.size());
-  std::vector<char> finished(seeds.size(), 0);
+  out.jobs = sweep_jobs(backend, o.jobs, count);
+  out.results.resize(count);
+  std::vector<std::string> errors(count);
+  std::vector<char> finished(count, 0);
   std::atomic<std::size_t> next{0};
   std::mutex mutex;
   std::size_t prefix = 0;  // results[0, prefix) are all finished
   std::size_t prefix_failed = 0;
   const auto work = [&] {
-    for (std::size_t i = next++; i < seeds.size(); i = next++) {
+    for (std::size_t i = next++; i < count; i = next++) {
       SeedResult r;
-      r.seed = seeds[i];
+      r.seed = seed_at(i);
       std::string error;
       try {
         BackendRunOptions options;
-        options.seed = seeds[i];
+        options.seed = r.seed;
         options.apps = o.apps;
         options.digest = false;  // a seed passes or fails; its repro line gives the digest
         const RunSummary summary = backend.run(s, options);
@@ -126,7 +150,7 @@ SweepResult sweep_seeds(const Backend& backend, const scenario::Scenario& s, con
       out.results[i] = std::move(r);
       errors[i] = std::move(error);
       finished[i] = 1;
-      while (prefix < seeds.size() && finished[prefix]) {
+      while (prefix < count && finished[prefix]) {
         prefix_failed += out.results[prefix].passed ? 0 : 1;
         ++prefix;
         if (o.progress) {
@@ -136,10 +160,17 @@ SweepResult sweep_seeds(const Backend& backend, const scenario::Scenario& s, con
     }
   };
   {
+    // The system may give fewer threads than asked for (a process or memory limit): the sweep
+    // then runs on those it got, this thread included, and no seed's result is lost.
     std::vector<std::jthread> workers;
     for (unsigned j = 1; j < out.jobs; ++j) {
-      workers.emplace_back(work);
+      try {
+        workers.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;
+      }
     }
+    out.jobs = static_cast<unsigned>(workers.size()) + 1;
     work();
   }
   for (const std::string& error : errors) {
@@ -206,7 +237,7 @@ std::string sweep_json(const SweepResult& result, const std::string& file,
                    {"verified", shrunk->verified},
                    {"first_failure", shrunk->verify_failure}};
   }
-  return j.dump(2);
+  return safe_text::dump_json(j, 2);
 }
 
 }  // namespace tunlab

@@ -21,6 +21,7 @@
 #include "report_json.hpp"
 #include "tunlab/report/report.hpp"
 #include "tunlab/scenario/expect_kind.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 #include "tunlab/wire/icmp.hpp"
 #include "tunlab/wire/ipv4.hpp"
 #include "tunlab/wire/udp.hpp"
@@ -76,9 +77,11 @@ struct RunRecorder::Impl {
     char kind = 'd';          // d data, e ICMP error, p echo, o other
     std::uint32_t cause = 0;  // the packet an ICMP error quotes (0 = none known)
     bool detailed = false;
-    std::string dropped;       // reason of its (first) drop
-    Json first;                // innermost header at its first hop
-    std::vector<int> crossed;  // lane * 2 + outgoing: a packet crosses each at most once
+    std::uint32_t hops_kept = 0;   // of its hops, drawn (or pending), at most limits.hops_per_packet
+    std::uint32_t drops_kept = 0;  // of its drops, drawn, at most limits.drops_per_packet
+    std::string dropped;           // reason of its (first) drop
+    Json first;                    // innermost header at its first hop
+    std::vector<int> crossed;      // lane * 2 + outgoing: a packet crosses each at most once
   };
 
   const scenario::Scenario& s;
@@ -106,6 +109,8 @@ struct RunRecorder::Impl {
   std::uint64_t hop_count = 0;
   std::uint64_t drop_count = 0;
   std::uint64_t drops_detailed = 0;
+  std::uint64_t hops_omitted = 0;   // of detailed (or followed) packets, past a limit
+  std::uint64_t drops_omitted = 0;  // likewise
 
   // Expectations: how many hops/drops each matched, all of them, detailed or not.
   std::vector<std::uint64_t> expect_hits;
@@ -467,6 +472,12 @@ struct RunRecorder::Impl {
         ++expect_hits[i];
       }
     }
+    // A packet in thousands of fragments is still one packet: what is kept of it is bounded too.
+    if (p->hops_kept >= limits.hops_per_packet || hops.size() >= limits.detailed_hops) {
+      ++hops_omitted;
+      return;
+    }
+    ++p->hops_kept;
     h.head_size = std::min(bytes.size(), h.head.size());
     std::copy_n(bytes.begin(), h.head_size, h.head.begin());
     if (p->detailed) {
@@ -532,6 +543,11 @@ struct RunRecorder::Impl {
     if (!p->detailed) {
       return;
     }
+    if (p->drops_kept >= limits.drops_per_packet || drops.size() >= limits.detailed_drops) {
+      ++drops_omitted;
+      return;
+    }
+    ++p->drops_kept;
     ++drops_detailed;
     Json d;
     d["n"] = hop_count;
@@ -761,6 +777,9 @@ struct RunRecorder::Impl {
     counts["hops_detailed"] = hops.size();
     counts["drops"] = drop_count;
     counts["drops_detailed"] = drops_detailed;
+    counts["hops_omitted"] = hops_omitted;
+    counts["drops_omitted"] = drops_omitted;
+    counts["hops_per_packet"] = limits.hops_per_packet;
     counts["first_packets"] = limits.first_packets;
     counts["failed_packets"] = limits.failed_packets;
     counts["end_ns"] = last_ns;
@@ -816,7 +835,7 @@ std::size_t RunRecorder::packets_detailed() const {
 }
 
 std::string RunRecorder::to_json() const {
-  return impl_->to_json().dump();
+  return safe_text::dump_json(impl_->to_json());
 }
 
 }  // namespace tunlab::report

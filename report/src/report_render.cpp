@@ -2,6 +2,7 @@
 // data block. The template draws everything from that block, so the C++ side only gathers data.
 #include <fstream>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
@@ -9,9 +10,9 @@
 
 #include "report_json.hpp"
 #include "tunlab/capture/capture.hpp"
-#include "tunlab/report/markup_escape.hpp"
 #include "tunlab/report/report.hpp"
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 
 namespace tunlab::report {
 
@@ -23,32 +24,30 @@ using namespace detail;  // NOLINT(google-build-using-namespace): the report's o
 
 constexpr std::string_view kDataMarker = "/*TUNLAB-DATA*/";
 constexpr std::string_view kTitleMarker = "TUNLAB-TITLE";
+constexpr std::size_t kMaxDiffRows = 20'000;  // packet rows a diff report draws, over all captures
 
-// JSON inside <script>: "</" would end the element early. "<\/" is the same JSON string.
+// JSON inside <script>: the script rule (safe_text.hpp) leaves no "</script", "<!--" or "<script".
 std::string script_safe(std::string_view json) {
-  std::string out;
-  out.reserve(json.size());
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    out.push_back(json[i]);
-    if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/') {
-      out.push_back('\\');
-    }
-  }
-  return out;
+  return safe_text::script(json);
 }
 
-void replace_once(std::string& text, std::string_view marker, const std::string& with) {
-  const std::size_t at = text.find(marker);
-  if (at != std::string::npos) {
-    text.replace(at, marker.size(), with);
-  }
-}
-
+// The template with its two markers filled in, both found in the template itself: what goes into
+// the title can never be taken for the data marker, nor the data for the title marker.
 std::string page(const std::string& title, const std::string& data) {
-  std::string html = kReportTemplate;
-  replace_once(html, kTitleMarker, markup_escape(title));
-  replace_once(html, kDataMarker, data);
-  return html;
+  const std::string html = kReportTemplate;
+  const std::size_t title_at = html.find(kTitleMarker);
+  const std::size_t data_at = html.find(kDataMarker);
+  if (title_at == std::string::npos || data_at == std::string::npos || title_at > data_at) {
+    throw std::logic_error("report template: markers missing or out of order");
+  }
+  std::string out;
+  out.reserve(html.size() + title.size() + data.size());
+  out.append(html, 0, title_at);
+  out += safe_text::markup(title);
+  out.append(html, title_at + kTitleMarker.size(), data_at - title_at - kTitleMarker.size());
+  out += data;
+  out.append(html, data_at + kDataMarker.size());
+  return out;
 }
 
 // The fields that tell two normalised packets apart, for marking a row of the diff.
@@ -156,6 +155,10 @@ std::string render_diff_report(const std::filesystem::path& a, const std::filesy
     names[name].second = path;
   }
   Json captures = Json::array();
+  // Rows drawn, over all captures: past kMaxDiffRows the rest are only counted, so the page and
+  // its memory do not grow with the captures (two 15 MB pcaps are hundreds of thousands of rows).
+  std::size_t rows_left = kMaxDiffRows;
+  std::size_t rows_omitted = 0;
   for (const auto& [name, paths] : names) {
     Json c;
     c["name"] = name;
@@ -188,6 +191,15 @@ std::string render_diff_report(const std::filesystem::path& a, const std::filesy
       const auto& [fa, fb] = flows[f];
       Json rows = Json::array();
       for (std::size_t i = 0; i < std::max(fa.size(), fb.size()); ++i) {
+        if (rows_left == 0) {
+          // Only counted: does the pair differ?
+          const bool same =
+              i < fa.size() && i < fb.size() && normalise_ipv4(fa[i]->bytes) == normalise_ipv4(fb[i]->bytes);
+          differing += same ? 0 : 1;
+          ++rows_omitted;
+          continue;
+        }
+        --rows_left;
         Json row;
         if (i < fa.size()) {
           row["a"] = packet_json(*fa[i]);
@@ -216,11 +228,14 @@ std::string render_diff_report(const std::filesystem::path& a, const std::filesy
     c["differing"] = differing;
     captures.push_back(c);
   }
-  const std::string summary_json = summary.dump(2);
+  const std::string summary_json = safe_text::dump_json(summary, 2);
+  Json diff{{"captures", captures}};
+  diff["rows_omitted"] = rows_omitted;
+  diff["max_rows"] = kMaxDiffRows;
   std::string data = R"({"kind":"diff","summary":)";
   data += script_safe(summary_json);
   data += R"(,"diff":)";
-  data += script_safe(Json{{"captures", captures}}.dump());
+  data += script_safe(safe_text::dump_json(diff));
   data += "}";
   return page(fmt::format("tunlab diff: {} vs {} ({})", a.string(), b.string(),
                           differences.empty() ? "no difference" : fmt::format("{} differences", differences.size())),

@@ -14,40 +14,6 @@ namespace tunlab {
 
 namespace {
 
-bool is_continuation(unsigned char c) {
-  return (c & 0xc0) == 0x80;
-}
-
-// Length of the valid UTF-8 sequence at text[i] (RFC 3629: no overlongs, no surrogates, at most
-// U+10FFFF), or 0.
-std::size_t utf8_sequence(std::string_view text, std::size_t i) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  const std::size_t left = text.size() - i;
-  if (c >= 0xc2 && c <= 0xdf) {
-    return left >= 2 && is_continuation(at(1)) ? 2 : 0;
-  }
-  if (c >= 0xe0 && c <= 0xef) {
-    if (left < 3 || !is_continuation(at(1)) || !is_continuation(at(2))) {
-      return 0;
-    }
-    if ((c == 0xe0 && at(1) < 0xa0) || (c == 0xed && at(1) >= 0xa0)) {
-      return 0;
-    }
-    return 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if (left < 4 || !is_continuation(at(1)) || !is_continuation(at(2)) || !is_continuation(at(3))) {
-      return 0;
-    }
-    if ((c == 0xf0 && at(1) < 0x90) || (c == 0xf4 && at(1) >= 0x90)) {
-      return 0;
-    }
-    return 4;
-  }
-  return 0;
-}
-
 const char* file_kind(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";
   if (S_ISFIFO(mode)) return "a FIFO";
@@ -58,34 +24,6 @@ const char* file_kind(mode_t mode) {
 }
 
 }  // namespace
-
-std::string printable_line(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-      ++i;
-      continue;
-    }
-    if (c == '\n' || c == '\t' || c == '\r') {
-      out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
-      ++i;
-      continue;
-    }
-    const std::size_t length = c >= 0x80 ? utf8_sequence(text, i) : 0;
-    // C1 controls (U+0080..U+009F, encoded c2 80..c2 9f) move terminals as ESC does.
-    if (length > 0 && !(c == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0)) {
-      out.append(text.substr(i, length));
-      i += length;
-      continue;
-    }
-    out += fmt::format("\\x{:02x}", c);
-    ++i;
-  }
-  return out;
-}
 
 int open_regular_file(const std::filesystem::path& path, std::uintmax_t max_bytes, const std::string& place) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused right after.

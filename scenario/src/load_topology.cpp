@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tunlab/scenario/shell_quote.hpp"
 #include "tunlab/tunnel/app_b.hpp"
 
 namespace tunlab::scenario::detail {
@@ -340,6 +341,14 @@ void Loader::load_tunnels(const Value& list) {
               fmt::format("unknown placeholder {{{}}} (known: {{dev}} {{local}} {{remote}} {{inner}} {{host}} "
                           "{{mtu}} {{scenario_dir}})",
                           name));
+        }
+        // tunlab quotes what it substitutes (shell_quote); inside the author's own quotes that
+        // quoting would be taken apart, and a folder name could run $(...) or `...`.
+        if (const char quote_char = shell_quote_open_at(tunnel.command, open); quote_char != 0) {
+          v->fail(
+              fmt::format("placeholder {{{}}} inside {} quotes: write it unquoted (tunlab quotes what it "
+                          "substitutes), e.g. {{{}}}/x rather than \"{{{}}}/x\"",
+                          name, quote_char == '\'' ? "single" : "double", name, name));
         }
       }
     }

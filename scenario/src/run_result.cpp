@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunlab/scenario/expect_kind.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 
 namespace tunlab {
 
@@ -183,7 +184,7 @@ std::string RunSummary::to_json(int indent) const {
     }
   }
   j["passed"] = passed();
-  return j.dump(indent);
+  return safe_text::dump_json(j, indent);
 }
 
 }  // namespace tunlab

@@ -20,4 +20,21 @@ std::string shell_quote(std::string_view text) {
   return out + "'";
 }
 
+char shell_quote_open_at(std::string_view command, std::size_t at) {
+  char open = 0;
+  for (std::size_t i = 0; i < at && i < command.size(); ++i) {
+    const char c = command[i];
+    if (open == '\'') {
+      open = c == '\'' ? 0 : open;
+    } else if (c == '\\') {
+      ++i;
+    } else if (open == '"') {
+      open = c == '"' ? 0 : open;
+    } else if (c == '\'' || c == '"') {
+      open = c;
+    }
+  }
+  return open;
+}
+
 }  // namespace tunlab

@@ -145,4 +145,13 @@ std::uint64_t EventQueue::run_until(Time until) {
   return count;
 }
 
+std::uint64_t EventQueue::run_until(Time until, std::uint64_t max_events) {
+  std::uint64_t count = 0;
+  while (count < max_events && !heap_.empty() && heap_.front().at <= until) {
+    run_one();
+    ++count;
+  }
+  return count;
+}
+
 }  // namespace tunlab::sim

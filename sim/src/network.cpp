@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/input_limits.hpp"
 #include "tunlab/scenario/tunnel_command.hpp"
 #include "tunlab/wire/tcp_offload.hpp"
 
@@ -377,7 +378,35 @@ bool Network::corrupted(std::uint32_t origin) const {
 }
 
 void Network::run(Time until) {
-  events_.run_until(until);
+  const Time stop = std::min(until, limits::kMaxRunTimeNs);
+  std::uint64_t events = 0;
+  for (;;) {
+    // The events budget grows with every packet sent (limits::kMaxRunEvents): a run that keeps
+    // going without sending is one that never ends.
+    const std::uint64_t per_packet = accounting_.injected() > UINT64_MAX / limits::kMaxRunEventsPerPacket
+                                         ? UINT64_MAX
+                                         : accounting_.injected() * limits::kMaxRunEventsPerPacket;
+    const std::uint64_t budget =
+        per_packet > UINT64_MAX - limits::kMaxRunEvents ? UINT64_MAX : per_packet + limits::kMaxRunEvents;
+    if (events >= budget) {
+      throw RunBoundExceeded(fmt::format(
+          "the run does not end: {} events by virtual time {:.6f} s with {} packets sent, over the bound of {} "
+          "events plus {} per packet sent (a routing loop, or a fault that never lets a packet go, e.g. eagain: 1)",
+          events, static_cast<double>(now()) / 1e9, accounting_.injected(), limits::kMaxRunEvents,
+          limits::kMaxRunEventsPerPacket));
+    }
+    const std::uint64_t ran = events_.run_until(stop, budget - events);
+    events += ran;
+    if (events < budget) {
+      break;  // drained, or the next event is after `stop`
+    }
+  }
+  if (until > stop && !events_.empty()) {
+    throw RunBoundExceeded(fmt::format(
+        "the run does not end: its virtual time passes {} days, the bound on a run's virtual time (events still "
+        "pending; a routing loop, or a fault that never lets a packet go)",
+        limits::kMaxRunTimeNs / limits::kMaxDurationNs));
+  }
   settle_in_flight(events_.empty());
 }
 

@@ -295,7 +295,12 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
   if (options.pre_run) {
     options.pre_run(*network);
   }
-  network->run(s.run_until_ns > 0 ? s.run_until_ns : Network::kForever);
+  try {
+    network->run(s.run_until_ns > 0 ? s.run_until_ns : Network::kForever);
+  } catch (const RunBoundExceeded& e) {
+    // Named by the scenario's file (or its name, for a run built in memory).
+    throw RunBoundExceeded(fmt::format("{}: seed {}: {}", s.file.empty() ? s.name : s.file.string(), seed, e.what()));
+  }
   network->end_apps();  // what apps still hold is reported before the accounting is judged
 
   RunSummary summary;

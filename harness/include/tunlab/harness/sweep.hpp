@@ -45,7 +45,16 @@ struct SweepShard {
 // for a bad pair. Touches GTEST_SHARD_STATUS_FILE, telling a runner sharding was honoured.
 SweepShard shard_from_environment();
 
-// The seeds of `range` that are `shard`'s, in order.
+// How many seeds of `range` are `shard`'s (UINT64_MAX when 2^64), and the i-th of them: a sweep
+// computes its seeds as it goes, it never lists them.
+std::uint64_t shard_seed_count(SeedRange range, SweepShard shard);
+std::uint64_t shard_seed_at(SeedRange range, SweepShard shard, std::uint64_t i);
+
+// Throws InputError naming --seeds when `shard` of `range` holds more than limits::kMaxSweepSeeds
+// seeds (a sweep keeps one result per seed).
+void check_sweep_size(SeedRange range, SweepShard shard);
+
+// The seeds of `range` that are `shard`'s, in order (check_sweep_size first).
 std::vector<std::uint64_t> shard_seeds(SeedRange range, SweepShard shard);
 
 // Members all have initialisers, so designated initialisers may name only some:
@@ -54,7 +63,7 @@ struct SweepOptions {
   SeedRange seeds{};
   SweepShard shard{};
   // Worker threads; 0: one per CPU (1 when the backend runs one seed at a time). Never more than
-  // there are seeds.
+  // there are seeds; fewer when the system refuses a thread (SweepResult::jobs says how many ran).
   unsigned jobs = 0;
   const AppRegistry* apps = nullptr;  // not owned
   // Called with (seeds finished, of them failed) for every count from 1 to the number of seeds,

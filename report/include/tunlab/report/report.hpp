@@ -25,11 +25,18 @@ struct RecorderLimits {
   std::size_t first_packets = 200;    // the first N packets (by first appearance), every hop
   std::size_t failed_packets = 1000;  // then every dropped packet and every ICMP error, up to this many
   std::size_t recent_packets = 4096;  // packets still followed (hops kept) in case they are dropped
+  // A packet is everything one injected packet became (fragments, encapsulations): per packet and
+  // in all, hops and drops kept in detail are bounded too, so memory does not follow the number of
+  // fragments (a 65,000-byte datagram over an MTU of 68 is thousands of hops).
+  std::uint32_t hops_per_packet = 32;
+  std::uint32_t drops_per_packet = 32;
+  std::size_t detailed_hops = 100'000;
+  std::size_t detailed_drops = 50'000;
 };
 
 // A RunObserver that keeps what the report draws, fed as packets pass: the first packets and
 // every dropped one in detail, per-interface, per-reason and size histograms for all. Memory is
-// bounded by the limits, not by the run's length.
+// bounded by the limits, not by the run's length nor by the hops of one packet.
 class RunRecorder final : public RunObserver {
 public:
   explicit RunRecorder(const scenario::Scenario& scenario, RecorderLimits limits = {});

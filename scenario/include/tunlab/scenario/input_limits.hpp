@@ -21,6 +21,16 @@ inline constexpr std::uintmax_t kMaxPcapBytes = 1u << 30;      // 1 GiB of pcap
 inline constexpr std::uint64_t kMaxTrafficPackets = 4'294'967'294;
 // YAML values the loader will visit (aliases let a small file name a tree of billions of values).
 inline constexpr std::uint64_t kMaxYamlValues = 1'000'000;
+// A simulated run ends: its virtual clock stays within 1,000 days (far past what its durations
+// can add up to: traffic and run_until ask for at most a day, a hop's delay, jitter and reorder
+// delay a day each, a 1 bit/s link days per packet), and it runs at most kMaxRunEvents events
+// plus kMaxRunEventsPerPacket per packet sent (a packet of 65,535 bytes in fragments of 68 takes
+// ~10,000 events).
+inline constexpr std::int64_t kMaxRunTimeNs = 1000 * kMaxDurationNs;
+inline constexpr std::uint64_t kMaxRunEvents = 10'000'000;
+inline constexpr std::uint64_t kMaxRunEventsPerPacket = 100'000;
+// Seeds one sweep (one shard of it) runs: it keeps one result per seed.
+inline constexpr std::uint64_t kMaxSweepSeeds = 1'000'000;
 }  // namespace limits
 
 // Opens `path` for reading only if it is a regular file of at most `max_bytes` (a FIFO, a device

@@ -57,6 +57,8 @@ public:
   bool run_one();
   // Runs events while the earliest is at or before `until`. Returns the number run.
   std::uint64_t run_until(Time until);
+  // The same, stopping after at most `max_events`.
+  std::uint64_t run_until(Time until, std::uint64_t max_events);
 
 private:
   struct Event {

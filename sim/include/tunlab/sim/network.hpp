@@ -14,6 +14,7 @@
 
 #include "tunlab/harness/faulty_device.hpp"
 #include "tunlab/harness/run_observer.hpp"
+#include "tunlab/scenario/input_error.hpp"
 #include "tunlab/scenario/scenario.hpp"
 #include "tunlab/sim/accounting.hpp"
 #include "tunlab/sim/event_queue.hpp"
@@ -35,6 +36,13 @@ struct HopRecord {
   Time at = 0;
   Direction direction = Direction::out;
   std::vector<std::uint8_t> bytes;  // IPv4 packet (link header removed)
+};
+
+// A run that went past a bound of virtual time or events (input_limits.hpp): the scenario never
+// ends (exit 2, naming the bound).
+class RunBoundExceeded : public InputError {
+public:
+  using InputError::InputError;
 };
 
 class Network {
@@ -123,7 +131,9 @@ public:
   bool corrupted(std::uint32_t origin) const;
 
   // Runs until the queue drains or the clock passes `until`; then settles accounting for packets
-  // still in flight (reassembly, device queues) with a named reason.
+  // still in flight (reassembly, device queues) with a named reason. A run that does not end
+  // within the bounds of limits::kMaxRunTimeNs and limits::kMaxRunEvents (input_limits.hpp) throws
+  // RunBoundExceeded naming the bound: a routing loop, or a fault that never lets a packet go.
   void run(Time until = kForever);
 
 private:
