@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 #include "tunlab/scenario/scenario_loader.hpp"
 
 namespace tunlab::conform {
@@ -423,7 +424,7 @@ std::string ConformResult::to_json() const {
                     {"details", c.details}});
   }
   json["cases"] = std::move(list);
-  return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  return safe_text::dump_json(json, 2);
 }
 
 std::string ConformResult::verdict() const {

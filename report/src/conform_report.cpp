@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "tunlab/report/markup_escape.hpp"
 #include "tunlab/scenario/input_error.hpp"
+#include "tunlab/scenario/safe_text.hpp"
 
 namespace tunlab::report {
 
@@ -11,7 +11,7 @@ std::string render_conform_report(const conform::ConformResult& result,
                                   const std::map<std::string, std::string>& case_links) {
   std::string html = R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>)";
-  html += markup_escape("tunlab conform: " + result.tunnel);
+  html += safe_text::markup("tunlab conform: " + result.tunnel);
   html += R"(</title>
 <style>
 body{font-family:sans-serif;margin:1.5em;color:#222}
@@ -28,25 +28,25 @@ ul.details{margin:.2em 0;padding-left:1.2em;font-family:monospace;font-size:90%}
   html += fmt::format(
       "<h1>Conformance of {}</h1>\n<p id=\"verdict\">{} backend, policy <code>{}</code>: {} pass, {} fail, "
       "{} not applicable &mdash; <strong>{}</strong></p>\n",
-      markup_escape(result.tunnel), markup_escape(result.backend), markup_escape(result.policy.text()),
+      safe_text::markup(result.tunnel), safe_text::markup(result.backend), safe_text::markup(result.policy.text()),
       result.count(conform::Outcome::pass), result.count(conform::Outcome::fail),
       result.count(conform::Outcome::not_applicable), result.musts_pass() ? "every MUST holds" : "a MUST failed");
   html +=
       "<table id=\"summary\">\n<tr><th>case</th><th>RFC</th><th>level</th><th>requirement</th><th>result</th></tr>\n";
   for (const conform::CaseResult& c : result.cases) {
     const auto link = case_links.find(c.info.id);
-    const std::string id = markup_escape(c.info.id);
+    const std::string id = safe_text::markup(c.info.id);
     const std::string name =
-        link == case_links.end() ? id : fmt::format("<a href=\"{}\">{}</a>", markup_escape(link->second), id);
+        link == case_links.end() ? id : fmt::format("<a href=\"{}\">{}</a>", safe_text::markup(link->second), id);
     std::string details;
     for (const std::string& d : c.details) {
-      details += "<li>" + markup_escape(d) + "</li>";
+      details += "<li>" + safe_text::markup(d) + "</li>";
     }
     html += fmt::format(
         "<tr class=\"{}\"><td>{}</td><td class=\"rfc\">{} &sect;{}</td><td>{}</td><td>{}{}</td><td "
         "class=\"result\">{}</td></tr>\n",
-        conform::to_string(c.outcome), name, markup_escape(c.info.rfc), markup_escape(c.info.section),
-        conform::to_string(c.info.level), markup_escape(c.info.requirement),
+        conform::to_string(c.outcome), name, safe_text::markup(c.info.rfc), safe_text::markup(c.info.section),
+        conform::to_string(c.info.level), safe_text::markup(c.info.requirement),
         details.empty() ? "" : "<ul class=\"details\">" + details + "</ul>",
         std::string(conform::to_string(c.outcome)) + (result.known(c.info) ? " (known)" : ""));
   }
