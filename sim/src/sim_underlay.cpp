@@ -10,20 +10,24 @@ SimUnderlay::SimUnderlay(Network& network, Host& host, std::size_t tunnel_interf
     : network_(network), host_(host), tunnel_interface_(tunnel_interface) {}
 
 IoResult SimUnderlay::send(const OuterHeader& outer, Packet&& inner) {
-  const std::size_t total = inner.size() + 20;
+  return send_behind(outer, ipproto::kIpip, std::move(inner));
+}
+
+IoResult SimUnderlay::send_behind(const OuterHeader& outer, std::uint8_t protocol, Packet&& payload) {
+  const std::size_t total = payload.size() + 20;
   if (total > 0xffff) {
     return {IoStatus::message_too_big, 0, 0xffff};
   }
   Ipv4HeaderFields fields{.src = outer.src,
                           .dst = outer.dst,
-                          .protocol = ipproto::kIpip,
+                          .protocol = protocol,
                           .tos = outer.tos,
                           .ttl = outer.ttl,
                           .id = outer.id,
                           .df = outer.df};
-  std::uint8_t* header = inner.push_front(20);
+  std::uint8_t* header = payload.push_front(20);
   write_ipv4_header(MutableByteView(header, 20), fields, static_cast<std::uint16_t>(total));
-  return host_.send_local(std::move(inner), tunnel_interface_);
+  return host_.send_local(std::move(payload), tunnel_interface_);
 }
 
 bool SimUnderlay::bind_udp(std::uint16_t port) {
@@ -33,8 +37,7 @@ bool SimUnderlay::bind_udp(std::uint16_t port) {
 IoResult SimUnderlay::send_udp(const OuterHeader& outer, std::uint16_t src_port, std::uint16_t dst_port,
                                Packet&& payload) {
   const std::size_t udp_length = payload.size() + 8;
-  const std::size_t total = udp_length + 20;
-  if (total > 0xffff) {
+  if (udp_length + 20 > 0xffff) {
     return {IoStatus::message_too_big, 0, 0xffff};
   }
   std::uint8_t* udp = payload.push_front(8);
@@ -45,16 +48,7 @@ IoResult SimUnderlay::send_udp(const OuterHeader& outer, std::uint16_t src_port,
   const std::uint32_t pseudo = pseudo_header_sum(outer.src, outer.dst, ipproto::kUdp, udp_length);
   const std::uint16_t sum = internet_checksum({udp, udp_length}, pseudo);
   store_be16(udp + 6, sum == 0 ? 0xffff : sum);  // RFC 768: a computed zero goes as all ones
-  Ipv4HeaderFields fields{.src = outer.src,
-                          .dst = outer.dst,
-                          .protocol = ipproto::kUdp,
-                          .tos = outer.tos,
-                          .ttl = outer.ttl,
-                          .id = outer.id,
-                          .df = outer.df};
-  std::uint8_t* header = payload.push_front(20);
-  write_ipv4_header(MutableByteView(header, 20), fields, static_cast<std::uint16_t>(total));
-  return host_.send_local(std::move(payload), tunnel_interface_);
+  return send_behind(outer, ipproto::kUdp, std::move(payload));
 }
 
 UnderlayEvent SimUnderlay::receive(Packet& out, UnderlayError& error) {

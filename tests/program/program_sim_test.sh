@@ -63,6 +63,18 @@ digests() {  # digests N ARGS...: the digest of N runs, one per line, each run m
   done
 }
 
+five_runs_one_digest() {  # five_runs_one_digest YAML: five runs give one digest, kept in $digest; as root,
+  local seen other        # tunlab itself run as 65534 gives it too (run.json, run.err: the last run's)
+  mapfile -t seen < <(digests 5 "$tunlab" run "$1")
+  [[ ${#seen[@]} == 5 ]] || fail "five runs gave ${#seen[@]} digests"
+  [[ $(printf '%s\n' "${seen[@]}" | sort -u | wc -l) == 1 ]] || fail "five runs, several digests: ${seen[*]}"
+  if [[ $(id -u) == 0 ]]; then
+    other=$(digests 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$tunlab" run "$1")
+    [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
+  fi
+  digest=${seen[0]}
+}
+
 one_line_refusal() {  # one_line_refusal FILE WORDS: exit 2 was seen; stderr is one line naming WORDS
   local lines
   lines=$(wc -l <"$1")
@@ -74,9 +86,7 @@ one_line_refusal() {  # one_line_refusal FILE WORDS: exit 2 was seen; stderr is 
 case $case in
   python_seed)
     yaml=$src/examples/external-ipip/seed-external.yaml
-    mapfile -t seen < <(digests 5 "$tunlab" run "$yaml")
-    [[ ${#seen[@]} == 5 ]] || fail "five runs gave ${#seen[@]} digests"
-    [[ $(printf '%s\n' "${seen[@]}" | sort -u | wc -l) == 1 ]] || fail "five runs, several digests: ${seen[*]}"
+    five_runs_one_digest "$yaml"
     # The counters are the supervisor's (tunlab's engine has others): the program moved the packets.
     python3 - "$tmp/run.json" <<'PY' || fail "the summary does not show the program's traffic: $(cat "$tmp/run.json")"
 import json, sys
@@ -84,41 +94,26 @@ t = json.load(open(sys.argv[1]))["tunnels"]
 assert t["left"]["device-reads"] == 8 and t["left"]["underlay-sends"] == 8, t
 assert t["right"]["underlay-receives"] == 8 and t["right"]["device-writes"] == 8, t
 PY
-    if [[ $(id -u) == 0 ]]; then
-      other=$(digests 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$tunlab" run "$yaml")
-      [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
-    fi
-    echo "PASS [$case]: digest ${seen[0]} five times"
+    echo "PASS [$case]: digest $digest five times"
     ;;
   c_ipip)
     export PATH="$c_ipip_dir:$PATH"
     yaml=$src/examples/c-ipip/seed-c-ipip.yaml
-    mapfile -t seen < <(digests 5 "$tunlab" run "$yaml")
-    [[ $(printf '%s\n' "${seen[@]}" | sort -u | wc -l) == 1 ]] || fail "five runs, several digests: ${seen[*]}"
+    five_runs_one_digest "$yaml"
     grep -q 'c-ipip: tun0 18.12.0.92 -> 18.13.0.91, outer TTL 17' "$tmp/run.err" ||
       fail "c-ipip's start-up line is not in the output: $(cat "$tmp/run.err")"
-    if [[ $(id -u) == 0 ]]; then
-      other=$(digests 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$tunlab" run "$yaml")
-      [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
-    fi
-    echo "PASS [$case]: digest ${seen[0]} five times"
+    echo "PASS [$case]: digest $digest five times"
     ;;
   c_udp)
     export PATH="$c_ipip_dir:$PATH"
     yaml=$src/examples/c-ipip/seed-c-udp.yaml
-    mapfile -t seen < <(digests 5 "$tunlab" run "$yaml")
-    [[ ${#seen[@]} == 5 ]] || fail "five runs gave ${#seen[@]} digests"
-    [[ $(printf '%s\n' "${seen[@]}" | sort -u | wc -l) == 1 ]] || fail "five runs, several digests: ${seen[*]}"
+    five_runs_one_digest "$yaml"
     python3 - "$tmp/run.json" <<'PY' || fail "the program's UDP traffic is not in the summary: $(cat "$tmp/run.json")"
 import json, sys
 t = json.load(open(sys.argv[1]))["tunnels"]
 assert t["left"]["underlay-sends"] == 8 and t["right"]["underlay-receives"] == 8, t
 PY
-    if [[ $(id -u) == 0 ]]; then
-      other=$(digests 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$tunlab" run "$yaml")
-      [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
-    fi
-    echo "PASS [$case]: digest ${seen[0]} five times"
+    echo "PASS [$case]: digest $digest five times"
     ;;
   mmsg)
     export PATH="$c_ipip_dir:$PATH"
@@ -143,16 +138,10 @@ PY
   openvpn)
     command -v openvpn >/dev/null || fail "openvpn is not installed (scripts/deps.sh test installs it)"
     yaml=$src/examples/openvpn/seed-openvpn.yaml
-    mapfile -t seen < <(digests 5 "$tunlab" run "$yaml")
-    [[ ${#seen[@]} == 5 ]] || fail "five runs gave ${#seen[@]} digests"
-    [[ $(printf '%s\n' "${seen[@]}" | sort -u | wc -l) == 1 ]] || fail "five runs, several digests: ${seen[*]}"
+    five_runs_one_digest "$yaml"
     grep -q 'Peer Connection Initiated with \[AF_INET\]18.13.0.91:1194' "$tmp/run.err" ||
       fail "OpenVPN's own log is not in the output: $(cat "$tmp/run.err")"
-    if [[ $(id -u) == 0 ]]; then
-      other=$(digests 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$tunlab" run "$yaml")
-      [[ $other == "${seen[0]}" ]] || fail "as uid 65534: digest $other, as root ${seen[0]}"
-    fi
-    echo "PASS [$case]: digest ${seen[0]} five times"
+    echo "PASS [$case]: digest $digest five times"
     ;;
   absorbed)
     export PATH="$c_ipip_dir:$PATH"

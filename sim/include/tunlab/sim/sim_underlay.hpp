@@ -41,6 +41,8 @@ private:
     Packet packet;
   };
   void wake_reader();
+  // `payload` behind an IPv4 header with `outer`'s fields and `protocol`, into the host's stack.
+  IoResult send_behind(const OuterHeader& outer, std::uint8_t protocol, Packet&& payload);
 
   Network& network_;
   Host& host_;
