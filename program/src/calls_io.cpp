@@ -139,7 +139,10 @@ void Supervisor::drain_underlay() {
       const auto udp = UdpView::parse(ip->payload());
       const auto socket = udp ? udp_received_.find(udp->dst_port()) : udp_received_.end();
       if (socket == udp_received_.end()) {
-        continue;  // the host hands a UDP socket only the ports it bound
+        // The host hands over only ports the program bound, so this is not expected; if it
+        // happens the packet still ends with a reason.
+        env_.drops.dropped(packet, "program-port-unbound");
+        continue;
       }
       if (socket->second.size() >= kMaxReceived) {
         env_.drops.dropped(packet, "program-socket-full");
