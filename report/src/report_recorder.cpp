@@ -36,6 +36,12 @@ using scenario::InterfaceKind;
 constexpr std::size_t kTimeBuckets = 120;  // histogram columns over the run's time
 constexpr std::size_t kSizeBin = 100;      // bytes per packet-size histogram bin
 constexpr std::size_t kSizeBins = 16;      // the last bin holds everything >= 1500
+// Dropped packets listed one by one (origin, reason, place, time: 24 bytes each while running):
+// every drop of a run of 10^9 packets at 0.1 % loss; past it they are counted only.
+constexpr std::size_t kMaxListedDrops = 1'000'000;
+// Per hop expectation, the packets that crossed its hop first: the sample a failed expectation's
+// "closest: packet N" counts in (the runner keeps the same number).
+constexpr std::size_t kWatchedPackets = 64;
 
 std::string address_text(Ipv4Address a) {
   return a.to_string();
@@ -77,11 +83,14 @@ struct RunRecorder::Impl {
     char kind = 'd';          // d data, e ICMP error, p echo, o other
     std::uint32_t cause = 0;  // the packet an ICMP error quotes (0 = none known)
     bool detailed = false;
-    std::uint32_t hops_kept = 0;   // of its hops, drawn (or pending), at most limits.hops_per_packet
-    std::uint32_t drops_kept = 0;  // of its drops, drawn, at most limits.drops_per_packet
-    std::string dropped;           // reason of its (first) drop
-    Json first;                    // innermost header at its first hop
-    std::vector<int> crossed;      // lane * 2 + outgoing: a packet crosses each at most once
+    std::uint32_t hops_kept = 0;     // of its hops, drawn (or pending), at most limits.hops_per_packet
+    std::uint32_t drops_kept = 0;    // of its drops, drawn, at most limits.drops_per_packet
+    std::string dropped;             // reason of its (first) drop
+    std::string relay;               // an ICMP error: what the app B it reached did with it
+    std::optional<HeaderKey> quote;  // an ICMP error: the header it quotes
+    std::string arrived;             // the host whose interface it last entered
+    Json first;                      // innermost header at its first hop
+    std::vector<int> crossed;        // lane * 2 + outgoing: a packet crosses each at most once
   };
 
   const scenario::Scenario& s;
@@ -114,6 +123,27 @@ struct RunRecorder::Impl {
 
   // Expectations: how many hops/drops each matched, all of them, detailed or not.
   std::vector<std::uint64_t> expect_hits;
+  // Hop expectations by lane, and the packets (recorder ids) each saw first, in crossing order.
+  std::map<int, std::vector<std::size_t>> expectations_at_lane;
+  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> watched;  // (id, origin)
+
+  // The drop list: where and when each injected packet was first dropped (by origin), then, at the
+  // end of a run whose backend knows fates, the packets the summary counts dropped, in origin order.
+  struct DropEvent {
+    std::uint32_t origin = 0;
+    std::int64_t t = 0;
+    std::uint32_t place = 0;   // index into drop_places
+    std::uint32_t reason = 0;  // index into drop_reasons
+  };
+  std::vector<DropEvent> drop_events;  // origin order after the first packet_dropped call
+  bool drop_events_sorted = false;
+  std::vector<DropEvent> listed_drops;
+  bool fates_known = false;
+  std::uint64_t drops_unlisted = 0;
+  std::vector<std::string> drop_reasons;
+  std::map<std::string, std::uint32_t, std::less<>> reason_index;
+  std::vector<std::tuple<std::string, int, bool>> drop_places;  // host, lane, on the link
+  std::map<std::tuple<std::string, int, bool>, std::uint32_t> place_index;
 
   // Histograms over time: width doubles whenever the run outgrows kTimeBuckets columns.
   std::int64_t bucket_ns = 1000;
@@ -128,21 +158,108 @@ struct RunRecorder::Impl {
   Impl(const scenario::Scenario& scenario, RecorderLimits l) : s(scenario), limits(l) {
     build_lanes();
     expect_hits.assign(s.expectations.size(), 0);
+    watched.resize(s.expectations.size());
+    for (std::size_t i = 0; i < s.expectations.size(); ++i) {
+      const scenario::Expectation& e = s.expectations[i];
+      if (scenario::detail::expect_kind(e.kind).report_hop != nullptr && !e.hop.empty()) {
+        if (const auto it = lane_of.find(e.hop); it != lane_of.end()) {
+          expectations_at_lane[it->second].push_back(i);
+        }
+      }
+    }
   }
 
-  // Interfaces in path order: hosts breadth-first along links from the first sender; in each
-  // host, interfaces linked to earlier hosts, then unlinked ones (tun, tap), then the rest.
+  std::uint32_t reason_id(std::string_view reason) {
+    if (const auto it = reason_index.find(reason); it != reason_index.end()) {
+      return it->second;
+    }
+    const auto id = static_cast<std::uint32_t>(drop_reasons.size());
+    drop_reasons.emplace_back(reason);
+    reason_index.emplace(std::string(reason), id);
+    return id;
+  }
+
+  std::uint32_t place_id(const std::string& host, int lane, bool on_link) {
+    const auto key = std::make_tuple(host, lane, on_link);
+    if (const auto it = place_index.find(key); it != place_index.end()) {
+      return it->second;
+    }
+    const auto id = static_cast<std::uint32_t>(drop_places.size());
+    drop_places.push_back(key);
+    place_index.emplace(key, id);
+    return id;
+  }
+
+  // The first drop event of `origin` (drop_events sorted by origin, first event first).
+  const DropEvent* first_drop_event(std::uint32_t origin) {
+    if (!drop_events_sorted) {
+      std::stable_sort(drop_events.begin(), drop_events.end(),
+                       [](const DropEvent& a, const DropEvent& b) { return a.origin < b.origin; });
+      drop_events_sorted = true;
+    }
+    const auto it = std::lower_bound(drop_events.begin(), drop_events.end(), origin,
+                                     [](const DropEvent& e, std::uint32_t o) { return e.origin < o; });
+    return it != drop_events.end() && it->origin == origin ? &*it : nullptr;
+  }
+
+  // The ICMP error app B on `host` just decided about: of those that reached the host quoting the
+  // same outer header as `quoted` and are not decided yet, the first to arrive (app B reads its
+  // socket in order; later ones may already be on their way).
+  void icmp_decision(const std::string& host, ByteView quoted, std::string_view decision) {
+    const auto outer = Ipv4View::parse(quoted);
+    if (!outer) {
+      return;
+    }
+    const HeaderKey quote = key_of(*outer);
+    PacketInfo* first = nullptr;
+    int looked = 0;
+    for (auto it = packets.rbegin(); it != packets.rend() && looked < 256; ++it, ++looked) {
+      PacketInfo& p = it->second;
+      if (p.kind == 'e' && p.quote == quote && p.relay.empty() && p.arrived == host) {
+        first = &p;
+      }
+    }
+    if (first != nullptr) {
+      first->relay = std::string(decision);
+    }
+  }
+
+  void packet_dropped(std::uint32_t origin, std::string_view reason) {
+    fates_known = true;
+    if (listed_drops.size() >= kMaxListedDrops) {
+      ++drops_unlisted;
+      return;
+    }
+    DropEvent listed{origin, -1, UINT32_MAX, reason_id(reason)};
+    if (const DropEvent* event = first_drop_event(origin)) {
+      listed.t = event->t;
+      listed.place = event->place;
+    }
+    listed_drops.push_back(listed);
+  }
+
+  // Interfaces in path order: hosts breadth-first along links from the first host (in the file's
+  // order) at an end of the topology; in each host, interfaces linked to earlier hosts, then
+  // unlinked ones (tun, tap), then the rest. The order follows the topology alone, so a scenario
+  // whose traffic starts in the middle (at a router) draws its lanes as every other one does.
   void build_lanes() {
     std::map<std::string, std::size_t> host_index;
+    std::map<std::string, std::size_t> links_of;
     for (std::size_t i = 0; i < s.hosts.size(); ++i) {
       host_index[s.hosts[i].name] = i;
     }
+    for (const auto& link : s.links) {
+      ++links_of[link.a.host];
+      ++links_of[link.b.host];
+    }
     std::string start;
-    if (!s.traffic.empty() && host_index.count(s.traffic.front().from) != 0) {
-      start = s.traffic.front().from;
-    } else if (!s.tunnels.empty()) {
-      start = s.tunnels.front().host;
-    } else if (!s.hosts.empty()) {
+    for (const auto& h : s.hosts) {
+      if (links_of[h.name] <= 1) {
+        start = h.name;
+        break;
+      }
+    }
+    if (start.empty() && !s.hosts.empty()) {
       start = s.hosts.front().name;
     }
     std::vector<std::string> order;
@@ -328,6 +445,7 @@ struct RunRecorder::Impl {
       if (p.kind == 'e') {
         if (const auto icmp = IcmpView::parse(in.payload())) {
           if (auto quoted = Ipv4View::parse(icmp->quoted())) {
+            p.quote = key_of(*quoted);
             for (const HeaderKey& k : {key_of(innermost(*quoted)), key_of(*quoted)}) {
               if (const auto it = id_of_key.find(k); it != id_of_key.end()) {
                 p.cause = it->second;
@@ -459,6 +577,16 @@ struct RunRecorder::Impl {
     if (origin == 0) {
       p->crossed.push_back(crossing);
     }
+    if (!outgoing) {
+      p->arrived = lanes[li].host;
+    }
+    if (const auto w = expectations_at_lane.find(lane_index); w != expectations_at_lane.end()) {
+      for (const std::size_t i : w->second) {
+        if (watched[i].size() < kWatchedPackets) {
+          watched[i].emplace_back(p->id, p->origin);
+        }
+      }
+    }
     RawHop h;
     h.n = hop_count;
     h.t = at_ns;
@@ -489,6 +617,7 @@ struct RunRecorder::Impl {
 
   static Json hop_json(const RawHop& raw) {
     Json h;
+    h["n"] = raw.n;
     h["t"] = raw.t;
     h["l"] = raw.lane;
     h["o"] = raw.outgoing ? 1 : 0;
@@ -519,6 +648,10 @@ struct RunRecorder::Impl {
       lane = lane_for(place.interface);
     }
     ++drops_by_place[why + "|" + place.host + "|" + (lane >= 0 ? lanes[static_cast<std::size_t>(lane)].label : "")];
+    if (origin != 0 && drop_events.size() < kMaxListedDrops) {
+      drop_events.push_back({origin, at_ns, place_id(place.host, lane, place.on_link), reason_id(why)});
+      drop_events_sorted = false;
+    }
     const std::optional<Ipv4View> ip = Ipv4View::parse(bytes);
     PacketInfo* p = find_packet(origin, ip, -1);
     if (p == nullptr) {
@@ -566,6 +699,45 @@ struct RunRecorder::Impl {
       d["x"] = hit;
     }
     drops.push_back(std::move(d));
+  }
+
+  // The drop list, columns apart (a million rows stay a few bytes each): origin, reason, place and
+  // time of every dropped packet the summary counts, or, when the backend does not say which
+  // packets ended dropped, of the first drop event of each tagged packet.
+  Json drop_list_json() const {
+    std::vector<DropEvent> rows = fates_known ? listed_drops : std::vector<DropEvent>{};
+    if (!fates_known) {
+      std::vector<DropEvent> events = drop_events;
+      std::stable_sort(events.begin(), events.end(),
+                       [](const DropEvent& a, const DropEvent& b) { return a.origin < b.origin; });
+      for (const DropEvent& e : events) {
+        if (rows.empty() || rows.back().origin != e.origin) {
+          rows.push_back(e);
+        }
+      }
+    }
+    Json list;
+    list["fates"] = fates_known;
+    list["reasons"] = drop_reasons;
+    Json places = Json::array();
+    for (const auto& [host, lane, on_link] : drop_places) {
+      places.push_back({host, lane, on_link ? 1 : 0});
+    }
+    list["places"] = places;
+    std::vector<std::uint32_t> origin, reason;
+    std::vector<std::int64_t> place, t;
+    for (const DropEvent& e : rows) {
+      origin.push_back(e.origin);
+      reason.push_back(e.reason);
+      place.push_back(e.place == UINT32_MAX ? -1 : static_cast<std::int64_t>(e.place));
+      t.push_back(e.t);
+    }
+    list["origin"] = origin;
+    list["reason"] = reason;
+    list["place"] = place;
+    list["t"] = t;
+    list["unlisted"] = drops_unlisted;
+    return list;
   }
 
   Json topology_json() const {
@@ -725,6 +897,13 @@ struct RunRecorder::Impl {
         j["host"] = e.host;
       }
       j["hits"] = expect_hits[i];
+      if (!watched[i].empty()) {
+        Json w = Json::array();
+        for (const auto& [id, origin] : watched[i]) {
+          w.push_back({id, origin});
+        }
+        j["watch"] = w;
+      }
       expectations.push_back(j);
     }
     t["expectations"] = expectations;
@@ -752,6 +931,9 @@ struct RunRecorder::Impl {
       if (!p.dropped.empty()) {
         pj["dropped"] = p.dropped;
       }
+      if (!p.relay.empty()) {
+        pj["relay"] = p.relay;
+      }
       if (!p.first.is_null()) {
         pj["h"] = p.first;
       }
@@ -770,6 +952,7 @@ struct RunRecorder::Impl {
     }
     j["hops"] = hop_list;
     j["drops"] = drops;
+    j["droplist"] = drop_list_json();
     Json counts;
     counts["packets"] = next_id - 1;
     counts["packets_detailed"] = first_detailed + failed_detailed;
@@ -824,6 +1007,15 @@ void RunRecorder::hop(std::int64_t at_ns, const std::string& label, bool outgoin
 void RunRecorder::drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, std::string_view reason,
                        ByteView ip) {
   impl_->drop(at_ns, place, origin, reason, ip);
+}
+
+void RunRecorder::icmp_decision(std::int64_t /*at_ns*/, const std::string& host, ByteView quoted,
+                                std::string_view decision) {
+  impl_->icmp_decision(host, quoted, decision);
+}
+
+void RunRecorder::packet_dropped(std::uint32_t origin, std::string_view reason) {
+  impl_->packet_dropped(origin, reason);
 }
 
 std::size_t RunRecorder::packets_seen() const {

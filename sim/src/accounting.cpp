@@ -112,6 +112,17 @@ std::vector<std::string> Accounting::first_drops(std::size_t limit) const {
   return out;
 }
 
+void Accounting::for_each_dropped(
+    const std::function<void(std::uint32_t origin, std::string_view reason)>& each) const {
+  for (std::size_t i = 0; i < fates_.size(); ++i) {
+    const Record& r = fates_[i];
+    if (r.fate == Fate::dropped) {
+      each(static_cast<std::uint32_t>(i + 1),
+           r.app_reason != 0 ? std::string_view(app_reasons_[r.app_reason - 1]) : to_string(r.reason));
+    }
+  }
+}
+
 std::uint64_t Accounting::dropped_count() const {
   std::uint64_t n = 0;
   for (const Record& r : fates_) {

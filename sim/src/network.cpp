@@ -93,6 +93,11 @@ struct Network::HostedApp final : DropReporter {
   void dropped(const Packet& packet, std::string_view reason) override {
     network.dropped(packet, reason, network.host(host));
   }
+  void icmp_decision(ByteView quoted, std::string_view decision) override {
+    for (RunObserver* observer : network.observers_) {
+      observer->icmp_decision(network.now(), host, quoted, decision);
+    }
+  }
   Network& network;
   std::string host;
   std::unique_ptr<FaultyDevice> faulty;  // around the SimDevice when the scenario has device faults

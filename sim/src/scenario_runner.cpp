@@ -348,6 +348,13 @@ RunSummary run_scenario(const scenario::Scenario& s, const RunOptions& options) 
     app.echo_replies = host->app_log().echo_replies;
   }
   summary.expectations = evaluate_expectations(s, observed, tally);
+  if (!options.observers.empty() && !summary.dropped.empty()) {
+    accounting.for_each_dropped([&options](std::uint32_t origin, std::string_view reason) {
+      for (RunObserver* observer : options.observers) {
+        observer->packet_dropped(origin, reason);
+      }
+    });
+  }
 
   if (options.applied_link_faults != nullptr) {
     list_applied_link_faults(s, *network, *options.applied_link_faults);

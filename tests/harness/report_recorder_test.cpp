@@ -1,6 +1,8 @@
 // RunRecorder: what a report keeps as packets pass (bounded detail, drops placed where they
 // happened, every hop counted) and the page it renders (the summary embedded verbatim).
+#include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -52,6 +54,56 @@ TEST(RunRecorder, KeepsTheFirstPacketsAndEveryDroppedOneInDetailAndCountsAllHops
   EXPECT_EQ(lane_hops, run["counts"]["hops"].get<std::uint64_t>());
 }
 
+TEST(RunRecorder, ListsEveryDroppedPacketTheSummaryCountsPastTheDetailLimit) {
+  RunSummary summary;
+  // Five drops, two of them past the limit of packets drawn hop by hop.
+  const nlohmann::json run = record(lossy_seed(300, "20, 60, 150, 200, 280"),
+                                    {.first_packets = 10, .failed_packets = 3, .recent_packets = 64}, &summary);
+  EXPECT_EQ(run["drops"].size(), 3u);
+  const nlohmann::json& list = run["droplist"];
+  EXPECT_TRUE(list["fates"].get<bool>());
+  EXPECT_EQ(list["origin"], (std::vector<int>{20, 60, 150, 200, 280}));
+  ASSERT_EQ(summary.dropped.at("fault-targeted"), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(list["reasons"][list["reason"][i].get<std::size_t>()], "fault-targeted");
+    const auto place = list["places"][list["place"][i].get<std::size_t>()];
+    EXPECT_EQ(place[0], "wan");
+    EXPECT_EQ(run["topology"]["lanes"][place[1].get<std::size_t>()]["label"], "wan-right");
+    // Sent every 1 ms from 0, dropped leaving wan after the 1 ms link from left.
+    EXPECT_EQ(list["t"][i], list["origin"][i].get<std::int64_t>() * 1'000'000);
+  }
+}
+
+TEST(RunRecorder, NumbersHopsSoThatADropFallsBetweenTheHopsItHappenedBetween) {
+  // Packets past the first ten are not drawn unless dropped: the drop of #150 must sort after
+  // the last hop of #149's era, not after the tenth packet's hops.
+  const nlohmann::json run = record(lossy_seed(300, "150"), {.first_packets = 10, .failed_packets = 10});
+  ASSERT_EQ(run["drops"].size(), 1u);
+  const auto n = run["drops"][0]["n"].get<std::uint64_t>();
+  std::uint64_t before = 0;
+  std::uint64_t after = 0;
+  for (const auto& hop : run["hops"]) {
+    (hop["n"].get<std::uint64_t>() <= n ? before : after) += 1;
+  }
+  EXPECT_EQ(before, 10u * 6 + 4);  // the first ten packets, and #150's four hops up to wan-right
+  EXPECT_EQ(after, 0u);
+  EXPECT_GE(n, 148u * 6);  // every hop of the run so far, drawn or not
+}
+
+TEST(RunRecorder, KeepsThePacketsThatCrossedAWatchedHopInOrder) {
+  const scenario::Scenario s = scenario::load_scenario_text(
+      "name: watch\ntopology: seed\n"
+      "traffic:\n  - {from: left, count: 3, interval: 1ms, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n"
+      "expect:\n  - {hop: left-eth0, count: 3, outer: {ttl: 99}}\n",
+      "watch.yaml");
+  const nlohmann::json run = record(s, {});
+  const nlohmann::json& watch = run["topology"]["expectations"][0]["watch"];
+  ASSERT_EQ(watch.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(watch[i][1], i + 1);  // origins #1, #2, #3, in the order they crossed left-eth0
+  }
+}
+
 TEST(RunRecorder, PlacesALinkDropOnTheLinkLeavingTheInterfaceThatSentIt) {
   const nlohmann::json run = record(lossy_seed(3, "2"), {});
   ASSERT_EQ(run["drops"].size(), 1u);
@@ -77,6 +129,39 @@ TEST(RunRecorder, OrdersLanesAlongThePathOfTheSeedTopology) {
   }
   EXPECT_EQ(labels,
             (std::vector<std::string>{"left-tun0", "left-eth0", "wan-left", "wan-right", "right-eth0", "right-tun0"}));
+}
+
+TEST(RunRecorder, OrdersLanesByTheTopologyEvenWhenTrafficStartsInTheMiddle) {
+  const scenario::Scenario s = scenario::load_scenario_text(
+      "name: from-wan\ntopology: seed\n"
+      "traffic:\n  - {from: wan, udp: {dst: \"18.13.0.91:9000\", size: 64}}\n"
+      "  - {from: left, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n",
+      "from-wan.yaml");
+  const nlohmann::json run = record(s, {});
+  std::vector<std::string> labels;
+  for (const auto& lane : run["topology"]["lanes"]) {
+    labels.push_back(lane["label"]);
+  }
+  EXPECT_EQ(labels,
+            (std::vector<std::string>{"left-tun0", "left-eth0", "wan-left", "wan-right", "right-eth0", "right-tun0"}));
+}
+
+TEST(RunRecorder, KeepsWhatAppBDidWithEachIcmpErrorAndWhy) {
+  // scenarios/icmp-relay-rules.yaml: six errors from wan about left's outer packet.
+  const scenario::Scenario s = scenario::load_scenario_file(TUNLAB_SOURCE_DIR "/scenarios/icmp-relay-rules.yaml");
+  const nlohmann::json run = record(s, {});
+  std::map<int, std::string> decision;
+  for (const auto& p : run["packets"]) {
+    if (p.contains("origin") && p.contains("relay")) {
+      decision[p["origin"].get<int>()] = p["relay"];
+    }
+  }
+  EXPECT_EQ(decision, (std::map<int, std::string>{{1, "relayed"},
+                                                  {2, "relayed"},
+                                                  {3, "not-relayed"},
+                                                  {4, "relayed"},
+                                                  {5, "foreign-quote"},
+                                                  {6, "not-relayed"}}));
 }
 
 TEST(RunRecorder, LinksAnIcmpErrorToThePacketItQuotes) {

@@ -13,6 +13,8 @@ std::unique_ptr<AppB> build_engine(const AppEnvironment& env) {
   DropReporter* drops = &env.drops;
   engine->set_drop_observer(
       [drops](const Packet& packet, DropReason reason) { drops->dropped(packet, to_string(reason)); });
+  engine->set_relay_observer(
+      [drops](ByteView quoted, std::string_view decision) { drops->icmp_decision(quoted, decision); });
   return engine;
 }
 

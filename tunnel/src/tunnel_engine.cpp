@@ -229,6 +229,9 @@ std::size_t TunnelEngine::poll_underlay(std::int64_t now_ns, std::size_t budget)
       if (outcome != RelayOutcome::relayed) {
         ++counters_.icmp_not_relayed;
       }
+      if (relay_observer_) {
+        relay_observer_(receive_buffer_.bytes(), to_string(outcome));
+      }
     }
     carry_out(now_ns);
   }

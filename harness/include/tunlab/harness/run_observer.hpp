@@ -42,6 +42,16 @@ public:
                     ByteView ip) {
     (void)at_ns, (void)place, (void)origin, (void)reason, (void)ip;
   }
+  // App B on `host` decided what to do with an ICMP error about its outer packet `quoted`:
+  // "relayed", or why not (AppB's DropReporter::icmp_decision). The simulator reports them.
+  virtual void icmp_decision(std::int64_t at_ns, const std::string& host, ByteView quoted, std::string_view decision) {
+    (void)at_ns, (void)host, (void)quoted, (void)decision;
+  }
+  // The run is over: injected packet `origin` ended dropped for `reason`, exactly as the summary
+  // counts it (a packet one copy of which was delivered is not dropped; a packet still waiting for
+  // reassembly at the end is). Called once per such packet, in origin order, before run_ended, by
+  // the backends that tag packets with their origin (the simulator).
+  virtual void packet_dropped(std::uint32_t origin, std::string_view reason) { (void)origin, (void)reason; }
   // The run is over and the backend has judged the scenario's expectations: an observer that
   // checks something of its own adds its result (summary.expectations). Called once per run.
   virtual void run_ended(RunSummary& summary) { (void)summary; }

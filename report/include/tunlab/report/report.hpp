@@ -47,6 +47,8 @@ public:
   void hop(std::int64_t at_ns, const std::string& label, bool outgoing, std::uint32_t origin, ByteView ip) override;
   void drop(std::int64_t at_ns, const DropPlace& place, std::uint32_t origin, std::string_view reason,
             ByteView ip) override;
+  void packet_dropped(std::uint32_t origin, std::string_view reason) override;
+  void icmp_decision(std::int64_t at_ns, const std::string& host, ByteView quoted, std::string_view decision) override;
 
   std::size_t packets_seen() const;      // distinct packets (injected ones and the network's own)
   std::size_t packets_detailed() const;  // of those, drawn hop by hop

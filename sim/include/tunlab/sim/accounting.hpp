@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -40,6 +41,8 @@ public:
   // The first `limit` dropped packets by origin, as "#3 absorbed-by-program": what a failed drop
   // expectation names.
   std::vector<std::string> first_drops(std::size_t limit) const;
+  // Calls `each` for every dropped packet, in origin order, with the reason it is counted under.
+  void for_each_dropped(const std::function<void(std::uint32_t origin, std::string_view reason)>& each) const;
   // Every drop event, including copies and the network's own packets.
   const DropCounters& drop_events() const { return drop_events_; }
   std::uint64_t duplicate_deliveries() const { return duplicate_deliveries_; }

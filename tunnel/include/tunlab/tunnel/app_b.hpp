@@ -39,6 +39,11 @@ public:
   // name for the drop, lower-case words joined by '-' ("bad-magic"). tunlab's engine uses the
   // names of drop_reason.hpp; an app may use those or its own.
   virtual void dropped(const Packet& packet, std::string_view reason) = 0;
+  // An ICMP error about one of the app's outer packets reached it and it decided what to do:
+  // `decision` is "relayed" (an error went to the inner sender) or why not ("not-relayed",
+  // "foreign-quote", "mtu-learned", ...); `quoted` is the outer packet the error quotes. Only the
+  // report listens; an app that does not say is drawn without its decisions.
+  virtual void icmp_decision(ByteView quoted, std::string_view decision) { (void)quoted, (void)decision; }
 };
 
 // Counters an app shows in the summary (`tunnels.HOST`) and on the daemon's SIGUSR1, by name.

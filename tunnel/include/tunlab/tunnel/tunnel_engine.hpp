@@ -77,6 +77,10 @@ public:
   AppCounters counters(std::int64_t now_ns) const override;
 
   void set_drop_observer(DropObserver observer) { drop_observer_ = std::move(observer); }
+  // Called for every ICMP error from the underlay with what the engine did with it
+  // (to_string(RelayOutcome)) and the outer packet it quotes.
+  using RelayObserver = std::function<void(ByteView quoted, std::string_view decision)>;
+  void set_relay_observer(RelayObserver observer) { relay_observer_ = std::move(observer); }
   const TunnelCounters& counters() const { return counters_; }
   const TunnelConfig& config() const { return config_; }
   const TunnelState& state() const { return state_; }
@@ -133,6 +137,7 @@ private:
   bool coalesce_ = false;    // the device takes GSO writes and has not refused one
   bool batched_io_ = false;  // the device's capabilities().batched_io, fixed at construction
   DropObserver drop_observer_;
+  RelayObserver relay_observer_;
   // TAP: the MAC the host stack uses on tap0, learned from its frames; ours is fixed.
   MacAddress tap_peer_mac_{};
   bool tap_peer_known_ = false;
