@@ -1,22 +1,208 @@
 // Renders reports: the page template (report/report.html, embedded at build time) with one JSON
 // data block. The template draws everything from that block, so the C++ side only gathers data.
+#include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "diff_align.hpp"
 #include "report_json.hpp"
 #include "tunlab/capture/capture.hpp"
 #include "tunlab/report/report.hpp"
 #include "tunlab/scenario/input_error.hpp"
 #include "tunlab/scenario/safe_text.hpp"
+#include "tunlab/wire/byte_order.hpp"
 
 namespace tunlab::report {
 
 extern const char* const kReportTemplate;  // report_template.cpp, generated from report/report.html
+
+namespace detail {
+
+namespace {
+
+constexpr std::uint64_t kFnvBasis = 14695981039346656037ULL;
+constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
+
+std::uint64_t fnv1a(ByteView bytes) {
+  std::uint64_t hash = kFnvBasis;
+  for (const std::uint8_t byte : bytes) {
+    hash = (hash ^ byte) * kFnvPrime;
+  }
+  return hash;
+}
+
+// Descends as normalise_ipv4 does: into IPIP first fragments (whose inner header is there, the
+// outer one's TTL and TOS are not what a packet is) and into UDP datagrams that are exactly one
+// IPv4 packet (IP in UDP), depth-limited against crafted nesting.
+Ipv4View innermost_carried(Ipv4View ip) {
+  for (int depth = 0; depth < 4 && ip.fragment_offset_bytes() == 0; ++depth) {
+    std::optional<Ipv4View> carried;
+    if (ip.protocol() == ipproto::kIpip) {
+      carried = Ipv4View::parse(ip.payload());
+    } else if (ip.protocol() == ipproto::kUdp) {
+      if (const auto udp = UdpView::parse(ip.payload())) {
+        const auto in = Ipv4View::parse(udp->payload());
+        if (in && in->total_length() == udp->payload().size()) {
+          carried = in;
+        }
+      }
+    }
+    if (!carried) {
+      break;
+    }
+    ip = *carried;
+  }
+  return ip;
+}
+
+using Positions = std::map<DiffKey, std::vector<std::size_t>>;  // ascending positions per key
+
+Positions positions_of(const std::vector<DiffKey>& keys) {
+  Positions out;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    out[keys[i]].push_back(i);
+  }
+  return out;
+}
+
+std::size_t next_of(const Positions& positions, const DiffKey& key, std::size_t from) {
+  const auto it = positions.find(key);
+  if (it == positions.end()) {
+    return kNoPacket;
+  }
+  const auto at = std::lower_bound(it->second.begin(), it->second.end(), from);
+  return at == it->second.end() ? kNoPacket : *at;
+}
+
+// Equal keys from (i, j) on, counted up to a few: how well a choice lines the sides up again.
+std::size_t run_at(const std::vector<DiffKey>& a, const std::vector<DiffKey>& b, std::size_t i, std::size_t j) {
+  constexpr std::size_t kRun = 16;
+  std::size_t n = 0;
+  while (n < kRun && i + n < a.size() && j + n < b.size() && a[i + n] == b[j + n]) {
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+DiffKey diff_key(ByteView ipv4) {
+  const auto outer = Ipv4View::parse(ipv4);
+  if (!outer) {
+    return {"raw", fnv1a(ipv4)};
+  }
+  const Ipv4View ip = innermost_carried(*outer);
+  DiffKey key;
+  key.identity = fmt::format("{} {:08x}>{:08x}", ip.protocol(), ip.src_raw(), ip.dst_raw());
+  const ByteView payload = ip.payload();
+  if (ip.is_fragment()) {
+    // Fragments carry pieces of a transport header, if any: the offset and bytes tell them apart.
+    key.identity += fmt::format(" frag {}{}", ip.fragment_offset_bytes(), ip.mf() ? "+" : "");
+    key.payload = fnv1a(payload);
+    return key;
+  }
+  switch (ip.protocol()) {
+    case ipproto::kUdp:
+      if (const auto udp = UdpView::parse(payload)) {
+        key.identity += fmt::format(" {}>{}", udp->src_port(), udp->dst_port());
+        key.payload = fnv1a(udp->payload());
+        return key;
+      }
+      break;
+    case ipproto::kTcp:
+      if (const auto tcp = TcpView::parse(payload)) {
+        key.identity += fmt::format(" {}>{}", tcp->src_port(), tcp->dst_port());
+        key.payload = fnv1a(tcp->payload());
+        return key;
+      }
+      break;
+    case ipproto::kIcmp:
+      if (const auto icmp = IcmpView::parse(payload)) {
+        key.identity += fmt::format(" icmp {}/{}", icmp->type(), icmp->code());
+        if (icmp->is_echo()) {
+          // The echo identifier is the kernel's choice (normalise_ipv4 forgives it); the sequence is not.
+          key.identity += fmt::format(" seq {}", icmp->sequence());
+          key.payload = fnv1a(icmp->payload());
+        } else if (icmp->is_error()) {
+          // The quote holds the quoted packet's TTL, ID and checksums, which may differ: only
+          // which packet it quotes counts.
+          if (const auto quoted = Ipv4View::parse(icmp->quoted())) {
+            const Ipv4View q = innermost_carried(*quoted);
+            key.identity += fmt::format(" quoting {} {:08x}>{:08x}", q.protocol(), q.src_raw(), q.dst_raw());
+            const ByteView l4 = q.payload();
+            if (!q.is_fragment() && (q.protocol() == ipproto::kUdp || q.protocol() == ipproto::kTcp) &&
+                l4.size() >= 4) {
+              key.identity += fmt::format(" {}>{}", load_be16(l4.data()), load_be16(l4.data() + 2));
+            }
+          }
+        } else {
+          key.payload = fnv1a(icmp->payload());
+        }
+        return key;
+      }
+      break;
+    default:
+      break;
+  }
+  key.payload = fnv1a(payload);
+  return key;
+}
+
+std::vector<AlignedRow> align_packets(const std::vector<DiffKey>& a, const std::vector<DiffKey>& b) {
+  const Positions in_a = positions_of(a);
+  const Positions in_b = positions_of(b);
+  std::vector<AlignedRow> rows;
+  rows.reserve(std::max(a.size(), b.size()));
+  std::size_t i = 0;
+  std::size_t j = 0;
+  // Every step places a packet for good. On a mismatch, a packet whose key the other side has
+  // nowhere ahead is on its side alone; when both have theirs ahead, the nearer match wins, so a
+  // lost packet costs one gap, and equal distances go to the choice that lines up more rows after.
+  while (i < a.size() && j < b.size()) {
+    if (a[i] == b[j]) {
+      rows.push_back({i++, j++});
+      continue;
+    }
+    const std::size_t a_in_b = next_of(in_b, a[i], j);
+    const std::size_t b_in_a = next_of(in_a, b[j], i);
+    if (a_in_b == kNoPacket && b_in_a == kNoPacket) {
+      // Packets with different keys never pair, even met at the same point: each side may have
+      // lost a different packet there.
+      rows.push_back({i++, kNoPacket});
+      rows.push_back({kNoPacket, j++});
+      continue;
+    }
+    bool a_only = false;  // a[i] is a row of A alone (else b[j] is one of B alone)
+    if (a_in_b == kNoPacket) {
+      a_only = true;
+    } else if (b_in_a != kNoPacket) {
+      const std::size_t skip_a = b_in_a - i;
+      const std::size_t skip_b = a_in_b - j;
+      a_only = skip_a != skip_b ? skip_a < skip_b : run_at(a, b, b_in_a, j) >= run_at(a, b, i, a_in_b);
+    }
+    if (a_only) {
+      rows.push_back({i++, kNoPacket});
+    } else {
+      rows.push_back({kNoPacket, j++});
+    }
+  }
+  while (i < a.size()) {
+    rows.push_back({i++, kNoPacket});
+  }
+  while (j < b.size()) {
+    rows.push_back({kNoPacket, j++});
+  }
+  return rows;
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -50,7 +236,30 @@ std::string page(const std::string& title, const std::string& data) {
   return out;
 }
 
-// The fields that tell two normalised packets apart, for marking a row of the diff.
+// A header field by its name on the page; the report's JSON keys are short for size only.
+std::string field_name(const std::string& key) {
+  static const std::map<std::string, std::string> kNames = {{"s", "src"},
+                                                            {"d", "dst"},
+                                                            {"ttl", "TTL"},
+                                                            {"tos", "TOS"},
+                                                            {"df", "DF"},
+                                                            {"mf", "MF"},
+                                                            {"off", "fragment offset"},
+                                                            {"len", "total length"},
+                                                            {"p", "protocol"},
+                                                            {"sp", "src port"},
+                                                            {"dp", "dst port"},
+                                                            {"pl", "payload length"},
+                                                            {"it", "ICMP type"},
+                                                            {"ic", "ICMP code"},
+                                                            {"mtu", "next-hop MTU"},
+                                                            {"seq", "ICMP seq"},
+                                                            {"fl", "TCP flags"}};
+  const auto it = kNames.find(key);
+  return it == kNames.end() ? key : it->second;
+}
+
+// The fields that tell two normalised packets apart, for marking a row of the diff, by name.
 std::vector<std::string> differing_fields(const Json& a, const Json& b) {
   std::vector<std::string> out;
   for (const char* part : {"h", "i"}) {
@@ -60,25 +269,28 @@ std::vector<std::string> differing_fields(const Json& a, const Json& b) {
       }
       continue;
     }
+    const std::string prefix = part[0] == 'i' ? "inner " : "";
     for (const auto& [key, value] : a[part].items()) {
       if (key == "id" || key == "q") {
         continue;
       }
       if (!b[part].contains(key) || b[part][key] != value) {
-        out.push_back((part[0] == 'i' ? "inner " : "") + key);
+        out.push_back(prefix + field_name(key));
       }
     }
     for (const auto& [key, value] : b[part].items()) {
       if (!a[part].contains(key) && key != "id" && key != "q") {
-        out.push_back((part[0] == 'i' ? "inner " : "") + key);
+        out.push_back(prefix + field_name(key));
       }
     }
   }
   return out;
 }
 
-Json packet_json(const PcapRecord& record) {
+// `position`: the packet's 1-based place among the capture's IPv4 packets, to find it again.
+Json packet_json(const PcapRecord& record, std::size_t position) {
   Json p;
+  p["n"] = position;
   p["t"] = record.time_ns;
   if (const auto ip = Ipv4View::parse(record.bytes)) {
     p["h"] = header_json(*ip);
@@ -169,60 +381,86 @@ std::string render_diff_report(const std::filesystem::path& a, const std::filesy
     const std::vector<PcapRecord> rb = read(paths.second);
     c["in_a"] = !paths.first.empty();
     c["in_b"] = !paths.second.empty();
-    // Per flow (outer source > destination), in first-appearance order across both sides.
+    // Per flow (outer source > destination), in first-appearance order across both sides; each
+    // side's packets by their index in its capture.
     std::vector<std::string> order;
-    std::map<std::string, std::pair<std::vector<const PcapRecord*>, std::vector<const PcapRecord*>>> flows;
+    std::map<std::string, std::pair<std::vector<std::size_t>, std::vector<std::size_t>>> flows;
     const auto flow_of = [](const PcapRecord& r) {
       const auto ip = Ipv4View::parse(r.bytes);
       return ip ? ip->src().to_string() + " > " + ip->dst().to_string() : std::string("non-IPv4");
     };
     for (const auto* side : {&ra, &rb}) {
-      for (const PcapRecord& r : *side) {
-        const std::string f = flow_of(r);
+      for (std::size_t i = 0; i < side->size(); ++i) {
+        const std::string f = flow_of((*side)[i]);
         if (flows.count(f) == 0) {
           order.push_back(f);
         }
-        (side == &ra ? flows[f].first : flows[f].second).push_back(&r);
+        (side == &ra ? flows[f].first : flows[f].second).push_back(i);
       }
     }
     Json flow_list = Json::array();
     std::size_t differing = 0;
     for (const std::string& f : order) {
       const auto& [fa, fb] = flows[f];
+      const auto keys_of = [](const std::vector<PcapRecord>& records, const std::vector<std::size_t>& at) {
+        std::vector<DiffKey> keys;
+        keys.reserve(at.size());
+        for (const std::size_t i : at) {
+          keys.push_back(diff_key(records[i].bytes));
+        }
+        return keys;
+      };
+      const std::vector<DiffKey> ka = keys_of(ra, fa);
+      const std::vector<DiffKey> kb = keys_of(rb, fb);
+      std::size_t paired = 0;
+      std::size_t only_a = 0;
+      std::size_t only_b = 0;
+      std::size_t changed = 0;
       Json rows = Json::array();
-      for (std::size_t i = 0; i < std::max(fa.size(), fb.size()); ++i) {
+      // The flow's counts cover every row, drawn or not, so the summary line stays true past the limit.
+      for (const AlignedRow& aligned : align_packets(ka, kb)) {
+        const bool has_a = aligned.a != kNoPacket;
+        const bool has_b = aligned.b != kNoPacket;
+        const PcapRecord* pa = has_a ? &ra[fa[aligned.a]] : nullptr;
+        const PcapRecord* pb = has_b ? &rb[fb[aligned.b]] : nullptr;
+        const bool is_changed = has_a && has_b && normalise_ipv4(pa->bytes) != normalise_ipv4(pb->bytes);
+        paired += has_a && has_b ? 1 : 0;
+        only_a += has_b ? 0 : 1;
+        only_b += has_a ? 0 : 1;
+        changed += is_changed ? 1 : 0;
+        differing += has_a && has_b && !is_changed ? 0 : 1;
         if (rows_left == 0) {
-          // Only counted: does the pair differ?
-          const bool same =
-              i < fa.size() && i < fb.size() && normalise_ipv4(fa[i]->bytes) == normalise_ipv4(fb[i]->bytes);
-          differing += same ? 0 : 1;
           ++rows_omitted;
           continue;
         }
         --rows_left;
         Json row;
-        if (i < fa.size()) {
-          row["a"] = packet_json(*fa[i]);
+        if (has_a) {
+          row["a"] = packet_json(*pa, fa[aligned.a] + 1);
         }
-        if (i < fb.size()) {
-          row["b"] = packet_json(*fb[i]);
+        if (has_b) {
+          row["b"] = packet_json(*pb, fb[aligned.b] + 1);
         }
-        if (i < fa.size() && i < fb.size()) {
-          if (normalise_ipv4(fa[i]->bytes) != normalise_ipv4(fb[i]->bytes)) {
-            std::vector<std::string> fields = differing_fields(row["a"], row["b"]);
-            if (fields.empty()) {
-              fields.emplace_back("payload bytes");
-            }
-            row["diff"] = fields;
-            ++differing;
+        if (!has_a || !has_b) {
+          row["k"] = "gap";
+          row["gap"] = has_a ? "b" : "a";  // the side that lacks the packet
+          row["diff"] = std::vector<std::string>{has_a ? "only in A" : "only in B"};
+        } else if (is_changed) {
+          std::vector<std::string> fields = differing_fields(row["a"], row["b"]);
+          if (fields.empty()) {
+            fields.emplace_back("payload bytes");
           }
-        } else {
-          row["diff"] = std::vector<std::string>{i < fa.size() ? "only in A" : "only in B"};
-          ++differing;
+          row["k"] = "changed";
+          row["diff"] = fields;
         }
         rows.push_back(row);
       }
-      flow_list.push_back({{"flow", f}, {"rows", rows}});
+      flow_list.push_back({{"flow", f},
+                           {"paired", paired},
+                           {"only_a", only_a},
+                           {"only_b", only_b},
+                           {"changed", changed},
+                           {"rows", rows}});
     }
     c["flows"] = flow_list;
     c["differing"] = differing;

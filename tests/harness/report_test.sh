@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # report_test.sh TUNLAB SOURCE_DIR WORK_DIR: `--report` pages of the seed scenario, a PMTU scenario,
-# a lossy sweep (with failing seeds) and a diff, each rendered by headless Chromium and checked
-# by report_check.py: nothing external referenced, the embedded summary equal to --json, the
-# script ran to the end, the screenshot not blank. Also: the same sim run gives the same bytes.
+# a lossy sweep (with failing seeds) and two diffs (a TTL change; a lossy run against a clean one),
+# each rendered by headless Chromium and checked by report_check.py: nothing external referenced,
+# the embedded summary equal to --json, the script ran to the end, the screenshot not blank. Also:
+# the same sim run gives the same bytes.
 # Exit 77 (skip) without Chromium.
 # shellcheck source=../lib/prologue.sh
 source "$(dirname "$0")/../lib/prologue.sh"
@@ -89,6 +90,75 @@ if ! grep -q '"diff":\["' "$work/diff.html"; then
   echo "FAIL: diff report marks no differing row"
   failed=1
 fi
+# Its changed rows name the field as the page does ("TTL"), not by the data's key ("ttl"), and no
+# node is printed as "[object ...]".
+python3 - "$work/diff.dom.html" <<'PY' || failed=1
+import re, sys
+dom = open(sys.argv[1]).read()
+if "[object" in dom:
+    sys.exit("FAIL: diff report: a node printed as [object ...]")
+why = re.findall(r'<tr class="[^"]*\bdiff-changed\b[^"]*".*?<td class="why">([^<]*)</td>', dom)
+if not why or any(w not in ("TTL", "inner TTL") for w in why):
+    sys.exit(f"FAIL: diff report: changed rows should differ in TTL alone, got {why}")
+keys = [w for w in re.findall(r'<td class="why">([^<]*)</td>', dom) if re.search(r"\b(ttl|tos|sp|dp|pl|it|ic)\b", w)]
+if keys:
+    sys.exit(f"FAIL: diff report: fields named by their JSON keys: {keys}")
+PY
+
+# A lossy run against a clean one, same scenario and seed: every packet lost (or never sent
+# because its request was lost) is one gap row on the lossy side, and nothing else differs; a
+# loss must not mark the rows after it changed.
+"$tunlab" run scenarios/replay-mixed.yaml --seed 7 --capture "$work/cap-clean" >/dev/null
+"$tunlab" run scenarios/replay-mixed.yaml --seed 7 --fault wan.right:loss=0.1 --capture "$work/cap-lossy" --json \
+  >"$work/lossy-run.json"
+"$tunlab" diff "$work/cap-clean" "$work/cap-lossy" --report "$work/diff-loss.html" >/dev/null
+python3 - "$work/diff-loss.html" "$work/diff-loss.json" <<'PY'
+import json, re, sys
+html = open(sys.argv[1]).read()
+data = json.loads(re.search(r'id="tunlab-data">(.*?)</script>', html, re.S).group(1))
+json.dump(data["summary"], open(sys.argv[2], "w"))
+PY
+check diff-loss
+python3 - "$work/diff-loss.dom.html" "$work/cap-clean" "$work/cap-lossy" "$work/lossy-run.json" <<'PY' || failed=1
+import json, os, re, struct, sys
+dom, clean, lossy = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+lost_on_link = json.load(open(sys.argv[4]))["dropped"].get("link-loss", 0)
+
+def records(path):  # pcap records (all IPv4 here)
+    data = open(path, "rb").read()
+    count, at = 0, 24
+    while at < len(data):
+        at += 16 + struct.unpack("<I", data[at + 8:at + 12])[0]
+        count += 1
+    return count
+
+problems = []
+if "[object" in dom:
+    problems.append("a node printed as [object ...]")
+if lost_on_link == 0:
+    problems.append("the lossy run lost nothing; pick another seed")
+changed = len(re.findall(r'<tr class="[^"]*\bdiff-changed\b', dom))
+if changed:
+    problems.append(f"{changed} rows marked changed by a loss-only fault (a cascade)")
+cards = {}
+for card in dom.split('<section class="card">')[1:]:
+    name = re.match(r"<h2>([^<]+)", card)
+    if name:
+        cards[name.group(1)] = card
+for pcap in sorted(os.listdir(clean)):
+    name = pcap[:-len(".pcap")]
+    missing = records(os.path.join(clean, pcap)) - records(os.path.join(lossy, pcap))
+    gaps = re.findall(r'<tr class="[^"]*\bdiff-gap\b[^"]*" data-gap="([ab])"', cards.get(name, ""))
+    if len(gaps) != missing or set(gaps) - {"b"}:
+        problems.append(f"{name}: {len(gaps)} gap rows ({''.join(gaps)}), want {missing} missing in B")
+# Right after the lossy link, the forward flow's gaps are exactly the packets the link lost.
+flow = re.search(r'<h4>flow 18\.12\.0\.92 &gt; 18\.13\.0\.91</h4>(.*?)</table>', cards.get("right-eth0", ""), re.S)
+if not flow or flow.group(1).count("diff-gap") != lost_on_link:
+    problems.append(f"right-eth0: the forward flow's gaps are not the {lost_on_link} packets lost on wan.right")
+for p in problems:
+    print("FAIL: loss diff report: " + p)
+sys.exit(1 if problems else 0)
+PY
 
 # Replay takes --report too (checked without rendering: the page is the run page above).
 expect_exit 0 "$tunlab" replay fixtures/mixed-100.pcap --json --report "$work/replay.html" >"$work/replay.json"
