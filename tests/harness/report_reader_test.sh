@@ -111,7 +111,7 @@ report() {
 
 # Large runs with loss.
 for count in 100000 1000000; do
-  sed "s/COUNT/$count/g" tests/harness/report/bulk.yaml.in >"$work/bulk-$count.yaml"
+  sed "s/COUNT/$count/g" tests/harness/report/bulk-template.yaml >"$work/bulk-$count.yaml"
   report "bulk-$count" run "$work/bulk-$count.yaml" --fault wan.right:loss=0.001
   probe "$work/bulk-$count.html" 1280x1000 >"$work/bulk-$count.probe.json" || failed=1
   check "bulk-$count" "$work/bulk-$count.probe.json" "$work/bulk-$count.html" "$work/bulk-$count.json" \
