@@ -152,7 +152,7 @@ for pcap in sorted(os.listdir(clean)):
     if len(gaps) != missing or set(gaps) - {"b"}:
         problems.append(f"{name}: {len(gaps)} gap rows ({''.join(gaps)}), want {missing} missing in B")
 # Right after the lossy link, the forward flow's gaps are exactly the packets the link lost.
-flow = re.search(r'<h4>flow 18\.12\.0\.92 &gt; 18\.13\.0\.91</h4>(.*?)</table>', cards.get("right-eth0", ""), re.S)
+flow = re.search(r'>flow 18\.12\.0\.92 &gt; 18\.13\.0\.91</span>(.*?)</table>', cards.get("right-eth0", ""), re.S)
 if not flow or flow.group(1).count("diff-gap") != lost_on_link:
     problems.append(f"right-eth0: the forward flow's gaps are not the {lost_on_link} packets lost on wan.right")
 for p in problems:
