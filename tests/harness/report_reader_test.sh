@@ -8,7 +8,7 @@
 #     (within one bucket); #packet=3 selects the scenario's #3;
 #   - a failing run: the "What failed" box is on the first screen (1600x1200) with the closest
 #     packet, which is marked on the diagram;
-#   - nothing is clipped at 1280 px, and the page itself does not scroll sideways.
+#   - nothing is clipped at 1280 px (run pages and a diff), and the page itself does not scroll sideways.
 # Exit 77 (skip) without Chromium.
 # shellcheck source=../lib/prologue.sh
 source "$(dirname "$0")/../lib/prologue.sh"
@@ -132,4 +132,12 @@ probe "$work/failing.html" 1600x1200 --screenshot "$work/failing.png" >"$work/fa
 check failing "$work/failing.probe.json" "$work/failing.html" "$work/failing.json" first-screen-failure labels
 probe "$work/failing.html" 1280x1000 >"$work/failing-1280.probe.json" || failed=1
 check failing-1280 "$work/failing-1280.probe.json" "$work/failing.html" "$work/failing.json" unclipped no-object-text
+# A diff of a lossy run against a clean one at 1280 px: nothing clipped, no "[object" text.
+"$tunlab" run tests/harness/report/failing-ttl.yaml --capture "$work/diff-clean" >/dev/null
+"$tunlab" run tests/harness/report/failing-ttl.yaml --fault wan.right:drop_nth=2 --capture "$work/diff-lossy" >/dev/null
+"$tunlab" diff "$work/diff-clean" "$work/diff-lossy" --report "$work/diff.html" >/dev/null
+python3 -c 'import json, re, sys; html = open(sys.argv[1]).read(); json.dump(json.loads(re.search(r"id=\"tunlab-data\">(.*?)</script>", html, re.S).group(1))["summary"], open(sys.argv[2], "w"))' \
+  "$work/diff.html" "$work/diff.json"
+probe "$work/diff.html" 1280x1000 >"$work/diff.probe.json" || failed=1
+check diff "$work/diff.probe.json" "$work/diff.html" "$work/diff.json" unclipped no-object-text
 exit $failed
