@@ -121,14 +121,19 @@ TEST(RunRecorder, PlacesALinkDropOnTheLinkLeavingTheInterfaceThatSentIt) {
   }
 }
 
-TEST(RunRecorder, OrdersLanesAlongThePathOfTheSeedTopology) {
-  const nlohmann::json run = record(lossy_seed(1, ""), {});
+const std::vector<std::string> kSeedPath{"left-tun0", "left-eth0", "wan-left", "wan-right", "right-eth0", "right-tun0"};
+
+std::vector<std::string> lane_labels(const nlohmann::json& run) {
   std::vector<std::string> labels;
   for (const auto& lane : run["topology"]["lanes"]) {
     labels.push_back(lane["label"]);
   }
-  EXPECT_EQ(labels,
-            (std::vector<std::string>{"left-tun0", "left-eth0", "wan-left", "wan-right", "right-eth0", "right-tun0"}));
+  return labels;
+}
+
+TEST(RunRecorder, OrdersLanesAlongThePathOfTheSeedTopology) {
+  const nlohmann::json run = record(lossy_seed(1, ""), {});
+  EXPECT_EQ(lane_labels(run), kSeedPath);
 }
 
 TEST(RunRecorder, OrdersLanesByTheTopologyEvenWhenTrafficStartsInTheMiddle) {
@@ -138,12 +143,7 @@ TEST(RunRecorder, OrdersLanesByTheTopologyEvenWhenTrafficStartsInTheMiddle) {
       "  - {from: left, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n",
       "from-wan.yaml");
   const nlohmann::json run = record(s, {});
-  std::vector<std::string> labels;
-  for (const auto& lane : run["topology"]["lanes"]) {
-    labels.push_back(lane["label"]);
-  }
-  EXPECT_EQ(labels,
-            (std::vector<std::string>{"left-tun0", "left-eth0", "wan-left", "wan-right", "right-eth0", "right-tun0"}));
+  EXPECT_EQ(lane_labels(run), kSeedPath);
 }
 
 TEST(RunRecorder, KeepsWhatAppBDidWithEachIcmpErrorAndWhy) {
