@@ -9,6 +9,8 @@ Printed members:
   drops                     [[data-packet, data-drop], ...] of the drop list's entries
   packets                   distinct data-packet values anywhere on the page
   drawn_drops               [[data-packet, data-drop], ...] of drop rows drawn on the diagram
+  row_times                 the time (ns) of each row the diagram draws, top down
+  all_row_times             the same for every row of every window of the diagram
   selected                  data-packet values of the selected (highlighted) rows; panel: its title
   bars                      per histogram bar with a lane: lane, t0 (ns), x0/x1 (its left and right
                             edge as a fraction of its histogram's width), columns, bucket_ns
@@ -36,6 +38,9 @@ PROBE = r"""
   out.drops = [...document.querySelectorAll("#droplist [data-drop]")].map(e => [e.getAttribute("data-packet"), e.getAttribute("data-drop")]);
   out.packets = [...new Set([...document.querySelectorAll("[data-packet]")].map(e => e.getAttribute("data-packet")))];
   out.drawn_drops = [...document.querySelectorAll("#path-svg .row[data-drop]")].map(e => [e.getAttribute("data-packet"), e.getAttribute("data-drop")]);
+  out.row_times = [...document.querySelectorAll("#path-svg .row")].map(e => Number(e.getAttribute("data-t")));
+  // Every row the diagram can show (in its windows of rows): the page's own index, a global of its script.
+  out.all_row_times = typeof PATH_INDEX !== "undefined" && PATH_INDEX ? PATH_INDEX.rows.map(r => r.e.t) : [];
   out.selected = [...new Set([...document.querySelectorAll("#path-svg .row.sel")].map(e => e.getAttribute("data-packet")))];
   const title = document.querySelector("#panel.open h3");
   out.panel = title ? title.textContent : null;

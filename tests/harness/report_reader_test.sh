@@ -3,7 +3,8 @@
 # headless Chromium from the rendered DOM and its layout boxes (report_probe.py):
 #   - large runs (100,000 and 1,000,000 datagrams, 0.1 % loss on the wan): every packet the
 #     accounting counts dropped is in the drop list, every data-packet label is one the run sent,
-#     the page's script ends within 3 s and the page weighs at most 5 MB;
+#     the page's script ends within 3 s and the page weighs at most 5 MB; the diagram's rows,
+#     drops among them, run forward in time;
 #   - the seed and a PMTU run: every hop falls in a histogram bar of its lane drawn at its time
 #     (within one bucket); #packet=3 selects the scenario's #3;
 #   - a failing run: the "What failed" box is on the first screen (1600x1200) with the closest
@@ -46,6 +47,14 @@ for check in checks:
             problems.append(f"drop list by reason {by_reason} != summary {summary['dropped']}")
         if total == 0:
             problems.append("no drop at all: the check would prove nothing")
+    elif check == "time-ordered":
+        for key in ("row_times", "all_row_times"):
+            times = probe[key]
+            back = [i for i in range(1, len(times)) if times[i] < times[i - 1]]
+            if back or len(times) < 2:
+                problems.append(f"{key}: the diagram's rows run back in time at rows {back[:3]} ({len(times)} rows)")
+        if not probe["drawn_drops"]:
+            problems.append("no drop drawn on the diagram")
     elif check == "labels":
         bad = [p for p in probe["packets"] if not p.isdigit() or not 1 <= int(p) <= summary["injected"]]
         if bad or not probe["packets"]:
@@ -115,7 +124,7 @@ for count in 100000 1000000; do
   report "bulk-$count" run "$work/bulk-$count.yaml" --fault wan.right:loss=0.001
   probe "$work/bulk-$count.html" 1280x1000 >"$work/bulk-$count.probe.json" || failed=1
   check "bulk-$count" "$work/bulk-$count.probe.json" "$work/bulk-$count.html" "$work/bulk-$count.json" \
-    drops labels render_ms\<=3000 bytes\<=5000000 unclipped no-object-text
+    drops labels render_ms\<=3000 bytes\<=5000000 unclipped no-object-text time-ordered
 done
 
 # The seed and a PMTU run: histograms at the hops' times; #packet=3 is the scenario's #3.
