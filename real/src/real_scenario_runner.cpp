@@ -857,6 +857,7 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
   for (const CaptureSlot& slot : captures_) {
     const std::size_t index = captures.open(slot.label, slot.capture->link_type());
     auto& hop = hops[slot.label];
+    std::int64_t previous_ns = 0;
     for (const CapturedFrame& frame : slot.capture->frames()) {
       const ByteView ip = slot.capture->ipv4_of(frame);
       const auto ethernet = EthernetView::parse(frame.bytes);
@@ -864,7 +865,8 @@ RunSummary RealRun::summarise(std::int64_t elapsed_ns, bool settled) {
           ethernet->ethertype() == ethertype::kIpv6) {
         continue;  // IPv6 is disabled; anything left of it is noise
       }
-      const std::int64_t at_ns = std::max<std::int64_t>(0, frame.realtime_ns - start_realtime_ns_);
+      const std::int64_t at_ns = capture_offset_ns(frame, start_realtime_ns_, previous_ns);
+      previous_ns = at_ns;
       captures.record(index, at_ns, frame.bytes);
       if (!ip.empty()) {
         hop.push_back({at_ns, frame.outgoing, std::vector<std::uint8_t>(ip.begin(), ip.end())});

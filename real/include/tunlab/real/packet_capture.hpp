@@ -5,6 +5,7 @@
 // transmissions from what it received.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +21,16 @@ struct CapturedFrame {
   bool outgoing = false;            // PACKET_OUTGOING: the host sent it out of this interface
   std::vector<std::uint8_t> bytes;  // as on the interface: IP for tun, Ethernet for veth/tap
 };
+
+// A frame's time in a capture: its offset from the run's start, never before the capture's
+// previous frame. The kernel stamps a frame on the CPU that received it, and AF_PACKET queues
+// frames in the order they reach the socket, which can trail a stamp taken on another CPU by a
+// microsecond; a capture keeps the order it saw, and a pcap whose time runs back is bad input
+// to replay and diff.
+inline std::int64_t capture_offset_ns(const CapturedFrame& frame, std::int64_t start_realtime_ns,
+                                      std::int64_t previous_ns) {
+  return std::max({std::int64_t{0}, frame.realtime_ns - start_realtime_ns, previous_ns});
+}
 
 class PacketCapture {
 public:
