@@ -25,6 +25,11 @@ scenario::Scenario lossy_seed(int count, const std::string& drops) {
       "recorder.yaml");
 }
 
+// The seed topology with `rest` (traffic and expectations) after it.
+scenario::Scenario seed_with(const std::string& rest) {
+  return scenario::load_scenario_text("name: recorder\ntopology: seed\n" + rest, "recorder.yaml");
+}
+
 nlohmann::json record(const scenario::Scenario& s, report::RecorderLimits limits, RunSummary* summary = nullptr) {
   report::RunRecorder recorder(s, limits);
   sim::RunOptions options;
@@ -91,12 +96,10 @@ TEST(RunRecorder, NumbersHopsSoThatADropFallsBetweenTheHopsItHappenedBetween) {
 }
 
 TEST(RunRecorder, KeepsThePacketsThatCrossedAWatchedHopInOrder) {
-  const scenario::Scenario s = scenario::load_scenario_text(
-      "name: watch\ntopology: seed\n"
-      "traffic:\n  - {from: left, count: 3, interval: 1ms, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n"
-      "expect:\n  - {hop: left-eth0, count: 3, outer: {ttl: 99}}\n",
-      "watch.yaml");
-  const nlohmann::json run = record(s, {});
+  const nlohmann::json run =
+      record(seed_with("traffic:\n  - {from: left, count: 3, interval: 1ms, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n"
+                       "expect:\n  - {hop: left-eth0, count: 3, outer: {ttl: 99}}\n"),
+             {});
   const nlohmann::json& watch = run["topology"]["expectations"][0]["watch"];
   ASSERT_EQ(watch.size(), 3u);
   for (int i = 0; i < 3; ++i) {
@@ -137,12 +140,9 @@ TEST(RunRecorder, OrdersLanesAlongThePathOfTheSeedTopology) {
 }
 
 TEST(RunRecorder, OrdersLanesByTheTopologyEvenWhenTrafficStartsInTheMiddle) {
-  const scenario::Scenario s = scenario::load_scenario_text(
-      "name: from-wan\ntopology: seed\n"
-      "traffic:\n  - {from: wan, udp: {dst: \"18.13.0.91:9000\", size: 64}}\n"
-      "  - {from: left, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n",
-      "from-wan.yaml");
-  const nlohmann::json run = record(s, {});
+  const nlohmann::json run = record(seed_with("traffic:\n  - {from: wan, udp: {dst: \"18.13.0.91:9000\", size: 64}}\n"
+                                              "  - {from: left, udp: {dst: \"10.0.0.22:9000\", size: 64}}\n"),
+                                    {});
   EXPECT_EQ(lane_labels(run), kSeedPath);
 }
 

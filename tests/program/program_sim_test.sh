@@ -75,6 +75,17 @@ five_runs_one_digest() {  # five_runs_one_digest YAML: five runs give one digest
   digest=${seen[0]}
 }
 
+same_digest_with_flag() {  # same_digest_with_flag FLAG WHAT: c-ipip with FLAG gives the plain run's digest
+  export PATH="$c_ipip_dir:$PATH"
+  local yaml=$src/examples/c-ipip/seed-c-ipip.yaml plain flagged
+  sed "s/--ttl 17\"/--ttl 17 $1\"/" "$yaml" >"$tmp/flagged.yaml"
+  [[ $(grep -c -- "$1" "$tmp/flagged.yaml") == 2 ]] || fail "the scenario copy does not ask for $1"
+  plain=$(digests 1 "$tunlab" run "$yaml")
+  flagged=$(digests 1 "$tunlab" run "$tmp/flagged.yaml")
+  [[ $plain == "$flagged" ]] || fail "$2 ($1) digest $flagged, without it $plain"
+  echo "PASS [$case]: digest $flagged both ways"
+}
+
 one_line_refusal() {  # one_line_refusal FILE WORDS: exit 2 was seen; stderr is one line naming WORDS
   local lines
   lines=$(wc -l <"$1")
@@ -116,24 +127,10 @@ PY
     echo "PASS [$case]: digest $digest five times"
     ;;
   mmsg)
-    export PATH="$c_ipip_dir:$PATH"
-    yaml=$src/examples/c-ipip/seed-c-ipip.yaml
-    sed 's/--ttl 17"/--ttl 17 --mmsg on"/' "$yaml" >"$tmp/mmsg.yaml"
-    [[ $(grep -c -- '--mmsg on' "$tmp/mmsg.yaml") == 2 ]] || fail "the scenario copy does not ask for --mmsg on"
-    plain=$(digests 1 "$tunlab" run "$yaml")
-    batched=$(digests 1 "$tunlab" run "$tmp/mmsg.yaml")
-    [[ $plain == "$batched" ]] || fail "recvmmsg/sendmmsg digest $batched, recvfrom/sendto $plain"
-    echo "PASS [$case]: digest $batched both ways"
+    same_digest_with_flag "--mmsg on" "recvmmsg/sendmmsg"
     ;;
   vnet)
-    export PATH="$c_ipip_dir:$PATH"
-    yaml=$src/examples/c-ipip/seed-c-ipip.yaml
-    sed 's/--ttl 17"/--ttl 17 --vnet on"/' "$yaml" >"$tmp/vnet.yaml"
-    [[ $(grep -c -- '--vnet on' "$tmp/vnet.yaml") == 2 ]] || fail "the scenario copy does not ask for --vnet on"
-    plain=$(digests 1 "$tunlab" run "$yaml")
-    with_header=$(digests 1 "$tunlab" run "$tmp/vnet.yaml")
-    [[ $plain == "$with_header" ]] || fail "IFF_VNET_HDR digest $with_header, without $plain"
-    echo "PASS [$case]: digest $with_header both ways"
+    same_digest_with_flag "--vnet on" "IFF_VNET_HDR"
     ;;
   openvpn)
     command -v openvpn >/dev/null || fail "openvpn is not installed (scripts/deps.sh test installs it)"
