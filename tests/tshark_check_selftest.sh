@@ -108,6 +108,14 @@ rm "$work/quote.pcap"
 write_pcap "$work/bad-quote-icmp.pcap" "$good" "$cut_quote_bad_icmp"
 expect_fail bad-quote-icmp 'warning \(checksum\): Bad checksum' "$work/bad-quote-icmp.pcap"
 
+# A TCP checksum written 0xffff where the sum says 0x0000: the same one's-complement zero, which
+# Linux writes itself (skb_checksum_help's CSUM_MANGLED_0); tshark warns "0xffff instead of
+# 0x0000 (see RFC 1624)". It passes; a wrong one still fails (bad-tcp-checksum above).
+tcp_minus_zero=45000048000100004006668e0a00000c0a0000169c402328000003e8000000005018ffffffff0000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d0559
+write_pcap "$work/minus-zero.pcap" "$good" "$tcp_minus_zero"
+expect_pass minus-zero "a TCP checksum of 0xffff for 0x0000 was held against it" "$work/minus-zero.pcap"
+rm "$work/minus-zero.pcap"
+
 # A file cut short inside record 2: tshark itself fails to read it; no frame to name.
 write_pcap "$work/cut.pcap" "$good" "$good"
 head -c -5 "$work/cut.pcap" >"$work/cut-short.pcap" && rm "$work/cut.pcap"
